@@ -1,0 +1,40 @@
+// One registry of error codes; docs/errors.md lists them and a test keeps the two in step.
+
+export const ERROR_CODES = {
+  ERR_CONFIG_INVALID: 'The configuration file or an override is invalid',
+  ERR_CONFIG_UNREADABLE: 'The configuration file cannot be read or parsed',
+  ERR_USAGE: 'A command was called with bad arguments',
+  ERR_STATE_UNREADABLE: 'The kill-switch state exists but cannot be read or parsed',
+  ERR_STATE_WRITE_FAILED: 'A kill-switch change could not be made durable',
+  ERR_TRANSITION_REFUSED: 'A kill-switch change is not allowed from the current state',
+  ERR_CONFIRM_TIMEOUT: 'Some running engines did not confirm a kill-switch revision in time',
+  ERR_FEED_FAILED: 'The market feed failed and the run stopped',
+  ERR_FEED_BAD_TICK: 'A tick from the feed is malformed',
+  ERR_STRATEGY_LOAD_FAILED: 'A strategy module cannot be loaded',
+  ERR_BROKER_FAILED: 'The broker rejected or failed a call',
+  ERR_JOURNAL_FAILED: 'The event journal cannot be written',
+  ERR_DRILL_FAILED: 'A drill scenario did not produce the expected safety outcome',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class LivegateError extends Error {
+  override readonly name = 'LivegateError';
+  readonly code: ErrorCode;
+  /** Extra machine-readable facts (paths, line numbers, engine ids). */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+export function isLivegateError(error: unknown, code?: ErrorCode): error is LivegateError {
+  return error instanceof LivegateError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,160 @@
+// Everything the engine tells the outside world, as past-tense facts. Sinks (journal, logs) consume these.
+
+import type { EngineReport, KillSwitchRecord, KillSwitchState } from './kill-switch-record.js';
+import type { Fill, Order, Side } from './types.js';
+
+/** Gate 1 runs before the strategy, gate 2 before a signal becomes an order, gate 3 just before submit. */
+export type Gate = 1 | 2 | 3;
+
+interface EventBase {
+  /** Epoch ms. */
+  readonly time: number;
+  readonly engineId: string;
+}
+
+export interface RunStarted extends EventBase {
+  readonly type: 'RunStarted';
+  readonly runId: string;
+  readonly feed: string;
+  readonly strategy: string;
+  readonly broker: string;
+  readonly killSwitchStore: string;
+  readonly state: KillSwitchState;
+  readonly revision: number;
+}
+
+export interface RunStopped extends EventBase {
+  readonly type: 'RunStopped';
+  readonly runId: string;
+  readonly reason: 'feed-ended' | 'stopped' | 'feed-failed';
+  readonly summary: RunSummary;
+}
+
+export interface TickBlocked extends EventBase {
+  readonly type: 'TickBlocked';
+  readonly gate: 1;
+  readonly reason: 'KILL_SWITCH_ENGAGED';
+  readonly symbol: string;
+  readonly revision: number;
+}
+
+export interface OrderDenied extends EventBase {
+  readonly type: 'OrderDenied';
+  readonly gate: 2 | 3;
+  /** Stable code: KILL_SWITCH_ENGAGED, KILL_SWITCH_REDUCING, INVALID_SIGNAL, or a risk code. */
+  readonly code: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: number;
+  readonly price: number | undefined;
+  readonly revision: number;
+  /** Numbers behind a risk denial (limit, actual...). */
+  readonly details?: Readonly<Record<string, number | string>>;
+}
+
+export interface OrderSubmitted extends EventBase {
+  readonly type: 'OrderSubmitted';
+  readonly order: Order;
+  /** Tick arrival to order handed to the broker, nanoseconds. */
+  readonly latencyNs: number;
+  /** Kill-switch revision in force when gate 3 passed it. */
+  readonly revision: number;
+}
+
+export interface OrderFilled extends EventBase {
+  readonly type: 'OrderFilled';
+  readonly fill: Fill;
+  /** Signed position in the symbol after the fill. */
+  readonly position: number;
+}
+
+export interface OrderRejected extends EventBase {
+  readonly type: 'OrderRejected';
+  readonly orderId: string;
+  readonly reason: string;
+}
+
+export interface OrdersCancelled extends EventBase {
+  readonly type: 'OrdersCancelled';
+  readonly count: number;
+  readonly reason: string;
+}
+
+export interface KillSwitchChanged extends EventBase {
+  readonly type: 'KillSwitchChanged';
+  readonly record: KillSwitchRecord;
+  readonly previousState: KillSwitchState;
+  /** The state the gates enforce from now on. */
+  readonly enforcedState: KillSwitchState;
+}
+
+export interface KillSwitchFailedClosed extends EventBase {
+  readonly type: 'KillSwitchFailedClosed';
+  readonly errorCode: string;
+  readonly message: string;
+}
+
+export interface StrategyFailed extends EventBase {
+  readonly type: 'StrategyFailed';
+  readonly message: string;
+  readonly symbol: string;
+  readonly tickTime: number;
+  readonly consecutiveErrors: number;
+}
+
+export interface BrokerFailed extends EventBase {
+  readonly type: 'BrokerFailed';
+  readonly message: string;
+  readonly orderId: string | undefined;
+  readonly consecutiveErrors: number;
+}
+
+export interface Heartbeat extends EventBase {
+  readonly type: 'Heartbeat';
+  readonly report: EngineReport;
+}
+
+export type LivegateEvent =
+  | RunStarted
+  | RunStopped
+  | TickBlocked
+  | OrderDenied
+  | OrderSubmitted
+  | OrderFilled
+  | OrderRejected
+  | OrdersCancelled
+  | KillSwitchChanged
+  | KillSwitchFailedClosed
+  | StrategyFailed
+  | BrokerFailed
+  | Heartbeat;
+
+export type LivegateEventType = LivegateEvent['type'];
+
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+export interface RunSummary {
+  readonly ticks: number;
+  readonly ticksProcessed: number;
+  readonly ticksBlocked: number;
+  readonly ordersSubmitted: number;
+  readonly ordersDenied: number;
+  readonly fills: number;
+  readonly strategyErrors: number;
+  readonly brokerErrors: number;
+  /** Denials and blocks by `gate<n>:<code>`. */
+  readonly blocks: Readonly<Record<string, number>>;
+  readonly elapsedMs: number;
+  readonly ticksPerSecond: number;
+  /** Tick-to-order latency in nanoseconds. */
+  readonly latencyNs: LatencySummary;
+  readonly state: KillSwitchState;
+  readonly revision: number;
+}

@@ -1,0 +1,57 @@
+// The persisted shape of the kill switch: every store reads and writes exactly this.
+
+export const KILL_SWITCH_STATES = ['SAFE', 'REDUCING', 'ENGAGED'] as const;
+export type KillSwitchState = (typeof KILL_SWITCH_STATES)[number];
+
+/** Numeric levels so the gate compares integers: higher is stricter. */
+export const KillSwitchLevel = { SAFE: 0, REDUCING: 1, ENGAGED: 2 } as const satisfies Record<
+  KillSwitchState,
+  number
+>;
+
+/**
+ * `manual`, `startup`, `error`, `state-unreadable`, `drill`, or `risk:<rule>`.
+ * Kept open-ended so the risk monitor can name its rule.
+ */
+export type KillSwitchTrigger = string;
+
+export interface KillSwitchRecord {
+  /** Monotonic, gap-free per state dir: revision n+1 is written only by the writer that read n. */
+  readonly revision: number;
+  readonly state: KillSwitchState;
+  readonly reason: string;
+  /** Operator name or component id. */
+  readonly by: string;
+  readonly trigger: KillSwitchTrigger;
+  /** ISO-8601 UTC. */
+  readonly at: string;
+  readonly host: string;
+  readonly pid: number;
+}
+
+/** What a writer asks for; the store stamps revision, time, host and pid. */
+export interface KillSwitchChange {
+  readonly state: KillSwitchState;
+  readonly reason: string;
+  readonly by: string;
+  readonly trigger: KillSwitchTrigger;
+}
+
+/** Heartbeat and confirmation record each running engine publishes next to the state. */
+export interface EngineReport {
+  readonly engineId: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly startedAt: string;
+  /** Epoch ms (fractional) of this report. */
+  readonly reportedAt: number;
+  /** Highest kill-switch revision this engine has applied at its gates. */
+  readonly observedRevision: number;
+  /** Epoch ms (fractional) when that revision was applied. */
+  readonly observedAt: number;
+  /** The state its gates enforce now (may be ENGAGED by fail-closed while the record says SAFE). */
+  readonly enforcedState: KillSwitchState;
+  readonly failClosed: boolean;
+  /** Latest heartbeat figures, free-form for display. */
+  readonly stats: Readonly<Record<string, number | string>>;
+}

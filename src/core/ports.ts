@@ -1,0 +1,113 @@
+// The outside world on one page: every adapter implements one of these, and nothing here names a vendor.
+
+import type { LivegateError } from './errors.js';
+import type { LivegateEvent } from './events.js';
+import type {
+  EngineReport,
+  KillSwitchChange,
+  KillSwitchRecord,
+  KillSwitchState,
+} from './kill-switch-record.js';
+import type { Fill, Order, Signal, Tick } from './types.js';
+
+/** Ticks arrive one at a time or in batches; batches let fast sources skip per-tick awaits. */
+export type TickOrBatch = Tick | readonly Tick[];
+
+export interface MarketFeed {
+  readonly name: string;
+  ticks(): AsyncIterable<TickOrBatch>;
+  close(): Promise<void>;
+}
+
+/** What a strategy may look at and do while handling a tick. */
+export interface StrategyContext {
+  readonly engineId: string;
+  /** Signed position in a symbol (0 if flat). */
+  position(symbol: string): number;
+  /** The state the gates enforce right now. */
+  killSwitchState(): KillSwitchState;
+  /** Tighten the kill switch from inside a strategy (applied to the gates before this returns). */
+  engageKillSwitch(reason: string): Promise<void>;
+  /** Epoch ms. */
+  now(): number;
+}
+
+export type SignalResult = Signal | readonly Signal[] | null | undefined | void;
+
+export interface Strategy {
+  readonly name: string;
+  onTick(tick: Tick, context: StrategyContext): SignalResult | Promise<SignalResult>;
+  close?(): Promise<void>;
+}
+
+/** How a broker reports back; the engine supplies it on connect. */
+export interface BrokerListener {
+  onFill(fill: Fill): void;
+  onReject(orderId: string, reason: string): void;
+}
+
+export interface Broker {
+  readonly name: string;
+  connect(listener: BrokerListener): Promise<void>;
+  /** May call the listener synchronously (a paper fill) before returning. */
+  submit(order: Order): void | Promise<void>;
+  cancel(orderId: string): Promise<boolean>;
+  /** Cancels every open order; resolves to how many were cancelled. */
+  cancelAll(): Promise<number>;
+  openOrders(): readonly Order[];
+  /** Market data for brokers that simulate fills (paper). */
+  observeTick?(tick: Tick): void;
+  close(): Promise<void>;
+}
+
+export interface KillSwitchWatcher {
+  /** A record newer than any delivered before. Intermediate revisions may be skipped. */
+  onRecord(record: KillSwitchRecord): void;
+  /** The state exists but cannot be read: the kill switch must fail closed. */
+  onError(error: LivegateError): void;
+}
+
+export interface KillSwitchUpdateResult {
+  readonly record: KillSwitchRecord;
+  /** False when `decide` returned null and nothing was written. */
+  readonly changed: boolean;
+  /** Set when the previous state was unreadable and has been set aside (where it went). */
+  readonly repairedFrom?: string;
+}
+
+/**
+ * Durable, shared kill-switch state. `update` is the only write: it serialises writers so that
+ * concurrent changes from many processes never lose or duplicate a revision.
+ */
+export interface KillSwitchStore {
+  readonly name: string;
+  /** Current record, or null when no state exists yet. Throws ERR_STATE_UNREADABLE when it exists but is unreadable. */
+  read(): Promise<KillSwitchRecord | null>;
+  /**
+   * `decide` sees the current record (null if none or unreadable, with the error in `unreadable`)
+   * and returns the change to append, or null to write nothing. Resolves once the change is durable.
+   */
+  update(
+    decide: (
+      current: KillSwitchRecord | null,
+      unreadable?: LivegateError,
+    ) => KillSwitchChange | null,
+  ): Promise<KillSwitchUpdateResult>;
+  /** Push where the backend can, plus a periodic re-read as a fallback. Returns a stop function. */
+  watch(watcher: KillSwitchWatcher): () => void;
+  /** Past revisions, oldest first (the audit trail). */
+  history(limit?: number): Promise<KillSwitchRecord[]>;
+  publishEngineReport(report: EngineReport): Promise<void>;
+  removeEngineReport(engineId: string): Promise<void>;
+  listEngineReports(): Promise<EngineReport[]>;
+  close(): Promise<void>;
+}
+
+export interface EventSink {
+  readonly name: string;
+  /** Must not block: buffer and write later. */
+  write(event: LivegateEvent): void;
+  /** Resolves once everything written so far is handed to the OS. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
