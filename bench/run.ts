@@ -1,0 +1,208 @@
+// `npm run bench`: gate cost, engine throughput and latency against a bare loop, and cross-process kill propagation.
+
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PaperBroker } from '../src/adapters/brokers/paper-broker.js';
+import { SyntheticMarketFeed } from '../src/adapters/feeds/synthetic-market-feed.js';
+import { JsonlJournalSink } from '../src/adapters/sinks/jsonl-journal-sink.js';
+import { FileKillSwitchStore } from '../src/adapters/stores/file-kill-switch-store.js';
+import { MemoryKillSwitchStore } from '../src/adapters/stores/memory-kill-switch-store.js';
+import { systemClock } from '../src/core/clock.js';
+import type { RunSummary } from '../src/core/events.js';
+import type { Tick } from '../src/core/types.js';
+import { LiveEngine } from '../src/engine/live-engine.js';
+import { KillSwitch } from '../src/killswitch/kill-switch.js';
+import { engageDecision, resetDecision } from '../src/killswitch/transitions.js';
+import { PeriodicOrderStrategy } from '../src/strategies/periodic-order-strategy.js';
+import { formatRow, percentiles } from './bench-stats.js';
+
+const TICKS = Number(process.env.LIVEGATE_BENCH_TICKS ?? 2_000_000);
+const CYCLES = Number(process.env.LIVEGATE_BENCH_CYCLES ?? 200);
+const BATCH = 256;
+
+async function pregeneratedBatches(count: number): Promise<Tick[][]> {
+  const batches: Tick[][] = [];
+  let current: Tick[] = [];
+  const feed = new SyntheticMarketFeed({ count, rate: 0, symbols: ['EURUSD', 'GBPUSD', 'USDJPY'] });
+  for await (const item of feed.ticks()) {
+    for (const tick of Array.isArray(item) ? (item as readonly Tick[]) : [item as Tick]) {
+      current.push(tick);
+      if (current.length === BATCH) {
+        batches.push(current);
+        current = [];
+      }
+    }
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+async function gateCheckCost(): Promise<void> {
+  const switches = [
+    await KillSwitch.open(new MemoryKillSwitchStore(), { actor: 'bench-a' }),
+    await KillSwitch.open(new MemoryKillSwitchStore(), { actor: 'bench-b' }),
+  ] as const;
+  const chunk = 100_000;
+  const samples: number[] = [];
+  let passed = 0;
+  for (let round = 0; round < 300; round++) {
+    const started = performance.now();
+    for (let index = 0; index < chunk; index++) {
+      // Two switches alternate so the load cannot be hoisted out of the loop.
+      if (switches[index & 1]!.level !== 2) passed++;
+    }
+    samples.push(((performance.now() - started) * 1e6) / chunk);
+  }
+  if (passed === 0) throw new Error('gates never passed');
+  console.log(
+    formatRow('gate check (per check, 100k-check chunks)', percentiles(samples.slice(50)), 'ns', 3),
+  );
+}
+
+async function runEngine(batches: Tick[][], journalDirectory: string): Promise<RunSummary> {
+  const store = new FileKillSwitchStore({ stateDirectory: journalDirectory });
+  const killSwitch = await KillSwitch.open(store, { actor: 'bench' });
+  const journal = new JsonlJournalSink({
+    directory: path.join(journalDirectory, 'journal'),
+    runId: 'bench',
+  });
+  const engine = new LiveEngine({
+    killSwitch,
+    strategy: new PeriodicOrderStrategy({ every: 100 }),
+    broker: new PaperBroker(),
+    engineId: 'bench',
+    sinks: [journal],
+  });
+  const summary = await engine.run(batches);
+  killSwitch.close();
+  await journal.close();
+  await store.close();
+  return summary;
+}
+
+/** The floor: the same `for await` over the same batches, doing the least work a consumer can. */
+async function bareLoop(batches: Iterable<Tick[]> | AsyncIterable<Tick[]>): Promise<number> {
+  const started = performance.now();
+  let checksum = 0;
+  let count = 0;
+  for await (const batch of batches) {
+    for (let index = 0; index < batch.length; index++) {
+      checksum += batch[index]!.bid;
+      count++;
+    }
+  }
+  if (checksum === 0) throw new Error('empty feed');
+  return (count * 1000) / (performance.now() - started);
+}
+
+async function engineThroughput(scratch: string): Promise<void> {
+  const batches = await pregeneratedBatches(TICKS);
+  await runEngine(batches.slice(0, 400), path.join(scratch, 'warmup'));
+  await bareLoop(batches);
+  const floor = await bareLoop(batches);
+  const summary = await runEngine(batches, path.join(scratch, 'engine'));
+  const latency = summary.latencyNs;
+  console.log(
+    `engine, unpaced, orders on 1% of ticks, journal on: ${Math.round(summary.ticksPerSecond).toLocaleString('en-US')} ticks/s (${summary.ticks.toLocaleString('en-US')} ticks, ${summary.ordersSubmitted} orders)`,
+  );
+  console.log(
+    `bare loop over the same ticks (the floor):   ${Math.round(floor).toLocaleString('en-US')} ticks/s`,
+  );
+  console.log(
+    `engine / floor:                              ${(summary.ticksPerSecond / floor).toFixed(3)}`,
+  );
+  console.log(
+    formatRow(
+      'tick-to-order latency (per order)',
+      {
+        ...latency,
+        p50: latency.p50 / 1000,
+        p99: latency.p99 / 1000,
+        p999: latency.p999 / 1000,
+        max: latency.max / 1000,
+      },
+      'µs',
+    ),
+  );
+}
+
+async function waitForReport(
+  store: FileKillSwitchStore,
+  engineId: string,
+  revision: number,
+): Promise<number> {
+  const deadline = performance.now() + 5000;
+  for (;;) {
+    const report = (await store.listEngineReports()).find((entry) => entry.engineId === engineId);
+    if (report !== undefined && report.observedRevision >= revision) return report.observedAt;
+    if (performance.now() > deadline)
+      throw new Error(`engine did not confirm revision ${revision} within 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+async function propagation(scratch: string): Promise<void> {
+  const stateDirectory = path.join(scratch, 'propagation');
+  const engineId = 'bench-child';
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'propagation-engine.js');
+  const child = spawn(process.execPath, [script, stateDirectory, engineId], { stdio: 'inherit' });
+  const store = new FileKillSwitchStore({ stateDirectory });
+  try {
+    await waitForReport(store, engineId, 1);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const engage: number[] = [];
+    const issued: number[] = [];
+    const release: number[] = [];
+    const durable: number[] = [];
+    let beforeAck = 0;
+    for (let cycle = 0; cycle < CYCLES; cycle++) {
+      const writeStarted = performance.now();
+      const issuedAt = systemClock.now();
+      const engaged = await store.update(engageDecision(`bench cycle ${cycle}`, 'bench', 'manual'));
+      durable.push(performance.now() - writeStarted);
+      const acknowledgedAt = systemClock.now();
+      const observedAt = await waitForReport(store, engineId, engaged.record.revision);
+      if (observedAt < acknowledgedAt) beforeAck++;
+      issued.push(observedAt - issuedAt);
+      engage.push(Math.max(0, observedAt - acknowledgedAt));
+      const reset = await store.update(resetDecision('bench', 'bench'));
+      const resetAt = systemClock.now();
+      release.push(
+        Math.max(0, (await waitForReport(store, engineId, reset.record.revision)) - resetAt),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2 + (cycle % 7)));
+    }
+    console.log(
+      formatRow('kill write made durable (fsync, link, rename)', percentiles(durable), 'ms', 3),
+    );
+    console.log(
+      formatRow('engage acknowledged -> busy engine blocked', percentiles(engage), 'ms', 3),
+    );
+    console.log(formatRow('reset acknowledged -> engine released', percentiles(release), 'ms', 3));
+    console.log(
+      `  (${beforeAck}/${CYCLES} engages were applied by the engine before the writer's ack, counted as 0)`,
+    );
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await store.close();
+  }
+}
+
+const scratch = await mkdtemp(path.join(os.tmpdir(), 'livegate-bench-'));
+try {
+  console.log(
+    `livegate bench — node ${process.version}, ${os.cpus().length} cpus, ${os.cpus()[0]?.model ?? ''}`,
+  );
+  console.log(
+    `${''.padEnd(44)}${'p50'.padStart(14)}${'p99'.padStart(14)}${'p99.9'.padStart(14)}${'max'.padStart(14)}`,
+  );
+  await gateCheckCost();
+  await engineThroughput(scratch);
+  await propagation(scratch);
+} finally {
+  await rm(scratch, { recursive: true, force: true });
+}

@@ -1,0 +1,83 @@
+// Configuration kind -> adapter: the only place that maps config names to concrete classes.
+
+import { LivegateError } from '../core/errors.js';
+import type { Broker, KillSwitchStore, MarketFeed } from '../core/ports.js';
+import type { LivegateConfig } from '../config/schema.js';
+import { PaperBroker } from './brokers/paper-broker.js';
+import { CsvReplayMarketFeed } from './feeds/csv-replay-market-feed.js';
+import { SyntheticMarketFeed } from './feeds/synthetic-market-feed.js';
+import { FileKillSwitchStore } from './stores/file-kill-switch-store.js';
+import { MemoryKillSwitchStore } from './stores/memory-kill-switch-store.js';
+
+export function createKillSwitchStore(config: LivegateConfig): KillSwitchStore {
+  switch (config.killSwitch.store) {
+    case 'file':
+      return new FileKillSwitchStore({
+        stateDirectory: config.stateDir,
+        pollIntervalMs: config.killSwitch.pollIntervalMs,
+      });
+    case 'memory':
+      return new MemoryKillSwitchStore();
+  }
+}
+
+/** Stores another process can see; `kill`, `reset` and `status` refuse an in-process store. */
+export function createSharedKillSwitchStore(config: LivegateConfig): KillSwitchStore {
+  if (config.killSwitch.store === 'memory') {
+    throw new LivegateError(
+      'ERR_USAGE',
+      'killSwitch.store is "memory": it lives inside one process, so no other command can reach it',
+    );
+  }
+  return createKillSwitchStore(config);
+}
+
+export interface FeedCallbacks {
+  readonly onBadLine?: (problem: {
+    path: string;
+    line: number;
+    message: string;
+    text: string;
+  }) => void;
+}
+
+export function createMarketFeed(
+  config: LivegateConfig,
+  callbacks: FeedCallbacks = {},
+): MarketFeed {
+  switch (config.feed.kind) {
+    case 'synthetic': {
+      const synthetic = config.feed.synthetic;
+      return new SyntheticMarketFeed({
+        count: synthetic.ticks,
+        symbols: [...synthetic.symbols],
+        seed: synthetic.seed,
+        rate: synthetic.rate,
+        startPrice: synthetic.startPrice,
+      });
+    }
+    case 'csv': {
+      const csv = config.feed.csv;
+      if (csv.path === null) {
+        throw new LivegateError(
+          'ERR_CONFIG_INVALID',
+          'feed.csv.path: required when feed.kind is csv',
+        );
+      }
+      return new CsvReplayMarketFeed({
+        path: csv.path,
+        strict: csv.strict,
+        speed: csv.speed,
+        ...(csv.symbols === null ? {} : { symbols: [...csv.symbols] }),
+        ...(callbacks.onBadLine === undefined ? {} : { onBadLine: callbacks.onBadLine }),
+      });
+    }
+  }
+}
+
+export function createBroker(config: LivegateConfig): Broker {
+  switch (config.broker.kind) {
+    case 'paper':
+      return new PaperBroker();
+  }
+}

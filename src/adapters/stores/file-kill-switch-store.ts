@@ -1,0 +1,206 @@
+// The embedded default KillSwitchStore: plain files, many processes, no lock file to go stale.
+/*
+ * Design. A lock file goes stale when its holder is killed -9, and a stale lock can block a kill.
+ * Writers are serialised instead by an exclusive revision slot:
+ *
+ *   <stateDirectory>/killswitch/revisions/<revision, 12 digits>.json   one full record per
+ *                                                    revision: the append-only audit trail
+ *   <stateDirectory>/killswitch/state.json          copy of the latest record (a fast hint)
+ *   <stateDirectory>/killswitch/tmp/                writers' temp files
+ *   <stateDirectory>/engines/<encoded engineId>.json   engine reports (temp + rename, no fsync)
+ *
+ * update(): read current n, call decide, write record n+1 to a unique temp file, fsync it, then
+ * link() it to revisions/<n+1>.json. link is atomic and fails with EEXIST when another writer
+ * took n+1 first: the loser re-reads, decides again and retries (10 s deadline, then
+ * ERR_STATE_WRITE_FAILED). So revisions are gap-free, each written only by a writer that read
+ * its predecessor, and a writer killed at any instant leaves nothing that blocks the next one:
+ * at worst a temp file, removed once older than 60 s. After the link: fsync revisions/, then
+ * replace state.json (temp, fsync, rename, fsync killswitch/). Directories are created on the
+ * first write, with their parents fsynced.
+ *
+ * read(): state.json, then roll forward while revisions/<rev+1>.json exists (a writer may have
+ * died between link and state.json, or written its pointer after a faster writer's); with no
+ * state.json, the highest revision file. Anything that exists but cannot be read, parsed or
+ * validated is ERR_STATE_UNREADABLE naming the file, never a guess. An instance also fails
+ * closed when state it has seen disappears or goes backwards.
+ *
+ * Repair: an update over unreadable state is shown the error and writes revision
+ * max(revision files, highest this instance saw) + 1, so no number is reused for a different
+ * record. An unreadable state.json is renamed to state.json.unreadable-<time>-<random> first
+ * (reported as repairedFrom); an unreadable revision file is left in place (see the update module).
+ *
+ * watch(): fs.watch on the state dir, killswitch/ and revisions/ (re-armed when a directory
+ * appears or is recreated) plus a re-read every pollIntervalMs; reads are synchronous.
+ */
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { LivegateError } from '../../core/errors.js';
+import type { EngineReport, KillSwitchRecord } from '../../core/kill-switch-record.js';
+import type {
+  KillSwitchStore,
+  KillSwitchUpdateResult,
+  KillSwitchWatcher,
+} from '../../core/ports.js';
+import { FileEngineReports } from './file-engine-reports.js';
+import { FileKillSwitchLayout, parseRevisionFileName } from './file-kill-switch-layout.js';
+import {
+  listRevisionNames,
+  readLatestRecord,
+  readRecordFile,
+  unreadableState,
+} from './file-kill-switch-reader.js';
+import { FileKillSwitchWatch } from './file-kill-switch-watch.js';
+import { updateFileKillSwitch, type Decide } from './file-kill-switch-update.js';
+import {
+  clockOptionSchema,
+  invalidOptions,
+  type StampContext,
+} from './stamp-kill-switch-record.js';
+
+export interface FileKillSwitchStoreOptions {
+  stateDirectory: string;
+  /** Fallback re-read period for watchers, in ms (default 250). */
+  pollIntervalMs?: number;
+  /** Push changes with fs.watch as well as polling (default true). */
+  useFsWatch?: boolean;
+  clock?: Clock;
+  /** Stamped into records (default os.hostname()). */
+  host?: string;
+}
+
+const optionsSchema = z.strictObject({
+  stateDirectory: z.string().min(1),
+  pollIntervalMs: z.int().min(1).max(60_000).default(250),
+  useFsWatch: z.boolean().default(true),
+  clock: clockOptionSchema.optional(),
+  host: z.string().min(1).optional(),
+});
+
+export class FileKillSwitchStore implements KillSwitchStore {
+  readonly name = 'file';
+  readonly stateDirectory: string;
+  private readonly layout: FileKillSwitchLayout;
+  private readonly stamp: StampContext;
+  private readonly pollIntervalMs: number;
+  private readonly useFsWatch: boolean;
+  private readonly reports: FileEngineReports;
+  private readonly watches = new Set<FileKillSwitchWatch>();
+  /** Highest revision this instance has read or written: state must never fall below it. */
+  private highestSeen = 0;
+  private lastTemporaryCleanup = Number.NEGATIVE_INFINITY;
+
+  constructor(options: FileKillSwitchStoreOptions) {
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success) throw invalidOptions('FileKillSwitchStore', parsed.error);
+    this.stateDirectory = resolve(parsed.data.stateDirectory);
+    this.layout = new FileKillSwitchLayout(this.stateDirectory);
+    this.pollIntervalMs = parsed.data.pollIntervalMs;
+    this.useFsWatch = parsed.data.useFsWatch;
+    this.stamp = Object.freeze({
+      clock: parsed.data.clock ?? systemClock,
+      host: parsed.data.host ?? hostname(),
+      pid: process.pid,
+    });
+    this.reports = new FileEngineReports(this.layout.enginesDirectory);
+  }
+
+  read(): Promise<KillSwitchRecord | null> {
+    return new Promise((resolvePromise) => resolvePromise(this.readChecked()));
+  }
+
+  update(decide: Decide): Promise<KillSwitchUpdateResult> {
+    const now = Date.now();
+    const cleanTemporaryFiles = now - this.lastTemporaryCleanup > 30_000;
+    if (cleanTemporaryFiles) this.lastTemporaryCleanup = now;
+    return updateFileKillSwitch({
+      layout: this.layout,
+      stamp: this.stamp,
+      decide,
+      read: () => this.readChecked(),
+      highestSeen: () => this.highestSeen,
+      wrote: (record) => this.see(record),
+      cleanTemporaryFiles,
+    });
+  }
+
+  watch(watcher: KillSwitchWatcher): () => void {
+    const watch = new FileKillSwitchWatch(
+      {
+        layout: this.layout,
+        pollIntervalMs: this.pollIntervalMs,
+        useFsWatch: this.useFsWatch,
+        read: () => this.readChecked(),
+      },
+      watcher,
+    );
+    this.watches.add(watch);
+    return () => {
+      watch.stop();
+      this.watches.delete(watch);
+    };
+  }
+
+  history(limit?: number): Promise<KillSwitchRecord[]> {
+    return new Promise((resolvePromise) => resolvePromise(this.readHistory(limit)));
+  }
+
+  publishEngineReport(report: EngineReport): Promise<void> {
+    return this.reports.publish(report);
+  }
+
+  removeEngineReport(engineId: string): Promise<void> {
+    return this.reports.remove(engineId);
+  }
+
+  listEngineReports(): Promise<EngineReport[]> {
+    return this.reports.list();
+  }
+
+  close(): Promise<void> {
+    for (const watch of this.watches) watch.stop();
+    this.watches.clear();
+    return Promise.resolve();
+  }
+
+  /** Every read goes through here, so read(), update() and watchers share one high-water mark. */
+  private readChecked(): KillSwitchRecord | null {
+    const record = readLatestRecord(this.layout);
+    if (this.highestSeen > 0 && record === null) {
+      throw unreadableState(
+        this.layout.killSwitchDirectory,
+        `revision ${this.highestSeen} was seen but the state is gone (deleted while running?)`,
+      );
+    }
+    if (record !== null && record.revision < this.highestSeen) {
+      throw unreadableState(
+        this.layout.killSwitchDirectory,
+        `went backwards from revision ${this.highestSeen} to ${record.revision} (restored from an old copy?)`,
+      );
+    }
+    if (record !== null) this.see(record);
+    return record;
+  }
+
+  private see(record: KillSwitchRecord): void {
+    if (record.revision > this.highestSeen) this.highestSeen = record.revision;
+  }
+
+  private readHistory(limit: number | undefined): KillSwitchRecord[] {
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+      throw new LivegateError('ERR_USAGE', `history limit must be a whole number, got ${limit}`);
+    }
+    const revisions = listRevisionNames(this.layout)
+      .map(parseRevisionFileName)
+      .filter((revision): revision is number => revision !== undefined)
+      .sort((a, b) => a - b);
+    const selected = limit === undefined ? revisions : limit === 0 ? [] : revisions.slice(-limit);
+    return selected.map((revision) => {
+      const path = this.layout.revisionPath(revision);
+      const record = readRecordFile(path, revision);
+      if (record === undefined) throw unreadableState(path, 'listed but vanished while reading');
+      return record;
+    });
+  }
+}

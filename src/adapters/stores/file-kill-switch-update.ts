@@ -1,0 +1,148 @@
+// The file store's update(): claim revision n+1 with link(), retry on EEXIST, then publish state.json.
+import { existsSync } from 'node:fs';
+import { isLivegateError, LivegateError } from '../../core/errors.js';
+import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
+import type { KillSwitchStore, KillSwitchUpdateResult } from '../../core/ports.js';
+import type { FileKillSwitchLayout } from './file-kill-switch-layout.js';
+import { highestRevision, readRecordFile } from './file-kill-switch-reader.js';
+import {
+  claimRevision,
+  ensureDirectories,
+  fsyncDirectory,
+  removeStaleTemporaryFiles,
+  serialiseRecord,
+  setAside,
+  temporaryPath,
+  writeDurableFile,
+  writeStatePointer,
+} from './file-kill-switch-writer.js';
+import {
+  nothingToReturn,
+  stampKillSwitchRecord,
+  type StampContext,
+} from './stamp-kill-switch-record.js';
+
+export type Decide = Parameters<KillSwitchStore['update']>[0];
+
+/** Losing the revision race this long means something is badly wrong; say so rather than spin. */
+const UPDATE_DEADLINE_MS = 10_000;
+
+export interface FileUpdateContext {
+  readonly layout: FileKillSwitchLayout;
+  readonly stamp: StampContext;
+  readonly decide: Decide;
+  /** The store's checked read: throws ERR_STATE_UNREADABLE when state exists but is untrustworthy. */
+  readonly read: () => KillSwitchRecord | null;
+  readonly highestSeen: () => number;
+  readonly wrote: (record: KillSwitchRecord) => void;
+  readonly cleanTemporaryFiles: boolean;
+}
+
+interface Current {
+  readonly record: KillSwitchRecord | null;
+  readonly unreadable: LivegateError | undefined;
+}
+
+export async function updateFileKillSwitch(
+  context: FileUpdateContext,
+): Promise<KillSwitchUpdateResult> {
+  const { layout } = context;
+  // Real time, not the injected clock: a test's frozen ManualClock must not make this spin forever.
+  const deadline = performance.now() + UPDATE_DEADLINE_MS;
+  for (let attempt = 1; ; attempt += 1) {
+    const current = readCurrent(context);
+    const change = context.decide(current.record, current.unreadable);
+    if (change === null) {
+      if (current.record !== null) return { record: current.record, changed: false };
+      throw nothingToReturn(current.unreadable);
+    }
+    const record = stampKillSwitchRecord(change, nextRevision(context, current), context.stamp);
+    // Per attempt and only now: a no-op update creates nothing, and a deleted layout comes back.
+    await ensureDirectories(layout);
+    if (attempt === 1 && context.cleanTemporaryFiles) {
+      removeStaleTemporaryFiles(layout.temporaryDirectory, Date.now());
+    }
+    const temporary = temporaryPath(layout, 'revision');
+    await writeDurableFile(temporary, serialiseRecord(record));
+    if (await claimRevision(temporary, layout.revisionPath(record.revision))) {
+      return commit(context, record, current.unreadable);
+    }
+    // Another writer took this revision: it is visible now, so re-read and decide again.
+    if (performance.now() > deadline) {
+      throw new LivegateError(
+        'ERR_STATE_WRITE_FAILED',
+        `Could not claim a kill-switch revision within ${UPDATE_DEADLINE_MS} ms: ` +
+          `${attempt} attempts lost to other writers in ${layout.revisionsDirectory}`,
+        { details: { attempts: attempt, path: layout.revisionsDirectory } },
+      );
+    }
+  }
+}
+
+function readCurrent(context: FileUpdateContext): Current {
+  try {
+    return { record: context.read(), unreadable: undefined };
+  } catch (error) {
+    if (isLivegateError(error, 'ERR_STATE_UNREADABLE')) return { record: null, unreadable: error };
+    throw error;
+  }
+}
+
+/**
+ * Over unreadable (or vanished, or rewound) state, the next revision is above every revision file
+ * and every revision this instance has seen, so no number is ever reused for a different record.
+ */
+function nextRevision(context: FileUpdateContext, current: Current): number {
+  if (current.record !== null) return current.record.revision + 1;
+  return Math.max(highestRevision(context.layout) ?? 0, context.highestSeen()) + 1;
+}
+
+async function commit(
+  context: FileUpdateContext,
+  record: KillSwitchRecord,
+  unreadable: LivegateError | undefined,
+): Promise<KillSwitchUpdateResult> {
+  const { layout } = context;
+  try {
+    await fsyncDirectory(layout.revisionsDirectory);
+    context.wrote(record);
+    const repairedFrom =
+      unreadable === undefined ? undefined : await setAsideUnreadable(layout, unreadable, context);
+    // A faster writer may already have linked (and will publish) n+2; skip the stale pointer then.
+    if (!existsSync(layout.revisionPath(record.revision + 1))) {
+      await writeStatePointer(layout, record);
+    }
+    return repairedFrom === undefined
+      ? { record, changed: true }
+      : { record, changed: true, repairedFrom };
+  } catch (error) {
+    // Loud on purpose: the caller must not assume the change took effect, and retrying an
+    // engage only appends a harmless duplicate revision.
+    throw new LivegateError(
+      'ERR_STATE_WRITE_FAILED',
+      `Kill-switch revision ${record.revision} was linked but could not be completed: ${(error as Error).message}`,
+      { cause: error, details: { revision: record.revision } },
+    );
+  }
+}
+
+/**
+ * Only an unreadable state.json is moved aside (it is about to be replaced). An unreadable
+ * revision file stays where it is: moving it would leave a gap that a stale state.json below it
+ * could roll forward into and stop at, silently hiding every newer revision. Left in place, a
+ * stale pointer below it fails closed instead, and history() keeps showing the damage.
+ */
+async function setAsideUnreadable(
+  layout: FileKillSwitchLayout,
+  unreadable: LivegateError,
+  context: FileUpdateContext,
+): Promise<string | undefined> {
+  if (unreadable.details?.['path'] !== layout.statePath) return undefined;
+  try {
+    // A racing repair may already have replaced it with a good copy: keep that one.
+    readRecordFile(layout.statePath, undefined);
+    return undefined;
+  } catch {
+    return setAside(layout.statePath, context.stamp.clock.now());
+  }
+}

@@ -1,0 +1,114 @@
+// One watch() of the file store: fs.watch for low latency, a periodic re-read for when it misses.
+import { statSync, watch, type FSWatcher } from 'node:fs';
+import { isLivegateError, LivegateError } from '../../core/errors.js';
+import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
+import type { KillSwitchWatcher } from '../../core/ports.js';
+import type { FileKillSwitchLayout } from './file-kill-switch-layout.js';
+import { KillSwitchWatcherChannel } from './kill-switch-watcher-channel.js';
+
+export interface FileKillSwitchWatchOptions {
+  readonly layout: FileKillSwitchLayout;
+  readonly pollIntervalMs: number;
+  readonly useFsWatch: boolean;
+  /** The store's checked synchronous read (it also tracks the highest revision seen). */
+  readonly read: () => KillSwitchRecord | null;
+}
+
+interface ArmedWatcher {
+  readonly watcher: FSWatcher;
+  /** inotify follows the inode: a directory deleted and recreated needs a new watcher. */
+  readonly inode: number;
+}
+
+export class FileKillSwitchWatch {
+  private readonly channel: KillSwitchWatcherChannel;
+  private readonly armed = new Map<string, ArmedWatcher>();
+  private readonly timer: NodeJS.Timeout;
+  private pending: NodeJS.Immediate | undefined;
+
+  constructor(
+    private readonly options: FileKillSwitchWatchOptions,
+    watcher: KillSwitchWatcher,
+  ) {
+    this.channel = new KillSwitchWatcherChannel(watcher);
+    this.timer = setInterval(() => this.readNow(), options.pollIntervalMs);
+    // A watch must never be what keeps a process alive.
+    this.timer.unref();
+    this.schedule();
+  }
+
+  stop(): void {
+    this.channel.stop();
+    clearInterval(this.timer);
+    if (this.pending !== undefined) clearImmediate(this.pending);
+    this.pending = undefined;
+    for (const { watcher } of this.armed.values()) watcher.close();
+    this.armed.clear();
+  }
+
+  /**
+   * One write fires several events (link, rename, change); setImmediate runs after the poll
+   * phase has delivered them all, so they collapse into one re-read. Reads are synchronous, so
+   * no read is ever in flight when another is requested.
+   */
+  private schedule(): void {
+    if (this.pending !== undefined || this.channel.isStopped) return;
+    this.pending = setImmediate(() => {
+      this.pending = undefined;
+      this.readNow();
+    });
+  }
+
+  private readNow(): void {
+    if (this.channel.isStopped) return;
+    if (this.options.useFsWatch) this.arm();
+    try {
+      this.channel.succeeded(this.options.read());
+    } catch (error) {
+      this.channel.failed(
+        isLivegateError(error)
+          ? error
+          : new LivegateError(
+              'ERR_STATE_UNREADABLE',
+              `Kill-switch state read failed: ${String(error)}`,
+              {
+                cause: error,
+              },
+            ),
+      );
+    }
+  }
+
+  /** (Re-)arms fs.watch on each directory that exists now; a missing one is retried next poll. */
+  private arm(): void {
+    const { stateDirectory, killSwitchDirectory, revisionsDirectory } = this.options.layout;
+    for (const directory of [stateDirectory, killSwitchDirectory, revisionsDirectory]) {
+      let inode: number | undefined;
+      try {
+        inode = statSync(directory).ino;
+      } catch {
+        inode = undefined;
+      }
+      const existing = this.armed.get(directory);
+      if (existing !== undefined && existing.inode === inode) continue;
+      existing?.watcher.close();
+      this.armed.delete(directory);
+      if (inode !== undefined) this.armOne(directory, inode);
+    }
+  }
+
+  private armOne(directory: string, inode: number): void {
+    let watcher: FSWatcher;
+    try {
+      watcher = watch(directory, { persistent: false }, () => this.schedule());
+    } catch {
+      return; // Vanished between stat and watch, or out of inotify watches: polling still covers it.
+    }
+    watcher.on('error', () => {
+      watcher.close();
+      if (this.armed.get(directory)?.watcher === watcher) this.armed.delete(directory);
+      this.schedule();
+    });
+    this.armed.set(directory, { watcher, inode });
+  }
+}

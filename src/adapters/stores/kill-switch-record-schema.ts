@@ -1,0 +1,51 @@
+// Strict on-disk shapes of the kill-switch record and engine report: anything else is unreadable.
+import { z } from 'zod';
+import {
+  KILL_SWITCH_STATES,
+  type EngineReport,
+  type KillSwitchRecord,
+} from '../../core/kill-switch-record.js';
+
+/** Strict: an unknown key means a writer we do not understand, so the record is not trusted. */
+export const killSwitchRecordSchema = z.strictObject({
+  // Revisions start at 1; z.int() also rejects unsafe integers that would compare wrongly.
+  revision: z.int().min(1),
+  state: z.enum(KILL_SWITCH_STATES),
+  reason: z.string(),
+  by: z.string(),
+  trigger: z.string().min(1),
+  // UTC only (no offsets): the record promises ISO-8601 UTC.
+  at: z.iso.datetime(),
+  host: z.string().min(1),
+  pid: z.int().min(0),
+});
+
+export const engineReportSchema = z.strictObject({
+  engineId: z.string().min(1),
+  host: z.string(),
+  pid: z.int().min(0),
+  startedAt: z.iso.datetime(),
+  reportedAt: z.number().finite(),
+  // 0 means the engine has not applied any revision yet.
+  observedRevision: z.int().min(0),
+  observedAt: z.number().finite(),
+  enforcedState: z.enum(KILL_SWITCH_STATES),
+  failClosed: z.boolean(),
+  stats: z.record(z.string(), z.union([z.number(), z.string()])),
+});
+
+// Compile-time guard: the schemas and the core types must describe the same shapes.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const recordShapeMatches: Same<z.infer<typeof killSwitchRecordSchema>, KillSwitchRecord> = true;
+const reportShapeMatches: Same<z.infer<typeof engineReportSchema>, EngineReport> = true;
+void recordShapeMatches;
+void reportShapeMatches;
+
+/** One line naming every problem, for error messages that must say what is wrong with a file. */
+export function describeSchemaProblems(error: z.ZodError): string {
+  return error.issues
+    .map(
+      (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(record)'}: ${issue.message}`,
+    )
+    .join('; ');
+}

@@ -1,0 +1,78 @@
+// Rules every store's update() shares: stamping a change into a record, and what a no-op may return.
+import { z } from 'zod';
+import type { Clock } from '../../core/clock.js';
+import { LivegateError } from '../../core/errors.js';
+import type { KillSwitchChange, KillSwitchRecord } from '../../core/kill-switch-record.js';
+import { describeSchemaProblems, killSwitchRecordSchema } from './kill-switch-record-schema.js';
+
+export interface StampContext {
+  readonly clock: Clock;
+  readonly host: string;
+  readonly pid: number;
+}
+
+/**
+ * Validating before writing matters: a record that fails the read schema would make every
+ * reader fail closed, so a bad change is refused here and nothing is written.
+ */
+export function stampKillSwitchRecord(
+  change: KillSwitchChange,
+  revision: number,
+  context: StampContext,
+): KillSwitchRecord {
+  const date = new Date(context.clock.now());
+  const candidate = {
+    revision,
+    state: change.state,
+    reason: change.reason,
+    by: change.by,
+    trigger: change.trigger,
+    // A broken clock (NaN) yields a value the schema rejects instead of a RangeError.
+    at: Number.isFinite(date.getTime()) ? date.toISOString() : String(date),
+    host: context.host,
+    pid: context.pid,
+  };
+  const parsed = killSwitchRecordSchema.safeParse(candidate);
+  if (!parsed.success) {
+    throw new LivegateError(
+      'ERR_TRANSITION_REFUSED',
+      `Refusing to write kill-switch revision ${revision}: ${describeSchemaProblems(parsed.error)}`,
+      { cause: parsed.error, details: { revision } },
+    );
+  }
+  return parsed.data;
+}
+
+/** Accepts anything shaped like a Clock (a ManualClock, a fake), not only the system clock. */
+export const clockOptionSchema = z.custom<Clock>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Partial<Clock>).now === 'function' &&
+    typeof (value as Partial<Clock>).monotonic === 'function',
+  { message: 'expected a Clock with now() and monotonic()' },
+);
+
+/** Options errors name every problem at once, as the config loader does. */
+export function invalidOptions(storeName: string, error: z.ZodError): LivegateError {
+  return new LivegateError(
+    'ERR_CONFIG_INVALID',
+    `Invalid ${storeName} options: ${describeSchemaProblems(error)}`,
+    { cause: error },
+  );
+}
+
+/** decide() declined but there is no record to return: say why instead of inventing one. */
+export function nothingToReturn(unreadable: LivegateError | undefined): LivegateError {
+  if (unreadable !== undefined) {
+    return new LivegateError(
+      'ERR_STATE_UNREADABLE',
+      `The kill-switch state is unreadable and the update wrote nothing: ${unreadable.message}`,
+      { cause: unreadable, details: { ...unreadable.details } },
+    );
+  }
+  return new LivegateError(
+    'ERR_TRANSITION_REFUSED',
+    'No kill-switch state exists yet and the update wrote nothing, so there is no record to return',
+  );
+}

@@ -1,0 +1,22 @@
+// Exit codes are part of the interface: 0 ok, 1 runtime failure, 2 usage or configuration error.
+
+import { isLivegateError } from '../core/errors.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+const USAGE_CODES = new Set(['ERR_CONFIG_INVALID', 'ERR_CONFIG_UNREADABLE', 'ERR_USAGE']);
+
+export function exitCodeFor(error: unknown): number {
+  return isLivegateError(error) && USAGE_CODES.has(error.code) ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+/** One readable line (or block) on stderr naming the code, the problem and its cause. */
+export function describeError(error: unknown): string {
+  if (isLivegateError(error)) {
+    const cause = error.cause instanceof Error ? `\n  cause: ${error.cause.message}` : '';
+    return `livegate: ${error.code}: ${error.message}${cause}`;
+  }
+  return `livegate: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+}

@@ -1,0 +1,45 @@
+// Which engine events reach the JSON log, and at what level. Per-order events only at debug.
+
+import type { LiveEngine } from '../engine/live-engine.js';
+import type { Logger } from '../observability/logger.js';
+
+export function logEngineEvents(engine: LiveEngine, logger: Logger): void {
+  const perOrder = logger.isLevelEnabled('debug');
+  engine.on((event) => {
+    switch (event.type) {
+      case 'KillSwitchChanged':
+        logger[event.enforcedState === 'SAFE' ? 'info' : 'warn'](
+          { event: event.type, record: event.record, enforcedState: event.enforcedState },
+          `kill switch ${event.enforcedState} (revision ${event.record.revision}, by ${event.record.by}: ${event.record.reason})`,
+        );
+        return;
+      case 'KillSwitchFailedClosed':
+        logger.error(
+          { event: event.type, code: event.errorCode },
+          `kill switch failing closed: ${event.message}`,
+        );
+        return;
+      case 'StrategyFailed':
+      case 'OrderRejected':
+        logger.warn({ event: event.type, detail: event }, event.type);
+        return;
+      case 'BrokerFailed':
+        logger.error({ event: event.type, detail: event }, event.type);
+        return;
+      case 'RunStarted':
+      case 'RunStopped':
+      case 'OrdersCancelled':
+        logger.info({ event: event.type, detail: event }, event.type);
+        return;
+      case 'Heartbeat':
+        logger.info({ event: event.type, report: event.report }, event.type);
+        return;
+      case 'OrderSubmitted':
+      case 'OrderFilled':
+      case 'OrderDenied':
+      case 'TickBlocked':
+        if (perOrder) logger.debug({ event: event.type, detail: event }, event.type);
+        return;
+    }
+  });
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// The `livegate` command: one subcommand per file, exit codes 0 ok, 1 runtime failure, 2 usage/config error.
+
+import { Command, CommanderError } from 'commander';
+import { registerChangeCommand } from './change-command.js';
+import { registerDrillCommand } from './drill-command.js';
+import { describeError, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
+import { registerRunCommand } from './run-command.js';
+import { registerStatusCommand } from './status-command.js';
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('livegate')
+    .description('A live-trading engine guarded by a kill switch you can bet the firm on.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 runtime failure (or an engine did not confirm a kill), 2 usage or configuration error.\nEnvironment: LIVEGATE_CONFIG, LIVEGATE_STATE_DIR, LIVEGATE_ENGINE_ID, LIVEGATE_LOG_LEVEL.',
+    );
+  registerRunCommand(program);
+  registerChangeCommand(program, 'kill');
+  registerChangeCommand(program, 'reduce');
+  registerChangeCommand(program, 'reset');
+  registerStatusCommand(program);
+  registerDrillCommand(program);
+  return program;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; every other parse problem is a usage error.
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    process.stderr.write(`${describeError(error)}\n`);
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+await main(process.argv);

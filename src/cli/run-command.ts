@@ -1,0 +1,195 @@
+// `livegate run`: the engine on a configured feed, strategy and broker, until the feed ends or a signal stops it.
+
+import path from 'node:path';
+import type { Command } from 'commander';
+import { LivegateError } from '../core/errors.js';
+import type { EventSink } from '../core/ports.js';
+import type { LivegateConfig } from '../config/schema.js';
+import { createBroker, createKillSwitchStore, createMarketFeed } from '../adapters/index.js';
+import { JsonlJournalSink } from '../adapters/sinks/jsonl-journal-sink.js';
+import { LiveEngine } from '../engine/live-engine.js';
+import { KillSwitch } from '../killswitch/kill-switch.js';
+import { createLogger, flushLogger, type Logger } from '../observability/logger.js';
+import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js';
+import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
+import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+import { logEngineEvents } from './log-engine-events.js';
+import { startStatusLine } from './status-line.js';
+
+interface RunOptions extends CommonOptions {
+  readonly feed?: string;
+  readonly ticks?: string;
+  readonly rate?: string;
+  readonly strategy?: string;
+  readonly engineId?: string;
+  readonly logLevel?: string;
+  readonly statusLine?: boolean;
+}
+
+export function registerRunCommand(program: Command): void {
+  const command = program
+    .command('run')
+    .description(
+      'run the engine (dry-run on a paper broker by default) until the feed ends or Ctrl-C',
+    );
+  addCommonOptions(command)
+    .option('--feed <feed>', 'synthetic | csv:PATH')
+    .option('--ticks <n>', 'synthetic feed: number of ticks (0 = endless)')
+    .option('--rate <n>', 'synthetic feed: ticks per second (0 = as fast as possible)')
+    .option('--strategy <spec>', `${BUILTIN_STRATEGIES.join(' | ')} | path to a module`)
+    .option('--engine-id <id>', 'engine id in heartbeats, confirmations and the journal')
+    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
+    .option('--no-status-line', 'never draw the live status line, even in a terminal')
+    .action(async (options: RunOptions) => {
+      process.exitCode = await runEngine(options);
+    });
+}
+
+function overridesFrom(options: RunOptions): Record<string, unknown> {
+  const feed: Record<string, unknown> = {};
+  const synthetic: Record<string, unknown> = {};
+  if (options.feed !== undefined) {
+    if (options.feed === 'synthetic') feed.kind = 'synthetic';
+    else if (options.feed.startsWith('csv:') && options.feed.length > 4) {
+      feed.kind = 'csv';
+      feed.csv = { path: path.resolve(options.feed.slice(4)) };
+    } else {
+      throw new LivegateError(
+        'ERR_USAGE',
+        `--feed must be "synthetic" or "csv:PATH", got "${options.feed}"`,
+      );
+    }
+  }
+  if (options.ticks !== undefined) synthetic.ticks = numberFlag('--ticks', options.ticks);
+  if (options.rate !== undefined) synthetic.rate = numberFlag('--rate', options.rate);
+  if (Object.keys(synthetic).length > 0) feed.synthetic = synthetic;
+  const overrides: Record<string, unknown> = {};
+  if (Object.keys(feed).length > 0) overrides.feed = feed;
+  if (options.strategy !== undefined) overrides.strategy = { module: options.strategy };
+  if (options.engineId !== undefined) overrides.engine = { id: options.engineId };
+  if (options.logLevel !== undefined) overrides.log = { level: options.logLevel };
+  return overrides;
+}
+
+function numberFlag(name: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) {
+    throw new LivegateError('ERR_USAGE', `${name} must be a number, got "${text}"`);
+  }
+  return value;
+}
+
+async function runEngine(options: RunOptions): Promise<number> {
+  const config = resolveConfig(options, overridesFrom(options));
+  const interactive = options.statusLine !== false && process.stdout.isTTY === true;
+  const logFile = path.join(config.stateDir, 'logs', 'livegate.log');
+  const logger = createLogger({
+    level: config.log.level,
+    destination: interactive ? logFile : 'stdout',
+    engineId: config.engine.id,
+  });
+  if (interactive) process.stderr.write(`livegate: JSON logs go to ${logFile}\n`);
+  try {
+    return await runWithLogger(config, logger, interactive);
+  } finally {
+    await flushLogger(logger);
+  }
+}
+
+async function runWithLogger(
+  config: LivegateConfig,
+  logger: Logger,
+  interactive: boolean,
+): Promise<number> {
+  const engineId = config.engine.id;
+  const runId = `${engineId}-${Date.now().toString(36)}`;
+  const store = createKillSwitchStore(config);
+  const killSwitch = await KillSwitch.open(store, {
+    actor: engineId,
+    startEngaged: config.killSwitch.startEngaged,
+  });
+  const failure = killSwitch.failClosedReason;
+  if (failure !== null) {
+    logger.error(
+      { err: failure, code: failure.code },
+      'KILL SWITCH STATE UNREADABLE: failing closed (ENGAGED) until an operator runs `livegate reset`',
+    );
+  }
+  const feed = createMarketFeed(config, {
+    onBadLine: (problem) => logger.warn({ ...problem }, 'bad tick line skipped'),
+  });
+  const strategy = await loadStrategy(config.strategy.module, config.strategy.options);
+  const broker = createBroker(config);
+  const sinks: EventSink[] = [];
+  if (config.journal.enabled) {
+    sinks.push(
+      new JsonlJournalSink({
+        directory: path.join(config.stateDir, 'journal'),
+        runId,
+        maxFileBytes: config.journal.maxFileBytes,
+        maxFiles: config.journal.maxFiles,
+        onError: (error) => logger.error({ err: error }, 'journal write failed'),
+      }),
+    );
+  }
+  const engine = new LiveEngine({
+    killSwitch,
+    strategy,
+    broker,
+    engineId,
+    runId,
+    sinks,
+    maxConsecutiveErrors: config.engine.maxConsecutiveErrors,
+    heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
+    yieldIntervalMs: config.engine.yieldIntervalMs,
+    cancelOpenOrdersOnShutdown: config.engine.cancelOpenOrdersOnShutdown,
+  });
+  logEngineEvents(engine, logger);
+  const removeSignalHandlers = stopOnSignals(engine, logger);
+  const stopStatusLine = interactive
+    ? startStatusLine(process.stdout, () => engine.summary(), engineId)
+    : undefined;
+  try {
+    const summary = await engine.run(feed);
+    stopStatusLine?.();
+    logger.info({ summary }, 'run finished');
+    if (interactive) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  } catch (error) {
+    stopStatusLine?.();
+    logger.error({ err: error }, 'run failed');
+    throw error;
+  } finally {
+    removeSignalHandlers();
+    killSwitch.close();
+    await Promise.allSettled([
+      ...sinks.map((sink) => sink.close()),
+      broker.close(),
+      feed.close(),
+      strategy.close?.(),
+      store.close(),
+    ]);
+  }
+  return EXIT_OK;
+}
+
+/** First SIGINT/SIGTERM: graceful stop. Second: exit at once. */
+function stopOnSignals(engine: LiveEngine, logger: Logger): () => void {
+  let received = 0;
+  const handler = (signal: NodeJS.Signals): void => {
+    received++;
+    if (received === 1) {
+      logger.info({ signal }, 'stopping: finishing the current tick, then shutting down');
+      engine.stop();
+      return;
+    }
+    logger.warn({ signal }, 'second signal: exiting now');
+    process.stderr.write(`\nlivegate: second ${signal}, exiting without a clean shutdown\n`);
+    process.exit(EXIT_FAILURE);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}

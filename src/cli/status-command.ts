@@ -1,0 +1,117 @@
+// `livegate status`: the kill-switch state with its metadata, recent history and the engines using it.
+
+import type { Command } from 'commander';
+import { systemClock } from '../core/clock.js';
+import { isLivegateError } from '../core/errors.js';
+import type { EngineReport, KillSwitchRecord } from '../core/kill-switch-record.js';
+import { createSharedKillSwitchStore } from '../adapters/index.js';
+import { isLiveEngine } from '../killswitch/confirmations.js';
+import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
+import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+
+interface StatusOptions extends CommonOptions {
+  readonly json?: boolean;
+  readonly history?: string;
+}
+
+export function registerStatusCommand(program: Command): void {
+  const command = program
+    .command('status')
+    .description(
+      'show the kill-switch state, its recent history and the engines on this state dir (exit 1 if the state is unreadable)',
+    );
+  addCommonOptions(command)
+    .option('--json', 'print as JSON')
+    .option('--history <n>', 'how many past revisions to show', '5')
+    .action(async (options: StatusOptions) => {
+      process.exitCode = await showStatus(options);
+    });
+}
+
+interface EngineStatus extends EngineReport {
+  readonly live: boolean;
+  readonly reportAgeMs: number;
+}
+
+async function showStatus(options: StatusOptions): Promise<number> {
+  const config = resolveConfig(options);
+  const store = createSharedKillSwitchStore(config);
+  try {
+    let record: KillSwitchRecord | null = null;
+    let unreadable: { code: string; message: string } | null = null;
+    try {
+      record = await store.read();
+    } catch (error) {
+      if (!isLivegateError(error)) throw error;
+      unreadable = { code: error.code, message: error.message };
+    }
+    const historyLength = Math.max(0, Number(options.history ?? 5) || 0);
+    const history =
+      unreadable === null && historyLength > 0 ? await store.history(historyLength) : [];
+    const now = systemClock.now();
+    const engines: EngineStatus[] = (await store.listEngineReports()).map((report) => ({
+      ...report,
+      live: isLiveEngine(report, now, config.killSwitch.engineStaleAfterMs),
+      reportAgeMs: Math.round(now - report.reportedAt),
+    }));
+    const status = {
+      stateDir: config.stateDir,
+      store: store.name,
+      state: unreadable === null ? (record?.state ?? 'NONE') : 'ENGAGED',
+      failClosed: unreadable !== null,
+      unreadable,
+      record,
+      history,
+      engines,
+    };
+    if (options.json === true) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+    else process.stdout.write(formatStatus(status));
+    return unreadable === null ? EXIT_OK : EXIT_FAILURE;
+  } finally {
+    await store.close();
+  }
+}
+
+function formatStatus(status: {
+  stateDir: string;
+  state: string;
+  unreadable: { code: string; message: string } | null;
+  record: KillSwitchRecord | null;
+  history: KillSwitchRecord[];
+  engines: EngineStatus[];
+}): string {
+  const lines = [`state dir: ${status.stateDir}`];
+  if (status.unreadable !== null) {
+    lines.push(
+      `kill switch: UNREADABLE -> engines fail closed (ENGAGED)`,
+      `  ${status.unreadable.code}: ${status.unreadable.message}`,
+      `  repair with: livegate reset --reason "..." --by NAME`,
+    );
+  } else if (status.record === null) {
+    lines.push('kill switch: no state yet (the first engine creates it)');
+  } else {
+    const record = status.record;
+    lines.push(
+      `kill switch: ${record.state} (revision ${record.revision})`,
+      `  by ${record.by}, trigger ${record.trigger}, at ${record.at} on ${record.host} pid ${record.pid}`,
+      `  reason: ${record.reason}`,
+    );
+  }
+  if (status.history.length > 0) {
+    lines.push('history:');
+    for (const entry of status.history) {
+      lines.push(
+        `  ${String(entry.revision).padStart(5)} ${entry.at} ${entry.state.padEnd(8)} ${entry.trigger} by ${entry.by}: ${entry.reason}`,
+      );
+    }
+  }
+  if (status.engines.length === 0) lines.push('engines: none reporting');
+  else lines.push('engines:');
+  for (const engine of status.engines) {
+    const stats = engine.stats;
+    lines.push(
+      `  ${engine.live ? 'live ' : 'stale'} ${engine.engineId} pid ${engine.pid} enforcing ${engine.enforcedState}${engine.failClosed ? ' (fail-closed)' : ''} rev ${engine.observedRevision}, report ${engine.reportAgeMs} ms ago, ticks ${String(stats.ticks ?? 0)} (${String(stats.ticksPerSecond ?? 0)}/s), orders ${String(stats.ordersSubmitted ?? 0)}, p99 ${(Number(stats.latencyP99Ns ?? 0) / 1000).toFixed(1)}µs`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,40 @@
+// The one-line live status an operator watches in a terminal, refreshed in place.
+
+import type { RunSummary } from '../core/events.js';
+
+const REFRESH_MS = 250;
+
+export function formatStatusLine(summary: RunSummary, engineId: string): string {
+  const latency = summary.latencyNs;
+  const blocked = summary.ticksBlocked + summary.ordersDenied;
+  return [
+    `livegate ${engineId}`,
+    `${summary.state} rev ${summary.revision}`,
+    `ticks ${summary.ticks.toLocaleString('en-US')} (${Math.round(summary.ticksPerSecond).toLocaleString('en-US')}/s)`,
+    `orders ${summary.ordersSubmitted.toLocaleString('en-US')}`,
+    `blocked ${blocked.toLocaleString('en-US')}`,
+    `p99 ${(latency.p99 / 1000).toFixed(1)}µs max ${(latency.max / 1000).toFixed(1)}µs`,
+    `errors ${summary.strategyErrors + summary.brokerErrors}`,
+  ].join(' | ');
+}
+
+/** Starts refreshing; the returned function stops it and ends the line. */
+export function startStatusLine(
+  stream: NodeJS.WriteStream,
+  summary: () => RunSummary,
+  engineId: string,
+): () => void {
+  const draw = (): void => {
+    stream.write(
+      `\r\x1b[2K${formatStatusLine(summary(), engineId).slice(0, stream.columns || 200)}`,
+    );
+  };
+  draw();
+  const timer = setInterval(draw, REFRESH_MS);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    draw();
+    stream.write('\n');
+  };
+}

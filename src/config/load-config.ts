@@ -1,0 +1,187 @@
+// Builds the run's configuration from defaults < YAML file < environment < overrides, validated once and frozen.
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { LivegateError } from '../core/errors.js';
+import {
+  BUILTIN_STRATEGY_NAMES,
+  deepFreeze,
+  validateConfig,
+  type LivegateConfig,
+} from './schema.js';
+
+export interface LoadConfigOptions {
+  /** YAML file; when absent, `LIVEGATE_CONFIG`; when both are absent, defaults only. */
+  readonly path?: string;
+  /** Default: process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Deep-partial config from command-line flags; undefined values are ignored. */
+  readonly overrides?: Record<string, unknown>;
+  /** Base for a relative stateDir, config path, or path given in env/overrides. Default: process.cwd(). */
+  readonly cwd?: string;
+}
+
+type Path = readonly string[];
+
+/** Environment variables and the keys they set (the config file path is handled separately). */
+export const ENVIRONMENT_VARIABLES: ReadonlyArray<readonly [name: string, path: Path]> = [
+  ['LIVEGATE_STATE_DIR', ['stateDir']],
+  ['LIVEGATE_ENGINE_ID', ['engine', 'id']],
+  ['LIVEGATE_LOG_LEVEL', ['log', 'level']],
+];
+
+/**
+ * Throws ERR_CONFIG_UNREADABLE when the file cannot be read or parsed, and ERR_CONFIG_INVALID
+ * listing every schema problem at once. A relative `feed.csv.path` or strategy module path in the
+ * file is relative to the file's directory; everything else relative is relative to `cwd`.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): LivegateConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const file = options.path ?? nonEmpty(env.LIVEGATE_CONFIG);
+  const fileLayer = file === undefined ? {} : readConfigFile(resolve(cwd, file));
+  const environment = environmentLayer(env);
+  const overrides = options.overrides ?? {};
+  const merged = [environment.layer, overrides].reduce(mergeDeep, fileLayer);
+  const config = validateConfig(merged, (path) => {
+    if (path.length > 0 && valueAt(overrides, path) !== undefined) return 'the command line';
+    return environment.sources.get(path.join('.'));
+  });
+  return deepFreeze(resolvePaths(config, cwd));
+}
+
+function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new LivegateError(
+      'ERR_CONFIG_UNREADABLE',
+      `cannot read config file ${path} (${reason})`,
+      {
+        cause: error,
+        details: { path },
+      },
+    );
+  }
+  const content = parseYaml(text, path) ?? {};
+  // A list or a scalar at the top: report it as the schema would, rather than merge over it.
+  if (!isPlainObject(content)) validateConfig(content);
+  return resolveFileRelativePaths(content, dirname(path));
+}
+
+function parseYaml(text: string, path: string): unknown {
+  const document = parseDocument(text, { prettyErrors: true });
+  const [first] = document.errors;
+  if (first !== undefined) {
+    const position = first.linePos?.[0];
+    const where = position === undefined ? '' : `:${position.line}:${position.col}`;
+    // yaml's messages end with "at line L, column C:" and a code excerpt; file:line:column says it all.
+    const problems = document.errors.map((error) =>
+      (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, ''),
+    );
+    throw new LivegateError(
+      'ERR_CONFIG_UNREADABLE',
+      `cannot parse config file ${path}${where}: ${problems.join('; ')}`,
+      { cause: first, details: { path, line: position?.line, column: position?.col } },
+    );
+  }
+  try {
+    return document.toJS() as unknown;
+  } catch (error) {
+    // An alias to an anchor that does not exist surfaces only when converting.
+    throw new LivegateError(
+      'ERR_CONFIG_UNREADABLE',
+      `cannot parse config file ${path}: ${(error as Error).message}`,
+      { cause: error, details: { path } },
+    );
+  }
+}
+
+/** Paths in a file mean "next to this file", wherever the command is run from. */
+function resolveFileRelativePaths(content: unknown, directory: string): unknown {
+  const csvPath = valueAt(content, ['feed', 'csv', 'path']);
+  if (typeof csvPath === 'string' && csvPath !== '') {
+    setAt(content, ['feed', 'csv', 'path'], resolve(directory, csvPath));
+  }
+  const module = valueAt(content, ['strategy', 'module']);
+  if (typeof module === 'string' && isModulePath(module)) {
+    setAt(content, ['strategy', 'module'], resolve(directory, module));
+  }
+  return content;
+}
+
+function resolvePaths(config: LivegateConfig, cwd: string): LivegateConfig {
+  const { csv } = config.feed;
+  const { module } = config.strategy;
+  return {
+    ...config,
+    stateDir: resolve(cwd, config.stateDir),
+    feed: {
+      ...config.feed,
+      csv: { ...csv, path: csv.path === null ? null : resolve(cwd, csv.path) },
+    },
+    strategy: { ...config.strategy, module: isModulePath(module) ? resolve(cwd, module) : module },
+  };
+}
+
+function isModulePath(module: string): boolean {
+  return !(BUILTIN_STRATEGY_NAMES as readonly string[]).includes(module) && module !== '';
+}
+
+function environmentLayer(env: NodeJS.ProcessEnv): {
+  layer: Record<string, unknown>;
+  sources: Map<string, string>;
+} {
+  const layer: Record<string, unknown> = {};
+  const sources = new Map<string, string>();
+  for (const [name, path] of ENVIRONMENT_VARIABLES) {
+    const value = nonEmpty(env[name]);
+    if (value === undefined) continue;
+    setAt(layer, path, value);
+    sources.set(path.join('.'), name);
+  }
+  return { layer, sources };
+}
+
+/** Objects merge key by key; anything else (lists included) replaces; undefined leaves the base alone. */
+function mergeDeep(base: unknown, layer: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(layer)) return layer === undefined ? base : layer;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(layer)) {
+    if (value !== undefined) merged[key] = mergeDeep(base[key], value);
+  }
+  return merged;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const key of path) {
+    if (!isPlainObject(current) || typeof key !== 'string') return undefined;
+    current = current[key];
+  }
+  return current;
+}
+
+/** Sets a value, creating objects on the way; leaves non-objects alone so the schema reports them. */
+function setAt(root: unknown, path: Path, value: unknown): void {
+  let current = root;
+  for (const key of path.slice(0, -1)) {
+    if (!isPlainObject(current)) return;
+    if (current[key] === undefined) current[key] = {};
+    current = current[key];
+  }
+  if (isPlainObject(current)) current[path[path.length - 1] as string] = value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}

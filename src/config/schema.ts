@@ -1,0 +1,224 @@
+// The configuration's one source of truth: shape, defaults and ranges, strict at every level.
+
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { LivegateError } from '../core/errors.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Strategy names that are not module paths (kept in step with src/strategies by a test). */
+export const BUILTIN_STRATEGY_NAMES = ['one-order-per-tick', 'ma-crossover', 'periodic'] as const;
+
+const positiveInteger = () => z.number().int().min(1);
+const nonNegativeInteger = () => z.number().int().min(0);
+
+/** Symbols are compared by name downstream, so an empty or repeated one is a mistake. */
+const symbolList = () =>
+  z
+    .array(z.string().min(1))
+    .min(1)
+    .check((context) => {
+      const seen = new Set<string>();
+      context.value.forEach((symbol, index) => {
+        if (seen.has(symbol)) {
+          context.issues.push({
+            code: 'custom',
+            message: `duplicate symbol "${symbol}"`,
+            input: symbol,
+            path: [index],
+          });
+        }
+        seen.add(symbol);
+      });
+    });
+
+const engineSchema = z.strictObject({
+  /** null resolves to `<hostname>-<pid>`, so two engines on one host never share an id. */
+  id: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .transform((id) => id ?? `${hostname()}-${process.pid}`),
+  maxConsecutiveErrors: positiveInteger().default(5),
+  heartbeatIntervalMs: z.number().int().min(50).default(1000),
+  yieldIntervalMs: z.number().gt(0).max(100).default(1),
+  cancelOpenOrdersOnShutdown: z.boolean().default(true),
+});
+
+const killSwitchSchema = z.strictObject({
+  store: z.enum(['file', 'memory']).default('file'),
+  startEngaged: z.boolean().default(false),
+  pollIntervalMs: z.number().int().min(10).default(250),
+  confirmTimeoutMs: nonNegativeInteger().default(5000),
+  engineStaleAfterMs: z.number().int().min(1000).default(5000),
+});
+
+const syntheticFeedSchema = z.strictObject({
+  /** 0 = endless. */
+  ticks: nonNegativeInteger().default(0),
+  symbols: symbolList().default(() => ['EURUSD', 'GBPUSD', 'USDJPY']),
+  seed: z.number().int().default(42),
+  /** Ticks per second; 0 = as fast as possible. */
+  rate: z.number().min(0).default(1000),
+  startPrice: z.number().gt(0).default(1.1),
+});
+
+const csvFeedSchema = z.strictObject({
+  path: z.string().min(1).nullable().default(null),
+  strict: z.boolean().default(false),
+  /** Replay speed relative to the recorded timestamps; 0 = as fast as possible. */
+  speed: z.number().min(0).default(0),
+  symbols: symbolList().nullable().default(null),
+});
+
+const feedSchema = z
+  .strictObject({
+    kind: z.enum(['synthetic', 'csv']).default('synthetic'),
+    synthetic: syntheticFeedSchema.prefault({}),
+    csv: csvFeedSchema.prefault({}),
+  })
+  .refine((feed) => feed.csv.path !== null, {
+    path: ['csv', 'path'],
+    message: 'required when feed.kind is csv',
+    // Run even when other keys are wrong, so this problem is listed with the rest.
+    when: (payload) => isCsvFeedWithoutPath(payload.value),
+  });
+
+function isCsvFeedWithoutPath(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const feed = value as { kind?: unknown; csv?: unknown };
+  if (feed.kind !== 'csv') return false;
+  const csv = feed.csv as { path?: unknown } | null | undefined;
+  return typeof csv === 'object' && csv !== null && (csv.path === null || csv.path === undefined);
+}
+
+export const configSchema = z.strictObject({
+  /** Kill-switch state, engine reports, journal and logs. */
+  stateDir: z.string().min(1).default('./.livegate'),
+  engine: engineSchema.prefault({}),
+  killSwitch: killSwitchSchema.prefault({}),
+  feed: feedSchema.prefault({}),
+  strategy: z
+    .strictObject({
+      /** A builtin name or a module path. */
+      module: z.string().min(1).default('ma-crossover'),
+      /** Free-form: each strategy validates its own options. */
+      options: z.record(z.string(), z.unknown()).default(() => ({})),
+    })
+    .prefault({}),
+  broker: z.strictObject({ kind: z.enum(['paper']).default('paper') }).prefault({}),
+  journal: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      maxFileBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(64 * 1024 * 1024),
+      maxFiles: nonNegativeInteger().default(10),
+    })
+    .prefault({}),
+  log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+});
+
+/** What the file and overrides may contain: every key optional. */
+export type LivegateConfigInput = z.input<typeof configSchema>;
+/** What the loader returns: every key present, deep-frozen, paths absolute. */
+export type LivegateConfig = z.output<typeof configSchema>;
+
+/** The defaults, as the loader would produce them with no file, env or overrides (paths still relative). */
+export const DEFAULT_CONFIG: LivegateConfig = deepFreeze(configSchema.parse({}));
+
+/** Freezes every nested object and array so a config cannot drift after validation. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+export interface ConfigIssue {
+  /** Dotted, with array indices in brackets: `feed.synthetic.symbols[1]`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Parses raw input into a config, or throws ERR_CONFIG_INVALID listing every problem, one per
+ * line. `sourceOf` names where a value came from when it was not the file (an env variable...).
+ */
+export function validateConfig(
+  input: unknown,
+  sourceOf: (path: readonly PropertyKey[]) => string | undefined = () => undefined,
+): LivegateConfig {
+  const result = configSchema.safeParse(input, { error: describeIssue });
+  if (result.success) return result.data;
+  const issues = result.error.issues.flatMap((issue) => toConfigIssues(issue, sourceOf));
+  const lines = issues.map((issue) => `${issue.path}: ${issue.message}`);
+  throw new LivegateError(
+    'ERR_CONFIG_INVALID',
+    `invalid configuration (${issues.length} ${issues.length === 1 ? 'problem' : 'problems'}):\n${lines.join('\n')}`,
+    { details: { issues } },
+  );
+}
+
+function toConfigIssues(
+  issue: z.core.$ZodIssue,
+  sourceOf: (path: readonly PropertyKey[]) => string | undefined,
+): ConfigIssue[] {
+  const withSource = (path: readonly PropertyKey[], message: string): ConfigIssue => {
+    const source = sourceOf(path);
+    return {
+      path: formatPath(path),
+      message: source === undefined ? message : `${message} (from ${source})`,
+    };
+  };
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => withSource([...issue.path, key], 'unknown key'));
+  }
+  return [withSource(issue.path, issue.message)];
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`,
+    )
+    .join('');
+}
+
+/** Messages that say what was expected and what was found; undefined falls back to zod's own. */
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  const received = describeInput(issue.input);
+  if (issue.code === 'invalid_type') {
+    return `expected ${issue.expected === 'int' ? 'integer' : issue.expected}, received ${received}`;
+  }
+  if (issue.code === 'invalid_value') {
+    const allowed = issue.values.map((value) => JSON.stringify(value)).join(' | ');
+    return `expected one of ${allowed}, received ${received}`;
+  }
+  if (issue.code === 'too_small') {
+    if (issue.origin === 'array') return `must have at least ${issue.minimum} item(s)`;
+    if (issue.origin === 'string') return 'must not be empty';
+    return `must be ${issue.inclusive === false ? '>' : '>='} ${issue.minimum}, received ${received}`;
+  }
+  if (issue.code === 'too_big') {
+    return `must be ${issue.inclusive === false ? '<' : '<='} ${issue.maximum}, received ${received}`;
+  }
+  return undefined;
+}
+
+function describeInput(input: unknown): string {
+  if (input === null) return 'null';
+  if (input === undefined) return 'nothing';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  if (typeof input === 'string') {
+    return `string ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}...` : input)}`;
+  }
+  if (typeof input === 'number' || typeof input === 'boolean') return `${typeof input} ${input}`;
+  return typeof input;
+}

@@ -1,0 +1,150 @@
+// Heartbeats and kill-switch confirmations: what this engine enforces, published where `livegate kill` looks.
+
+import os from 'node:os';
+import type { Clock } from '../core/clock.js';
+import type { LivegateEvent, RunSummary } from '../core/events.js';
+import type { EngineReport } from '../core/kill-switch-record.js';
+import type { KillSwitch } from '../killswitch/kill-switch.js';
+
+export interface EngineReporterOptions {
+  readonly engineId: string;
+  readonly killSwitch: KillSwitch;
+  readonly clock: Clock;
+  readonly intervalMs: number;
+  readonly summary: () => RunSummary;
+  readonly emit: (event: LivegateEvent) => void;
+}
+
+export class EngineReporter {
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private publishing: Promise<void> | undefined;
+  private publishAgain = false;
+  private lastRevision = -1;
+  private lastEnforced = '';
+  private lastFailure: unknown = null;
+  private readonly startedAt: string;
+
+  constructor(private readonly options: EngineReporterOptions) {
+    this.startedAt = new Date(options.clock.now()).toISOString();
+  }
+
+  start(): void {
+    const { killSwitch, intervalMs } = this.options;
+    this.unsubscribe = killSwitch.onChange(() => this.killSwitchChanged());
+    this.killSwitchChanged();
+    this.timer = setInterval(() => this.beat(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  /** Removes this engine's report so `livegate kill` no longer waits for it. */
+  async withdraw(): Promise<void> {
+    await this.publishing;
+    await this.options.killSwitch.store
+      .removeEngineReport(this.options.engineId)
+      .catch(() => undefined);
+  }
+
+  report(): EngineReport {
+    const { killSwitch, clock, engineId } = this.options;
+    const summary = this.options.summary();
+    return {
+      engineId,
+      host: os.hostname(),
+      pid: process.pid,
+      startedAt: this.startedAt,
+      reportedAt: clock.now(),
+      observedRevision: killSwitch.revision,
+      observedAt: killSwitch.appliedAt,
+      enforcedState: killSwitch.state,
+      failClosed: killSwitch.failClosedReason !== null,
+      stats: {
+        ticks: summary.ticks,
+        ticksPerSecond: Math.round(summary.ticksPerSecond),
+        ordersSubmitted: summary.ordersSubmitted,
+        ordersDenied: summary.ordersDenied,
+        ticksBlocked: summary.ticksBlocked,
+        fills: summary.fills,
+        strategyErrors: summary.strategyErrors,
+        brokerErrors: summary.brokerErrors,
+        latencyP50Ns: summary.latencyNs.p50,
+        latencyP99Ns: summary.latencyNs.p99,
+        latencyP999Ns: summary.latencyNs.p999,
+        latencyMaxNs: summary.latencyNs.max,
+      },
+    };
+  }
+
+  private beat(): void {
+    const report = this.report();
+    this.options.emit({
+      type: 'Heartbeat',
+      time: report.reportedAt,
+      engineId: report.engineId,
+      report,
+    });
+    this.publish();
+  }
+
+  /** Emits what changed at the gates and confirms it to the store at once. */
+  private killSwitchChanged(): void {
+    const { killSwitch, clock, engineId, emit } = this.options;
+    const failure = killSwitch.failClosedReason;
+    if (failure !== null && failure !== this.lastFailure) {
+      emit({
+        type: 'KillSwitchFailedClosed',
+        time: clock.now(),
+        engineId,
+        errorCode: failure.code,
+        message: failure.message,
+      });
+      this.lastFailure = failure;
+      this.publish();
+    }
+    this.lastFailure = failure;
+    const record = killSwitch.record;
+    const enforced = killSwitch.state;
+    if (
+      record === null ||
+      (record.revision === this.lastRevision && enforced === this.lastEnforced)
+    ) {
+      return;
+    }
+    emit({
+      type: 'KillSwitchChanged',
+      time: clock.now(),
+      engineId,
+      record,
+      previousState: (this.lastEnforced || enforced) as typeof enforced,
+      enforcedState: enforced,
+    });
+    this.lastRevision = record.revision;
+    this.lastEnforced = enforced;
+    this.publish();
+  }
+
+  /** One publish in flight at a time; a change during it triggers exactly one more. */
+  private publish(): void {
+    if (this.publishing !== undefined) {
+      this.publishAgain = true;
+      return;
+    }
+    this.publishing = this.options.killSwitch.store
+      .publishEngineReport(this.report())
+      .catch(() => undefined)
+      .finally(() => {
+        this.publishing = undefined;
+        if (this.publishAgain) {
+          this.publishAgain = false;
+          this.publish();
+        }
+      });
+  }
+}

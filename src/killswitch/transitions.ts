@@ -1,0 +1,70 @@
+// Pure rules for which kill-switch changes are allowed: shared by the in-process switch and the CLI.
+
+import { LivegateError } from '../core/errors.js';
+import type {
+  KillSwitchChange,
+  KillSwitchRecord,
+  KillSwitchTrigger,
+} from '../core/kill-switch-record.js';
+
+/** `unreadable` is set when the stored state exists but cannot be read (then `current` is null). */
+export type Decision = (
+  current: KillSwitchRecord | null,
+  unreadable?: LivegateError,
+) => KillSwitchChange | null;
+
+function requireText(value: string, what: string): string {
+  const trimmed = value.trim();
+  if (trimmed.length === 0) {
+    throw new LivegateError('ERR_USAGE', `a kill-switch change needs a non-empty ${what}`);
+  }
+  return trimmed;
+}
+
+/** ENGAGED from any state; writes nothing if already ENGAGED (the first engagement keeps its metadata). */
+export function engageDecision(reason: string, by: string, trigger: KillSwitchTrigger): Decision {
+  const change: KillSwitchChange = {
+    state: 'ENGAGED',
+    reason: requireText(reason, 'reason'),
+    by: requireText(by, 'actor (by)'),
+    trigger,
+  };
+  return (current) => (current?.state === 'ENGAGED' ? null : change);
+}
+
+/** REDUCING only from SAFE: it never loosens a latched ENGAGED nor an unreadable (fail-closed) state. */
+export function reduceDecision(reason: string, by: string, trigger: KillSwitchTrigger): Decision {
+  const change: KillSwitchChange = {
+    state: 'REDUCING',
+    reason: requireText(reason, 'reason'),
+    by: requireText(by, 'actor (by)'),
+    trigger,
+  };
+  return (current, unreadable) =>
+    unreadable === undefined && (current === null || current.state === 'SAFE') ? change : null;
+}
+
+/**
+ * The only way out of ENGAGED or REDUCING: an operator by name, with a reason. It always writes a new
+ * revision, even over SAFE, because that is what releases engines latched closed on unreadable state.
+ */
+export function resetDecision(reason: string, by: string): Decision {
+  const change: KillSwitchChange = {
+    state: 'SAFE',
+    reason: requireText(reason, 'reason'),
+    by: requireText(by, 'operator name (by)'),
+    trigger: 'manual',
+  };
+  return () => change;
+}
+
+/** First start: SAFE, or ENGAGED when the configuration asks to start closed. Never overwrites unreadable state. */
+export function initialDecision(startEngaged: boolean, by: string): Decision {
+  const change: KillSwitchChange = {
+    state: startEngaged ? 'ENGAGED' : 'SAFE',
+    reason: startEngaged ? 'first start with startEngaged: true' : 'first start',
+    by,
+    trigger: 'startup',
+  };
+  return (current, unreadable) => (current === null && unreadable === undefined ? change : null);
+}

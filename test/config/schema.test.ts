@@ -1,0 +1,153 @@
+// The schema on its own: defaults, ranges, strictness, and every problem reported at once.
+
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { LivegateError } from '../../src/core/errors.js';
+import {
+  BUILTIN_STRATEGY_NAMES,
+  DEFAULT_CONFIG,
+  validateConfig,
+  type ConfigIssue,
+} from '../../src/config/schema.js';
+import { BUILTIN_STRATEGIES } from '../../src/strategies/load-strategy.js';
+
+function problemsOf(input: unknown): { message: string; issues: ConfigIssue[] } {
+  try {
+    validateConfig(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(LivegateError);
+    const { code, message, details } = error as LivegateError;
+    expect(code).toBe('ERR_CONFIG_INVALID');
+    return { message, issues: details?.issues as ConfigIssue[] };
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+function pathsOf(input: unknown): string[] {
+  return problemsOf(input).issues.map((issue) => issue.path);
+}
+
+describe('configSchema', () => {
+  it('fills every key with its documented default', () => {
+    expect(DEFAULT_CONFIG).toEqual({
+      stateDir: './.livegate',
+      engine: {
+        id: `${hostname()}-${process.pid}`,
+        maxConsecutiveErrors: 5,
+        heartbeatIntervalMs: 1000,
+        yieldIntervalMs: 1,
+        cancelOpenOrdersOnShutdown: true,
+      },
+      killSwitch: {
+        store: 'file',
+        startEngaged: false,
+        pollIntervalMs: 250,
+        confirmTimeoutMs: 5000,
+        engineStaleAfterMs: 5000,
+      },
+      feed: {
+        kind: 'synthetic',
+        synthetic: {
+          ticks: 0,
+          symbols: ['EURUSD', 'GBPUSD', 'USDJPY'],
+          seed: 42,
+          rate: 1000,
+          startPrice: 1.1,
+        },
+        csv: { path: null, strict: false, speed: 0, symbols: null },
+      },
+      strategy: { module: 'ma-crossover', options: {} },
+      broker: { kind: 'paper' },
+      journal: { enabled: true, maxFileBytes: 67_108_864, maxFiles: 10 },
+      log: { level: 'info' },
+    });
+  });
+
+  it('lists unknown keys at every depth and wrong types in one error, one line each', () => {
+    const { message, issues } = problemsOf({
+      colour: 'red',
+      engine: { maxConsecutiveErrors: 'lots', extra: 1 },
+      killSwitch: { store: 'redis' },
+      feed: { synthetic: { tiks: 5, rate: -1, symbols: ['EURUSD', 'EURUSD', ''] } },
+      journal: { enabled: 'yes' },
+    });
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { path: 'colour', message: 'unknown key' },
+        { path: 'engine.extra', message: 'unknown key' },
+        { path: 'feed.synthetic.tiks', message: 'unknown key' },
+        { path: 'engine.maxConsecutiveErrors', message: 'expected number, received string "lots"' },
+        {
+          path: 'killSwitch.store',
+          message: 'expected one of "file" | "memory", received string "redis"',
+        },
+        { path: 'feed.synthetic.rate', message: 'must be >= 0, received number -1' },
+        { path: 'feed.synthetic.symbols[1]', message: 'duplicate symbol "EURUSD"' },
+        { path: 'feed.synthetic.symbols[2]', message: 'must not be empty' },
+        { path: 'journal.enabled', message: 'expected boolean, received string "yes"' },
+      ]),
+    );
+    expect(issues).toHaveLength(9);
+    const lines = message.split('\n').slice(1);
+    expect(lines).toEqual(issues.map((issue) => `${issue.path}: ${issue.message}`));
+    expect(message.split('\n')[0]).toBe('invalid configuration (9 problems):');
+  });
+
+  it('requires feed.csv.path when feed.kind is csv, reported at that path alongside other problems', () => {
+    expect(problemsOf({ feed: { kind: 'csv' } }).issues).toEqual([
+      { path: 'feed.csv.path', message: 'required when feed.kind is csv' },
+    ]);
+    expect(
+      pathsOf({ feed: { kind: 'csv', csv: { speed: 'fast' } }, log: { level: 'loud' } }),
+    ).toEqual(expect.arrayContaining(['feed.csv.path', 'feed.csv.speed', 'log.level']));
+    expect(() =>
+      validateConfig({ feed: { kind: 'csv', csv: { path: 'ticks.csv' } } }),
+    ).not.toThrow();
+  });
+
+  it('enforces the documented ranges', () => {
+    expect(
+      pathsOf({
+        engine: { maxConsecutiveErrors: 0, heartbeatIntervalMs: 49, yieldIntervalMs: 0 },
+        killSwitch: { pollIntervalMs: 9, confirmTimeoutMs: -1, engineStaleAfterMs: 999 },
+        feed: { synthetic: { ticks: 1.5, symbols: [], startPrice: 0 } },
+        journal: { maxFileBytes: 1023, maxFiles: -1 },
+      }).sort(),
+    ).toEqual(
+      [
+        'engine.maxConsecutiveErrors',
+        'engine.heartbeatIntervalMs',
+        'engine.yieldIntervalMs',
+        'killSwitch.pollIntervalMs',
+        'killSwitch.confirmTimeoutMs',
+        'killSwitch.engineStaleAfterMs',
+        'feed.synthetic.ticks',
+        'feed.synthetic.symbols',
+        'feed.synthetic.startPrice',
+        'journal.maxFileBytes',
+        'journal.maxFiles',
+      ].sort(),
+    );
+    expect(pathsOf({ engine: { yieldIntervalMs: 100.5 } })).toEqual(['engine.yieldIntervalMs']);
+    expect(validateConfig({ engine: { yieldIntervalMs: 0.25 } }).engine.yieldIntervalMs).toBe(0.25);
+    expect(problemsOf({ engine: { maxConsecutiveErrors: 1.5 } }).issues).toEqual([
+      { path: 'engine.maxConsecutiveErrors', message: 'expected integer, received number 1.5' },
+    ]);
+  });
+
+  it('accepts free-form strategy options but nothing unknown around them', () => {
+    const config = validateConfig({ strategy: { module: 'periodic', options: { every: 3 } } });
+    expect(config.strategy.options).toEqual({ every: 3 });
+    expect(pathsOf({ strategy: { modul: 'periodic' } })).toEqual(['strategy.modul']);
+  });
+
+  it('rejects a top-level value that is not a mapping', () => {
+    expect(problemsOf(['a']).issues).toEqual([
+      { path: '(root)', message: 'expected object, received a list' },
+    ]);
+  });
+
+  it('knows the same builtin strategy names as the strategy loader', () => {
+    expect([...BUILTIN_STRATEGY_NAMES].sort()).toEqual([...BUILTIN_STRATEGIES].sort());
+  });
+});

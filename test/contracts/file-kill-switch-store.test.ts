@@ -1,0 +1,52 @@
+// The file store passes the shared contract (with a second instance as the peer) and checks its options.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FileKillSwitchStore } from '../../src/adapters/stores/file-kill-switch-store.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { change, runKillSwitchStoreContract } from './kill-switch-store.contract.js';
+
+runKillSwitchStoreContract('FileKillSwitchStore', async () => {
+  const stateDirectory = await mkdtemp(join(tmpdir(), 'livegate-contract-'));
+  const store = new FileKillSwitchStore({ stateDirectory, pollIntervalMs: 50 });
+  return {
+    store,
+    openPeer: () =>
+      Promise.resolve(new FileKillSwitchStore({ stateDirectory, pollIntervalMs: 50 })),
+    cleanup: async () => {
+      await store.close();
+      await rm(stateDirectory, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('FileKillSwitchStore options', () => {
+  it('rejects every bad option at once with ERR_CONFIG_INVALID', () => {
+    const options = { stateDirectory: '', pollIntervalMs: 0.5, useFsWatch: 'yes', extra: 1 };
+    expect(() => new FileKillSwitchStore(options as never)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_CONFIG_INVALID',
+        message: expect.stringMatching(
+          /stateDirectory.*pollIntervalMs.*useFsWatch.*extra/s,
+        ) as unknown,
+      }),
+    );
+  });
+
+  it('stamps the injected clock and host', async () => {
+    const stateDirectory = await mkdtemp(join(tmpdir(), 'livegate-options-'));
+    try {
+      const clock = new ManualClock(1_000);
+      const store = new FileKillSwitchStore({ stateDirectory, clock, host: 'desk-7' });
+      const { record } = await store.update(() => change());
+      expect(record).toMatchObject({
+        at: '1970-01-01T00:00:01.000Z',
+        host: 'desk-7',
+        pid: process.pid,
+      });
+    } finally {
+      await rm(stateDirectory, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,115 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readJournal } from '../../src/adapters/sinks/journal-reader.js';
+import { runCli, scratchDirectory, startCli, waitFor } from '../support/cli-harness.js';
+
+describe('livegate run', () => {
+  it('shuts down gracefully on SIGTERM: exit 0, summary logged, journal closed with RunStopped', async () => {
+    const stateDir = await scratchDirectory();
+    const run = startCli(['run', '--state-dir', stateDir, '--rate', '500']);
+    await waitFor('the first heartbeat', () =>
+      run.stdout().includes('"Heartbeat"') ? true : undefined,
+    );
+    run.child.kill('SIGTERM');
+    const exit = await run.exited;
+    expect(exit.code).toBe(0);
+    const lines = exit.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.at(-1)).toMatchObject({ msg: 'run finished' });
+    const { events } = await readJournal(path.join(stateDir, 'journal'));
+    expect(events[0]?.type).toBe('RunStarted');
+    expect(events.at(-1)).toMatchObject({ type: 'RunStopped', reason: 'stopped' });
+  });
+
+  it('runs a fixed number of synthetic ticks and exits 0', async () => {
+    const stateDir = await scratchDirectory();
+    const result = await runCli([
+      'run',
+      '--state-dir',
+      stateDir,
+      '--ticks',
+      '300',
+      '--rate',
+      '0',
+      '--strategy',
+      'one-order-per-tick',
+    ]);
+    expect(result.code).toBe(0);
+    const { events } = await readJournal(path.join(stateDir, 'journal'));
+    expect(events.filter((event) => event.type === 'OrderSubmitted')).toHaveLength(300);
+  });
+
+  it('reports bad CSV lines with their line numbers and keeps going', async () => {
+    const stateDir = await scratchDirectory();
+    const result = await runCli([
+      'run',
+      '--state-dir',
+      stateDir,
+      '--feed',
+      'csv:test/fixtures/bad-ticks.csv',
+    ]);
+    expect(result.code).toBe(0);
+    const warnings = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; line?: number })
+      .filter((entry) => entry.msg === 'bad tick line skipped');
+    expect(warnings.length).toBeGreaterThanOrEqual(5);
+    expect(warnings.every((entry) => typeof entry.line === 'number' && entry.line > 1)).toBe(true);
+  });
+
+  it('stops at the first bad CSV line in strict mode, naming it, with exit 1', async () => {
+    const stateDir = await scratchDirectory();
+    const config = path.join(stateDir, 'strict.yaml');
+    await writeFile(
+      config,
+      `feed:\n  kind: csv\n  csv:\n    path: ${path.resolve('test/fixtures/bad-ticks.csv')}\n    strict: true\n`,
+    );
+    const result = await runCli(['run', '--state-dir', stateDir, '--config', config]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('ERR_FEED_FAILED');
+    expect(result.stderr).toMatch(/bad-ticks\.csv:\d+/);
+  });
+
+  it('rejects a bad config with every problem at once and exit code 2', async () => {
+    const stateDir = await scratchDirectory();
+    const config = path.join(stateDir, 'bad.yaml');
+    await writeFile(
+      config,
+      'engine:\n  maxConsecutiveErrors: lots\n  colour: red\nfeed:\n  synthetic:\n    tiks: 5\n',
+    );
+    const result = await runCli(['run', '--state-dir', stateDir, '--config', config]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('ERR_CONFIG_INVALID');
+    expect(result.stderr).toContain('engine.maxConsecutiveErrors');
+    expect(result.stderr).toContain('engine.colour');
+    expect(result.stderr).toContain('feed.synthetic.tiks');
+  });
+
+  it('exits 2 on an unknown flag and 1 on a missing CSV file', async () => {
+    expect((await runCli(['run', '--no-such-flag'])).code).toBe(2);
+    const stateDir = await scratchDirectory();
+    const missing = await runCli([
+      'run',
+      '--state-dir',
+      stateDir,
+      '--feed',
+      'csv:/nonexistent/ticks.csv',
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('ERR_FEED_FAILED');
+  });
+
+  it('runs the seed drill with its exact figures', async () => {
+    const result = await runCli(['drill']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Orders Generated: 10 (expected 10)');
+    expect(result.stdout).toContain('Orders Generated: 4 (expected 4)');
+    expect(result.stdout).toContain('Ticks Blocked: 11 (expected 11)');
+    expect(result.stdout).toContain('Ticks Blocked: 5 (expected 5)');
+    expect(result.stdout).toContain('ALL TESTS PASSED (3/3)');
+  });
+});

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { PaperBroker } from '../../src/adapters/brokers/paper-broker.js';
+import type { Order } from '../../src/core/types.js';
+import { LiveEngine } from '../../src/engine/live-engine.js';
+import { KillSwitch } from '../../src/killswitch/kill-switch.js';
+import {
+  collect,
+  marketOrder,
+  openKillSwitch,
+  ScriptedStrategy,
+  ticks,
+} from './engine-fixtures.js';
+
+describe('LiveEngine gates', () => {
+  it('gate 1 blocks every tick while ENGAGED, counting and emitting each one', async () => {
+    const { killSwitch } = await openKillSwitch();
+    await killSwitch.engage('stop', 'test');
+    const strategy = new ScriptedStrategy(() => marketOrder('buy', 1));
+    const engine = new LiveEngine({ killSwitch, strategy, broker: new PaperBroker() });
+    const seen = collect((listener) => engine.on(listener));
+    const summary = await engine.run(ticks(7));
+    expect(strategy.calls).toBe(0);
+    expect(summary.ticksBlocked).toBe(7);
+    expect(summary.ordersSubmitted).toBe(0);
+    expect(summary.blocks).toEqual({ 'gate1:KILL_SWITCH_ENGAGED': 7 });
+    expect(seen.ofType('TickBlocked')).toHaveLength(7);
+  });
+
+  it('gate 2 catches an engage made inside the strategy during the same tick', async () => {
+    const { killSwitch } = await openKillSwitch();
+    const strategy = new ScriptedStrategy((_tick, context, call) => {
+      if (call === 3) void context.engageKillSwitch('strategy saw something bad');
+      return marketOrder('buy', 1);
+    });
+    const engine = new LiveEngine({ killSwitch, strategy, broker: new PaperBroker() });
+    const seen = collect((listener) => engine.on(listener));
+    const summary = await engine.run(ticks(5));
+    expect(summary.ordersSubmitted).toBe(2);
+    const denied = seen.ofType('OrderDenied');
+    expect(denied).toHaveLength(1);
+    expect(denied[0]).toMatchObject({ gate: 2, code: 'KILL_SWITCH_ENGAGED' });
+    expect(summary.ticksBlocked).toBe(2);
+    expect(killSwitch.record?.trigger).toBe('strategy');
+  });
+
+  it('gate 2 catches an engage that lands while an async strategy is awaiting', async () => {
+    const { killSwitch } = await openKillSwitch();
+    const strategy = new ScriptedStrategy(async (_tick, _context, call) => {
+      if (call === 2) void killSwitch.engage('operator', 'ops');
+      await Promise.resolve();
+      return marketOrder('buy', 1);
+    });
+    const engine = new LiveEngine({ killSwitch, strategy, broker: new PaperBroker() });
+    const summary = await engine.run(ticks(3));
+    expect(summary.ordersSubmitted).toBe(1);
+    expect(summary.blocks['gate2:KILL_SWITCH_ENGAGED']).toBe(1);
+  });
+
+  it('gate 3 catches an engage made by a broker callback while an earlier order was submitted', async () => {
+    const { killSwitch } = await openKillSwitch();
+    const submitted: Order[] = [];
+    const broker = new PaperBroker();
+    const original = broker.submit.bind(broker);
+    broker.submit = (order: Order) => {
+      submitted.push(order);
+      original(order);
+      // A broker-side event (margin call, venue halt) engages the switch inside the callback.
+      void killSwitch.engage('broker reported a halt', 'broker');
+    };
+    const strategy = new ScriptedStrategy(() => [marketOrder('buy', 1), marketOrder('buy', 2)]);
+    const engine = new LiveEngine({ killSwitch, strategy, broker });
+    const seen = collect((listener) => engine.on(listener));
+    const summary = await engine.run(ticks(1));
+    expect(submitted).toHaveLength(1);
+    expect(summary.ordersSubmitted).toBe(1);
+    expect(seen.ofType('OrderDenied')[0]).toMatchObject({
+      gate: 3,
+      code: 'KILL_SWITCH_ENGAGED',
+      quantity: 2,
+    });
+  });
+
+  it('gate 3 catches an engage from a fill listener before the next order of the tick', async () => {
+    const { killSwitch } = await openKillSwitch();
+    const strategy = new ScriptedStrategy(() => [marketOrder('buy', 1), marketOrder('buy', 1)]);
+    const engine = new LiveEngine({ killSwitch, strategy, broker: new PaperBroker() });
+    engine.on((event) => {
+      if (event.type === 'OrderFilled') void killSwitch.engage('first fill was enough', 'listener');
+    });
+    const summary = await engine.run(ticks(1));
+    expect(summary.ordersSubmitted).toBe(1);
+    expect(summary.blocks['gate3:KILL_SWITCH_ENGAGED']).toBe(1);
+  });
+
+  it('REDUCING lets only orders that shrink a position through, never a flip', async () => {
+    const { killSwitch } = await openKillSwitch();
+    const plan = [
+      marketOrder('buy', 3),
+      marketOrder('buy', 1), // grows: denied once REDUCING
+      marketOrder('sell', 2), // shrinks 3 -> 1: passes
+      marketOrder('sell', 5), // would flip 1 -> -4: denied
+      marketOrder('sell', 1), // 1 -> 0: passes
+      marketOrder('sell', 1), // from flat: grows exposure, denied
+    ];
+    const strategy = new ScriptedStrategy((_tick, _context, call) => plan[call - 1] ?? null);
+    const engine = new LiveEngine({ killSwitch, strategy, broker: new PaperBroker() });
+    engine.on((event) => {
+      if (event.type === 'OrderFilled' && event.position === 3)
+        void killSwitch.reduce('cut', 'ops');
+    });
+    const seen = collect((listener) => engine.on(listener));
+    const summary = await engine.run(ticks(plan.length));
+    expect(summary.ordersSubmitted).toBe(3);
+    expect(engine.position('EURUSD')).toBe(0);
+    expect(
+      seen
+        .ofType('OrderDenied')
+        .map((event) => [event.gate, event.code, event.side, event.quantity]),
+    ).toEqual([
+      [2, 'KILL_SWITCH_REDUCING', 'buy', 1],
+      [2, 'KILL_SWITCH_REDUCING', 'sell', 5],
+      [2, 'KILL_SWITCH_REDUCING', 'sell', 1],
+    ]);
+  });
+
+  it('denies malformed signals at gate 2 with a reason instead of passing them on', async () => {
+    const { killSwitch } = await openKillSwitch();
+    const strategy = new ScriptedStrategy(() => [
+      { symbol: 'EURUSD', side: 'buy', quantity: Number.NaN, type: 'market' },
+      { symbol: 'EURUSD', side: 'buy', quantity: 1, type: 'limit' },
+    ]);
+    const engine = new LiveEngine({ killSwitch, strategy, broker: new PaperBroker() });
+    const seen = collect((listener) => engine.on(listener));
+    const summary = await engine.run(ticks(1));
+    expect(summary.ordersSubmitted).toBe(0);
+    expect(seen.ofType('OrderDenied').map((event) => event.details?.problem)).toEqual([
+      'quantity must be a positive finite number',
+      'limit price must be a positive finite number',
+    ]);
+  });
+
+  it('applies a change written by another switch on the same store before the next tick', async () => {
+    const { store, killSwitch } = await openKillSwitch();
+    const operator = await KillSwitch.open(store, { actor: 'cli' });
+    const strategy = new ScriptedStrategy((_tick, _context, call) => {
+      if (call === 2) void operator.engage('from the desk', 'ops');
+      return marketOrder('buy', 1);
+    });
+    const engine = new LiveEngine({ killSwitch, strategy, broker: new PaperBroker() });
+    async function* spaced() {
+      for (const next of ticks(4)) {
+        yield next;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+    const summary = await engine.run(spaced());
+    expect(summary.ordersSubmitted).toBe(1);
+    expect(summary.ticksBlocked).toBe(2);
+    killSwitch.close();
+  });
+});
