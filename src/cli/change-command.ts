@@ -54,11 +54,13 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
   const decision = decisionFor(kind, options.reason, by);
   const store = createSharedKillSwitchStore(config);
   try {
+    const issuedAt = systemClock.now();
     const result = await store.update(decision);
     const acknowledgedAt = systemClock.now();
     const confirmations = await awaitConfirmations(store, result.record.revision, {
       timeoutMs,
       staleAfterMs: config.killSwitch.engineStaleAfterMs,
+      issuedAt,
       acknowledgedAt,
     });
     const ok = confirmations.missing.length === 0;
@@ -66,12 +68,21 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
       ok,
       changed: result.changed,
       record: result.record,
+      issuedAt: new Date(issuedAt).toISOString(),
       durableAt: new Date(acknowledgedAt).toISOString(),
+      durableAfterMs: acknowledgedAt - issuedAt,
       ...(result.repairedFrom === undefined ? {} : { repairedFrom: result.repairedFrom }),
       confirmations,
     };
     if (options.json === true) process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
-    else printHuman(result.record, result.changed, result.repairedFrom, confirmations);
+    else
+      printHuman(
+        result.record,
+        result.changed,
+        result.repairedFrom,
+        confirmations,
+        acknowledgedAt - issuedAt,
+      );
     if (!ok) {
       const names = confirmations.missing.map((engine) => `${engine.engineId} (pid ${engine.pid})`);
       process.stderr.write(
@@ -113,12 +124,13 @@ function printHuman(
   changed: boolean,
   repairedFrom: string | undefined,
   confirmations: ConfirmationResult,
+  durableAfterMs: number,
 ): void {
   const lines: string[] = [];
   if (repairedFrom !== undefined)
     lines.push(`state was unreadable; kept it aside at ${repairedFrom}`);
   lines.push(
-    `${record.state} at revision ${record.revision} (${changed ? 'durable' : 'already in force, nothing written'})`,
+    `${record.state} at revision ${record.revision} (${changed ? `durable in ${durableAfterMs.toFixed(1)} ms` : 'already in force, nothing written'})`,
     `  by ${record.by}, trigger ${record.trigger}, at ${record.at}: ${record.reason}`,
   );
   const live = confirmations.confirmed.length + confirmations.missing.length;
@@ -127,8 +139,8 @@ function printHuman(
   for (const engine of confirmations.confirmed) {
     const timing =
       engine.latencyMs < 0
-        ? 'applied before the write was acknowledged'
-        : `+${engine.latencyMs.toFixed(2)} ms`;
+        ? `${engine.sinceIssuedMs.toFixed(2)} ms after the command started, before the write was acknowledged`
+        : `${engine.latencyMs.toFixed(2)} ms after the write was acknowledged`;
     lines.push(
       `  ok       ${engine.engineId} pid ${engine.pid} enforcing ${engine.enforcedState} (${timing})`,
     );

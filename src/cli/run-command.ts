@@ -124,7 +124,7 @@ async function runWithLogger(
   if (config.journal.enabled) {
     sinks.push(
       new JsonlJournalSink({
-        directory: path.join(config.stateDir, 'journal'),
+        directory: journalDirectory(config.stateDir, engineId),
         runId,
         maxFileBytes: config.journal.maxFileBytes,
         maxFiles: config.journal.maxFiles,
@@ -170,6 +170,14 @@ async function runWithLogger(
     ]);
   }
   return EXIT_OK;
+}
+
+/**
+ * One journal directory per engine id: engines share a state dir for the kill switch, but two
+ * writers rotating one file would rename and prune each other's data.
+ */
+export function journalDirectory(stateDir: string, engineId: string): string {
+  return path.join(stateDir, 'journal', engineId.replace(/[^A-Za-z0-9._-]/g, '_'));
 }
 
 /** First SIGINT/SIGTERM: graceful stop. Second: exit at once. */

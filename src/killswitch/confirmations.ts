@@ -13,6 +13,8 @@ export interface EngineConfirmation {
   readonly enforcedState: string;
   /** observedAt minus the moment the change was acknowledged durable; negative if seen before the ack. */
   readonly latencyMs: number;
+  /** observedAt minus the moment the writer started the change. */
+  readonly sinceIssuedMs: number;
 }
 
 export interface MissingConfirmation {
@@ -34,6 +36,8 @@ export interface ConfirmationOptions {
   readonly timeoutMs: number;
   /** A report older than this belongs to an engine that is not running. */
   readonly staleAfterMs: number;
+  /** Epoch ms at which the writer started the change. */
+  readonly issuedAt: number;
   /** Epoch ms at which the change was acknowledged durable. */
   readonly acknowledgedAt: number;
   readonly clock?: Clock;
@@ -74,6 +78,7 @@ export async function awaitConfirmations(
           observedRevision: report.observedRevision,
           enforcedState: report.enforcedState,
           latencyMs: report.observedAt - options.acknowledgedAt,
+          sinceIssuedMs: report.observedAt - options.issuedAt,
         })),
         missing: missing.map((report) => ({
           engineId: report.engineId,

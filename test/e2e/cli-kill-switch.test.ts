@@ -3,7 +3,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/adapters/sinks/journal-reader.js';
 import { FileKillSwitchStore } from '../../src/adapters/stores/file-kill-switch-store.js';
-import { runCli, scratchDirectory, startCli, waitFor } from '../support/cli-harness.js';
+import {
+  onlyJournal,
+  runCli,
+  scratchDirectory,
+  startCli,
+  waitFor,
+} from '../support/cli-harness.js';
 
 async function engineReport(stateDir: string, engineId: string) {
   const store = new FileKillSwitchStore({ stateDirectory: stateDir });
@@ -63,7 +69,7 @@ describe('livegate run + kill across processes', () => {
     const exit = await engine.exited;
     expect(exit.code).toBe(0);
 
-    const { events, tornLines } = await readJournal(path.join(stateDir, 'journal'));
+    const { events, tornLines } = await readJournal(await onlyJournal(stateDir));
     expect(tornLines).toBe(0);
     const engagedAt = events.findIndex(
       (event) => event.type === 'KillSwitchChanged' && event.enforcedState === 'ENGAGED',
@@ -195,7 +201,7 @@ describe('livegate run + kill across processes', () => {
     ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('KILL SWITCH STATE UNREADABLE');
-    const { events } = await readJournal(path.join(stateDir, 'journal'));
+    const { events } = await readJournal(await onlyJournal(stateDir));
     expect(events.filter((event) => event.type === 'OrderSubmitted')).toEqual([]);
     expect(events.filter((event) => event.type === 'TickBlocked')).toHaveLength(50);
     const status = await runCli(['status', '--state-dir', stateDir]);

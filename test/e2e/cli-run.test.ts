@@ -2,7 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/adapters/sinks/journal-reader.js';
-import { runCli, scratchDirectory, startCli, waitFor } from '../support/cli-harness.js';
+import {
+  onlyJournal,
+  runCli,
+  scratchDirectory,
+  startCli,
+  waitFor,
+} from '../support/cli-harness.js';
 
 describe('livegate run', () => {
   it('shuts down gracefully on SIGTERM: exit 0, summary logged, journal closed with RunStopped', async () => {
@@ -19,7 +25,7 @@ describe('livegate run', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.at(-1)).toMatchObject({ msg: 'run finished' });
-    const { events } = await readJournal(path.join(stateDir, 'journal'));
+    const { events } = await readJournal(await onlyJournal(stateDir));
     expect(events[0]?.type).toBe('RunStarted');
     expect(events.at(-1)).toMatchObject({ type: 'RunStopped', reason: 'stopped' });
   });
@@ -38,7 +44,7 @@ describe('livegate run', () => {
       'one-order-per-tick',
     ]);
     expect(result.code).toBe(0);
-    const { events } = await readJournal(path.join(stateDir, 'journal'));
+    const { events } = await readJournal(await onlyJournal(stateDir));
     expect(events.filter((event) => event.type === 'OrderSubmitted')).toHaveLength(300);
   });
 

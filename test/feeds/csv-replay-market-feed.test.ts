@@ -209,7 +209,7 @@ describe('CsvReplayMarketFeed', () => {
     expect(ticks.length).toBe(41);
     // 400 ms of recorded time at twice the speed: the last tick is due after 200 ms.
     expect(elapsed).toBeGreaterThanOrEqual(195);
-    expect(elapsed).toBeLessThan(200 + 250);
+    expect(elapsed).toBeLessThan(200 + 1000); // generous: CI machines are noisy; the lower bound is the pacing guarantee
   });
 
   it('lets a callback see every bad line even when all lines are bad', async () => {

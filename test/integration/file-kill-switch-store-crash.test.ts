@@ -80,8 +80,10 @@ describe('FileKillSwitchStore when writers are killed with SIGKILL', () => {
       await fresh.close();
     }
 
-    // A stale lock would show up here as a multi-second wait; link() leaves nothing to wait for.
-    expect(Math.max(...nextUpdateMs)).toBeLessThan(500);
+    // A stale lock would show up here as a wait of its stale timeout (10 s in common lock-file
+    // libraries); link() leaves nothing to wait for. The bound only has to tell the two apart:
+    // on a loaded CI disk a few fsyncs alone have taken over 600 ms.
+    expect(Math.max(...nextUpdateMs)).toBeLessThan(3000);
     console.info(
       `file store crash test: ${KILLS} kills, state.json lagged the revisions after ${pointerBehind}, ` +
         `slowest next update ${Math.max(...nextUpdateMs).toFixed(1)} ms`,

@@ -208,7 +208,7 @@ describe('JsonlJournalSink', () => {
   });
 
   it.runIf(existsSync('/dev/full'))(
-    'reports a failing disk once through onError and rejects flush(), never throwing from write()',
+    'reports a failing disk once through onError, rejects flush() and close(), never throws from write()',
     async () => {
       const directory = await scratch.create();
       symlinkSync('/dev/full', join(directory, JOURNAL_FILE_NAME));
@@ -222,9 +222,25 @@ describe('JsonlJournalSink', () => {
       expect(errors[0]).toBeInstanceOf(LivegateError);
       expect(errors[0]?.code).toBe('ERR_JOURNAL_FAILED');
       expect(errors[0]?.message).toContain('ENOSPC');
-      await sink.close().catch(() => undefined);
+      await expect(sink.close()).rejects.toMatchObject({ code: 'ERR_JOURNAL_FAILED' });
+      expect(errors.length).toBe(1);
     },
   );
+
+  it('drops events beyond maxBufferedBytes and says so, instead of growing without bound', async () => {
+    const directory = await scratch.create();
+    const { sink, errors } = openSink({ directory, maxBufferedBytes: 16 * 1024 });
+    // One synchronous burst: nothing reaches the disk until the event loop turns.
+    for (let index = 0; index < 1000; index++) sink.write(sampleEvent(index));
+    await sink.close();
+
+    expect(errors.map((error) => error.code)).toEqual(['ERR_JOURNAL_FAILED']);
+    expect(errors[0]?.message).toContain('buffer full');
+    const { events } = await readJournal(directory);
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.length).toBeLessThan(1000);
+    expect(seqs(events)).toEqual(range(1, events.length));
+  });
 
   it('reports, once, events written after close()', async () => {
     const directory = await scratch.create();

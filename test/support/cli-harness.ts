@@ -2,7 +2,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -65,4 +65,12 @@ export async function waitFor<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** The journal directory of the one engine that ran on a state dir (`<stateDir>/journal/<engine id>`). */
+export async function onlyJournal(stateDir: string): Promise<string> {
+  const engines = await readdir(path.join(stateDir, 'journal'));
+  if (engines.length !== 1)
+    throw new Error(`expected one engine journal, found ${engines.join(', ')}`);
+  return path.join(stateDir, 'journal', engines[0]!);
 }
