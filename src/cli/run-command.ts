@@ -20,6 +20,7 @@ interface RunOptions extends CommonOptions {
   readonly feed?: string;
   readonly ticks?: string;
   readonly rate?: string;
+  readonly strict?: boolean;
   readonly strategy?: string;
   readonly engineId?: string;
   readonly logLevel?: string;
@@ -36,6 +37,7 @@ export function registerRunCommand(program: Command): void {
     .option('--feed <feed>', 'synthetic | csv:PATH')
     .option('--ticks <n>', 'synthetic feed: number of ticks (0 = endless)')
     .option('--rate <n>', 'synthetic feed: ticks per second (0 = as fast as possible)')
+    .option('--strict', 'csv feed: stop the run at the first bad line instead of skipping it')
     .option('--strategy <spec>', `${BUILTIN_STRATEGIES.join(' | ')} | path to a module`)
     .option('--engine-id <id>', 'engine id in heartbeats, confirmations and the journal')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
@@ -59,6 +61,10 @@ function overridesFrom(options: RunOptions): Record<string, unknown> {
         `--feed must be "synthetic" or "csv:PATH", got "${options.feed}"`,
       );
     }
+  }
+  if (options.strict === true) {
+    const csv = (feed.csv ?? {}) as Record<string, unknown>;
+    feed.csv = { ...csv, strict: true };
   }
   if (options.ticks !== undefined) synthetic.ticks = numberFlag('--ticks', options.ticks);
   if (options.rate !== undefined) synthetic.rate = numberFlag('--rate', options.rate);

@@ -1,7 +1,7 @@
 // Everything the engine tells the outside world, as past-tense facts. Sinks (journal, logs) consume these.
 
 import type { EngineReport, KillSwitchRecord, KillSwitchState } from './kill-switch-record.js';
-import type { Fill, Order, Side } from './types.js';
+import type { Fill, Order, Side, Tick } from './types.js';
 
 /** Gate 1 runs before the strategy, gate 2 before a signal becomes an order, gate 3 just before submit. */
 export type Gate = 1 | 2 | 3;
@@ -97,8 +97,8 @@ export interface KillSwitchFailedClosed extends EventBase {
 export interface StrategyFailed extends EventBase {
   readonly type: 'StrategyFailed';
   readonly message: string;
-  readonly symbol: string;
-  readonly tickTime: number;
+  /** The tick the strategy failed on, so the failure can be replayed. */
+  readonly tick: Tick;
   readonly consecutiveErrors: number;
 }
 

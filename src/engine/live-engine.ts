@@ -422,8 +422,7 @@ export class LiveEngine {
       time: this.clock.now(),
       engineId: this.id,
       message: messageOf(error),
-      symbol: tick.symbol,
-      tickTime: tick.time,
+      tick,
       consecutiveErrors: this.consecutiveStrategyErrors,
     });
     if (this.consecutiveStrategyErrors === this.maxConsecutiveErrors) {

@@ -80,6 +80,20 @@ describe('livegate run', () => {
     expect(result.stderr).toMatch(/bad-ticks\.csv:\d+/);
   });
 
+  it('stops at the first bad CSV line with --strict', async () => {
+    const stateDir = await scratchDirectory();
+    const result = await runCli([
+      'run',
+      '--state-dir',
+      stateDir,
+      '--feed',
+      'csv:test/fixtures/bad-ticks.csv',
+      '--strict',
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/ERR_FEED_FAILED.*bad-ticks\.csv:\d+/s);
+  });
+
   it('rejects a bad config with every problem at once and exit code 2', async () => {
     const stateDir = await scratchDirectory();
     const config = path.join(stateDir, 'bad.yaml');
