@@ -8,7 +8,14 @@ export { LivegateError, isLivegateError, ERROR_CODES, type ErrorCode } from './c
 export { systemClock, ManualClock, type Clock } from './core/clock.js';
 export { KillSwitch, type KillSwitchOpenOptions } from './killswitch/kill-switch.js';
 export { awaitConfirmations, type ConfirmationResult } from './killswitch/confirmations.js';
-export { LiveEngine, type LiveEngineOptions, type PreTradeCheck } from './engine/live-engine.js';
+export { LiveEngine, type LiveEngineOptions } from './engine/live-engine.js';
+export * from './core/risk-snapshot.js';
+export type {
+  PreTradeRisk,
+  PreTradeDenial,
+  TickObserver,
+  EventObserver,
+} from './risk/risk-ports.js';
 export { LatencyHistogram } from './engine/latency-histogram.js';
 export { FileKillSwitchStore } from './adapters/stores/file-kill-switch-store.js';
 export { MemoryKillSwitchStore } from './adapters/stores/memory-kill-switch-store.js';

@@ -19,6 +19,12 @@ export function logEngineEvents(engine: LiveEngine, logger: Logger): void {
           `kill switch failing closed: ${event.message}`,
         );
         return;
+      case 'RiskLimitBreached':
+        logger[event.action === 'alert' ? 'warn' : 'error'](
+          { event: event.type, detail: event },
+          `risk rule ${event.rule} breached (${event.action}): ${event.message}`,
+        );
+        return;
       case 'StrategyFailed':
       case 'OrderRejected':
         logger.warn({ event: event.type, detail: event }, event.type);

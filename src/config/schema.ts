@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { LivegateError } from '../core/errors.js';
+import { riskSchema } from './risk-schema.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -96,7 +97,12 @@ function isCsvFeedWithoutPath(value: unknown): boolean {
 export const configSchema = z.strictObject({
   /** Kill-switch state, engine reports, journal and logs. */
   stateDir: z.string().min(1).default('./.livegate'),
-  engine: engineSchema.prefault({}),
+  engine: engineSchema
+    .extend({
+      /** Cancel every open order as soon as the kill switch becomes ENGAGED. */
+      cancelOpenOrdersOnEngage: z.boolean().default(true),
+    })
+    .prefault({}),
   killSwitch: killSwitchSchema.prefault({}),
   feed: feedSchema.prefault({}),
   strategy: z
@@ -120,6 +126,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+  risk: riskSchema.prefault({}),
 });
 
 /** What the file and overrides may contain: every key optional. */

@@ -1,6 +1,7 @@
 // Everything the engine tells the outside world, as past-tense facts. Sinks (journal, logs) consume these.
 
 import type { EngineReport, KillSwitchRecord, KillSwitchState } from './kill-switch-record.js';
+import type { RiskAction } from './risk-snapshot.js';
 import type { Fill, Order, Side, Tick } from './types.js';
 
 /** Gate 1 runs before the strategy, gate 2 before a signal becomes an order, gate 3 just before submit. */
@@ -109,6 +110,16 @@ export interface BrokerFailed extends EventBase {
   readonly consecutiveErrors: number;
 }
 
+/** A risk rule crossed its threshold; `action` says what the monitor did about it. */
+export interface RiskLimitBreached extends EventBase {
+  readonly type: 'RiskLimitBreached';
+  readonly rule: string;
+  readonly action: RiskAction;
+  readonly value: number;
+  readonly threshold: number;
+  readonly message: string;
+}
+
 export interface Heartbeat extends EventBase {
   readonly type: 'Heartbeat';
   readonly report: EngineReport;
@@ -127,6 +138,7 @@ export type LivegateEvent =
   | KillSwitchFailedClosed
   | StrategyFailed
   | BrokerFailed
+  | RiskLimitBreached
   | Heartbeat;
 
 export type LivegateEventType = LivegateEvent['type'];

@@ -1,5 +1,7 @@
 // The persisted shape of the kill switch: every store reads and writes exactly this.
 
+import type { RiskSnapshot } from './risk-snapshot.js';
+
 export const KILL_SWITCH_STATES = ['SAFE', 'REDUCING', 'ENGAGED'] as const;
 export type KillSwitchState = (typeof KILL_SWITCH_STATES)[number];
 
@@ -54,4 +56,6 @@ export interface EngineReport {
   readonly failClosed: boolean;
   /** Latest heartbeat figures, free-form for display. */
   readonly stats: Readonly<Record<string, number | string>>;
+  /** Positions, PnL and risk-rule headroom, when a risk monitor runs in the engine. */
+  readonly risk?: RiskSnapshot;
 }

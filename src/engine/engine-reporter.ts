@@ -4,6 +4,7 @@ import os from 'node:os';
 import type { Clock } from '../core/clock.js';
 import type { LivegateEvent, RunSummary } from '../core/events.js';
 import type { EngineReport } from '../core/kill-switch-record.js';
+import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import type { KillSwitch } from '../killswitch/kill-switch.js';
 
 export interface EngineReporterOptions {
@@ -12,6 +13,7 @@ export interface EngineReporterOptions {
   readonly clock: Clock;
   readonly intervalMs: number;
   readonly summary: () => RunSummary;
+  readonly riskSnapshot?: () => RiskSnapshot;
   readonly emit: (event: LivegateEvent) => void;
 }
 
@@ -79,6 +81,7 @@ export class EngineReporter {
         latencyP999Ns: summary.latencyNs.p999,
         latencyMaxNs: summary.latencyNs.max,
       },
+      ...(this.options.riskSnapshot === undefined ? {} : { risk: this.options.riskSnapshot() }),
     };
   }
 

@@ -15,7 +15,9 @@ import type {
   TickOrBatch,
 } from '../core/ports.js';
 import type { Fill, Order, Signal, Tick } from '../core/types.js';
+import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import type { KillSwitch } from '../killswitch/kill-switch.js';
+import type { PreTradeRisk, TickObserver } from '../risk/risk-ports.js';
 import { EngineCounters } from './engine-counters.js';
 import { EngineReporter } from './engine-reporter.js';
 import { EventBus } from './event-bus.js';
@@ -27,12 +29,6 @@ const REDUCING = KillSwitchLevel.REDUCING;
 const TICK_BLOCKED_KEY = 'gate1:KILL_SWITCH_ENGAGED';
 /** How many ticks of a batch run between two looks at the clock for yielding. */
 const YIELD_CHECK_MASK = 63;
-
-/** A pre-trade check run at gate 2: null to accept, or a denial with a stable code. */
-export type PreTradeCheck = (
-  signal: Signal,
-  position: number,
-) => { readonly code: string; readonly details?: Readonly<Record<string, number | string>> } | null;
 
 export interface LiveEngineOptions {
   readonly killSwitch: KillSwitch;
@@ -50,7 +46,14 @@ export interface LiveEngineOptions {
   /** A busy loop yields to the event loop at least this often, so kill-switch changes are delivered. */
   readonly yieldIntervalMs?: number;
   readonly cancelOpenOrdersOnShutdown?: boolean;
-  readonly preTradeCheck?: PreTradeCheck;
+  /** Cancel every open order as soon as the switch becomes ENGAGED (default true). */
+  readonly cancelOpenOrdersOnEngage?: boolean;
+  /** The pre-trade chain run at gate 2; it also sees every tick and every event. */
+  readonly preTradeRisk?: PreTradeRisk;
+  /** See every tick before gate 1 (the risk monitor's marks and staleness). */
+  readonly tickObservers?: readonly TickObserver[];
+  /** Positions, PnL and rule headroom for heartbeats and `livegate status`. */
+  readonly riskSnapshot?: () => RiskSnapshot;
 }
 
 type TickSource = MarketFeed | AsyncIterable<TickOrBatch> | Iterable<TickOrBatch>;
@@ -70,7 +73,11 @@ export class LiveEngine {
   private readonly maxConsecutiveErrors: number;
   private readonly yieldIntervalMs: number;
   private readonly cancelOpenOrdersOnShutdown: boolean;
-  private readonly preTradeCheck: PreTradeCheck | undefined;
+  private readonly preTradeRisk: PreTradeRisk | undefined;
+  private readonly tickObservers: readonly TickObserver[];
+  private readonly cancelOpenOrdersOnEngage: boolean;
+  private unsubscribeKillSwitch: (() => void) | undefined;
+  private wasEngaged = false;
   private readonly observeTick: ((tick: Tick) => void) | undefined;
   private consecutiveStrategyErrors = 0;
   private consecutiveBrokerErrors = 0;
@@ -95,15 +102,20 @@ export class LiveEngine {
     );
     this.yieldIntervalMs = options.yieldIntervalMs ?? 1;
     this.cancelOpenOrdersOnShutdown = options.cancelOpenOrdersOnShutdown ?? true;
-    this.preTradeCheck = options.preTradeCheck;
+    this.preTradeRisk = options.preTradeRisk;
+    this.tickObservers = options.tickObservers ?? [];
+    this.cancelOpenOrdersOnEngage = options.cancelOpenOrdersOnEngage ?? true;
     this.observeTick = this.broker.observeTick?.bind(this.broker);
     this.bus = new EventBus(options.sinks ?? []);
+    const preTradeRisk = this.preTradeRisk;
+    if (preTradeRisk !== undefined) this.bus.subscribe((event) => preTradeRisk.onEvent(event));
     this.reporter = new EngineReporter({
       engineId: this.id,
       killSwitch: this.killSwitch,
       clock: this.clock,
       intervalMs: options.heartbeatIntervalMs ?? 1000,
       summary: () => this.summary(),
+      ...(options.riskSnapshot === undefined ? {} : { riskSnapshot: options.riskSnapshot }),
       emit: (event) => this.bus.emit(event),
     });
     this.context = {
@@ -159,6 +171,8 @@ export class LiveEngine {
       onReject: (orderId, reason) => this.orderRejected(orderId, reason),
     });
     this.killSwitch.watch();
+    this.wasEngaged = this.killSwitch.level === ENGAGED;
+    this.unsubscribeKillSwitch = this.killSwitch.onChange(() => this.killSwitchChanged());
     this.counters.startedAt = this.clock.monotonic();
     this.bus.emit({
       type: 'RunStarted',
@@ -221,6 +235,10 @@ export class LiveEngine {
     const arrival = this.clock.monotonic();
     this.counters.ticks++;
     if (this.observeTick !== undefined) this.observeTick(tick);
+    if (this.preTradeRisk !== undefined) this.preTradeRisk.observeTick(tick);
+    for (let index = 0; index < this.tickObservers.length; index++) {
+      this.tickObservers[index]!.observeTick(tick);
+    }
     // Gate 1: an engaged switch skips the strategy entirely.
     if (this.killSwitch.level === ENGAGED) {
       this.blockTick(tick);
@@ -278,8 +296,12 @@ export class LiveEngine {
     ) {
       return this.deny(2, 'KILL_SWITCH_REDUCING', signal);
     }
-    if (this.preTradeCheck !== undefined) {
-      const denial = this.preTradeCheck(signal, this.positions.position(signal.symbol));
+    if (this.preTradeRisk !== undefined) {
+      const denial = this.preTradeRisk.check(
+        signal,
+        this.positions.position(signal.symbol),
+        this.clock.now(),
+      );
       if (denial !== null) return this.deny(2, denial.code, signal, denial.details);
     }
     return {
@@ -455,22 +477,59 @@ export class LiveEngine {
     this.killSwitch.engage(reason, this.id, 'error').catch(() => undefined);
   }
 
-  private async shutDown(reason: 'feed-failed' | undefined): Promise<RunSummary> {
-    this.reporter.stop();
-    if (this.cancelOpenOrdersOnShutdown) {
-      try {
-        const count = await this.broker.cancelAll();
-        this.bus.emit({
-          type: 'OrdersCancelled',
-          time: this.clock.now(),
-          engineId: this.id,
-          count,
-          reason: 'shutdown',
-        });
-      } catch (error) {
-        this.brokerFailed(error, undefined);
-      }
+  /**
+   * Closes every position with market orders through gates 2 and 3 (so REDUCING lets them pass
+   * and ENGAGED does not). Returns how many orders were submitted.
+   */
+  flatten(reason: string): number {
+    const before = this.counters.ordersSubmitted;
+    const arrival = this.clock.monotonic();
+    for (const [symbol, quantity] of this.positions.entries()) {
+      if (quantity === 0) continue;
+      const signal: Signal = {
+        symbol,
+        side: quantity > 0 ? 'sell' : 'buy',
+        quantity: Math.abs(quantity),
+        type: 'market',
+        tag: `flatten: ${reason}`,
+      };
+      const order = this.gateTwo(signal);
+      if (order !== null) this.gateThreeAndSubmit(order, arrival);
     }
+    return this.counters.ordersSubmitted - before;
+  }
+
+  /** Cancels every open order at the broker and says so in an event. */
+  async cancelAllOrders(reason: string): Promise<number> {
+    try {
+      const count = await this.broker.cancelAll();
+      this.bus.emit({
+        type: 'OrdersCancelled',
+        time: this.clock.now(),
+        engineId: this.id,
+        count,
+        reason,
+      });
+      return count;
+    } catch (error) {
+      this.brokerFailed(error, undefined);
+      return 0;
+    }
+  }
+
+  private killSwitchChanged(): void {
+    const engaged = this.killSwitch.level === ENGAGED;
+    if (engaged && !this.wasEngaged && this.cancelOpenOrdersOnEngage) {
+      void this.cancelAllOrders('kill-switch-engaged');
+    }
+    this.wasEngaged = engaged;
+  }
+
+  private async shutDown(reason: 'feed-failed' | undefined): Promise<RunSummary> {
+    this.unsubscribeKillSwitch?.();
+    this.unsubscribeKillSwitch = undefined;
+    this.reporter.stop();
+    if (this.cancelOpenOrdersOnShutdown) await this.cancelAllOrders('shutdown');
     const summary = this.summary();
     this.bus.emit({
       type: 'RunStopped',

