@@ -18,6 +18,7 @@ import { KillSwitch } from '../src/killswitch/kill-switch.js';
 import { engageDecision, resetDecision } from '../src/killswitch/transitions.js';
 import { PeriodicOrderStrategy } from '../src/strategies/periodic-order-strategy.js';
 import { formatRow, percentiles } from './bench-stats.js';
+import { benchPreTrade } from './pre-trade-bench.js';
 
 const TICKS = Number(process.env.LIVEGATE_BENCH_TICKS ?? 2_000_000);
 const CYCLES = Number(process.env.LIVEGATE_BENCH_CYCLES ?? 200);
@@ -197,6 +198,7 @@ try {
     `${''.padEnd(44)}${'p50'.padStart(14)}${'p99'.padStart(14)}${'p99.9'.padStart(14)}${'max'.padStart(14)}`,
   );
   await gateCheckCost();
+  await benchPreTrade();
   await engineThroughput(scratch);
   await propagation(scratch);
 } finally {

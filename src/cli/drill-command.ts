@@ -1,38 +1,63 @@
-// `livegate drill`: proves the gates on the real engine and prints the original system's table.
+// `livegate drill [scenario...]`: proves the safety outcomes on the real engine; exit 1 if any differs.
 
 import type { Command } from 'commander';
+import { LivegateError } from '../core/errors.js';
 import { runDrillScenario, SEED_SCENARIOS, type DrillResult } from './drill-scenarios.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+import { RISK_DRILLS, type RiskDrillResult } from './risk-drills.js';
+
+const SCENARIOS = ['seed', ...Object.keys(RISK_DRILLS)];
 
 export function registerDrillCommand(program: Command): void {
   program
     .command('drill')
+    .argument('[scenario...]', `${SCENARIOS.join(' | ')} (default: all)`)
     .description(
-      'run the dry-run scenarios through the real engine in a scratch state dir; exit 1 if any safety outcome differs',
+      'run safety drills through the real engine in a scratch state dir; exit 1 if any safety outcome differs',
     )
     .option('--json', 'print the results as JSON')
-    .action(async (options: { json?: boolean }) => {
-      const results: DrillResult[] = [];
-      for (const scenario of SEED_SCENARIOS) results.push(await runDrillScenario(scenario));
-      if (options.json === true) {
-        process.stdout.write(
-          `${JSON.stringify(
-            results.map(({ summary: _summary, ...rest }) => rest),
-            null,
-            2,
-          )}\n`,
+    .action(async (names: string[], options: { json?: boolean }) => {
+      const chosen = names.length === 0 ? SCENARIOS : names;
+      const unknown = chosen.filter((name) => !SCENARIOS.includes(name));
+      if (unknown.length > 0) {
+        throw new LivegateError(
+          'ERR_USAGE',
+          `unknown drill ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`,
         );
-      } else {
-        process.stdout.write(formatDrillTable(results));
       }
-      const failed = results.filter((result) => !result.passed);
+      const failed: string[] = [];
+      const output: unknown[] = [];
+      for (const name of chosen) {
+        if (name === 'seed') {
+          const results: DrillResult[] = [];
+          for (const scenario of SEED_SCENARIOS) results.push(await runDrillScenario(scenario));
+          failed.push(
+            ...results.filter((entry) => !entry.passed).map((entry) => entry.scenario.name),
+          );
+          if (options.json === true) {
+            output.push(...results.map(({ summary: _summary, ...rest }) => rest));
+          } else process.stdout.write(formatDrillTable(results));
+          continue;
+        }
+        const result = await RISK_DRILLS[name]!();
+        if (!result.passed) failed.push(name);
+        if (options.json === true) output.push(result);
+        else process.stdout.write(formatRiskDrill(result));
+      }
+      if (options.json === true) process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
       if (failed.length > 0) {
-        process.stderr.write(
-          `livegate: ERR_DRILL_FAILED: ${failed.map((result) => result.scenario.name).join(', ')}\n`,
-        );
+        process.stderr.write(`livegate: ERR_DRILL_FAILED: ${failed.join(', ')}\n`);
       }
       process.exitCode = failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
     });
+}
+
+export function formatRiskDrill(result: RiskDrillResult): string {
+  const lines = [`\n[${result.passed ? 'ok' : 'FAILED'}] Drill: ${result.name}`];
+  for (const fact of result.facts) lines.push(`   - ${fact}`);
+  for (const check of result.checks)
+    lines.push(`   ${check.held ? '[ok]' : '[FAILED]'} ${check.expectation}`);
+  return `${lines.join('\n')}\n`;
 }
 
 export function formatDrillTable(results: readonly DrillResult[]): string {

@@ -14,6 +14,7 @@ import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { logEngineEvents } from './log-engine-events.js';
+import { createRiskWiring } from './risk-wiring.js';
 import { startStatusLine } from './status-line.js';
 
 interface RunOptions extends CommonOptions {
@@ -138,6 +139,7 @@ async function runWithLogger(
       }),
     );
   }
+  const risk = createRiskWiring(config.risk, killSwitch, engineId);
   const engine = new LiveEngine({
     killSwitch,
     strategy,
@@ -145,11 +147,16 @@ async function runWithLogger(
     engineId,
     runId,
     sinks,
+    preTradeRisk: risk.preTradeRisk,
+    tickObservers: risk.tickObservers,
+    ...(risk.riskSnapshot === undefined ? {} : { riskSnapshot: risk.riskSnapshot }),
+    cancelOpenOrdersOnEngage: config.engine.cancelOpenOrdersOnEngage,
     maxConsecutiveErrors: config.engine.maxConsecutiveErrors,
     heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
     yieldIntervalMs: config.engine.yieldIntervalMs,
     cancelOpenOrdersOnShutdown: config.engine.cancelOpenOrdersOnShutdown,
   });
+  risk.bind(engine);
   logEngineEvents(engine, logger);
   const removeSignalHandlers = stopOnSignals(engine, logger);
   const stopStatusLine = interactive
@@ -166,6 +173,7 @@ async function runWithLogger(
     throw error;
   } finally {
     removeSignalHandlers();
+    risk.stop();
     killSwitch.close();
     await Promise.allSettled([
       ...sinks.map((sink) => sink.close()),

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../core/clock.js';
 import { isLivegateError } from '../core/errors.js';
 import type { EngineReport, KillSwitchRecord } from '../core/kill-switch-record.js';
+import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
 import { isLiveEngine } from '../killswitch/confirmations.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
@@ -112,6 +113,28 @@ function formatStatus(status: {
     lines.push(
       `  ${engine.live ? 'live ' : 'stale'} ${engine.engineId} pid ${engine.pid} enforcing ${engine.enforcedState}${engine.failClosed ? ' (fail-closed)' : ''} rev ${engine.observedRevision}, report ${engine.reportAgeMs} ms ago, ticks ${String(stats.ticks ?? 0)} (${String(stats.ticksPerSecond ?? 0)}/s), orders ${String(stats.ordersSubmitted ?? 0)}, p99 ${(Number(stats.latencyP99Ns ?? 0) / 1000).toFixed(1)}µs`,
     );
+    if (engine.risk !== undefined) lines.push(...formatRisk(engine.risk));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Positions, PnL and the rules closest to their limits, for one engine. */
+export function formatRisk(risk: RiskSnapshot): string[] {
+  const money = (value: number): string => value.toFixed(2);
+  const lines = [
+    `      PnL: daily ${money(risk.dailyPnl)}, realized ${money(risk.realizedPnl)}, unrealized ${money(risk.unrealizedPnl)}; drawdown ${money(risk.drawdown)} from peak ${money(risk.equityPeak)}; gross exposure ${money(risk.grossExposure)}`,
+  ];
+  for (const position of risk.positions) {
+    if (position.quantity === 0) continue;
+    lines.push(
+      `      ${position.symbol.padEnd(8)} ${String(position.quantity).padStart(12)} @ ${position.averagePrice} mark ${position.markPrice} unrealized ${money(position.unrealizedPnl)}`,
+    );
+  }
+  const closest = [...risk.rules].sort((a, b) => b.utilization - a.utilization).slice(0, 3);
+  for (const rule of closest) {
+    lines.push(
+      `      rule ${rule.rule.padEnd(15)} ${(rule.utilization * 100).toFixed(0).padStart(4)}% of limit (${rule.value.toFixed(2)} / ${rule.threshold}) -> ${rule.action}${rule.tripped ? ' TRIPPED' : ''}`,
+    );
+  }
+  return lines;
 }

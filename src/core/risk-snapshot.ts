@@ -18,7 +18,7 @@ export interface RuleStatus {
   /** The measured value in the rule's unit (currency, orders, ms, ratio...). */
   readonly value: number;
   readonly threshold: number;
-  /** value / threshold: 1 or more means breached. */
+  /** value / threshold. Some rules trip only strictly above 1 or after a minimum sample; `tripped` is authoritative. */
   readonly utilization: number;
   readonly tripped: boolean;
 }

@@ -138,6 +138,11 @@ export class LiveEngine {
     return this.bus.subscribe(listener);
   }
 
+  /** Puts an event on the engine's bus (risk components report through here). */
+  emit(event: LivegateEvent): void {
+    this.bus.emit(event);
+  }
+
   /** Signed position in a symbol, from fills. */
   position(symbol: string): number {
     return this.positions.position(symbol);

@@ -124,12 +124,22 @@ describe('livegate run', () => {
   });
 
   it('runs the seed drill with its exact figures', async () => {
-    const result = await runCli(['drill']);
+    const result = await runCli(['drill', 'seed']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Orders Generated: 10 (expected 10)');
     expect(result.stdout).toContain('Orders Generated: 4 (expected 4)');
     expect(result.stdout).toContain('Ticks Blocked: 11 (expected 11)');
     expect(result.stdout).toContain('Ticks Blocked: 5 (expected 5)');
     expect(result.stdout).toContain('ALL TESTS PASSED (3/3)');
+  });
+
+  it('runs a named risk drill, and rejects an unknown one with exit 2', async () => {
+    const drill = await runCli(['drill', 'fat-finger']);
+    expect(drill.code).toBe(0);
+    expect(drill.stdout).toContain('[ok] Drill: fat-finger');
+    expect(drill.stdout).toContain('MAX_ORDER_QUANTITY_EXCEEDED');
+    const unknown = await runCli(['drill', 'no-such-drill']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown drill no-such-drill');
   });
 });

@@ -1,0 +1,58 @@
+// Builds the pre-trade chain and the risk monitor from the `risk:` config and binds them to an engine.
+
+import type { LivegateConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { RiskSnapshot } from '../core/risk-snapshot.js';
+import type { LiveEngine } from '../engine/live-engine.js';
+import type { KillSwitch } from '../killswitch/kill-switch.js';
+import { RiskMonitor } from '../risk/monitor/risk-monitor.js';
+import { PreTradeRiskEngine } from '../risk/pre-trade/pre-trade-risk-engine.js';
+import type { PreTradeRisk, TickObserver } from '../risk/risk-ports.js';
+
+export interface RiskWiring {
+  readonly preTradeRisk: PreTradeRisk | undefined;
+  readonly monitor: RiskMonitor | undefined;
+  readonly tickObservers: readonly TickObserver[];
+  readonly riskSnapshot: (() => RiskSnapshot) | undefined;
+  /** Connects the monitor to the engine's events, bus and flatten, and starts its timer. */
+  bind(engine: LiveEngine): void;
+  stop(): void;
+}
+
+export function createRiskWiring(
+  risk: LivegateConfig['risk'],
+  killSwitch: KillSwitch,
+  engineId: string,
+  clock?: Clock,
+): RiskWiring {
+  const { enabled: preTradeEnabled, ...limits } = risk.preTrade;
+  const preTradeRisk = preTradeEnabled
+    ? new PreTradeRiskEngine(limits, clock === undefined ? {} : { clock })
+    : undefined;
+  const { enabled: monitorEnabled, ...monitorOptions } = risk.monitor;
+  let boundEngine: LiveEngine | undefined;
+  const monitor = monitorEnabled
+    ? new RiskMonitor(monitorOptions, {
+        killSwitch,
+        engineId,
+        ...(clock === undefined ? {} : { clock }),
+        emit: (event) => boundEngine?.emit(event),
+        flatten: (reason) => boundEngine?.flatten(reason) ?? 0,
+      })
+    : undefined;
+  return {
+    preTradeRisk,
+    monitor,
+    tickObservers: monitor === undefined ? [] : [monitor],
+    riskSnapshot: monitor === undefined ? undefined : () => monitor.snapshot(),
+    bind(engine) {
+      boundEngine = engine;
+      if (monitor === undefined) return;
+      engine.on((event) => monitor.onEvent(event));
+      monitor.start();
+    },
+    stop() {
+      monitor?.stop();
+    },
+  };
+}

@@ -1,0 +1,176 @@
+// Positions, PnL, equity peak and daily PnL from fills, marked to the latest mid of each symbol.
+
+import type { Clock } from '../../core/clock.js';
+import type { OrderFilled } from '../../core/events.js';
+import type { PositionSnapshot, RiskSnapshot } from '../../core/risk-snapshot.js';
+import { signedQuantity, type Tick } from '../../core/types.js';
+
+const DAY_MS = 86_400_000;
+
+/** Mutable on purpose: one per symbol, updated in place so marking a tick allocates nothing. */
+export class Holding {
+  quantity = 0;
+  averagePrice = 0;
+  /** Latest mid; 0 until the first tick of the symbol. */
+  markPrice = 0;
+  constructor(readonly symbol: string) {}
+
+  /** Until a tick is seen the position is valued at its entry price: no PnL, but real exposure. */
+  get valuationPrice(): number {
+    return this.markPrice === 0 ? this.averagePrice : this.markPrice;
+  }
+
+  get unrealizedPnl(): number {
+    // Checked rather than computed as 0 × quantity, which would report a short as -0.
+    return this.markPrice === 0 ? 0 : (this.markPrice - this.averagePrice) * this.quantity;
+  }
+}
+
+export type PortfolioTotals = Omit<RiskSnapshot, 'rules'>;
+
+/**
+ * Peak, drawdown and the day roll are sampled by revalue(), which the monitor calls on fills and on
+ * its timer, never per tick: a tick only moves a mark. A spike between two samples is not a peak.
+ */
+export class Portfolio {
+  private readonly holdings = new Map<string, Holding>();
+  private realized = 0;
+  private unrealized = 0;
+  private exposure = 0;
+  private peak = 0;
+  private day: number;
+  private dayStartEquity = 0;
+
+  constructor(private readonly clock: Clock) {
+    this.day = utcDay(clock.now());
+  }
+
+  /** Hot path: one map lookup and a field write; a holding is allocated only on a symbol's first tick. */
+  observeTick(tick: Tick): void {
+    this.holding(tick.symbol).markPrice = (tick.bid + tick.ask) / 2;
+  }
+
+  /**
+   * The quantity after the fill is taken from `event.position`, so it is exactly the engine's even if
+   * a fill was missed (only the average price would then be off).
+   */
+  applyFill(event: OrderFilled): void {
+    // Value and roll the day first, so a fill just after midnight counts in the new day.
+    this.revalue();
+    const { fill } = event;
+    const holding = this.holding(fill.symbol);
+    const delta = signedQuantity(fill.side, fill.quantity);
+    const before = holding.quantity;
+    if (before === 0 || Math.sign(before) === Math.sign(delta)) {
+      const size = Math.abs(before);
+      holding.averagePrice =
+        (size * holding.averagePrice + fill.quantity * fill.price) / (size + fill.quantity);
+    } else {
+      const closed = Math.min(fill.quantity, Math.abs(before));
+      this.realized += (fill.price - holding.averagePrice) * closed * Math.sign(before);
+      // Shrinking keeps the entry price; a flip opens the rest at the fill price; flat has none.
+      if (event.position === 0) holding.averagePrice = 0;
+      else if (Math.sign(event.position) !== Math.sign(before)) holding.averagePrice = fill.price;
+    }
+    holding.quantity = event.position;
+    this.revalue();
+  }
+
+  /** Re-marks every position, rolls the day at UTC midnight and raises the equity peak. */
+  revalue(): void {
+    let unrealized = 0;
+    let exposure = 0;
+    for (const holding of this.holdings.values()) {
+      if (holding.quantity === 0) continue;
+      unrealized += holding.unrealizedPnl;
+      exposure += Math.abs(holding.quantity) * holding.valuationPrice;
+    }
+    this.unrealized = unrealized;
+    this.exposure = exposure;
+    const equity = this.equity;
+    const day = utcDay(this.clock.now());
+    if (day !== this.day) {
+      this.day = day;
+      this.dayStartEquity = equity;
+    }
+    if (equity > this.peak) this.peak = equity;
+  }
+
+  get realizedPnl(): number {
+    return this.realized;
+  }
+  get unrealizedPnl(): number {
+    return this.unrealized;
+  }
+  get equity(): number {
+    return this.realized + this.unrealized;
+  }
+  /** Highest equity sampled, starting from 0 (flat, no PnL). */
+  get equityPeak(): number {
+    return this.peak;
+  }
+  get drawdown(): number {
+    return this.peak - this.equity;
+  }
+  /** Equity change since the first sample of the current UTC day. */
+  get dailyPnl(): number {
+    return this.equity - this.dayStartEquity;
+  }
+  get grossExposure(): number {
+    return this.exposure;
+  }
+
+  /** The open position with the largest |quantity|, or undefined when flat everywhere. */
+  largestPosition(): Readonly<Holding> | undefined {
+    let largest: Holding | undefined;
+    for (const holding of this.holdings.values()) {
+      if (holding.quantity === 0) continue;
+      if (largest === undefined || Math.abs(holding.quantity) > Math.abs(largest.quantity)) {
+        largest = holding;
+      }
+    }
+    return largest;
+  }
+
+  position(symbol: string): Readonly<Holding> | undefined {
+    return this.holdings.get(symbol);
+  }
+
+  /** Open positions and totals, revalued now. */
+  snapshot(): PortfolioTotals {
+    this.revalue();
+    const positions: PositionSnapshot[] = [];
+    for (const holding of this.holdings.values()) {
+      if (holding.quantity === 0) continue;
+      positions.push({
+        symbol: holding.symbol,
+        quantity: holding.quantity,
+        averagePrice: holding.averagePrice,
+        markPrice: holding.markPrice,
+        unrealizedPnl: holding.unrealizedPnl,
+      });
+    }
+    return {
+      positions,
+      realizedPnl: this.realized,
+      unrealizedPnl: this.unrealized,
+      dailyPnl: this.dailyPnl,
+      equityPeak: this.peak,
+      drawdown: this.drawdown,
+      grossExposure: this.exposure,
+    };
+  }
+
+  private holding(symbol: string): Holding {
+    let holding = this.holdings.get(symbol);
+    if (holding === undefined) {
+      holding = new Holding(symbol);
+      this.holdings.set(symbol, holding);
+    }
+    return holding;
+  }
+}
+
+function utcDay(epochMs: number): number {
+  return Math.floor(epochMs / DAY_MS);
+}

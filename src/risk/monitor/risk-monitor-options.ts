@@ -1,0 +1,107 @@
+// The risk monitor's options: one strict schema, checked once, every problem reported at once.
+
+import { z } from 'zod';
+import { LivegateError } from '../../core/errors.js';
+import type { RiskAction } from '../../core/risk-snapshot.js';
+
+export interface RiskRuleOptions {
+  /** What a trip does: engage or reduce the kill switch, or only emit RiskLimitBreached. Default 'engage'. */
+  action?: RiskAction;
+}
+
+export interface RiskMonitorOptions {
+  /** Timer period for evaluating every rule, ms. Default 100. */
+  evaluationIntervalMs?: number;
+  /** On an engage trip: REDUCING, flatten through the gates, then ENGAGED. Default false. */
+  flattenOnEngage?: boolean;
+  /** Every rule is optional; a missing rule is off. */
+  rules?: {
+    /** Trips when −dailyPnl ≥ limit (currency). */
+    dailyLoss?: RiskRuleOptions & { limit: number };
+    /** Trips when equity peak − equity ≥ limit (currency). */
+    maxDrawdown?: RiskRuleOptions & { limit: number };
+    /** Trips when any |position| > limit after a fill. */
+    positionLimit?: RiskRuleOptions & { limit: number };
+    /** Trips when more than `limit` orders are submitted within `windowMs` (a runaway). */
+    orderRate?: RiskRuleOptions & { limit: number; windowMs: number };
+    /** Trips when rejects / submitted within `windowMs` ≥ limit (0..1), once ≥ minOrders were submitted. */
+    rejectRate?: RiskRuleOptions & { limit: number; windowMs: number; minOrders: number };
+    /** Trips when the strategy failed `limit` times in a row. */
+    strategyErrors?: RiskRuleOptions & { limit: number };
+    /** Trips when no tick arrived for `limitMs` (overall, or for any symbol seen so far). */
+    staleFeed?: RiskRuleOptions & { limitMs: number; perSymbol?: boolean };
+    /** Trips when the event loop was blocked longer than `limitMs` during the last interval. */
+    eventLoopStall?: RiskRuleOptions & { limitMs: number };
+    /** Trips when the p99 tick-to-order latency over `windowMs` ≥ limitMicros (once ≥ minOrders, default 100). */
+    latencyP99?: RiskRuleOptions & { limitMicros: number; windowMs: number; minOrders?: number };
+  };
+}
+
+/** A p99 of fewer samples is just the maximum, so one slow order would trip it. */
+export const DEFAULT_LATENCY_MIN_ORDERS = 100;
+
+const action = z.enum(['engage', 'reduce', 'alert']).default('engage');
+const positive = () => z.number().gt(0);
+const windowMs = () => z.number().int().min(1);
+const count = () => z.number().int().min(1);
+
+const rulesSchema = z.strictObject({
+  dailyLoss: z.strictObject({ action, limit: positive() }).optional(),
+  maxDrawdown: z.strictObject({ action, limit: positive() }).optional(),
+  positionLimit: z.strictObject({ action, limit: positive() }).optional(),
+  orderRate: z.strictObject({ action, limit: positive(), windowMs: windowMs() }).optional(),
+  rejectRate: z
+    .strictObject({ action, limit: positive().max(1), windowMs: windowMs(), minOrders: count() })
+    .optional(),
+  strategyErrors: z.strictObject({ action, limit: count() }).optional(),
+  staleFeed: z
+    .strictObject({ action, limitMs: positive(), perSymbol: z.boolean().default(false) })
+    .optional(),
+  eventLoopStall: z.strictObject({ action, limitMs: positive() }).optional(),
+  latencyP99: z
+    .strictObject({
+      action,
+      limitMicros: positive(),
+      windowMs: windowMs(),
+      minOrders: count().default(DEFAULT_LATENCY_MIN_ORDERS),
+    })
+    .optional(),
+});
+
+const optionsSchema = z.strictObject({
+  evaluationIntervalMs: windowMs().default(100),
+  flattenOnEngage: z.boolean().default(false),
+  rules: rulesSchema.default(() => ({})),
+});
+
+/** Options after validation: defaults filled in, deep-frozen. */
+export type ResolvedRiskMonitorOptions = z.output<typeof optionsSchema>;
+export type ResolvedRules = ResolvedRiskMonitorOptions['rules'];
+
+/** Throws ERR_CONFIG_INVALID naming every bad dotted path (`rules.orderRate.windowMs: ...`). */
+export function parseRiskMonitorOptions(options: unknown): ResolvedRiskMonitorOptions {
+  const parsed = optionsSchema.safeParse(options);
+  if (parsed.success) return deepFreeze(parsed.data);
+  const problems = parsed.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: dotted([...issue.path, key]), message: 'unknown key' }))
+      : [{ path: dotted(issue.path), message: issue.message }],
+  );
+  throw new LivegateError(
+    'ERR_CONFIG_INVALID',
+    `Invalid RiskMonitor options: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+    { cause: parsed.error, details: { problems } },
+  );
+}
+
+function dotted(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(options)' : path.map(String).join('.');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

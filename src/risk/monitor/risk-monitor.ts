@@ -1,0 +1,190 @@
+// The live risk monitor: watches fills, orders and the feed, and trips the kill switch by itself.
+
+import { systemClock, type Clock } from '../../core/clock.js';
+import { LivegateError } from '../../core/errors.js';
+import type { LivegateEvent } from '../../core/events.js';
+import type { RiskSnapshot } from '../../core/risk-snapshot.js';
+import type { Tick } from '../../core/types.js';
+import type { KillSwitch } from '../../killswitch/kill-switch.js';
+import type { EventObserver, TickObserver } from '../risk-ports.js';
+import { Portfolio } from './portfolio.js';
+import type { RuleEpisode } from './risk-rule.js';
+import {
+  parseRiskMonitorOptions,
+  type ResolvedRiskMonitorOptions,
+  type RiskMonitorOptions,
+} from './risk-monitor-options.js';
+import { createRuleSet, type RuleSet } from './rule-set.js';
+import { TripActions } from './trip-actions.js';
+
+export interface RiskMonitorWiring {
+  readonly killSwitch: KillSwitch;
+  readonly engineId: string;
+  /** Default systemClock; tests pass a ManualClock. */
+  readonly clock?: Clock;
+  /** The engine's bus: RiskLimitBreached goes here. */
+  readonly emit: (event: LivegateEvent) => void;
+  /** engine.flatten: reduce-only orders through the normal gates; returns how many were submitted. */
+  readonly flatten?: (reason: string) => number;
+}
+
+/**
+ * Ticks only move marks and the feed clock; rules run on fills, on order events (the cheap ones)
+ * and on a timer, so a tick never waits for a rule.
+ */
+export class RiskMonitor implements TickObserver, EventObserver {
+  readonly options: ResolvedRiskMonitorOptions;
+  private readonly killSwitch: KillSwitch;
+  private readonly engineId: string;
+  private readonly clock: Clock;
+  private readonly emit: (event: LivegateEvent) => void;
+  private readonly portfolio: Portfolio;
+  private readonly rules: RuleSet;
+  private readonly actions: TripActions;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(options: RiskMonitorOptions, wiring: RiskMonitorWiring) {
+    this.options = parseRiskMonitorOptions(options);
+    if (this.options.flattenOnEngage && wiring.flatten === undefined) {
+      throw new LivegateError(
+        'ERR_CONFIG_INVALID',
+        'Invalid RiskMonitor options: flattenOnEngage: needs a flatten callback (engine.flatten)',
+        { details: { problems: [{ path: 'flattenOnEngage', message: 'no flatten callback' }] } },
+      );
+    }
+    this.killSwitch = wiring.killSwitch;
+    this.engineId = wiring.engineId;
+    this.clock = wiring.clock ?? systemClock;
+    this.emit = wiring.emit;
+    this.portfolio = new Portfolio(this.clock);
+    this.rules = createRuleSet(this.options, this.portfolio, this.clock.monotonic());
+    this.actions = new TripActions({
+      killSwitch: this.killSwitch,
+      flattenOnEngage: this.options.flattenOnEngage,
+      flatten: wiring.flatten,
+    });
+  }
+
+  /** Hot path: a mark and the feed clock, O(1), no allocation once the symbol has been seen. */
+  observeTick(tick: Tick): void {
+    this.portfolio.observeTick(tick);
+    this.rules.staleFeed?.rule.observeTick(tick.symbol, this.clock.monotonic());
+  }
+
+  onEvent(event: LivegateEvent): void {
+    const { rules } = this;
+    switch (event.type) {
+      case 'OrderFilled': {
+        this.portfolio.applyFill(event);
+        const now = this.clock.monotonic();
+        for (const episode of rules.portfolio) this.check(episode, now);
+        return;
+      }
+      case 'OrderSubmitted': {
+        const now = this.clock.monotonic();
+        rules.orderRate?.rule.recordSubmitted(now);
+        rules.rejectRate?.rule.recordSubmitted(now);
+        rules.latencyP99?.rule.recordSubmitted(now, event.latencyNs);
+        // An order means the strategy's last call succeeded; the engine has reset its count too.
+        rules.strategyErrors?.rule.recordSuccess();
+        this.check(rules.orderRate, now);
+        return;
+      }
+      case 'OrderRejected': {
+        const now = this.clock.monotonic();
+        rules.rejectRate?.rule.recordRejected(now);
+        this.check(rules.rejectRate, now);
+        return;
+      }
+      case 'StrategyFailed':
+        rules.strategyErrors?.rule.recordFailure(event.consecutiveErrors, event.message);
+        this.check(rules.strategyErrors, this.clock.monotonic());
+        return;
+      case 'RunStarted':
+        rules.staleFeed?.rule.restart(this.clock.monotonic());
+        return;
+      case 'RunStopped':
+        // A finished feed is not a stale one.
+        this.stop();
+        return;
+      case 'TickBlocked':
+      case 'OrderDenied':
+      case 'OrdersCancelled':
+      case 'KillSwitchChanged':
+      case 'KillSwitchFailedClosed':
+      case 'BrokerFailed':
+      case 'RiskLimitBreached':
+      case 'Heartbeat':
+        return;
+    }
+  }
+
+  /** Every rule, now. The timer calls this; tests call it directly with a ManualClock. */
+  evaluate(): void {
+    const now = this.clock.monotonic();
+    this.portfolio.revalue();
+    for (const episode of this.rules.all) this.check(episode, now);
+  }
+
+  /** The evaluation timer (unref'd: it never keeps the process alive) and the event-loop sampler. */
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.rules.staleFeed?.rule.restart(this.clock.monotonic());
+    this.rules.eventLoopStall?.rule.start();
+    this.timer = setInterval(() => this.evaluateOnTimer(), this.options.evaluationIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.rules.eventLoopStall?.rule.stop();
+  }
+
+  /** Positions and totals revalued now; rule values as of their last check. */
+  snapshot(): RiskSnapshot {
+    return {
+      ...this.portfolio.snapshot(),
+      rules: this.rules.all.map((episode) => episode.status()),
+    };
+  }
+
+  /** Resolves once every kill-switch change the monitor has started has settled. */
+  settled(): Promise<void> {
+    return this.actions.settled();
+  }
+
+  private check(episode: RuleEpisode | undefined, now: number): void {
+    if (episode === undefined) return;
+    if (episode.check(now, this.killSwitch.state === 'SAFE')) this.trip(episode);
+  }
+
+  private trip(episode: RuleEpisode): void {
+    const { rule, value } = episode;
+    const message = rule.describe(value);
+    try {
+      // Emitted first so the journal shows the cause before the kill-switch change it causes.
+      this.emit({
+        type: 'RiskLimitBreached',
+        time: this.clock.now(),
+        engineId: this.engineId,
+        rule: rule.name,
+        action: rule.action,
+        value,
+        threshold: rule.threshold,
+        message,
+      });
+    } finally {
+      this.actions.run(rule.name, rule.action, message);
+    }
+  }
+
+  private evaluateOnTimer(): void {
+    try {
+      this.evaluate();
+    } catch (error) {
+      // A throwing sink must not kill the timer: the next evaluation may be the one that matters.
+      process.emitWarning(`livegate risk monitor evaluation failed: ${String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+// What every monitor rule offers, and the latch that makes a rule trip once per breach episode.
+
+import type { RiskAction, RuleStatus } from '../../core/risk-snapshot.js';
+
+export const RULE_NAMES = [
+  'dailyLoss',
+  'maxDrawdown',
+  'positionLimit',
+  'orderRate',
+  'rejectRate',
+  'strategyErrors',
+  'staleFeed',
+  'eventLoopStall',
+  'latencyP99',
+] as const;
+export type RuleName = (typeof RULE_NAMES)[number];
+
+export interface RiskRule {
+  readonly name: RuleName;
+  readonly action: RiskAction;
+  /** Always > 0, so utilization = value / threshold is defined. */
+  readonly threshold: number;
+  /** Measures the rule now (`now` in monotonic ms) and returns the value in the rule's unit. */
+  measure(now: number): number;
+  /** Whether the value from the latest measure() is a breach (some rules also need enough samples). */
+  breached(value: number): boolean;
+  /** The kill-switch reason, with the measured numbers: `dailyLoss: daily PnL -1250.00 breached limit 1000`. */
+  describe(value: number): string;
+}
+
+/** One rule plus what the monitor remembers about it between evaluations. */
+export class RuleEpisode<R extends RiskRule = RiskRule> {
+  value = 0;
+  /** Tripped in the current breach episode: no further trips until re-armed. */
+  tripped = false;
+
+  constructor(readonly rule: R) {}
+
+  /**
+   * Measures and returns true exactly once per breach episode. A tripped rule re-arms only once its
+   * value is back under the threshold and, unless it merely alerts, the kill switch is SAFE again:
+   * an operator's reset is not undone by the same breach it already answered.
+   */
+  check(now: number, killSwitchSafe: boolean): boolean {
+    this.value = this.rule.measure(now);
+    const breached = this.rule.breached(this.value);
+    if (this.tripped) {
+      if (!breached && (killSwitchSafe || this.rule.action === 'alert')) this.tripped = false;
+      return false;
+    }
+    this.tripped = breached;
+    return breached;
+  }
+
+  status(): RuleStatus {
+    const { name, action, threshold } = this.rule;
+    return {
+      rule: name,
+      action,
+      value: this.value,
+      threshold,
+      utilization: this.value / threshold,
+      tripped: this.tripped,
+    };
+  }
+}
+
+/** Currency amounts in reasons. */
+export function money(value: number): string {
+  return value.toFixed(2);
+}
+
+/** Durations and ratios in reasons: one decimal is enough to read, integers stay integers. */
+export function brief(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}

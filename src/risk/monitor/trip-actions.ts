@@ -1,0 +1,104 @@
+// What a tripped rule does to the kill switch: reduce, engage, or reduce-flatten-engage.
+
+import type { RiskAction } from '../../core/risk-snapshot.js';
+import type { KillSwitch } from '../../killswitch/kill-switch.js';
+import type { RuleName } from './risk-rule.js';
+
+/** The `by` of every kill-switch change the monitor makes; the rule is in the trigger. */
+export const RISK_MONITOR_ACTOR = 'risk-monitor';
+
+export interface TripActionsWiring {
+  readonly killSwitch: KillSwitch;
+  readonly flattenOnEngage: boolean;
+  readonly flatten: ((reason: string) => number) | undefined;
+}
+
+/**
+ * Every change starts synchronously, so the gates tighten before the caller returns (a trip on a fill
+ * stops the next order of the same batch at gate 3). Nothing here ever rejects: a change that cannot
+ * be made durable is already enforced locally by the KillSwitch (fail closed), and the engine reports
+ * that as KillSwitchFailedClosed, so a rejection would only crash the monitor's timer.
+ */
+export class TripActions {
+  private readonly pending = new Set<Promise<unknown>>();
+  /** The reduce-flatten-engage sequence in progress: a second engage waits for it instead of cutting it short. */
+  private flattening: Promise<void> | undefined;
+
+  constructor(private readonly wiring: TripActionsWiring) {}
+
+  run(rule: RuleName, action: RiskAction, reason: string): void {
+    const { killSwitch } = this.wiring;
+    const trigger = `risk:${rule}`;
+    switch (action) {
+      case 'alert':
+        return;
+      case 'reduce':
+        this.track(killSwitch.reduce(reason, RISK_MONITOR_ACTOR, trigger));
+        return;
+      case 'engage':
+        this.engage(reason, trigger);
+        return;
+    }
+  }
+
+  /** Resolves once every kill-switch change started so far has settled (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private engage(reason: string, trigger: string): void {
+    const { killSwitch, flattenOnEngage } = this.wiring;
+    if (!flattenOnEngage) {
+      this.track(killSwitch.engage(reason, RISK_MONITOR_ACTOR, trigger));
+      return;
+    }
+    if (this.flattening !== undefined) {
+      this.track(
+        this.flattening.then(() => killSwitch.engage(reason, RISK_MONITOR_ACTOR, trigger)),
+      );
+      return;
+    }
+    const sequence = this.reduceFlattenEngage(reason, trigger).finally(() => {
+      if (this.flattening === sequence) this.flattening = undefined;
+    });
+    this.flattening = sequence;
+    this.track(sequence);
+  }
+
+  /** The audit trail reads REDUCING (flattening) then ENGAGED, both with the rule's trigger. */
+  private async reduceFlattenEngage(reason: string, trigger: string): Promise<void> {
+    const { killSwitch } = this.wiring;
+    try {
+      await killSwitch.reduce(`${reason}; flattening before engage`, RISK_MONITOR_ACTOR, trigger);
+    } catch {
+      // Not durable: the switch now fails closed (ENGAGED locally), so flattening would be denied anyway.
+    }
+    let submitted = 0;
+    // Only REDUCING lets reduce-only orders through; already ENGAGED means somebody stopped everything.
+    if (killSwitch.state === 'REDUCING') submitted = this.flatten(reason);
+    await killSwitch.engage(
+      `${reason}; flatten submitted ${submitted} order(s)`,
+      RISK_MONITOR_ACTOR,
+      trigger,
+    );
+  }
+
+  private flatten(reason: string): number {
+    try {
+      return this.wiring.flatten?.(reason) ?? 0;
+    } catch (error) {
+      // Engaging matters more than why flattening failed; still make the failure visible.
+      process.emitWarning(`livegate risk monitor: flatten failed: ${String(error)}`);
+      return 0;
+    }
+  }
+
+  private track(change: Promise<unknown>): void {
+    const settled = change.then(
+      () => undefined,
+      () => undefined, // see the class comment: already enforced locally and reported by the engine
+    );
+    this.pending.add(settled);
+    void settled.then(() => this.pending.delete(settled));
+  }
+}

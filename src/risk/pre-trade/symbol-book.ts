@@ -1,0 +1,59 @@
+// Per-symbol state, created once per symbol (configured ones up front) and then only looked up.
+
+import type { ResolvedLimits } from './resolved-limits.js';
+import { SymbolState } from './symbol-state.js';
+
+export class SymbolBook {
+  /** Every state in creation order, for the gross-exposure sum without iterator allocation. */
+  readonly states: SymbolState[] = [];
+  private readonly bySymbol = new Map<string, SymbolState>();
+
+  constructor(
+    private readonly limits: ResolvedLimits,
+    private readonly start: number,
+  ) {
+    for (const symbol of limits.bySymbol.keys()) this.create(symbol);
+    for (const symbol of limits.restricted) {
+      if (this.get(symbol) === undefined) this.create(symbol);
+    }
+  }
+
+  get knownSymbols(): number {
+    return this.limits.bySymbol.size;
+  }
+
+  get(symbol: string): SymbolState | undefined {
+    return this.bySymbol.get(symbol);
+  }
+
+  /** The state an order in this symbol is checked against; undefined for an unknown instrument. */
+  forOrder(symbol: string): SymbolState | undefined {
+    const state = this.bySymbol.get(symbol);
+    if (state !== undefined || !this.limits.openUniverse) return state;
+    return this.create(symbol);
+  }
+
+  /** Ticks for symbols nobody may trade are ignored, so they cannot grow the book. */
+  forTick(symbol: string): SymbolState | undefined {
+    return this.forOrder(symbol);
+  }
+
+  /** Fills always land: a position in any symbol counts toward gross exposure. */
+  forFill(symbol: string): SymbolState {
+    return this.bySymbol.get(symbol) ?? this.create(symbol);
+  }
+
+  private create(symbol: string): SymbolState {
+    const own = this.limits.bySymbol.get(symbol);
+    const state = new SymbolState(
+      symbol,
+      own ?? this.limits.defaults,
+      own !== undefined || this.limits.openUniverse,
+      this.limits.restricted.has(symbol),
+      this.start,
+    );
+    this.bySymbol.set(symbol, state);
+    this.states.push(state);
+    return state;
+  }
+}

@@ -1,0 +1,41 @@
+// What the chain remembers per symbol, mutated in place so ticks and accepted checks do not allocate.
+
+import type { Side, Signal } from '../../core/types.js';
+import type { ResolvedSymbolLimits } from './resolved-limits.js';
+import { TokenBucket } from './token-bucket.js';
+
+export class SymbolState {
+  /** Latest mid; NaN until a usable tick arrives, which makes price checks fail closed. */
+  mid = Number.NaN;
+  /** Signed position from the latest OrderFilled, for the gross exposure of other symbols' orders. */
+  position = 0;
+  readonly bucket: TokenBucket;
+  /** The last accepted order, for the duplicate window (price 0 stands for a market order). */
+  lastSide: Side | undefined = undefined;
+  lastQuantity = Number.NaN;
+  lastPrice = Number.NaN;
+  lastAcceptedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly symbol: string,
+    readonly limits: ResolvedSymbolLimits,
+    /** False when `symbols` is non-empty and does not list this one (kept only for its position). */
+    readonly known: boolean,
+    readonly restricted: boolean,
+    start: number,
+  ) {
+    this.bucket = new TokenBucket(limits.maxOrdersPerSecond, limits.burst, start);
+  }
+
+  remember(signal: Signal, now: number): void {
+    this.lastSide = signal.side;
+    this.lastQuantity = signal.quantity;
+    this.lastPrice = priceKey(signal);
+    this.lastAcceptedAt = now;
+  }
+}
+
+/** What the duplicate window compares as price: 0 for a market order, never equal to a limit one. */
+export function priceKey(signal: Signal): number {
+  return signal.type === 'limit' ? (signal.price as number) : 0;
+}
