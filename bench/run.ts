@@ -17,6 +17,8 @@ import { LiveEngine } from '../src/engine/live-engine.js';
 import { KillSwitch } from '../src/killswitch/kill-switch.js';
 import { engageDecision, resetDecision } from '../src/killswitch/transitions.js';
 import { PeriodicOrderStrategy } from '../src/strategies/periodic-order-strategy.js';
+import { createRiskWiring } from '../src/cli/risk-wiring.js';
+import { riskSchema } from '../src/config/risk-schema.js';
 import { formatRow, percentiles } from './bench-stats.js';
 import { benchPreTrade } from './pre-trade-bench.js';
 
@@ -63,21 +65,65 @@ async function gateCheckCost(): Promise<void> {
   );
 }
 
-async function runEngine(batches: Tick[][], journalDirectory: string): Promise<RunSummary> {
+/** Every pre-trade check on, limits that never deny this load, and a monitor with every rule. */
+const BENCH_RISK = {
+  preTrade: {
+    defaults: {
+      lotSize: 1,
+      maxQuantity: 1_000,
+      tickSize: 0.00001,
+      maxOrderNotional: 1_000_000,
+      maxPosition: 1_000,
+      collarPercent: 5,
+      maxOrdersPerSecond: 1_000_000,
+      burst: 1_000_000,
+    },
+    symbols: { EURUSD: {}, GBPUSD: {}, USDJPY: {} },
+    maxGrossExposure: 1_000_000,
+    maxOpenOrders: 1_000,
+    maxOrdersPerSecond: 1_000_000,
+    burst: 1_000_000,
+  },
+  monitor: {
+    rules: {
+      dailyLoss: { limit: 1e9 },
+      maxDrawdown: { limit: 1e9 },
+      positionLimit: { limit: 1e9 },
+      orderRate: { limit: 1e9, windowMs: 1000 },
+      rejectRate: { limit: 1, windowMs: 1000, minOrders: 1e9 },
+      staleFeed: { limitMs: 60_000 },
+      latencyP99: { action: 'alert', limitMicros: 1e9, windowMs: 1000 },
+    },
+  },
+};
+
+async function runEngine(
+  batches: Tick[][],
+  journalDirectory: string,
+  withRisk = false,
+): Promise<RunSummary> {
   const store = new FileKillSwitchStore({ stateDirectory: journalDirectory });
   const killSwitch = await KillSwitch.open(store, { actor: 'bench' });
   const journal = new JsonlJournalSink({
     directory: path.join(journalDirectory, 'journal'),
     runId: 'bench',
   });
+  const risk = withRisk
+    ? createRiskWiring(riskSchema.parse(BENCH_RISK), killSwitch, 'bench')
+    : undefined;
   const engine = new LiveEngine({
     killSwitch,
     strategy: new PeriodicOrderStrategy({ every: 100 }),
     broker: new PaperBroker(),
     engineId: 'bench',
     sinks: [journal],
+    preTradeRisk: risk?.preTradeRisk,
+    tickObservers: risk?.tickObservers ?? [],
   });
+  risk?.bind(engine);
   const summary = await engine.run(batches);
+  risk?.stop();
+  if (withRisk && summary.ordersDenied > 0) throw new Error('bench risk limits denied orders');
   killSwitch.close();
   await journal.close();
   await store.close();
@@ -105,19 +151,24 @@ async function engineThroughput(scratch: string): Promise<void> {
   await bareLoop(batches);
   const floor = await bareLoop(batches);
   const summary = await runEngine(batches, path.join(scratch, 'engine'));
+  await runEngine(batches.slice(0, 400), path.join(scratch, 'warmup-risk'), true);
+  const withRisk = await runEngine(batches, path.join(scratch, 'engine-risk'), true);
+  console.log(
+    `bare loop over the same ticks (the floor): ${Math.round(floor).toLocaleString('en-US')} ticks/s`,
+  );
+  printEngine('engine', summary, floor);
+  printEngine('engine + pre-trade chain + risk monitor', withRisk, floor);
+}
+
+function printEngine(label: string, summary: RunSummary, floor: number): void {
   const latency = summary.latencyNs;
   console.log(
-    `engine, unpaced, orders on 1% of ticks, journal on: ${Math.round(summary.ticksPerSecond).toLocaleString('en-US')} ticks/s (${summary.ticks.toLocaleString('en-US')} ticks, ${summary.ordersSubmitted} orders)`,
+    `${label}, unpaced, orders on 1% of ticks, journal on: ${Math.round(summary.ticksPerSecond).toLocaleString('en-US')} ticks/s (${summary.ticks.toLocaleString('en-US')} ticks, ${summary.ordersSubmitted} orders)`,
   );
-  console.log(
-    `bare loop over the same ticks (the floor):   ${Math.round(floor).toLocaleString('en-US')} ticks/s`,
-  );
-  console.log(
-    `engine / floor:                              ${(summary.ticksPerSecond / floor).toFixed(3)}`,
-  );
+  console.log(`  ${label} / floor: ${(summary.ticksPerSecond / floor).toFixed(3)}`);
   console.log(
     formatRow(
-      'tick-to-order latency (per order)',
+      `  tick-to-order latency (per order)`,
       {
         ...latency,
         p50: latency.p50 / 1000,
