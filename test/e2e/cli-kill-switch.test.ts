@@ -40,6 +40,24 @@ describe('livegate run + kill across processes', () => {
       const report = await engineReport(stateDir, 'e2e-engine');
       return report !== undefined && Number(report.stats.ordersSubmitted) > 0 ? report : undefined;
     });
+    const status = await runCli(['status', '--state-dir', stateDir, '--json']);
+    expect(status.code).toBe(0);
+    const engines = (
+      JSON.parse(status.stdout) as {
+        engines: {
+          engineId: string;
+          live: boolean;
+          risk?: { positions: { symbol: string; quantity: number }[]; rules: unknown[] };
+        }[];
+      }
+    ).engines;
+    expect(engines).toHaveLength(1);
+    expect(engines[0]).toMatchObject({ engineId: 'e2e-engine', live: true });
+    expect(engines[0]!.risk?.positions.some((position) => position.quantity > 0)).toBe(true);
+    expect(engines[0]!.risk?.rules.length).toBeGreaterThan(0);
+    const human = await runCli(['status', '--state-dir', stateDir]);
+    expect(human.stdout).toMatch(/PnL: daily -?\d/);
+    expect(human.stdout).toMatch(/rule \w+\s+\d+% of limit/);
     const kill = await runCli([
       'kill',
       '--state-dir',
