@@ -62,13 +62,7 @@ describe('configSchema', () => {
       journal: { enabled: true, maxFileBytes: 67_108_864, maxFiles: 10 },
       log: { level: 'info' },
       risk: {
-        preTrade: {
-          enabled: true,
-          defaults: { collarPercent: 5 },
-          symbols: {},
-          restrictedSymbols: [],
-          duplicateWindowMs: 0,
-        },
+        preTrade: { enabled: true },
         monitor: {
           enabled: true,
           evaluationIntervalMs: 100,

@@ -45,7 +45,7 @@ const positive = () => z.number().gt(0);
 const windowMs = () => z.number().int().min(1);
 const count = () => z.number().int().min(1);
 
-const rulesSchema = z.strictObject({
+export const riskRulesSchema = z.strictObject({
   dailyLoss: z.strictObject({ action, limit: positive() }).optional(),
   maxDrawdown: z.strictObject({ action, limit: positive() }).optional(),
   positionLimit: z.strictObject({ action, limit: positive() }).optional(),
@@ -68,19 +68,20 @@ const rulesSchema = z.strictObject({
     .optional(),
 });
 
-const optionsSchema = z.strictObject({
+/** The options' schema; the config file's `risk.monitor` section is this plus `enabled`. */
+export const riskMonitorOptionsSchema = z.strictObject({
   evaluationIntervalMs: windowMs().default(100),
   flattenOnEngage: z.boolean().default(false),
-  rules: rulesSchema.default(() => ({})),
+  rules: riskRulesSchema.default(() => ({})),
 });
 
 /** Options after validation: defaults filled in, deep-frozen. */
-export type ResolvedRiskMonitorOptions = z.output<typeof optionsSchema>;
+export type ResolvedRiskMonitorOptions = z.output<typeof riskMonitorOptionsSchema>;
 export type ResolvedRules = ResolvedRiskMonitorOptions['rules'];
 
 /** Throws ERR_CONFIG_INVALID naming every bad dotted path (`rules.orderRate.windowMs: ...`). */
 export function parseRiskMonitorOptions(options: unknown): ResolvedRiskMonitorOptions {
-  const parsed = optionsSchema.safeParse(options);
+  const parsed = riskMonitorOptionsSchema.safeParse(options);
   if (parsed.success) return deepFreeze(parsed.data);
   const problems = parsed.error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
