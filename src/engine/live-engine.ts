@@ -14,18 +14,17 @@ import type {
   StrategyContext,
   TickOrBatch,
 } from '../core/ports.js';
-import type { Fill, Order, Signal, Tick } from '../core/types.js';
+import type { Tick } from '../core/types.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import type { KillSwitch } from '../killswitch/kill-switch.js';
 import type { PreTradeRisk, TickObserver } from '../risk/risk-ports.js';
 import { EngineCounters } from './engine-counters.js';
 import { EngineReporter } from './engine-reporter.js';
 import { EventBus } from './event-bus.js';
+import { OrderRouter } from './order-router.js';
 import { PositionBook } from './position-book.js';
-import { signalProblem } from './signal-problem.js';
 
 const ENGAGED = KillSwitchLevel.ENGAGED;
-const REDUCING = KillSwitchLevel.REDUCING;
 const TICK_BLOCKED_KEY = 'gate1:KILL_SWITCH_ENGAGED';
 /** How many ticks of a batch run between two looks at the clock for yielding. */
 const YIELD_CHECK_MASK = 63;
@@ -80,14 +79,10 @@ export class LiveEngine {
   private wasEngaged = false;
   private readonly observeTick: ((tick: Tick) => void) | undefined;
   private consecutiveStrategyErrors = 0;
-  private consecutiveBrokerErrors = 0;
-  private nextOrderNumber = 1;
   private stopRequested = false;
   private running = false;
   private activeFeed: MarketFeed | undefined;
-  /** Fills reported synchronously inside submit() wait here so OrderSubmitted is journalled first. */
-  private submitting = false;
-  private readonly fillsDuringSubmit: Fill[] = [];
+  private readonly router: OrderRouter;
 
   constructor(options: LiveEngineOptions) {
     this.killSwitch = options.killSwitch;
@@ -109,6 +104,19 @@ export class LiveEngine {
     this.bus = new EventBus(options.sinks ?? []);
     const preTradeRisk = this.preTradeRisk;
     if (preTradeRisk !== undefined) this.bus.subscribe((event) => preTradeRisk.onEvent(event));
+    this.router = new OrderRouter({
+      engineId: this.id,
+      runId: this.runId,
+      killSwitch: this.killSwitch,
+      broker: this.broker,
+      clock: this.clock,
+      bus: this.bus,
+      counters: this.counters,
+      positions: this.positions,
+      preTradeRisk,
+      maxConsecutiveErrors: this.maxConsecutiveErrors,
+      onTooManyErrors: (reason) => this.engageOnErrors(reason),
+    });
     this.reporter = new EngineReporter({
       engineId: this.id,
       killSwitch: this.killSwitch,
@@ -171,10 +179,7 @@ export class LiveEngine {
     this.running = true;
     this.activeFeed = isMarketFeed(source) ? source : undefined;
     const ticks = isMarketFeed(source) ? source.ticks() : source;
-    await this.broker.connect({
-      onFill: (fill) => this.fillReceived(fill),
-      onReject: (orderId, reason) => this.orderRejected(orderId, reason),
-    });
+    await this.broker.connect(this.router.listener());
     this.killSwitch.watch();
     this.wasEngaged = this.killSwitch.level === ENGAGED;
     this.unsubscribeKillSwitch = this.killSwitch.onChange(() => this.killSwitchChanged());
@@ -261,138 +266,14 @@ export class LiveEngine {
       return result.then(
         (signals) => {
           this.consecutiveStrategyErrors = 0;
-          this.handleSignals(signals, arrival);
+          this.router.route(signals, arrival);
         },
         (error: unknown) => this.strategyFailed(error, tick),
       );
     }
     this.consecutiveStrategyErrors = 0;
-    this.handleSignals(result, arrival);
+    this.router.route(result, arrival);
     return undefined;
-  }
-
-  private handleSignals(result: SignalResult, arrival: number): void {
-    if (result === null || result === undefined) return;
-    if (!isSignalList(result)) {
-      const order = this.gateTwo(result);
-      if (order !== null) this.gateThreeAndSubmit(order, arrival);
-      return;
-    }
-    if (result.length === 0) return;
-    // All signals pass gate 2 before any is submitted, so a change made during one submit
-    // (a broker callback that engages) is caught at gate 3 for the rest.
-    const orders: Order[] = [];
-    for (const signal of result) {
-      const order = this.gateTwo(signal);
-      if (order !== null) orders.push(order);
-    }
-    for (const order of orders) this.gateThreeAndSubmit(order, arrival);
-  }
-
-  /** Gate 2: the signal becomes an order only if the switch and the pre-trade check allow it. */
-  private gateTwo(signal: Signal): Order | null {
-    const level = this.killSwitch.level;
-    if (level === ENGAGED) return this.deny(2, 'KILL_SWITCH_ENGAGED', signal);
-    const problem = signalProblem(signal);
-    if (problem !== null) return this.deny(2, 'INVALID_SIGNAL', signal, { problem });
-    if (
-      level === REDUCING &&
-      !this.positions.reducesExposure(signal.symbol, signal.side, signal.quantity)
-    ) {
-      return this.deny(2, 'KILL_SWITCH_REDUCING', signal);
-    }
-    if (this.preTradeRisk !== undefined) {
-      const denial = this.preTradeRisk.check(
-        signal,
-        this.positions.position(signal.symbol),
-        this.clock.now(),
-      );
-      if (denial !== null) return this.deny(2, denial.code, signal, denial.details);
-    }
-    return {
-      id: `${this.runId}-${this.nextOrderNumber++}`,
-      symbol: signal.symbol,
-      side: signal.side,
-      quantity: signal.quantity,
-      type: signal.type,
-      price: signal.price,
-      tag: signal.tag,
-      createdAt: this.clock.now(),
-    };
-  }
-
-  /** Gate 3: the last look at the switch, with nothing between it and the broker call. */
-  private gateThreeAndSubmit(order: Order, arrival: number): void {
-    const level = this.killSwitch.level;
-    if (level === ENGAGED) {
-      this.deny(3, 'KILL_SWITCH_ENGAGED', order);
-      return;
-    }
-    if (
-      level === REDUCING &&
-      !this.positions.reducesExposure(order.symbol, order.side, order.quantity)
-    ) {
-      this.deny(3, 'KILL_SWITCH_REDUCING', order);
-      return;
-    }
-    const latencyNs = (this.clock.monotonic() - arrival) * 1e6;
-    const revision = this.killSwitch.revision;
-    this.submitting = true;
-    let pending: void | Promise<void>;
-    try {
-      pending = this.broker.submit(order);
-    } catch (error) {
-      this.submitting = false;
-      this.brokerFailed(error, order.id);
-      this.releaseFillsDuringSubmit();
-      return;
-    }
-    this.submitting = false;
-    this.counters.latency.record(latencyNs);
-    this.counters.ordersSubmitted++;
-    this.bus.emit({
-      type: 'OrderSubmitted',
-      time: this.clock.now(),
-      engineId: this.id,
-      order,
-      latencyNs,
-      revision,
-    });
-    this.releaseFillsDuringSubmit();
-    if (isPromiseLike(pending)) {
-      pending.then(
-        () => {
-          this.consecutiveBrokerErrors = 0;
-        },
-        (error: unknown) => this.brokerFailed(error, order.id),
-      );
-    } else {
-      this.consecutiveBrokerErrors = 0;
-    }
-  }
-
-  private deny(
-    gate: 2 | 3,
-    code: string,
-    signal: Signal | Order,
-    details?: Readonly<Record<string, number | string>>,
-  ): null {
-    this.counters.ordersDenied++;
-    this.counters.countBlock(`gate${gate}:${code}`);
-    this.bus.emit({
-      type: 'OrderDenied',
-      time: this.clock.now(),
-      engineId: this.id,
-      gate,
-      code,
-      symbol: signal.symbol,
-      side: signal.side,
-      quantity: signal.quantity,
-      price: signal.price,
-      revision: this.killSwitch.revision,
-      ...(details === undefined ? {} : { details }),
-    });
-    return null;
   }
 
   private blockTick(tick: Tick): void {
@@ -406,38 +287,6 @@ export class LiveEngine {
       reason: 'KILL_SWITCH_ENGAGED',
       symbol: tick.symbol,
       revision: this.killSwitch.revision,
-    });
-  }
-
-  private fillReceived(fill: Fill): void {
-    if (this.submitting) {
-      this.fillsDuringSubmit.push(fill);
-      return;
-    }
-    this.counters.fills++;
-    const position = this.positions.apply(fill);
-    this.bus.emit({
-      type: 'OrderFilled',
-      time: this.clock.now(),
-      engineId: this.id,
-      fill,
-      position,
-    });
-  }
-
-  private releaseFillsDuringSubmit(): void {
-    if (this.fillsDuringSubmit.length === 0) return;
-    const fills = this.fillsDuringSubmit.splice(0);
-    for (const fill of fills) this.fillReceived(fill);
-  }
-
-  private orderRejected(orderId: string, reason: string): void {
-    this.bus.emit({
-      type: 'OrderRejected',
-      time: this.clock.now(),
-      engineId: this.id,
-      orderId,
-      reason,
     });
   }
 
@@ -459,24 +308,6 @@ export class LiveEngine {
     }
   }
 
-  private brokerFailed(error: unknown, orderId: string | undefined): void {
-    this.counters.brokerErrors++;
-    this.consecutiveBrokerErrors++;
-    this.bus.emit({
-      type: 'BrokerFailed',
-      time: this.clock.now(),
-      engineId: this.id,
-      message: messageOf(error),
-      orderId,
-      consecutiveErrors: this.consecutiveBrokerErrors,
-    });
-    if (this.consecutiveBrokerErrors === this.maxConsecutiveErrors) {
-      this.engageOnErrors(
-        `${this.maxConsecutiveErrors} consecutive broker errors, last: ${messageOf(error)}`,
-      );
-    }
-  }
-
   private engageOnErrors(reason: string): void {
     // The gates close synchronously inside engage(); a failed write is already fail-closed and evented.
     this.killSwitch.engage(reason, this.id, 'error').catch(() => undefined);
@@ -487,21 +318,7 @@ export class LiveEngine {
    * and ENGAGED does not). Returns how many orders were submitted.
    */
   flatten(reason: string): number {
-    const before = this.counters.ordersSubmitted;
-    const arrival = this.clock.monotonic();
-    for (const [symbol, quantity] of this.positions.entries()) {
-      if (quantity === 0) continue;
-      const signal: Signal = {
-        symbol,
-        side: quantity > 0 ? 'sell' : 'buy',
-        quantity: Math.abs(quantity),
-        type: 'market',
-        tag: `flatten: ${reason}`,
-      };
-      const order = this.gateTwo(signal);
-      if (order !== null) this.gateThreeAndSubmit(order, arrival);
-    }
-    return this.counters.ordersSubmitted - before;
+    return this.router.flatten(reason);
   }
 
   /** Cancels every open order at the broker and says so in an event. */
@@ -517,7 +334,7 @@ export class LiveEngine {
       });
       return count;
     } catch (error) {
-      this.brokerFailed(error, undefined);
+      this.router.brokerFailed(error, undefined);
       return 0;
     }
   }
@@ -557,10 +374,6 @@ function isMarketFeed(source: TickSource): source is MarketFeed {
 
 function isBatch(item: TickOrBatch): item is readonly Tick[] {
   return Array.isArray(item);
-}
-
-function isSignalList(result: Signal | readonly Signal[]): result is readonly Signal[] {
-  return Array.isArray(result);
 }
 
 function isPromiseLike<T>(value: unknown): value is Promise<T> {

@@ -1,0 +1,285 @@
+// Gates 2 and 3 and the broker boundary: signals become orders, orders reach the broker, fills come back.
+
+import type { Clock } from '../core/clock.js';
+import { KillSwitchLevel } from '../core/kill-switch-record.js';
+import type { Broker, BrokerListener, SignalResult } from '../core/ports.js';
+import type { Fill, Order, Signal } from '../core/types.js';
+import type { KillSwitch } from '../killswitch/kill-switch.js';
+import type { PreTradeRisk } from '../risk/risk-ports.js';
+import type { EngineCounters } from './engine-counters.js';
+import type { EventBus } from './event-bus.js';
+import type { PositionBook } from './position-book.js';
+import { signalProblem } from './signal-problem.js';
+
+const ENGAGED = KillSwitchLevel.ENGAGED;
+const REDUCING = KillSwitchLevel.REDUCING;
+
+export interface OrderRouterOptions {
+  readonly engineId: string;
+  readonly runId: string;
+  readonly killSwitch: KillSwitch;
+  readonly broker: Broker;
+  readonly clock: Clock;
+  readonly bus: EventBus;
+  readonly counters: EngineCounters;
+  readonly positions: PositionBook;
+  readonly preTradeRisk: PreTradeRisk | undefined;
+  readonly maxConsecutiveErrors: number;
+  /** Called once when broker errors in a row reach the maximum. */
+  readonly onTooManyErrors: (reason: string) => void;
+}
+
+/** Hot path: everything here runs for every signal; the gate checks read one integer field. */
+export class OrderRouter {
+  private readonly id: string;
+  private readonly runId: string;
+  private readonly killSwitch: KillSwitch;
+  private readonly broker: Broker;
+  private readonly clock: Clock;
+  private readonly bus: EventBus;
+  private readonly counters: EngineCounters;
+  private readonly positions: PositionBook;
+  private readonly preTradeRisk: PreTradeRisk | undefined;
+  private readonly maxConsecutiveErrors: number;
+  private readonly onTooManyErrors: (reason: string) => void;
+  private consecutiveBrokerErrors = 0;
+  private nextOrderNumber = 1;
+  /** Fills reported synchronously inside submit() wait here so OrderSubmitted is journalled first. */
+  private submitting = false;
+  private readonly fillsDuringSubmit: Fill[] = [];
+
+  constructor(options: OrderRouterOptions) {
+    this.id = options.engineId;
+    this.runId = options.runId;
+    this.killSwitch = options.killSwitch;
+    this.broker = options.broker;
+    this.clock = options.clock;
+    this.bus = options.bus;
+    this.counters = options.counters;
+    this.positions = options.positions;
+    this.preTradeRisk = options.preTradeRisk;
+    this.maxConsecutiveErrors = options.maxConsecutiveErrors;
+    this.onTooManyErrors = options.onTooManyErrors;
+  }
+
+  /** What the broker calls back. */
+  listener(): BrokerListener {
+    return {
+      onFill: (fill) => this.fillReceived(fill),
+      onReject: (orderId, reason) => this.orderRejected(orderId, reason),
+    };
+  }
+
+  /** Routes a strategy's result through gates 2 and 3 to the broker. */
+  route(result: SignalResult, arrival: number): void {
+    if (result === null || result === undefined) return;
+    if (!isSignalList(result)) {
+      const order = this.gateTwo(result);
+      if (order !== null) this.gateThreeAndSubmit(order, arrival);
+      return;
+    }
+    if (result.length === 0) return;
+    // All signals pass gate 2 before any is submitted, so a change made during one submit
+    // (a broker callback that engages) is caught at gate 3 for the rest.
+    const orders: Order[] = [];
+    for (const signal of result) {
+      const order = this.gateTwo(signal);
+      if (order !== null) orders.push(order);
+    }
+    for (const order of orders) this.gateThreeAndSubmit(order, arrival);
+  }
+
+  /** Gate 2: the signal becomes an order only if the switch and the pre-trade check allow it. */
+  private gateTwo(signal: Signal): Order | null {
+    const level = this.killSwitch.level;
+    if (level === ENGAGED) return this.deny(2, 'KILL_SWITCH_ENGAGED', signal);
+    const problem = signalProblem(signal);
+    if (problem !== null) return this.deny(2, 'INVALID_SIGNAL', signal, { problem });
+    if (
+      level === REDUCING &&
+      !this.positions.reducesExposure(signal.symbol, signal.side, signal.quantity)
+    ) {
+      return this.deny(2, 'KILL_SWITCH_REDUCING', signal);
+    }
+    if (this.preTradeRisk !== undefined) {
+      const denial = this.preTradeRisk.check(
+        signal,
+        this.positions.position(signal.symbol),
+        this.clock.now(),
+      );
+      if (denial !== null) return this.deny(2, denial.code, signal, denial.details);
+    }
+    return {
+      id: `${this.runId}-${this.nextOrderNumber++}`,
+      symbol: signal.symbol,
+      side: signal.side,
+      quantity: signal.quantity,
+      type: signal.type,
+      price: signal.price,
+      tag: signal.tag,
+      createdAt: this.clock.now(),
+    };
+  }
+
+  /** Gate 3: the last look at the switch, with nothing between it and the broker call. */
+  private gateThreeAndSubmit(order: Order, arrival: number): void {
+    const level = this.killSwitch.level;
+    if (level === ENGAGED) {
+      this.deny(3, 'KILL_SWITCH_ENGAGED', order);
+      return;
+    }
+    if (
+      level === REDUCING &&
+      !this.positions.reducesExposure(order.symbol, order.side, order.quantity)
+    ) {
+      this.deny(3, 'KILL_SWITCH_REDUCING', order);
+      return;
+    }
+    const latencyNs = (this.clock.monotonic() - arrival) * 1e6;
+    const revision = this.killSwitch.revision;
+    this.submitting = true;
+    let pending: void | Promise<void>;
+    try {
+      pending = this.broker.submit(order);
+    } catch (error) {
+      this.submitting = false;
+      this.brokerFailed(error, order.id);
+      this.releaseFillsDuringSubmit();
+      return;
+    }
+    this.submitting = false;
+    this.counters.latency.record(latencyNs);
+    this.counters.ordersSubmitted++;
+    this.bus.emit({
+      type: 'OrderSubmitted',
+      time: this.clock.now(),
+      engineId: this.id,
+      order,
+      latencyNs,
+      revision,
+    });
+    this.releaseFillsDuringSubmit();
+    if (isPromiseLike(pending)) {
+      pending.then(
+        () => {
+          this.consecutiveBrokerErrors = 0;
+        },
+        (error: unknown) => this.brokerFailed(error, order.id),
+      );
+    } else {
+      this.consecutiveBrokerErrors = 0;
+    }
+  }
+
+  private deny(
+    gate: 2 | 3,
+    code: string,
+    signal: Signal | Order,
+    details?: Readonly<Record<string, number | string>>,
+  ): null {
+    this.counters.ordersDenied++;
+    this.counters.countBlock(`gate${gate}:${code}`);
+    this.bus.emit({
+      type: 'OrderDenied',
+      time: this.clock.now(),
+      engineId: this.id,
+      gate,
+      code,
+      symbol: signal.symbol,
+      side: signal.side,
+      quantity: signal.quantity,
+      price: signal.price,
+      revision: this.killSwitch.revision,
+      ...(details === undefined ? {} : { details }),
+    });
+    return null;
+  }
+
+  private fillReceived(fill: Fill): void {
+    if (this.submitting) {
+      this.fillsDuringSubmit.push(fill);
+      return;
+    }
+    this.counters.fills++;
+    const position = this.positions.apply(fill);
+    this.bus.emit({
+      type: 'OrderFilled',
+      time: this.clock.now(),
+      engineId: this.id,
+      fill,
+      position,
+    });
+  }
+
+  private releaseFillsDuringSubmit(): void {
+    if (this.fillsDuringSubmit.length === 0) return;
+    const fills = this.fillsDuringSubmit.splice(0);
+    for (const fill of fills) this.fillReceived(fill);
+  }
+
+  private orderRejected(orderId: string, reason: string): void {
+    this.bus.emit({
+      type: 'OrderRejected',
+      time: this.clock.now(),
+      engineId: this.id,
+      orderId,
+      reason,
+    });
+  }
+
+  brokerFailed(error: unknown, orderId: string | undefined): void {
+    this.counters.brokerErrors++;
+    this.consecutiveBrokerErrors++;
+    this.bus.emit({
+      type: 'BrokerFailed',
+      time: this.clock.now(),
+      engineId: this.id,
+      message: messageOf(error),
+      orderId,
+      consecutiveErrors: this.consecutiveBrokerErrors,
+    });
+    if (this.consecutiveBrokerErrors === this.maxConsecutiveErrors) {
+      this.onTooManyErrors(
+        `${this.maxConsecutiveErrors} consecutive broker errors, last: ${messageOf(error)}`,
+      );
+    }
+  }
+
+  /**
+   * Closes every position with market orders through gates 2 and 3 (so REDUCING lets them pass
+   * and ENGAGED does not). Returns how many orders were submitted.
+   */
+  flatten(reason: string): number {
+    const before = this.counters.ordersSubmitted;
+    const arrival = this.clock.monotonic();
+    for (const [symbol, quantity] of this.positions.entries()) {
+      if (quantity === 0) continue;
+      const signal: Signal = {
+        symbol,
+        side: quantity > 0 ? 'sell' : 'buy',
+        quantity: Math.abs(quantity),
+        type: 'market',
+        tag: `flatten: ${reason}`,
+      };
+      const order = this.gateTwo(signal);
+      if (order !== null) this.gateThreeAndSubmit(order, arrival);
+    }
+    return this.counters.ordersSubmitted - before;
+  }
+}
+
+function isSignalList(result: Signal | readonly Signal[]): result is readonly Signal[] {
+  return Array.isArray(result);
+}
+
+function isPromiseLike<T>(value: unknown): value is Promise<T> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
