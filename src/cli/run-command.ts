@@ -12,7 +12,7 @@ import { KillSwitch } from '../killswitch/kill-switch.js';
 import { createLogger, flushLogger, type Logger } from '../observability/logger.js';
 import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
-import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+import { describeError, EXIT_FAILURE, EXIT_OK, exitCodeFor } from './exit-codes.js';
 import { logEngineEvents } from './log-engine-events.js';
 import { createRiskWiring } from './risk-wiring.js';
 import { startStatusLine } from './status-line.js';
@@ -44,7 +44,15 @@ export function registerRunCommand(program: Command): void {
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .option('--no-status-line', 'never draw the live status line, even in a terminal')
     .action(async (options: RunOptions) => {
-      process.exitCode = await runEngine(options);
+      let code: number;
+      try {
+        code = await runEngine(options);
+      } catch (error) {
+        process.stderr.write(`${describeError(error)}\n`);
+        code = exitCodeFor(error);
+      }
+      // A stopped engine exits even if a strategy or adapter leaked a timer or a socket.
+      process.exit(code);
     });
 }
 
@@ -162,6 +170,7 @@ async function runWithLogger(
   const stopStatusLine = interactive
     ? startStatusLine(process.stdout, () => engine.summary(), engineId)
     : undefined;
+  let exitCode: number = EXIT_OK;
   try {
     const summary = await engine.run(feed);
     stopStatusLine?.();
@@ -172,18 +181,41 @@ async function runWithLogger(
     logger.error({ err: error }, 'run failed');
     throw error;
   } finally {
-    removeSignalHandlers();
     risk.stop();
     killSwitch.close();
-    await Promise.allSettled([
+    // Handlers stay until everything is closed, so a second signal can still cut a hung close short.
+    const closed = await settleWithin(SHUTDOWN_TIMEOUT_MS, [
       ...sinks.map((sink) => sink.close()),
       broker.close(),
       feed.close(),
       strategy.close?.(),
       store.close(),
     ]);
+    removeSignalHandlers();
+    if (!closed) {
+      logger.error(`shutdown: adapters did not close within ${SHUTDOWN_TIMEOUT_MS} ms`);
+      process.stderr.write(
+        `livegate: shutdown did not finish within ${SHUTDOWN_TIMEOUT_MS} ms (an adapter's close() hung)\n`,
+      );
+      exitCode = EXIT_FAILURE;
+    }
   }
-  return EXIT_OK;
+  return exitCode;
+}
+
+/** How long the adapters get to close after the engine has stopped. */
+const SHUTDOWN_TIMEOUT_MS = 5_000;
+
+/** True if every promise settled in time; a hung close() must not keep the process forever. */
+async function settleWithin(milliseconds: number, promises: readonly unknown[]): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), milliseconds);
+  });
+  const settled = Promise.allSettled(promises).then(() => true as const);
+  const result = await Promise.race([settled, timedOut]);
+  clearTimeout(timer);
+  return result;
 }
 
 /**

@@ -142,4 +142,45 @@ describe('livegate run', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown drill no-such-drill');
   });
+
+  it('exits at once with code 1 on a second signal while a shutdown hangs', async () => {
+    const stateDir = await scratchDirectory();
+    const run = startCli([
+      'run',
+      '--state-dir',
+      stateDir,
+      '--rate',
+      '200',
+      '--strategy',
+      './test/fixtures/slow-close-strategy.mjs',
+    ]);
+    await waitFor('the first heartbeat', () =>
+      run.stdout().includes('"Heartbeat"') ? true : undefined,
+    );
+    run.child.kill('SIGTERM');
+    await waitFor('the run to finish and hang in close()', () =>
+      run.stdout().includes('run finished') ? true : undefined,
+    );
+    run.child.kill('SIGTERM');
+    const exit = await run.exited;
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toContain('second SIGTERM');
+  });
+
+  it('loads a user strategy module from a path', async () => {
+    const stateDir = await scratchDirectory();
+    const result = await runCli([
+      'run',
+      '--state-dir',
+      stateDir,
+      '--ticks',
+      '2000',
+      '--rate',
+      '0',
+      '--strategy',
+      './examples/my-strategy.mjs',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('"strategy":"mean-reversion-example"');
+  });
 });
