@@ -15,6 +15,7 @@ import { LivegateError } from '../../core/errors.js';
 import type { MarketFeed, TickOrBatch } from '../../core/ports.js';
 import type { Tick } from '../../core/types.js';
 import { validateTick } from './tick-validation.js';
+import { InterruptibleSleep } from './interruptible-sleep.js';
 
 export interface CsvBadLine {
   readonly path: string;
@@ -68,7 +69,7 @@ export class CsvReplayMarketFeed implements MarketFeed {
   private badLineCount = 0;
   private closed = false;
   private readonly openReaders = new Set<Interface>();
-  private readonly sleepers = new Set<() => void>();
+  private readonly sleeper = new InterruptibleSleep();
 
   constructor(options: CsvReplayMarketFeedOptions) {
     for (const key of Object.keys(options)) {
@@ -126,7 +127,7 @@ export class CsvReplayMarketFeed implements MarketFeed {
       if (wait > 0) {
         if (batch.length > 0) yield asChunk(batch);
         batch = [];
-        await this.sleep(wait);
+        await this.sleeper.sleep(wait);
         if (this.closed) return;
       }
       batch.push(parsed);
@@ -141,7 +142,7 @@ export class CsvReplayMarketFeed implements MarketFeed {
   close(): Promise<void> {
     this.closed = true;
     for (const reader of this.openReaders) reader.close();
-    for (const wake of [...this.sleepers]) wake();
+    this.sleeper.wakeAll();
     return Promise.resolve();
   }
 
@@ -179,18 +180,6 @@ export class CsvReplayMarketFeed implements MarketFeed {
     }
     this.onBadLine?.({ path: this.path, line, message, text });
     return undefined;
-  }
-
-  private sleep(milliseconds: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, Math.max(1, Math.ceil(milliseconds)));
-      this.sleepers.add(wake);
-    });
   }
 }
 

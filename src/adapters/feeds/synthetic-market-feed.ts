@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
 import type { MarketFeed, TickOrBatch } from '../../core/ports.js';
 import type { Tick } from '../../core/types.js';
+import { InterruptibleSleep } from './interruptible-sleep.js';
 
 export interface SyntheticMarketFeedOptions {
   /** Ticks to produce; 0 or Infinity means endless. Default 0. */
@@ -119,7 +120,7 @@ export class SyntheticMarketFeed implements MarketFeed {
   private readonly clock: Clock;
   private closed = false;
   /** Wakes every paced iteration that is sleeping, so close() ends them at once. */
-  private readonly sleepers = new Set<() => void>();
+  private readonly sleeper = new InterruptibleSleep();
 
   constructor(options: SyntheticMarketFeedOptions = {}) {
     for (const key of Object.keys(options)) {
@@ -170,7 +171,7 @@ export class SyntheticMarketFeed implements MarketFeed {
       const due = this.rate === 0 ? this.count - emitted : this.dueSince(startedAt) - emitted;
       if (due <= 0) {
         // Sleep until the next tick is due; the due count comes from elapsed time, so no drift.
-        await this.sleep(startedAt + emitted * interval - this.clock.monotonic());
+        await this.sleeper.sleep(startedAt + emitted * interval - this.clock.monotonic());
         lastHop = performance.now();
         continue;
       }
@@ -194,21 +195,9 @@ export class SyntheticMarketFeed implements MarketFeed {
     return Math.min(this.count, Math.floor((elapsed * this.rate) / 1000) + 1);
   }
 
-  private sleep(milliseconds: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, Math.max(1, Math.ceil(milliseconds)));
-      this.sleepers.add(wake);
-    });
-  }
-
   close(): Promise<void> {
     this.closed = true;
-    for (const wake of [...this.sleepers]) wake();
+    this.sleeper.wakeAll();
     return Promise.resolve();
   }
 }
