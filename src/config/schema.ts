@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { LivegateError } from '../core/errors.js';
 import { riskSchema } from './risk-schema.js';
+import { describeInput } from '../core/describe-input.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -216,16 +217,4 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
     return `must be ${issue.inclusive === false ? '<' : '<='} ${issue.maximum}, received ${received}`;
   }
   return undefined;
-}
-
-function describeInput(input: unknown): string {
-  if (input === null) return 'null';
-  if (input === undefined) return 'nothing';
-  if (Array.isArray(input)) return 'a list';
-  if (typeof input === 'object') return 'a mapping';
-  if (typeof input === 'string') {
-    return `string ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}...` : input)}`;
-  }
-  if (typeof input === 'number' || typeof input === 'boolean') return `${typeof input} ${input}`;
-  return typeof input;
 }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { LivegateError } from '../../core/errors.js';
 import { isMultipleOf } from './float-grid.js';
+import { describeInput } from '../../core/describe-input.js';
 
 /** Per-symbol limits; anything missing comes from `defaults`, then from the built-in defaults. */
 export interface SymbolLimits {
@@ -182,14 +183,4 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
   }
   if (issue.code === 'invalid_key') return 'symbol names must not be empty';
   return undefined;
-}
-
-function describeInput(input: unknown): string {
-  if (input === null) return 'null';
-  if (input === undefined) return 'nothing';
-  if (Array.isArray(input)) return 'a list';
-  if (typeof input === 'object') return 'a mapping';
-  if (typeof input === 'string') return `string ${JSON.stringify(input.slice(0, 40))}`;
-  if (typeof input === 'number' || typeof input === 'boolean') return `${typeof input} ${input}`;
-  return typeof input;
 }
