@@ -60,6 +60,7 @@ export class RiskMonitor implements TickObserver, EventObserver {
     this.rules = createRuleSet(this.options, this.portfolio, this.clock.monotonic());
     this.actions = new TripActions({
       killSwitch: this.killSwitch,
+      engineId: this.engineId,
       flattenOnEngage: this.options.flattenOnEngage,
       flatten: wiring.flatten,
     });

@@ -4,11 +4,17 @@ import type { RiskAction } from '../../core/risk-snapshot.js';
 import type { KillSwitch } from '../../killswitch/kill-switch.js';
 import type { RuleName } from './risk-rule.js';
 
-/** The `by` of every kill-switch change the monitor makes; the rule is in the trigger. */
-export const RISK_MONITOR_ACTOR = 'risk-monitor';
+/**
+ * The `by` of every kill-switch change the monitor makes (the rule is in the trigger): it names the
+ * engine, because engines sharing a state dir share one audit trail.
+ */
+export function riskMonitorActor(engineId: string): string {
+  return `${engineId}/risk-monitor`;
+}
 
 export interface TripActionsWiring {
   readonly killSwitch: KillSwitch;
+  readonly engineId: string;
   readonly flattenOnEngage: boolean;
   readonly flatten: ((reason: string) => number) | undefined;
 }
@@ -24,7 +30,11 @@ export class TripActions {
   /** The reduce-flatten-engage sequence in progress: a second engage waits for it instead of cutting it short. */
   private flattening: Promise<void> | undefined;
 
-  constructor(private readonly wiring: TripActionsWiring) {}
+  private readonly actor: string;
+
+  constructor(private readonly wiring: TripActionsWiring) {
+    this.actor = riskMonitorActor(wiring.engineId);
+  }
 
   run(rule: RuleName, action: RiskAction, reason: string): void {
     const { killSwitch } = this.wiring;
@@ -33,7 +43,7 @@ export class TripActions {
       case 'alert':
         return;
       case 'reduce':
-        this.track(killSwitch.reduce(reason, RISK_MONITOR_ACTOR, trigger));
+        this.track(killSwitch.reduce(reason, this.actor, trigger));
         return;
       case 'engage':
         this.engage(reason, trigger);
@@ -49,13 +59,11 @@ export class TripActions {
   private engage(reason: string, trigger: string): void {
     const { killSwitch, flattenOnEngage } = this.wiring;
     if (!flattenOnEngage) {
-      this.track(killSwitch.engage(reason, RISK_MONITOR_ACTOR, trigger));
+      this.track(killSwitch.engage(reason, this.actor, trigger));
       return;
     }
     if (this.flattening !== undefined) {
-      this.track(
-        this.flattening.then(() => killSwitch.engage(reason, RISK_MONITOR_ACTOR, trigger)),
-      );
+      this.track(this.flattening.then(() => killSwitch.engage(reason, this.actor, trigger)));
       return;
     }
     const sequence = this.reduceFlattenEngage(reason, trigger).finally(() => {
@@ -69,7 +77,7 @@ export class TripActions {
   private async reduceFlattenEngage(reason: string, trigger: string): Promise<void> {
     const { killSwitch } = this.wiring;
     try {
-      await killSwitch.reduce(`${reason}; flattening before engage`, RISK_MONITOR_ACTOR, trigger);
+      await killSwitch.reduce(`${reason}; flattening before engage`, this.actor, trigger);
     } catch {
       // Not durable: the switch now fails closed (ENGAGED locally), so flattening would be denied anyway.
     }
@@ -78,7 +86,7 @@ export class TripActions {
     if (killSwitch.state === 'REDUCING') submitted = this.flatten(reason);
     await killSwitch.engage(
       `${reason}; flatten submitted ${submitted} order(s)`,
-      RISK_MONITOR_ACTOR,
+      this.actor,
       trigger,
     );
   }

@@ -24,7 +24,7 @@ describe('RiskMonitor actions', () => {
     expect(harness.killSwitch.state).toBe('REDUCING');
     expect(await harness.lastRecord()).toMatchObject({
       state: 'REDUCING',
-      by: 'risk-monitor',
+      by: 'engine-a/risk-monitor',
       trigger: 'risk:staleFeed',
       reason: 'staleFeed: no tick for 1000 ms breached limit 1000 ms',
     });
@@ -129,13 +129,13 @@ describe('RiskMonitor actions', () => {
       {
         state: 'REDUCING',
         trigger: 'risk:dailyLoss',
-        by: 'risk-monitor',
+        by: 'engine-a/risk-monitor',
         reason: 'dailyLoss: daily PnL -150.00 breached limit 100; flattening before engage',
       },
       {
         state: 'ENGAGED',
         trigger: 'risk:dailyLoss',
-        by: 'risk-monitor',
+        by: 'engine-a/risk-monitor',
         reason: 'dailyLoss: daily PnL -150.00 breached limit 100; flatten submitted 2 order(s)',
       },
     ]);

@@ -3,7 +3,11 @@ import { createHarness, type Harness } from './monitor-fixtures.js';
 
 async function expectTripped(harness: Harness, rule: string, reason: string | RegExp) {
   const record = await harness.lastRecord();
-  expect(record).toMatchObject({ state: 'ENGAGED', by: 'risk-monitor', trigger: `risk:${rule}` });
+  expect(record).toMatchObject({
+    state: 'ENGAGED',
+    by: 'engine-a/risk-monitor',
+    trigger: `risk:${rule}`,
+  });
   if (typeof reason === 'string') expect(record?.reason).toBe(reason);
   else expect(record?.reason).toMatch(reason);
   expect(harness.breaches().map((event) => event.rule)).toEqual([rule]);
