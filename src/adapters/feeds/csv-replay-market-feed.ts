@@ -16,6 +16,7 @@ import type { MarketFeed, TickOrBatch } from '../../core/ports.js';
 import type { Tick } from '../../core/types.js';
 import { validateTick } from './tick-validation.js';
 import { InterruptibleSleep } from './interruptible-sleep.js';
+import { feedOptionError } from './feed-option-error.js';
 
 export interface CsvBadLine {
   readonly path: string;
@@ -297,22 +298,5 @@ function checkSymbols(symbols: unknown): void {
 }
 
 function usageError(option: string, problem: string, value?: unknown): LivegateError {
-  const shown = value === undefined ? '' : ` (got ${describeValue(value)})`;
-  return new LivegateError(
-    'ERR_USAGE',
-    `CsvReplayMarketFeed: option "${option}" ${problem}${shown}`,
-    {
-      details: { option },
-    },
-  );
-}
-
-function describeValue(value: unknown): string {
-  // JSON would print NaN and Infinity as null, which hides exactly the mistake being reported.
-  if (typeof value === 'number') return String(value);
-  try {
-    return JSON.stringify(value) ?? typeof value;
-  } catch {
-    return typeof value;
-  }
+  return feedOptionError('CsvReplayMarketFeed', option, problem, value);
 }

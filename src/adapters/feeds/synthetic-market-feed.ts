@@ -6,6 +6,7 @@ import { LivegateError } from '../../core/errors.js';
 import type { MarketFeed, TickOrBatch } from '../../core/ports.js';
 import type { Tick } from '../../core/types.js';
 import { InterruptibleSleep } from './interruptible-sleep.js';
+import { feedOptionError } from './feed-option-error.js';
 
 export interface SyntheticMarketFeedOptions {
   /** Ticks to produce; 0 or Infinity means endless. Default 0. */
@@ -221,14 +222,7 @@ export async function* syntheticTicks(
 }
 
 function usageError(option: string, problem: string, value?: unknown): LivegateError {
-  const shown = value === undefined ? '' : ` (got ${describeValue(value)})`;
-  return new LivegateError(
-    'ERR_USAGE',
-    `SyntheticMarketFeed: option "${option}" ${problem}${shown}`,
-    {
-      details: { option },
-    },
-  );
+  return feedOptionError('SyntheticMarketFeed', option, problem, value);
 }
 
 function checkNumber(option: string, value: unknown, minimum: number, exclusive: boolean): number {
@@ -251,14 +245,4 @@ function checkSymbols(symbols: unknown): readonly string[] {
   if (!ok)
     throw usageError('symbols', 'must be a non-empty list of distinct, non-empty strings', symbols);
   return Object.freeze([...(symbols as string[])]);
-}
-
-function describeValue(value: unknown): string {
-  // JSON would print NaN and Infinity as null, which hides exactly the mistake being reported.
-  if (typeof value === 'number') return String(value);
-  try {
-    return JSON.stringify(value) ?? typeof value;
-  } catch {
-    return typeof value;
-  }
 }

@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import { join } from 'node:path';
 import { LivegateError } from '../../core/errors.js';
 import type { EngineReport } from '../../core/kill-switch-record.js';
-import { describeSchemaProblems, engineReportSchema } from './kill-switch-record-schema.js';
+import { engineReportSchema, validEngineReport } from './kill-switch-record-schema.js';
 import { engineReportFileName } from './file-kill-switch-layout.js';
 import { errorCode } from './file-kill-switch-reader.js';
 import { STALE_TEMPORARY_FILE_MS, writeFailed } from './file-kill-switch-writer.js';
@@ -19,14 +19,7 @@ export class FileEngineReports {
   constructor(private readonly directory: string) {}
 
   async publish(report: EngineReport): Promise<void> {
-    const parsed = engineReportSchema.safeParse(report);
-    if (!parsed.success) {
-      throw new LivegateError(
-        'ERR_STATE_WRITE_FAILED',
-        `Refusing an invalid engine report: ${describeSchemaProblems(parsed.error)}`,
-        { cause: parsed.error },
-      );
-    }
+    const valid = validEngineReport(report);
     const name = engineReportFileName(report.engineId);
     const target = join(this.directory, name);
     // Dot-prefixed so list() never mistakes a half-written temp file for a report.
@@ -36,7 +29,7 @@ export class FileEngineReports {
     );
     try {
       await mkdir(this.directory, { recursive: true });
-      await writeFile(temporary, JSON.stringify(parsed.data), { encoding: 'utf8', flag: 'wx' });
+      await writeFile(temporary, JSON.stringify(valid), { encoding: 'utf8', flag: 'wx' });
       await rename(temporary, target);
     } catch (error) {
       await unlink(temporary).catch(() => undefined);

@@ -1,5 +1,6 @@
 // Strict on-disk shapes of the kill-switch record and engine report: anything else is unreadable.
 import { z } from 'zod';
+import { LivegateError } from '../../core/errors.js';
 import {
   KILL_SWITCH_STATES,
   type EngineReport,
@@ -80,4 +81,17 @@ export function describeSchemaProblems(error: z.ZodError): string {
       (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(record)'}: ${issue.message}`,
     )
     .join('; ');
+}
+
+/** A report fit to publish, or ERR_STATE_WRITE_FAILED naming every problem: both stores refuse alike. */
+export function validEngineReport(report: EngineReport): EngineReport {
+  const parsed = engineReportSchema.safeParse(report);
+  if (!parsed.success) {
+    throw new LivegateError(
+      'ERR_STATE_WRITE_FAILED',
+      `Refusing an invalid engine report: ${describeSchemaProblems(parsed.error)}`,
+      { cause: parsed.error },
+    );
+  }
+  return parsed.data;
 }

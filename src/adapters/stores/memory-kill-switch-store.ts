@@ -13,7 +13,7 @@ import type {
   KillSwitchUpdateResult,
   KillSwitchWatcher,
 } from '../../core/ports.js';
-import { describeSchemaProblems, engineReportSchema } from './kill-switch-record-schema.js';
+import { validEngineReport } from './kill-switch-record-schema.js';
 import { KillSwitchWatcherChannel } from './kill-switch-watcher-channel.js';
 import {
   clockOptionSchema,
@@ -96,15 +96,7 @@ export class MemoryKillSwitchStore implements KillSwitchStore {
 
   publishEngineReport(report: EngineReport): Promise<void> {
     return settle(() => {
-      const parsed = engineReportSchema.safeParse(report);
-      if (!parsed.success) {
-        throw new LivegateError(
-          'ERR_STATE_WRITE_FAILED',
-          `Refusing an invalid engine report: ${describeSchemaProblems(parsed.error)}`,
-          { cause: parsed.error },
-        );
-      }
-      this.reports.set(report.engineId, parsed.data);
+      this.reports.set(report.engineId, validEngineReport(report));
     });
   }
 
