@@ -116,6 +116,22 @@ describe('JsonlJournalSink', () => {
     await sink.close();
   });
 
+  it('has pruned to maxFiles when close() resolves, even when rotations chain back to back', async () => {
+    // One burst: every rotation after the first replays held lines and starts the next at once,
+    // so a newer prune is queued while close() waits for an older one.
+    const directory = await scratch.create();
+    const { sink, errors } = openSink({ directory, maxFileBytes: 2048, maxFiles: 2 });
+    await writeEvents(sink, 2000);
+    await sink.close();
+
+    expect(errors).toEqual([]);
+    const rotated = readdirSync(directory).filter((name) => name !== JOURNAL_FILE_NAME);
+    expect(rotated).toHaveLength(2);
+    const { events } = await readJournal(directory);
+    const first = events[0]?.seq ?? 0;
+    expect(seqs(events)).toEqual(range(first, 2000));
+  });
+
   it('rotates so that at most maxFiles rotated files remain and the total size stays bounded', async () => {
     const directory = await scratch.create();
     const maxFileBytes = 4096;

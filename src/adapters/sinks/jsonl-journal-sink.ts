@@ -140,8 +140,10 @@ export class JsonlJournalSink implements EventSink {
   private async settle(): Promise<void> {
     for (;;) {
       if (this.rotation !== undefined) await this.rotation;
-      await this.retiring;
-      if (this.rotation === undefined) return;
+      // A rotation can start and finish while we wait, chaining a newer prune behind this one.
+      const retiring = this.retiring;
+      await retiring;
+      if (this.rotation === undefined && this.retiring === retiring) return;
     }
   }
 
