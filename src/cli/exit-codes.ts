@@ -6,7 +6,12 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-const USAGE_CODES = new Set(['ERR_CONFIG_INVALID', 'ERR_CONFIG_UNREADABLE', 'ERR_USAGE']);
+const USAGE_CODES = new Set([
+  'ERR_CONFIG_INVALID',
+  'ERR_CONFIG_UNREADABLE',
+  'ERR_USAGE',
+  'ERR_TOKEN_UNREADABLE',
+]);
 
 export function exitCodeFor(error: unknown): number {
   return isLivegateError(error) && USAGE_CODES.has(error.code) ? EXIT_USAGE : EXIT_FAILURE;

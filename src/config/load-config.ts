@@ -29,6 +29,7 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<readonly [name: string, path: 
   ['LIVEGATE_STATE_DIR', ['stateDir']],
   ['LIVEGATE_ENGINE_ID', ['engine', 'id']],
   ['LIVEGATE_LOG_LEVEL', ['log', 'level']],
+  ['LIVEGATE_HTTP_PORT', ['http', 'port']],
 ];
 
 /**
@@ -110,8 +111,16 @@ function resolveFileRelativePaths(content: unknown, directory: string): unknown 
   if (typeof module === 'string' && isModulePath(module)) {
     setAt(content, ['strategy', 'module'], resolve(directory, module));
   }
+  for (const key of TOKEN_FILE_KEYS) {
+    const tokenFile = valueAt(content, ['http', key]);
+    if (typeof tokenFile === 'string' && tokenFile !== '') {
+      setAt(content, ['http', key], resolve(directory, tokenFile));
+    }
+  }
   return content;
 }
+
+const TOKEN_FILE_KEYS = ['operatorTokenFile', 'adminTokenFile'] as const;
 
 function resolvePaths(config: LivegateConfig, cwd: string): LivegateConfig {
   const { csv } = config.feed;
@@ -124,7 +133,16 @@ function resolvePaths(config: LivegateConfig, cwd: string): LivegateConfig {
       csv: { ...csv, path: csv.path === null ? null : resolve(cwd, csv.path) },
     },
     strategy: { ...config.strategy, module: isModulePath(module) ? resolve(cwd, module) : module },
+    http: {
+      ...config.http,
+      operatorTokenFile: resolveOptional(cwd, config.http.operatorTokenFile),
+      adminTokenFile: resolveOptional(cwd, config.http.adminTokenFile),
+    },
   };
+}
+
+function resolveOptional(cwd: string, file: string | null): string | null {
+  return file === null ? null : resolve(cwd, file);
 }
 
 function isModulePath(module: string): boolean {

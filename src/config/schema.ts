@@ -95,6 +95,39 @@ function isCsvFeedWithoutPath(value: unknown): boolean {
   return typeof csv === 'object' && csv !== null && (csv.path === null || csv.path === undefined);
 }
 
+/** Tokens are secrets: they come from the environment or from files, never from this file in clear. */
+const httpSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Loopback by default: exposing the control API is a deliberate choice. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 0 picks a free port (printed at start). Strings are accepted for LIVEGATE_HTTP_PORT. */
+  port: z.coerce.number().int().min(0).max(65535).default(8787),
+  /** Files holding the bearer tokens (first line); LIVEGATE_OPERATOR_TOKEN / LIVEGATE_ADMIN_TOKEN win. */
+  operatorTokenFile: z.string().min(1).nullable().default(null),
+  adminTokenFile: z.string().min(1).nullable().default(null),
+  /** Failed authentications per client address within the window before it gets 429. */
+  maxAuthFailures: positiveInteger().default(5),
+  authFailureWindowMs: positiveInteger().default(60_000),
+  /** /readyz reports the feed as not delivering after this long without a tick. */
+  feedStaleAfterMs: positiveInteger().default(5_000),
+  /** How long an HTTP kill waits for the engines on the store to confirm, like `livegate kill`. */
+  confirmTimeoutMs: nonNegativeInteger().default(2_000),
+});
+
+const webhookSchema = z.strictObject({
+  /** null disables the webhook. */
+  url: z
+    .url({ protocol: /^https?$/ })
+    .nullable()
+    .default(null),
+  timeoutMs: positiveInteger().default(5_000),
+  maxAttempts: positiveInteger().default(5),
+  initialBackoffMs: positiveInteger().default(500),
+  maxBackoffMs: positiveInteger().default(30_000),
+  /** Alerts waiting to be sent; beyond this the oldest are dropped and counted. */
+  maxQueued: positiveInteger().default(1_000),
+});
+
 export const configSchema = z.strictObject({
   /** Kill-switch state, engine reports, journal and logs. */
   stateDir: z.string().min(1).default('./.livegate'),
@@ -128,6 +161,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
   risk: riskSchema.prefault({}),
+  http: httpSchema.prefault({}),
+  alerts: z.strictObject({ webhook: webhookSchema.prefault({}) }).prefault({}),
 });
 
 /** What the file and overrides may contain: every key optional. */
@@ -184,10 +219,15 @@ function toConfigIssues(
     };
   };
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => withSource([...issue.path, key], 'unknown key'));
+    return issue.keys.map((key) =>
+      withSource([...issue.path, key], /token/i.test(key) ? TOKEN_IN_CLEAR : 'unknown key'),
+    );
   }
   return [withSource(issue.path, issue.message)];
 }
+
+const TOKEN_IN_CLEAR =
+  'unknown key: tokens never go in the config in clear; set LIVEGATE_OPERATOR_TOKEN / LIVEGATE_ADMIN_TOKEN or http.operatorTokenFile / http.adminTokenFile';
 
 function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(root)';

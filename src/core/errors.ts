@@ -14,6 +14,10 @@ export const ERROR_CODES = {
   ERR_BROKER_FAILED: 'The broker rejected or failed a call',
   ERR_JOURNAL_FAILED: 'The event journal cannot be written',
   ERR_DRILL_FAILED: 'A drill scenario did not produce the expected safety outcome',
+  ERR_HTTP_FAILED: 'The control API could not start (address in use, bad host)',
+  ERR_TOKEN_UNREADABLE: 'A configured token file cannot be read or is empty',
+  ERR_ALERT_FAILED: 'An alert could not be delivered to its webhook',
+  ERR_STORE_UNREACHABLE: 'The shared kill-switch store cannot be reached',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -29,6 +29,18 @@ export interface KillSwitchRecord {
   readonly at: string;
   readonly host: string;
   readonly pid: number;
+  /** Where the change came from when it was not this host's CLI or engine (the HTTP API...). */
+  readonly origin?: KillSwitchOrigin;
+}
+
+/** The channel a change arrived through, with the caller's role and address, for the audit trail. */
+export interface KillSwitchOrigin {
+  /** `http`, `cli`, ... */
+  readonly channel: string;
+  /** The role the caller authenticated as (`operator`, `admin`). */
+  readonly role?: string;
+  /** The caller's network address. */
+  readonly address?: string;
 }
 
 /** What a writer asks for; the store stamps revision, time, host and pid. */
@@ -37,6 +49,7 @@ export interface KillSwitchChange {
   readonly reason: string;
   readonly by: string;
   readonly trigger: KillSwitchTrigger;
+  readonly origin?: KillSwitchOrigin;
 }
 
 /** Heartbeat and confirmation record each running engine publishes next to the state. */

@@ -17,6 +17,8 @@ export class EngineCounters {
   /** Keyed `gate<n>:<code>`; a Map so the hot path never reshapes an object. */
   private readonly blocks = new Map<string, number>();
   startedAt = 0;
+  /** Monotonic ms of the latest tick (0 before the first): /readyz says whether the feed delivers. */
+  lastTickAt = 0;
 
   countBlock(key: string): void {
     this.blocks.set(key, (this.blocks.get(key) ?? 0) + 1);

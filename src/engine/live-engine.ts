@@ -21,6 +21,7 @@ import type { PreTradeRisk, TickObserver } from '../risk/risk-ports.js';
 import { EngineCounters } from './engine-counters.js';
 import { EngineReporter } from './engine-reporter.js';
 import { EventBus } from './event-bus.js';
+import type { LatencyHistogram } from './latency-histogram.js';
 import { OrderRouter } from './order-router.js';
 import { PositionBook } from './position-book.js';
 
@@ -55,6 +56,14 @@ export interface LiveEngineOptions {
   readonly riskSnapshot?: () => RiskSnapshot;
 }
 
+export interface EngineHealth {
+  readonly running: boolean;
+  /** True between a successful broker connect and the end of the run. */
+  readonly brokerConnected: boolean;
+  /** ms since the latest tick, null before the first. */
+  readonly lastTickAgeMs: number | null;
+}
+
 type TickSource = MarketFeed | AsyncIterable<TickOrBatch> | Iterable<TickOrBatch>;
 
 export class LiveEngine {
@@ -81,6 +90,7 @@ export class LiveEngine {
   private consecutiveStrategyErrors = 0;
   private stopRequested = false;
   private running = false;
+  private brokerConnected = false;
   private activeFeed: MarketFeed | undefined;
   private readonly router: OrderRouter;
 
@@ -164,6 +174,21 @@ export class LiveEngine {
     );
   }
 
+  /** Liveness facts for /readyz: read at request time, nothing extra on the hot path. */
+  health(): EngineHealth {
+    const { lastTickAt } = this.counters;
+    return {
+      running: this.running,
+      brokerConnected: this.brokerConnected,
+      lastTickAgeMs: lastTickAt === 0 ? null : this.clock.monotonic() - lastTickAt,
+    };
+  }
+
+  /** The live tick-to-order histogram; read it, never record into it. */
+  get latency(): LatencyHistogram {
+    return this.counters.latency;
+  }
+
   /** Graceful stop: finish the current tick, take no more. */
   stop(): void {
     this.stopRequested = true;
@@ -180,6 +205,7 @@ export class LiveEngine {
     this.activeFeed = isMarketFeed(source) ? source : undefined;
     const ticks = isMarketFeed(source) ? source.ticks() : source;
     await this.broker.connect(this.router.listener());
+    this.brokerConnected = true;
     this.killSwitch.watch();
     this.wasEngaged = this.killSwitch.level === ENGAGED;
     this.unsubscribeKillSwitch = this.killSwitch.onChange(() => this.killSwitchChanged());
@@ -244,6 +270,7 @@ export class LiveEngine {
   handleTick(tick: Tick): Promise<void> | undefined {
     const arrival = this.clock.monotonic();
     this.counters.ticks++;
+    this.counters.lastTickAt = arrival;
     if (this.observeTick !== undefined) this.observeTick(tick);
     if (this.preTradeRisk !== undefined) this.preTradeRisk.observeTick(tick);
     for (let index = 0; index < this.tickObservers.length; index++) {
@@ -364,6 +391,7 @@ export class LiveEngine {
     await this.reporter.withdraw();
     await this.bus.flush();
     this.running = false;
+    this.brokerConnected = false;
     return summary;
   }
 }

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { LivegateError, isLivegateError } from '../core/errors.js';
 import {
   KillSwitchLevel,
+  type KillSwitchOrigin,
   type KillSwitchRecord,
   type KillSwitchState,
   type KillSwitchTrigger,
@@ -123,21 +124,27 @@ export class KillSwitch {
     reason: string,
     by: string,
     trigger: KillSwitchTrigger = 'manual',
+    origin?: KillSwitchOrigin,
   ): Promise<KillSwitchRecord> {
-    return this.tighten(KillSwitchLevel.ENGAGED, engageDecision(reason, by, trigger));
+    return this.tighten(KillSwitchLevel.ENGAGED, engageDecision(reason, by, trigger, origin));
   }
 
   reduce(
     reason: string,
     by: string,
     trigger: KillSwitchTrigger = 'manual',
+    origin?: KillSwitchOrigin,
   ): Promise<KillSwitchRecord> {
-    return this.tighten(KillSwitchLevel.REDUCING, reduceDecision(reason, by, trigger));
+    return this.tighten(KillSwitchLevel.REDUCING, reduceDecision(reason, by, trigger, origin));
   }
 
   /** Back to SAFE; the gates open only after the store has made the reset durable. */
-  async reset(reason: string, by: string): Promise<KillSwitchUpdateResult> {
-    const result = await this.store.update(resetDecision(reason, by));
+  async reset(
+    reason: string,
+    by: string,
+    origin?: KillSwitchOrigin,
+  ): Promise<KillSwitchUpdateResult> {
+    const result = await this.store.update(resetDecision(reason, by, origin));
     this.applyRecord(result.record);
     return result;
   }

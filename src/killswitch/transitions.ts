@@ -3,6 +3,7 @@
 import { LivegateError } from '../core/errors.js';
 import type {
   KillSwitchChange,
+  KillSwitchOrigin,
   KillSwitchRecord,
   KillSwitchTrigger,
 } from '../core/kill-switch-record.js';
@@ -22,23 +23,35 @@ function requireText(value: string, what: string): string {
 }
 
 /** ENGAGED from any state; writes nothing if already ENGAGED (the first engagement keeps its metadata). */
-export function engageDecision(reason: string, by: string, trigger: KillSwitchTrigger): Decision {
+export function engageDecision(
+  reason: string,
+  by: string,
+  trigger: KillSwitchTrigger,
+  origin?: KillSwitchOrigin,
+): Decision {
   const change: KillSwitchChange = {
     state: 'ENGAGED',
     reason: requireText(reason, 'reason'),
     by: requireText(by, 'actor (by)'),
     trigger,
+    ...(origin === undefined ? {} : { origin }),
   };
   return (current) => (current?.state === 'ENGAGED' ? null : change);
 }
 
 /** REDUCING only from SAFE: it never loosens a latched ENGAGED nor an unreadable (fail-closed) state. */
-export function reduceDecision(reason: string, by: string, trigger: KillSwitchTrigger): Decision {
+export function reduceDecision(
+  reason: string,
+  by: string,
+  trigger: KillSwitchTrigger,
+  origin?: KillSwitchOrigin,
+): Decision {
   const change: KillSwitchChange = {
     state: 'REDUCING',
     reason: requireText(reason, 'reason'),
     by: requireText(by, 'actor (by)'),
     trigger,
+    ...(origin === undefined ? {} : { origin }),
   };
   return (current, unreadable) =>
     unreadable === undefined && (current === null || current.state === 'SAFE') ? change : null;
@@ -48,12 +61,13 @@ export function reduceDecision(reason: string, by: string, trigger: KillSwitchTr
  * The only way out of ENGAGED or REDUCING: an operator by name, with a reason. It always writes a new
  * revision, even over SAFE, because that is what releases engines latched closed on unreadable state.
  */
-export function resetDecision(reason: string, by: string): Decision {
+export function resetDecision(reason: string, by: string, origin?: KillSwitchOrigin): Decision {
   const change: KillSwitchChange = {
     state: 'SAFE',
     reason: requireText(reason, 'reason'),
     by: requireText(by, 'operator name (by)'),
     trigger: 'manual',
+    ...(origin === undefined ? {} : { origin }),
   };
   return () => change;
 }

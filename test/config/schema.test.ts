@@ -73,7 +73,37 @@ describe('configSchema', () => {
           },
         },
       },
+      http: {
+        enabled: true,
+        host: '127.0.0.1',
+        port: 8787,
+        operatorTokenFile: null,
+        adminTokenFile: null,
+        maxAuthFailures: 5,
+        authFailureWindowMs: 60_000,
+        feedStaleAfterMs: 5_000,
+        confirmTimeoutMs: 2_000,
+      },
+      alerts: {
+        webhook: {
+          url: null,
+          timeoutMs: 5_000,
+          maxAttempts: 5,
+          initialBackoffMs: 500,
+          maxBackoffMs: 30_000,
+          maxQueued: 1_000,
+        },
+      },
     });
+  });
+
+  it('refuses a token written in the config in clear, and a webhook URL that is not http(s)', () => {
+    const { issues } = problemsOf({
+      http: { operatorToken: 'hunter2' },
+      alerts: { webhook: { url: 'ftp://example.invalid/hook' } },
+    });
+    expect(issues.map((issue) => issue.path)).toEqual(['http.operatorToken', 'alerts.webhook.url']);
+    expect(issues[0]?.message).toMatch(/never go in the config in clear.*LIVEGATE_OPERATOR_TOKEN/);
   });
 
   it('lists unknown keys at every depth and wrong types in one error, one line each', () => {

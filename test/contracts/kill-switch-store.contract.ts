@@ -139,6 +139,16 @@ export function runKillSwitchStoreContract(
         expect(results[2]?.record).toMatchObject({ state: 'REDUCING', reason: 'to REDUCING' });
       });
 
+      it('keeps where a change came from (channel, role, address) in the record and the audit trail', async () => {
+        const origin = { channel: 'http', role: 'operator', address: '127.0.0.1' };
+        const { record } = await store.update(() => change({ origin }));
+        expect(record.origin).toEqual(origin);
+        expect(await store.read()).toEqual(record);
+        expect(await store.history()).toEqual([record]);
+        const { record: plain } = await store.update(() => change());
+        expect(plain).not.toHaveProperty('origin');
+      });
+
       it('shows decide the current record and no error while the state is readable', async () => {
         const seen: [KillSwitchRecord | null, LivegateError | undefined][] = [];
         const decide = (current: KillSwitchRecord | null, unreadable?: LivegateError) => {

@@ -19,6 +19,13 @@ export const killSwitchRecordSchema = z.strictObject({
   at: z.iso.datetime(),
   host: z.string().min(1),
   pid: z.int().min(0),
+  origin: z
+    .strictObject({
+      channel: z.string().min(1),
+      role: z.string().min(1).optional(),
+      address: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 
 export const engineReportSchema = z.strictObject({

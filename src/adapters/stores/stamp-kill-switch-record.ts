@@ -31,6 +31,7 @@ export function stampKillSwitchRecord(
     at: Number.isFinite(date.getTime()) ? date.toISOString() : String(date),
     host: context.host,
     pid: context.pid,
+    ...(change.origin === undefined ? {} : { origin: change.origin }),
   };
   const parsed = killSwitchRecordSchema.safeParse(candidate);
   if (!parsed.success) {
