@@ -27,6 +27,32 @@ function bucketUpperBound(index: number): number {
   return (mantissa + 1) * 2 ** shift - 1;
 }
 
+/** Bucket counts at one moment; two of them give the distribution of the interval between. */
+export interface LatencySnapshot {
+  readonly counts: Float64Array;
+  readonly total: number;
+}
+
+/**
+ * Value at `quantile` of what was recorded between `older` and `newer` (ns, bucket upper bound),
+ * or null if nothing was. Read-side only: the control plane calls it once per interval.
+ */
+export function intervalValueAt(
+  newer: LatencySnapshot,
+  older: LatencySnapshot | undefined,
+  quantile: number,
+): number | null {
+  const total = newer.total - (older?.total ?? 0);
+  if (total <= 0) return null;
+  const rank = Math.max(1, Math.ceil(quantile * total));
+  let seen = 0;
+  for (let index = 0; index < BUCKET_COUNT; index++) {
+    seen += newer.counts[index]! - (older?.counts[index] ?? 0);
+    if (seen >= rank) return bucketUpperBound(index);
+  }
+  return bucketUpperBound(BUCKET_COUNT - 1);
+}
+
 export class LatencyHistogram {
   private readonly counts = new Float64Array(BUCKET_COUNT);
   private total = 0;
@@ -62,6 +88,37 @@ export class LatencyHistogram {
       return upper >= LARGEST_TRACKABLE ? this.maximum : Math.min(upper, this.maximum);
     }
     return this.maximum;
+  }
+
+  /** A copy of the bucket counts (allocates ~14 KiB: for once-per-interval readers, not the hot path). */
+  snapshot(): LatencySnapshot {
+    return { counts: Float64Array.from(this.counts), total: this.total };
+  }
+
+  /**
+   * How many recorded values fall in buckets whose upper bound is <= `nanoseconds`: a Prometheus
+   * `le` bucket. Values within ~1.6% below the bound may land in the next one (never in a lower).
+   */
+  countAtOrBelow(nanoseconds: number): number {
+    let count = 0;
+    for (let index = 0; index < BUCKET_COUNT; index++) {
+      if (bucketUpperBound(index) > nanoseconds) break;
+      count += this.counts[index]!;
+    }
+    return count;
+  }
+
+  /** Sum of recorded values is not kept (hot path); this estimates it from bucket midpoints, in ns. */
+  estimatedSum(): number {
+    let sum = 0;
+    for (let index = 0; index < BUCKET_COUNT; index++) {
+      const count = this.counts[index]!;
+      if (count === 0) continue;
+      const upper = bucketUpperBound(index);
+      const lower = index === 0 ? 0 : bucketUpperBound(index - 1) + 1;
+      sum += count * ((lower + Math.min(upper, this.maximum)) / 2);
+    }
+    return sum;
   }
 
   summary(): LatencySummary {

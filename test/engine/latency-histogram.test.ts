@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LatencyHistogram } from '../../src/engine/latency-histogram.js';
+import { intervalValueAt, LatencyHistogram } from '../../src/engine/latency-histogram.js';
 
 describe('LatencyHistogram', () => {
   it('is exact below 128 ns', () => {
@@ -39,5 +39,31 @@ describe('LatencyHistogram', () => {
     expect(histogram.valueAt(1)).toBe(9e9);
     histogram.reset();
     expect(histogram.summary()).toEqual({ count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 });
+  });
+});
+
+describe('LatencyHistogram read side (control plane)', () => {
+  it('gives the percentiles of an interval from two snapshots, and null for an empty one', () => {
+    const histogram = new LatencyHistogram();
+    for (let index = 0; index < 100; index++) histogram.record(1_000_000);
+    const before = histogram.snapshot();
+    expect(intervalValueAt(before, before, 0.5)).toBeNull();
+    for (let index = 0; index < 100; index++) histogram.record(100);
+    const after = histogram.snapshot();
+    expect(intervalValueAt(after, before, 0.99)).toBe(100);
+    expect(intervalValueAt(after, undefined, 0.99)).toBeGreaterThanOrEqual(1_000_000);
+    expect(intervalValueAt(after, undefined, 0.99)).toBeLessThan(1_020_000);
+  });
+
+  it('counts values at or below a Prometheus bucket bound, never counting one above it', () => {
+    const histogram = new LatencyHistogram();
+    for (const value of [50, 127, 1_000, 10_000, 10_100, 5_000_000]) histogram.record(value);
+    expect(histogram.countAtOrBelow(127)).toBe(2);
+    expect(histogram.countAtOrBelow(1_000_000)).toBe(5);
+    expect(histogram.countAtOrBelow(10_000)).toBeLessThanOrEqual(4);
+    expect(histogram.countAtOrBelow(10_200)).toBe(5);
+    expect(histogram.countAtOrBelow(10 ** 10)).toBe(6);
+    const sum = 50 + 127 + 1_000 + 10_000 + 10_100 + 5_000_000;
+    expect(Math.abs(histogram.estimatedSum() - sum) / sum).toBeLessThan(0.02);
   });
 });
