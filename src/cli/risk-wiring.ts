@@ -4,7 +4,7 @@ import type { LivegateConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import type { LiveEngine } from '../engine/live-engine.js';
-import type { KillSwitch } from '../killswitch/kill-switch.js';
+import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 import { RiskMonitor } from '../risk/monitor/risk-monitor.js';
 import { PreTradeRiskEngine } from '../risk/pre-trade/pre-trade-risk-engine.js';
 import type { PreTradeRisk, TickObserver } from '../risk/risk-ports.js';
@@ -21,7 +21,7 @@ export interface RiskWiring {
 
 export function createRiskWiring(
   risk: LivegateConfig['risk'],
-  killSwitch: KillSwitch,
+  killSwitch: EnforcedKillSwitch,
   engineId: string,
   clock?: Clock,
 ): RiskWiring {

@@ -60,8 +60,10 @@ export interface EngineReport {
   readonly startedAt: string;
   /** Epoch ms (fractional) of this report. */
   readonly reportedAt: number;
-  /** Highest kill-switch revision this engine has applied at its gates. */
+  /** Highest kill-switch revision this engine has applied at its gates (its strictest scope's). */
   readonly observedRevision: number;
+  /** Revision applied per scope (`global`, `desk:fx`, `engine:<id>`), when the engine runs under scopes. */
+  readonly scopes?: Readonly<Record<string, number>>;
   /** Epoch ms (fractional) when that revision was applied. */
   readonly observedAt: number;
   /** The state its gates enforce now (may be ENGAGED by fail-closed while the record says SAFE). */

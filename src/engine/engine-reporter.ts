@@ -5,11 +5,11 @@ import type { Clock } from '../core/clock.js';
 import type { LivegateEvent, RunSummary } from '../core/events.js';
 import type { EngineReport } from '../core/kill-switch-record.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
-import type { KillSwitch } from '../killswitch/kill-switch.js';
+import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 
 export interface EngineReporterOptions {
   readonly engineId: string;
-  readonly killSwitch: KillSwitch;
+  readonly killSwitch: EnforcedKillSwitch;
   readonly clock: Clock;
   readonly intervalMs: number;
   readonly summary: () => RunSummary;
@@ -22,8 +22,9 @@ export class EngineReporter {
   private unsubscribe: (() => void) | undefined;
   private publishing: Promise<void> | undefined;
   private publishAgain = false;
-  private lastRevision = -1;
+  private lastRecord: unknown = undefined;
   private lastEnforced = '';
+  private lastScopes = '';
   private lastFailure: unknown = null;
   private readonly startedAt: string;
 
@@ -64,6 +65,7 @@ export class EngineReporter {
       startedAt: this.startedAt,
       reportedAt: clock.now(),
       observedRevision: killSwitch.revision,
+      ...(killSwitch.scopeRevisions === undefined ? {} : { scopes: killSwitch.scopeRevisions() }),
       observedAt: killSwitch.appliedAt,
       enforcedState: killSwitch.state,
       failClosed: killSwitch.failClosedReason !== null,
@@ -114,10 +116,12 @@ export class EngineReporter {
     this.lastFailure = failure;
     const record = killSwitch.record;
     const enforced = killSwitch.state;
-    if (
-      record === null ||
-      (record.revision === this.lastRevision && enforced === this.lastEnforced)
-    ) {
+    // A scope that does not decide the enforced state still changed what this engine confirms.
+    const scopes = JSON.stringify(killSwitch.scopeRevisions?.() ?? null);
+    const scopesChanged = scopes !== this.lastScopes;
+    this.lastScopes = scopes;
+    if (record === null || (record === this.lastRecord && enforced === this.lastEnforced)) {
+      if (scopesChanged) this.publish();
       return;
     }
     emit({
@@ -128,7 +132,7 @@ export class EngineReporter {
       previousState: (this.lastEnforced || enforced) as typeof enforced,
       enforcedState: enforced,
     });
-    this.lastRevision = record.revision;
+    this.lastRecord = record;
     this.lastEnforced = enforced;
     this.publish();
   }

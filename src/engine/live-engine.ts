@@ -16,7 +16,7 @@ import type {
 } from '../core/ports.js';
 import type { Tick } from '../core/types.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
-import type { KillSwitch } from '../killswitch/kill-switch.js';
+import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 import type { PreTradeRisk, TickObserver } from '../risk/risk-ports.js';
 import { EngineCounters } from './engine-counters.js';
 import { EngineReporter } from './engine-reporter.js';
@@ -31,7 +31,7 @@ const TICK_BLOCKED_KEY = 'gate1:KILL_SWITCH_ENGAGED';
 const YIELD_CHECK_MASK = 63;
 
 export interface LiveEngineOptions {
-  readonly killSwitch: KillSwitch;
+  readonly killSwitch: EnforcedKillSwitch;
   readonly strategy: Strategy;
   readonly broker: Broker;
   /** Used in heartbeats, confirmations and the journal. Default `<hostname>-<pid>`. */
@@ -69,7 +69,7 @@ type TickSource = MarketFeed | AsyncIterable<TickOrBatch> | Iterable<TickOrBatch
 export class LiveEngine {
   readonly id: string;
   readonly runId: string;
-  private readonly killSwitch: KillSwitch;
+  private readonly killSwitch: EnforcedKillSwitch;
   private readonly strategy: Strategy;
   private readonly broker: Broker;
   private readonly clock: Clock;

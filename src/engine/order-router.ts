@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { KillSwitchLevel } from '../core/kill-switch-record.js';
 import type { Broker, BrokerListener, SignalResult } from '../core/ports.js';
 import type { Fill, Order, Signal } from '../core/types.js';
-import type { KillSwitch } from '../killswitch/kill-switch.js';
+import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 import type { PreTradeRisk } from '../risk/risk-ports.js';
 import type { EngineCounters } from './engine-counters.js';
 import type { EventBus } from './event-bus.js';
@@ -17,7 +17,7 @@ const REDUCING = KillSwitchLevel.REDUCING;
 export interface OrderRouterOptions {
   readonly engineId: string;
   readonly runId: string;
-  readonly killSwitch: KillSwitch;
+  readonly killSwitch: EnforcedKillSwitch;
   readonly broker: Broker;
   readonly clock: Clock;
   readonly bus: EventBus;
@@ -33,7 +33,7 @@ export interface OrderRouterOptions {
 export class OrderRouter {
   private readonly id: string;
   private readonly runId: string;
-  private readonly killSwitch: KillSwitch;
+  private readonly killSwitch: EnforcedKillSwitch;
   private readonly broker: Broker;
   private readonly clock: Clock;
   private readonly bus: EventBus;

@@ -7,7 +7,7 @@ import type { KillSwitchStore } from '../core/ports.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import type { LatencyHistogram } from '../engine/latency-histogram.js';
 import type { LiveEngine } from '../engine/live-engine.js';
-import type { KillSwitch } from '../killswitch/kill-switch.js';
+import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 
 export interface ReadinessCheck {
   readonly name: 'kill-switch-state' | 'feed' | 'broker';
@@ -22,7 +22,7 @@ export interface EngineView {
   /** ISO-8601 UTC. */
   readonly startedAt: string;
   /** The in-process switch: `state`, `record`, `revision`, `failClosedReason`, `onChange`, `engage`... */
-  readonly killSwitch: KillSwitch;
+  readonly killSwitch: EnforcedKillSwitch;
   /** The store the CLI writes too: history (audit trail) and every engine's report. */
   readonly store: KillSwitchStore;
   /** Timing knobs the API reuses for confirmations, as `livegate kill` does. */
@@ -40,7 +40,7 @@ export interface EngineView {
 
 export interface EngineViewOptions {
   readonly engine: LiveEngine;
-  readonly killSwitch: KillSwitch;
+  readonly killSwitch: EnforcedKillSwitch;
   readonly riskSnapshot?: () => RiskSnapshot;
   /** /readyz reports the feed as not delivering after this long without a tick. */
   readonly feedStaleAfterMs: number;
@@ -71,7 +71,7 @@ export function engineViewOf(options: EngineViewOptions): EngineView {
 
 function readinessOf(
   engine: LiveEngine,
-  killSwitch: KillSwitch,
+  killSwitch: EnforcedKillSwitch,
   feedStaleAfterMs: number,
 ): ReadinessCheck[] {
   const health = engine.health();

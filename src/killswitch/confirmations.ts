@@ -4,6 +4,7 @@ import os from 'node:os';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { EngineReport } from '../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../core/ports.js';
+import { GLOBAL_SCOPE } from '../core/scopes.js';
 
 export interface EngineConfirmation {
   readonly engineId: string;
@@ -42,6 +43,18 @@ export interface ConfirmationOptions {
   readonly acknowledgedAt: number;
   readonly clock?: Clock;
   readonly pollIntervalMs?: number;
+  /** The scope the revision belongs to (default `global`): only engines under it are waited for. */
+  readonly scope?: string;
+}
+
+/** The revision an engine has applied for a scope, or undefined when the scope does not govern it. */
+export function appliedRevision(report: EngineReport, scope: string): number | undefined {
+  const scoped = report.scopes?.[scope];
+  if (scoped !== undefined) return scoped;
+  // Engines with one unscoped switch report only observedRevision, which is the global scope's.
+  return report.scopes === undefined && scope === GLOBAL_SCOPE
+    ? report.observedRevision
+    : undefined;
 }
 
 /** Same-host engines are checked by pid too, so a crashed engine is not waited for. */
@@ -61,11 +74,14 @@ export async function awaitConfirmations(
   const pollIntervalMs = options.pollIntervalMs ?? 2;
   for (;;) {
     const now = clock.now();
-    const live = (await store.listEngineReports()).filter((report) =>
-      isLiveEngine(report, now, options.staleAfterMs),
+    const scope = options.scope ?? GLOBAL_SCOPE;
+    const live = (await store.listEngineReports()).filter(
+      (report) =>
+        isLiveEngine(report, now, options.staleAfterMs) &&
+        appliedRevision(report, scope) !== undefined,
     );
-    const confirmed = live.filter((report) => report.observedRevision >= revision);
-    const missing = live.filter((report) => report.observedRevision < revision);
+    const confirmed = live.filter((report) => (appliedRevision(report, scope) ?? 0) >= revision);
+    const missing = live.filter((report) => (appliedRevision(report, scope) ?? 0) < revision);
     const waitedMs = clock.monotonic() - started;
     if (missing.length === 0 || waitedMs >= options.timeoutMs) {
       return {
@@ -75,7 +91,7 @@ export async function awaitConfirmations(
           engineId: report.engineId,
           host: report.host,
           pid: report.pid,
-          observedRevision: report.observedRevision,
+          observedRevision: appliedRevision(report, scope) ?? 0,
           enforcedState: report.enforcedState,
           latencyMs: report.observedAt - options.acknowledgedAt,
           sinceIssuedMs: report.observedAt - options.issuedAt,
@@ -84,7 +100,7 @@ export async function awaitConfirmations(
           engineId: report.engineId,
           host: report.host,
           pid: report.pid,
-          observedRevision: report.observedRevision,
+          observedRevision: appliedRevision(report, scope) ?? 0,
           lastReportAgeMs: now - report.reportedAt,
         })),
       };

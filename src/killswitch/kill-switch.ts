@@ -10,6 +10,11 @@ import {
   type KillSwitchTrigger,
 } from '../core/kill-switch-record.js';
 import type { KillSwitchStore, KillSwitchUpdateResult } from '../core/ports.js';
+import type {
+  EnforcedKillSwitch,
+  KillSwitchChangeListener,
+  KillSwitchLevelValue,
+} from './enforced-kill-switch.js';
 import {
   engageDecision,
   initialDecision,
@@ -18,7 +23,7 @@ import {
   type Decision,
 } from './transitions.js';
 
-export type KillSwitchLevelValue = (typeof KillSwitchLevel)[KillSwitchState];
+export type { KillSwitchChangeListener, KillSwitchLevelValue } from './enforced-kill-switch.js';
 
 const STATE_BY_LEVEL: readonly KillSwitchState[] = ['SAFE', 'REDUCING', 'ENGAGED'];
 
@@ -29,23 +34,13 @@ export interface KillSwitchOpenOptions {
   readonly clock?: Clock;
 }
 
-/** Told every time the enforced level or the record changes. */
-export interface KillSwitchChangeListener {
-  (change: {
-    readonly record: KillSwitchRecord | null;
-    readonly previousState: KillSwitchState;
-    readonly enforcedState: KillSwitchState;
-    readonly failure: LivegateError | null;
-  }): void;
-}
-
 /**
  * Safety rules, in order of importance:
  * - tightening (engage, reduce) takes effect at the gates synchronously, before the store is even asked;
  * - loosening (reset, or a newer SAFE record from another process) takes effect only once it is durable;
  * - a state that cannot be read latches ENGAGED locally until a newer revision is read (an operator reset).
  */
-export class KillSwitch {
+export class KillSwitch implements EnforcedKillSwitch {
   /** The level every gate compares against. Hot path: a plain field read, no I/O, no allocation. */
   level: KillSwitchLevelValue = KillSwitchLevel.ENGAGED;
   private current: KillSwitchRecord | null = null;

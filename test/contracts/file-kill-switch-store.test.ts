@@ -50,3 +50,44 @@ describe('FileKillSwitchStore options', () => {
     }
   });
 });
+
+describe('FileKillSwitchStore scopes', () => {
+  it('keeps each scope of one state dir apart, while engine reports are shared', async () => {
+    const stateDirectory = await mkdtemp(join(tmpdir(), 'livegate-scopes-'));
+    const global = new FileKillSwitchStore({ stateDirectory });
+    const desk = new FileKillSwitchStore({ stateDirectory, scope: 'desk:fx' });
+    const otherDesk = new FileKillSwitchStore({ stateDirectory, scope: 'desk:eq' });
+    try {
+      expect(desk.name).toBe('file/desk:fx');
+      await global.update(() => change({ state: 'SAFE' }));
+      await desk.update(() => change({ state: 'ENGAGED', reason: 'fx only' }));
+      expect((await global.read())?.state).toBe('SAFE');
+      expect(await desk.read()).toMatchObject({ revision: 1, state: 'ENGAGED', reason: 'fx only' });
+      expect(await otherDesk.read()).toBeNull();
+      const report = {
+        engineId: 'e1',
+        host: 'h',
+        pid: 1,
+        startedAt: new Date().toISOString(),
+        reportedAt: Date.now(),
+        observedRevision: 1,
+        scopes: { global: 1, 'desk:fx': 1 },
+        observedAt: Date.now(),
+        enforcedState: 'ENGAGED' as const,
+        failClosed: false,
+        stats: {},
+      };
+      await desk.publishEngineReport(report);
+      expect(await global.listEngineReports()).toEqual([report]);
+    } finally {
+      await Promise.all([global.close(), desk.close(), otherDesk.close()]);
+      await rm(stateDirectory, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a scope name that is not global, desk:<name> or engine:<id>', () => {
+    expect(() => new FileKillSwitchStore({ stateDirectory: '/tmp/x', scope: 'desk:' })).toThrow(
+      /scope.*desk:<name>/,
+    );
+  });
+});

@@ -30,7 +30,14 @@ export interface RunningCli {
 export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): RunningCli {
   assertBuilt();
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, LIVEGATE_CONFIG: '', LIVEGATE_STATE_DIR: '', ...env },
+    // Port 0: engines started side by side by tests never fight over the console's default port.
+    env: {
+      ...process.env,
+      LIVEGATE_CONFIG: '',
+      LIVEGATE_STATE_DIR: '',
+      LIVEGATE_HTTP_PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -1,5 +1,6 @@
 // Where the file store keeps everything under its state directory, and how files are named.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { GLOBAL_SCOPE } from '../../core/scopes.js';
 
 /** Twelve digits sort lexically in revision order and outlast any realistic number of changes. */
 const REVISION_DIGITS = 12;
@@ -11,9 +12,19 @@ export class FileKillSwitchLayout {
   readonly temporaryDirectory: string;
   readonly statePath: string;
   readonly enginesDirectory: string;
+  /** The directory whose entries announce that killswitch/ appeared (watched). */
+  readonly watchRoot: string;
 
-  constructor(readonly stateDirectory: string) {
-    this.killSwitchDirectory = join(stateDirectory, 'killswitch');
+  /** `global` lives in <stateDir>/killswitch; other scopes in <stateDir>/scopes/<encoded scope>/killswitch. */
+  constructor(
+    readonly stateDirectory: string,
+    scope: string = GLOBAL_SCOPE,
+  ) {
+    this.killSwitchDirectory =
+      scope === GLOBAL_SCOPE
+        ? join(stateDirectory, 'killswitch')
+        : join(stateDirectory, 'scopes', encodeFileName(scope), 'killswitch');
+    this.watchRoot = dirname(this.killSwitchDirectory);
     this.revisionsDirectory = join(this.killSwitchDirectory, 'revisions');
     this.temporaryDirectory = join(this.killSwitchDirectory, 'tmp');
     this.statePath = join(this.killSwitchDirectory, 'state.json');
@@ -43,12 +54,16 @@ export function parseRevisionFileName(name: string): number | undefined {
  * leaves no '.', '/' or '..' to escape the directory.
  */
 export function engineReportFileName(engineId: string): string {
+  return `${encodeFileName(engineId)}.json`;
+}
+
+function encodeFileName(name: string): string {
   let encoded = '';
-  for (const byte of Buffer.from(engineId, 'utf8')) {
+  for (const byte of Buffer.from(name, 'utf8')) {
     const character = String.fromCharCode(byte);
     encoded += /[A-Za-z0-9_-]/.test(character)
       ? character
       : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
-  return `${encoded}.json`;
+  return encoded;
 }

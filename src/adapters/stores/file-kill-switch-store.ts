@@ -43,6 +43,7 @@ import type {
   KillSwitchUpdateResult,
   KillSwitchWatcher,
 } from '../../core/ports.js';
+import { GLOBAL_SCOPE, scopeNameSchema } from '../../core/scopes.js';
 import { FileEngineReports } from './file-engine-reports.js';
 import { FileKillSwitchLayout, parseRevisionFileName } from './file-kill-switch-layout.js';
 import {
@@ -68,6 +69,8 @@ export interface FileKillSwitchStoreOptions {
   clock?: Clock;
   /** Stamped into records (default os.hostname()). */
   host?: string;
+  /** Kill-switch scope (default `global`); engine reports are shared by every scope of a state dir. */
+  scope?: string;
 }
 
 const optionsSchema = z.strictObject({
@@ -76,11 +79,13 @@ const optionsSchema = z.strictObject({
   useFsWatch: z.boolean().default(true),
   clock: clockOptionSchema.optional(),
   host: z.string().min(1).optional(),
+  scope: scopeNameSchema.default(GLOBAL_SCOPE),
 });
 
 export class FileKillSwitchStore implements KillSwitchStore {
-  readonly name = 'file';
+  readonly name: string;
   readonly stateDirectory: string;
+  readonly scope: string;
   private readonly layout: FileKillSwitchLayout;
   private readonly stamp: StampContext;
   private readonly pollIntervalMs: number;
@@ -95,7 +100,9 @@ export class FileKillSwitchStore implements KillSwitchStore {
     const parsed = optionsSchema.safeParse(options);
     if (!parsed.success) throw invalidOptions('FileKillSwitchStore', parsed.error);
     this.stateDirectory = resolve(parsed.data.stateDirectory);
-    this.layout = new FileKillSwitchLayout(this.stateDirectory);
+    this.scope = parsed.data.scope;
+    this.name = this.scope === GLOBAL_SCOPE ? 'file' : `file/${this.scope}`;
+    this.layout = new FileKillSwitchLayout(this.stateDirectory, this.scope);
     this.pollIntervalMs = parsed.data.pollIntervalMs;
     this.useFsWatch = parsed.data.useFsWatch;
     this.stamp = Object.freeze({

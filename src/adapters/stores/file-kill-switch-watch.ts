@@ -81,8 +81,8 @@ export class FileKillSwitchWatch {
 
   /** (Re-)arms fs.watch on each directory that exists now; a missing one is retried next poll. */
   private arm(): void {
-    const { stateDirectory, killSwitchDirectory, revisionsDirectory } = this.options.layout;
-    for (const directory of [stateDirectory, killSwitchDirectory, revisionsDirectory]) {
+    const { watchRoot, killSwitchDirectory, revisionsDirectory } = this.options.layout;
+    for (const directory of [watchRoot, killSwitchDirectory, revisionsDirectory]) {
       let inode: number | undefined;
       try {
         inode = statSync(directory).ino;

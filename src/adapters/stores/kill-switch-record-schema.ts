@@ -36,6 +36,7 @@ export const engineReportSchema = z.strictObject({
   reportedAt: z.number().finite(),
   // 0 means the engine has not applied any revision yet.
   observedRevision: z.int().min(0),
+  scopes: z.record(z.string().min(1), z.int().min(0)).optional(),
   observedAt: z.number().finite(),
   enforcedState: z.enum(KILL_SWITCH_STATES),
   failClosed: z.boolean(),

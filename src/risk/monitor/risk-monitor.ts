@@ -5,7 +5,7 @@ import { LivegateError } from '../../core/errors.js';
 import type { LivegateEvent } from '../../core/events.js';
 import type { RiskSnapshot } from '../../core/risk-snapshot.js';
 import type { Tick } from '../../core/types.js';
-import type { KillSwitch } from '../../killswitch/kill-switch.js';
+import type { EnforcedKillSwitch } from '../../killswitch/enforced-kill-switch.js';
 import type { EventObserver, TickObserver } from '../risk-ports.js';
 import { Portfolio } from './portfolio.js';
 import type { RuleEpisode } from './risk-rule.js';
@@ -18,7 +18,7 @@ import { createRuleSet, type RuleSet } from './rule-set.js';
 import { TripActions } from './trip-actions.js';
 
 export interface RiskMonitorWiring {
-  readonly killSwitch: KillSwitch;
+  readonly killSwitch: EnforcedKillSwitch;
   readonly engineId: string;
   /** Default systemClock; tests pass a ManualClock. */
   readonly clock?: Clock;
@@ -34,7 +34,7 @@ export interface RiskMonitorWiring {
  */
 export class RiskMonitor implements TickObserver, EventObserver {
   readonly options: ResolvedRiskMonitorOptions;
-  private readonly killSwitch: KillSwitch;
+  private readonly killSwitch: EnforcedKillSwitch;
   private readonly engineId: string;
   private readonly clock: Clock;
   private readonly emit: (event: LivegateEvent) => void;

@@ -1,7 +1,7 @@
 // What a tripped rule does to the kill switch: reduce, engage, or reduce-flatten-engage.
 
 import type { RiskAction } from '../../core/risk-snapshot.js';
-import type { KillSwitch } from '../../killswitch/kill-switch.js';
+import type { EnforcedKillSwitch } from '../../killswitch/enforced-kill-switch.js';
 import type { RuleName } from './risk-rule.js';
 
 /**
@@ -13,7 +13,7 @@ export function riskMonitorActor(engineId: string): string {
 }
 
 export interface TripActionsWiring {
-  readonly killSwitch: KillSwitch;
+  readonly killSwitch: EnforcedKillSwitch;
   readonly engineId: string;
   readonly flattenOnEngage: boolean;
   readonly flatten: ((reason: string) => number) | undefined;

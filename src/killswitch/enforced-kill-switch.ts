@@ -1,0 +1,56 @@
+// What the engine, the risk monitor and the control API need from a kill switch: one scope
+// (KillSwitch) or several stacked ones (ScopedKillSwitch) look the same to them.
+
+import type { LivegateError } from '../core/errors.js';
+import type {
+  KillSwitchOrigin,
+  KillSwitchRecord,
+  KillSwitchState,
+  KillSwitchTrigger,
+} from '../core/kill-switch-record.js';
+import type { KillSwitchStore, KillSwitchUpdateResult } from '../core/ports.js';
+import type { KillSwitchLevel } from '../core/kill-switch-record.js';
+
+export type KillSwitchLevelValue = (typeof KillSwitchLevel)[KillSwitchState];
+
+/** Told every time the enforced level or the record changes. */
+export interface KillSwitchChangeListener {
+  (change: {
+    readonly record: KillSwitchRecord | null;
+    readonly previousState: KillSwitchState;
+    readonly enforcedState: KillSwitchState;
+    readonly failure: LivegateError | null;
+  }): void;
+}
+
+export interface EnforcedKillSwitch {
+  /** The level every gate compares against. Hot path: a plain field read. */
+  readonly level: KillSwitchLevelValue;
+  readonly state: KillSwitchState;
+  /** The record that decides the enforced state (the strictest scope's), null if none was readable. */
+  readonly record: KillSwitchRecord | null;
+  readonly revision: number;
+  readonly failClosedReason: LivegateError | null;
+  /** Epoch ms of the latest change applied at the gates. */
+  readonly appliedAt: number;
+  /** Where engage/reduce/reset from this process go, and where engine reports are published. */
+  readonly store: KillSwitchStore;
+  /** The revision applied per scope, for confirmations (absent for a single unscoped switch). */
+  scopeRevisions?(): Readonly<Record<string, number>>;
+  onChange(listener: KillSwitchChangeListener): () => void;
+  watch(): void;
+  engage(
+    reason: string,
+    by: string,
+    trigger?: KillSwitchTrigger,
+    origin?: KillSwitchOrigin,
+  ): Promise<KillSwitchRecord>;
+  reduce(
+    reason: string,
+    by: string,
+    trigger?: KillSwitchTrigger,
+    origin?: KillSwitchOrigin,
+  ): Promise<KillSwitchRecord>;
+  reset(reason: string, by: string, origin?: KillSwitchOrigin): Promise<KillSwitchUpdateResult>;
+  close(): void;
+}
