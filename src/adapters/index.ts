@@ -8,28 +8,42 @@ import { CsvReplayMarketFeed } from './feeds/csv-replay-market-feed.js';
 import { SyntheticMarketFeed } from './feeds/synthetic-market-feed.js';
 import { FileKillSwitchStore } from './stores/file-kill-switch-store.js';
 import { MemoryKillSwitchStore } from './stores/memory-kill-switch-store.js';
+import { GLOBAL_SCOPE } from '../core/scopes.js';
+import { createSharedServerStore } from './shared-server-stores.js';
 
-export function createKillSwitchStore(config: LivegateConfig): KillSwitchStore {
-  switch (config.killSwitch.store) {
+/** One scope's store (`global` by default); every scope of a deployment shares the engine reports. */
+export function createKillSwitchStore(
+  config: LivegateConfig,
+  scope: string = GLOBAL_SCOPE,
+): KillSwitchStore {
+  const { killSwitch } = config;
+  switch (killSwitch.store) {
     case 'file':
       return new FileKillSwitchStore({
-        stateDirectory: config.stateDir,
-        pollIntervalMs: config.killSwitch.pollIntervalMs,
+        stateDirectory: killSwitch.directory ?? config.stateDir,
+        pollIntervalMs: killSwitch.pollIntervalMs,
+        scope,
       });
     case 'memory':
       return new MemoryKillSwitchStore();
+    case 'nats':
+    case 'redis':
+      return createSharedServerStore(config, scope);
   }
 }
 
 /** Stores another process can see; `kill`, `reset` and `status` refuse an in-process store. */
-export function createSharedKillSwitchStore(config: LivegateConfig): KillSwitchStore {
+export function createSharedKillSwitchStore(
+  config: LivegateConfig,
+  scope: string = GLOBAL_SCOPE,
+): KillSwitchStore {
   if (config.killSwitch.store === 'memory') {
     throw new LivegateError(
       'ERR_USAGE',
       'killSwitch.store is "memory": it lives inside one process, so no other command can reach it',
     );
   }
-  return createKillSwitchStore(config);
+  return createKillSwitchStore(config, scope);
 }
 
 export interface FeedCallbacks {

@@ -13,6 +13,7 @@ import {
   resetDecision,
   type Decision,
 } from '../killswitch/transitions.js';
+import { GLOBAL_SCOPE, isScopeName } from '../core/scopes.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 
@@ -23,6 +24,7 @@ interface ChangeOptions extends CommonOptions {
   readonly by?: string;
   readonly timeout?: string;
   readonly json?: boolean;
+  readonly scope?: string;
 }
 
 const DESCRIPTIONS: Record<ChangeKind, string> = {
@@ -39,7 +41,12 @@ export function registerChangeCommand(program: Command, kind: ChangeKind): void 
       '--timeout <ms>',
       'how long to wait for running engines to confirm (default: killSwitch.confirmTimeoutMs)',
     )
-    .option('--json', 'print the result as JSON');
+    .option('--json', 'print the result as JSON')
+    .option(
+      '--scope <scope>',
+      'global (default) | desk:<name> | engine:<id>: the engines under that scope obey',
+      GLOBAL_SCOPE,
+    );
   if (kind === 'reset') command.requiredOption('-b, --by <name>', 'operator name (required)');
   else command.option('-b, --by <name>', 'operator name (default: user@host)');
   command.action(async (options: ChangeOptions) => {
@@ -52,7 +59,14 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
   const by = options.by ?? `${os.userInfo().username}@${os.hostname()}`;
   const timeoutMs = parseTimeout(options.timeout, config.killSwitch.confirmTimeoutMs);
   const decision = decisionFor(kind, options.reason, by);
-  const store = createSharedKillSwitchStore(config);
+  const scope = options.scope ?? GLOBAL_SCOPE;
+  if (!isScopeName(scope)) {
+    throw new LivegateError(
+      'ERR_USAGE',
+      `--scope must be global, desk:<name> or engine:<id>, got "${scope}"`,
+    );
+  }
+  const store = createSharedKillSwitchStore(config, scope);
   try {
     const issuedAt = systemClock.now();
     const result = await store.update(decision);
@@ -62,10 +76,12 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
       staleAfterMs: config.killSwitch.engineStaleAfterMs,
       issuedAt,
       acknowledgedAt,
+      scope,
     });
     const ok = confirmations.missing.length === 0;
     const output = {
       ok,
+      scope,
       changed: result.changed,
       record: result.record,
       issuedAt: new Date(issuedAt).toISOString(),
@@ -77,6 +93,7 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
     if (options.json === true) process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
     else
       printHuman(
+        scope,
         result.record,
         result.changed,
         result.repairedFrom,
@@ -120,6 +137,7 @@ function parseTimeout(text: string | undefined, fallback: number): number {
 }
 
 function printHuman(
+  scope: string,
   record: KillSwitchRecord,
   changed: boolean,
   repairedFrom: string | undefined,
@@ -130,11 +148,16 @@ function printHuman(
   if (repairedFrom !== undefined)
     lines.push(`state was unreadable; kept it aside at ${repairedFrom}`);
   lines.push(
-    `${record.state} at revision ${record.revision} (${changed ? `durable in ${durableAfterMs.toFixed(1)} ms` : 'already in force, nothing written'})`,
+    `${scope === GLOBAL_SCOPE ? '' : `${scope}: `}${record.state} at revision ${record.revision} (${changed ? `durable in ${durableAfterMs.toFixed(1)} ms` : 'already in force, nothing written'})`,
     `  by ${record.by}, trigger ${record.trigger}, at ${record.at}: ${record.reason}`,
   );
   const live = confirmations.confirmed.length + confirmations.missing.length;
-  if (live === 0) lines.push('no running engines on this state dir');
+  if (live === 0)
+    lines.push(
+      scope === GLOBAL_SCOPE
+        ? 'no running engines on this store'
+        : `no running engines under ${scope}`,
+    );
   else lines.push(`confirmed by ${confirmations.confirmed.length}/${live} running engines:`);
   for (const engine of confirmations.confirmed) {
     const timing =

@@ -3,10 +3,12 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import type { LivegateConfig } from '../config/schema.js';
+import { LivegateError } from '../core/errors.js';
 
 export interface CommonOptions {
   readonly config?: string;
   readonly stateDir?: string;
+  readonly store?: string;
 }
 
 export function addCommonOptions(command: Command): Command {
@@ -15,7 +17,24 @@ export function addCommonOptions(command: Command): Command {
     .option(
       '-s, --state-dir <dir>',
       'state directory shared with running engines (default: $LIVEGATE_STATE_DIR or ./.livegate)',
+    )
+    .option(
+      '--store <store>',
+      'kill-switch store: file:DIR | nats://HOST:PORT | redis://HOST:PORT (default: killSwitch.store)',
     );
+}
+
+/** `--store` as config overrides: which store, and where. */
+export function storeOverrides(text: string): Record<string, unknown> {
+  if (text.startsWith('file:') && text.length > 5) {
+    return { store: 'file', directory: text.slice(5), url: null };
+  }
+  if (/^nats:\/\/\S+$/.test(text)) return { store: 'nats', url: text };
+  if (/^rediss?:\/\/\S+$/.test(text)) return { store: 'redis', url: text };
+  throw new LivegateError(
+    'ERR_USAGE',
+    `--store must be file:DIR, nats://HOST:PORT or redis://HOST:PORT, got "${text}"`,
+  );
 }
 
 /** Defaults < file < environment < flags; every problem reported at once (exit code 2). */
@@ -23,8 +42,15 @@ export function resolveConfig(
   options: CommonOptions,
   overrides: Record<string, unknown> = {},
 ): LivegateConfig {
-  const withStateDir =
+  let withStateDir =
     options.stateDir === undefined ? overrides : { ...overrides, stateDir: options.stateDir };
+  if (options.store !== undefined) {
+    const killSwitch = (overrides.killSwitch ?? {}) as Record<string, unknown>;
+    withStateDir = {
+      ...withStateDir,
+      killSwitch: { ...killSwitch, ...storeOverrides(options.store) },
+    };
+  }
   return loadConfig({
     ...(options.config === undefined ? {} : { path: options.config }),
     env: process.env,

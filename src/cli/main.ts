@@ -7,6 +7,7 @@ import { registerDrillCommand } from './drill-command.js';
 import { describeError, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { registerRunCommand } from './run-command.js';
 import { registerStatusCommand } from './status-command.js';
+import { registerWatchdogCommand } from './watchdog-command.js';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 runtime failure (or an engine did not confirm a kill), 2 usage or configuration error.\nEnvironment: LIVEGATE_CONFIG, LIVEGATE_STATE_DIR, LIVEGATE_ENGINE_ID, LIVEGATE_LOG_LEVEL.',
+      '\nExit codes: 0 ok, 1 runtime failure (or an engine did not confirm a kill), 2 usage or configuration error.\nEnvironment: LIVEGATE_CONFIG, LIVEGATE_STATE_DIR, LIVEGATE_ENGINE_ID, LIVEGATE_LOG_LEVEL, LIVEGATE_HTTP_PORT, LIVEGATE_OPERATOR_TOKEN, LIVEGATE_ADMIN_TOKEN.',
     );
   registerRunCommand(program);
   registerChangeCommand(program, 'kill');
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerChangeCommand(program, 'reset');
   registerStatusCommand(program);
   registerDrillCommand(program);
+  registerWatchdogCommand(program);
   return program;
 }
 

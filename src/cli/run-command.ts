@@ -8,12 +8,14 @@ import type { LivegateConfig } from '../config/schema.js';
 import { createBroker, createKillSwitchStore, createMarketFeed } from '../adapters/index.js';
 import { JsonlJournalSink } from '../adapters/sinks/jsonl-journal-sink.js';
 import { LiveEngine } from '../engine/live-engine.js';
-import { KillSwitch } from '../killswitch/kill-switch.js';
+import { scopesOfEngine } from '../core/scopes.js';
+import { ScopedKillSwitch } from '../killswitch/scoped-kill-switch.js';
 import { createLogger, flushLogger, type Logger } from '../observability/logger.js';
 import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { describeError, EXIT_FAILURE, EXIT_OK, exitCodeFor } from './exit-codes.js';
 import { logEngineEvents } from './log-engine-events.js';
+import { startControlPlane } from './control-plane-wiring.js';
 import { createRiskWiring } from './risk-wiring.js';
 import { startStatusLine } from './status-line.js';
 
@@ -24,8 +26,11 @@ interface RunOptions extends CommonOptions {
   readonly strict?: boolean;
   readonly strategy?: string;
   readonly engineId?: string;
+  readonly desk?: string;
   readonly logLevel?: string;
   readonly statusLine?: boolean;
+  /** A HOST:PORT string, false for --no-http, undefined to keep the config. */
+  readonly http?: string | false;
 }
 
 export function registerRunCommand(program: Command): void {
@@ -41,8 +46,14 @@ export function registerRunCommand(program: Command): void {
     .option('--strict', 'csv feed: stop the run at the first bad line instead of skipping it')
     .option('--strategy <spec>', `${BUILTIN_STRATEGIES.join(' | ')} | path to a module`)
     .option('--engine-id <id>', 'engine id in heartbeats, confirmations and the journal')
+    .option('--desk <name>', 'the desk this engine belongs to: it also obeys the desk:<name> scope')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .option('--no-status-line', 'never draw the live status line, even in a terminal')
+    .option(
+      '--http <host:port>',
+      'serve the control API, /metrics and the console here (port 0 = any free port)',
+    )
+    .option('--no-http', 'do not start the control API and console')
     .action(async (options: RunOptions) => {
       let code: number;
       try {
@@ -81,9 +92,29 @@ function overridesFrom(options: RunOptions): Record<string, unknown> {
   const overrides: Record<string, unknown> = {};
   if (Object.keys(feed).length > 0) overrides.feed = feed;
   if (options.strategy !== undefined) overrides.strategy = { module: options.strategy };
-  if (options.engineId !== undefined) overrides.engine = { id: options.engineId };
+  const engine: Record<string, unknown> = {};
+  if (options.engineId !== undefined) engine.id = options.engineId;
+  if (options.desk !== undefined) engine.desk = options.desk;
+  if (Object.keys(engine).length > 0) overrides.engine = engine;
   if (options.logLevel !== undefined) overrides.log = { level: options.logLevel };
+  if (options.http === false) overrides.http = { enabled: false };
+  else if (options.http !== undefined)
+    overrides.http = { enabled: true, ...hostAndPort(options.http) };
   return overrides;
+}
+
+function hostAndPort(text: string): { host: string; port: number } {
+  // The last colon splits, so a bracketed IPv6 host ([::1]:8787) works too.
+  const colon = text.lastIndexOf(':');
+  const host = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(text.slice(colon + 1));
+  if (colon <= 0 || host === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new LivegateError(
+      'ERR_USAGE',
+      `--http must be HOST:PORT (for example 127.0.0.1:8787, or port 0 for any free port), got "${text}"`,
+    );
+  }
+  return { host, port };
 }
 
 function numberFlag(name: string, text: string): number {
@@ -118,9 +149,12 @@ async function runWithLogger(
 ): Promise<number> {
   const engineId = config.engine.id;
   const runId = `${engineId}-${Date.now().toString(36)}`;
-  const store = createKillSwitchStore(config);
-  const killSwitch = await KillSwitch.open(store, {
+  const scopes = scopesOfEngine(engineId, config.engine.desk);
+  const stores = scopes.map((scope) => ({ scope, store: createKillSwitchStore(config, scope) }));
+  const closeStores = () => Promise.all(stores.map(({ store }) => store.close()));
+  const killSwitch = await ScopedKillSwitch.open(stores, {
     actor: engineId,
+    primaryScope: primaryScopeOf(config, engineId),
     startEngaged: config.killSwitch.startEngaged,
   });
   const failure = killSwitch.failClosedReason;
@@ -166,6 +200,25 @@ async function runWithLogger(
   });
   risk.bind(engine);
   logEngineEvents(engine, logger);
+  // Metrics, webhook alerts and startControlServer (API + console), before the first tick.
+  const controlPlane = await startControlPlane({
+    config,
+    engine,
+    killSwitch,
+    riskSnapshot: risk.riskSnapshot,
+    logger,
+  }).catch(async (error: unknown) => {
+    risk.stop();
+    killSwitch.close();
+    await settleWithin(SHUTDOWN_TIMEOUT_MS, [
+      ...sinks.map((sink) => sink.close()),
+      broker.close(),
+      feed.close(),
+      strategy.close?.(),
+      closeStores(),
+    ]);
+    throw error;
+  });
   const removeSignalHandlers = stopOnSignals(engine, logger);
   const stopStatusLine = interactive
     ? startStatusLine(process.stdout, () => engine.summary(), engineId)
@@ -189,7 +242,8 @@ async function runWithLogger(
       broker.close(),
       feed.close(),
       strategy.close?.(),
-      store.close(),
+      // The API may be writing a kill-switch change: the store closes after the server.
+      controlPlane.close().finally(closeStores),
     ]);
     removeSignalHandlers();
     if (!closed) {
@@ -201,6 +255,22 @@ async function runWithLogger(
     }
   }
   return exitCode;
+}
+
+/** The scope this engine's own trips and API changes go to (`killSwitch.tripScope`). */
+function primaryScopeOf(config: LivegateConfig, engineId: string): string {
+  const { tripScope } = config.killSwitch;
+  if (tripScope === 'engine') return `engine:${engineId}`;
+  if (tripScope === 'desk') {
+    if (config.engine.desk === null) {
+      throw new LivegateError(
+        'ERR_CONFIG_INVALID',
+        'killSwitch.tripScope: "desk" needs engine.desk to name the desk',
+      );
+    }
+    return `desk:${config.engine.desk}`;
+  }
+  return 'global';
 }
 
 /** How long the adapters get to close after the engine has stopped. */

@@ -6,6 +6,8 @@ import { isLivegateError } from '../core/errors.js';
 import type { EngineReport, KillSwitchRecord } from '../core/kill-switch-record.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
+import type { LivegateConfig } from '../config/schema.js';
+import { GLOBAL_SCOPE } from '../core/scopes.js';
 import { isLiveEngine } from '../killswitch/confirmations.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
@@ -27,6 +29,40 @@ export function registerStatusCommand(program: Command): void {
     .action(async (options: StatusOptions) => {
       process.exitCode = await showStatus(options);
     });
+}
+
+interface ScopeStatus {
+  readonly scope: string;
+  readonly state: string;
+  readonly record: KillSwitchRecord | null;
+  readonly unreadable: { code: string; message: string } | null;
+}
+
+/** Every scope below global that a reporting engine obeys (desk:..., engine:...), read from its own key. */
+async function readScopes(
+  config: LivegateConfig,
+  engines: readonly EngineReport[],
+): Promise<ScopeStatus[]> {
+  const names = new Set<string>();
+  for (const engine of engines) {
+    for (const scope of Object.keys(engine.scopes ?? {}))
+      if (scope !== GLOBAL_SCOPE) names.add(scope);
+  }
+  const scopes: ScopeStatus[] = [];
+  for (const scope of [...names].sort()) {
+    const store = createSharedKillSwitchStore(config, scope);
+    try {
+      const record = await store.read();
+      scopes.push({ scope, state: record?.state ?? 'NONE', record, unreadable: null });
+    } catch (error) {
+      if (!isLivegateError(error)) throw error;
+      const unreadable = { code: error.code, message: error.message };
+      scopes.push({ scope, state: 'ENGAGED', record: null, unreadable });
+    } finally {
+      await store.close();
+    }
+  }
+  return scopes;
 }
 
 interface EngineStatus extends EngineReport {
@@ -55,6 +91,7 @@ async function showStatus(options: StatusOptions): Promise<number> {
       live: isLiveEngine(report, now, config.killSwitch.engineStaleAfterMs),
       reportAgeMs: Math.round(now - report.reportedAt),
     }));
+    const scopes = await readScopes(config, engines);
     const status = {
       stateDir: config.stateDir,
       store: store.name,
@@ -63,11 +100,13 @@ async function showStatus(options: StatusOptions): Promise<number> {
       unreadable,
       record,
       history,
+      scopes,
       engines,
     };
     if (options.json === true) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
     else process.stdout.write(formatStatus(status));
-    return unreadable === null ? EXIT_OK : EXIT_FAILURE;
+    const anyUnreadable = unreadable !== null || scopes.some((scope) => scope.unreadable !== null);
+    return anyUnreadable ? EXIT_FAILURE : EXIT_OK;
   } finally {
     await store.close();
   }
@@ -79,6 +118,7 @@ function formatStatus(status: {
   unreadable: { code: string; message: string } | null;
   record: KillSwitchRecord | null;
   history: KillSwitchRecord[];
+  scopes: ScopeStatus[];
   engines: EngineStatus[];
 }): string {
   const lines = [`state dir: ${status.stateDir}`];
@@ -105,6 +145,17 @@ function formatStatus(status: {
         `  ${String(entry.revision).padStart(5)} ${entry.at} ${entry.state.padEnd(8)} ${entry.trigger} by ${entry.by}: ${entry.reason}`,
       );
     }
+  }
+  if (status.scopes.length > 0) lines.push('scopes:');
+  for (const scope of status.scopes) {
+    const record = scope.record;
+    const detail =
+      scope.unreadable !== null
+        ? `UNREADABLE (${scope.unreadable.code}) -> its engines fail closed`
+        : record === null
+          ? 'no state yet'
+          : `rev ${record.revision} by ${record.by}, trigger ${record.trigger}: ${record.reason}`;
+    lines.push(`  ${scope.scope.padEnd(24)} ${scope.state.padEnd(8)} ${detail}`);
   }
   if (status.engines.length === 0) lines.push('engines: none reporting');
   else lines.push('engines:');

@@ -111,6 +111,11 @@ function resolveFileRelativePaths(content: unknown, directory: string): unknown 
   if (typeof module === 'string' && isModulePath(module)) {
     setAt(content, ['strategy', 'module'], resolve(directory, module));
   }
+  for (const keyPath of FILE_RELATIVE_KEYS) {
+    const value = valueAt(content, keyPath);
+    if (typeof value === 'string' && value !== '')
+      setAt(content, keyPath, resolve(directory, value));
+  }
   for (const key of TOKEN_FILE_KEYS) {
     const tokenFile = valueAt(content, ['http', key]);
     if (typeof tokenFile === 'string' && tokenFile !== '') {
@@ -121,6 +126,8 @@ function resolveFileRelativePaths(content: unknown, directory: string): unknown 
 }
 
 const TOKEN_FILE_KEYS = ['operatorTokenFile', 'adminTokenFile'] as const;
+// killSwitch.directory too: a path in the file is next to the file.
+const FILE_RELATIVE_KEYS: ReadonlyArray<readonly string[]> = [['killSwitch', 'directory']];
 
 function resolvePaths(config: LivegateConfig, cwd: string): LivegateConfig {
   const { csv } = config.feed;
@@ -133,6 +140,10 @@ function resolvePaths(config: LivegateConfig, cwd: string): LivegateConfig {
       csv: { ...csv, path: csv.path === null ? null : resolve(cwd, csv.path) },
     },
     strategy: { ...config.strategy, module: isModulePath(module) ? resolve(cwd, module) : module },
+    killSwitch: {
+      ...config.killSwitch,
+      directory: resolveOptional(cwd, config.killSwitch.directory),
+    },
     http: {
       ...config.http,
       operatorTokenFile: resolveOptional(cwd, config.http.operatorTokenFile),

@@ -45,11 +45,31 @@ const engineSchema = z.strictObject({
   maxConsecutiveErrors: positiveInteger().default(5),
   heartbeatIntervalMs: z.number().int().min(50).default(1000),
   yieldIntervalMs: z.number().gt(0).max(100).default(1),
+  /** The desk this engine belongs to: it then also obeys the desk:<name> kill-switch scope. */
+  desk: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ and - only')
+    .nullable()
+    .default(null),
   cancelOpenOrdersOnShutdown: z.boolean().default(true),
 });
 
 const killSwitchSchema = z.strictObject({
-  store: z.enum(['file', 'memory']).default('file'),
+  /** file (embedded default), memory (one process only), nats or redis (shared across hosts). */
+  store: z.enum(['file', 'memory', 'nats', 'redis']).default('file'),
+  /** The file store's directory; null = stateDir. */
+  directory: z.string().min(1).nullable().default(null),
+  /** Server for the nats and redis stores: nats://HOST:PORT or redis://HOST:PORT. */
+  url: z.string().min(1).nullable().default(null),
+  /** Prefix of every key/bucket on a shared server, so deployments can share one. */
+  namespace: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('livegate'),
+  /** A shared store unreachable this long makes engines fail closed (ENGAGED, latched). */
+  failClosedAfterMs: z.number().int().min(100).default(1000),
+  /** Where this engine's own trips (risk monitor, strategy, errors) and API changes go by default. */
+  tripScope: z.enum(['global', 'desk', 'engine']).default('global'),
   startEngaged: z.boolean().default(false),
   pollIntervalMs: z.number().int().min(10).default(250),
   confirmTimeoutMs: nonNegativeInteger().default(5000),
@@ -137,7 +157,28 @@ export const configSchema = z.strictObject({
       cancelOpenOrdersOnEngage: z.boolean().default(true),
     })
     .prefault({}),
-  killSwitch: killSwitchSchema.prefault({}),
+  killSwitch: killSwitchSchema
+    .refine(
+      (killSwitch) =>
+        killSwitch.store === 'file' || killSwitch.store === 'memory' || killSwitch.url !== null,
+      {
+        path: ['url'],
+        message:
+          'required when killSwitch.store is nats or redis (nats://HOST:PORT, redis://HOST:PORT)',
+      },
+    )
+    .refine(
+      (killSwitch) =>
+        killSwitch.url === null ||
+        (killSwitch.store === 'nats' && /^nats:\/\/[^\s]+$/.test(killSwitch.url)) ||
+        (killSwitch.store === 'redis' && /^rediss?:\/\/[^\s]+$/.test(killSwitch.url)),
+      {
+        path: ['url'],
+        message:
+          'must be nats://HOST:PORT for store nats, redis://HOST:PORT for store redis, and unset otherwise',
+      },
+    )
+    .prefault({}),
   feed: feedSchema.prefault({}),
   strategy: z
     .strictObject({

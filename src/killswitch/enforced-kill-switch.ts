@@ -35,6 +35,8 @@ export interface EnforcedKillSwitch {
   readonly appliedAt: number;
   /** Where engage/reduce/reset from this process go, and where engine reports are published. */
   readonly store: KillSwitchStore;
+  /** The scope of `store` (`global` for a single unscoped switch): confirmations are per scope. */
+  readonly primaryScope: string;
   /** The revision applied per scope, for confirmations (absent for a single unscoped switch). */
   scopeRevisions?(): Readonly<Record<string, number>>;
   onChange(listener: KillSwitchChangeListener): () => void;

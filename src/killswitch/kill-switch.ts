@@ -10,6 +10,7 @@ import {
   type KillSwitchTrigger,
 } from '../core/kill-switch-record.js';
 import type { KillSwitchStore, KillSwitchUpdateResult } from '../core/ports.js';
+import { GLOBAL_SCOPE } from '../core/scopes.js';
 import type {
   EnforcedKillSwitch,
   KillSwitchChangeListener,
@@ -54,6 +55,8 @@ export class KillSwitch implements EnforcedKillSwitch {
   private stopWatching: (() => void) | undefined;
   private readonly listeners = new Set<KillSwitchChangeListener>();
   private lastAppliedAt = 0;
+  /** A switch on its own is the global scope as far as confirmations go. */
+  readonly primaryScope: string = GLOBAL_SCOPE;
 
   private constructor(
     readonly store: KillSwitchStore,

@@ -113,6 +113,10 @@ export class ScopedKillSwitch implements EnforcedKillSwitch {
     return this.primary.killSwitch.store;
   }
 
+  get primaryScope(): string {
+    return this.primary.name;
+  }
+
   scopeNames(): string[] {
     return this.scopes.map((scope) => scope.name);
   }

@@ -37,10 +37,16 @@ describe('configSchema', () => {
         heartbeatIntervalMs: 1000,
         yieldIntervalMs: 1,
         cancelOpenOrdersOnShutdown: true,
+        desk: null,
         cancelOpenOrdersOnEngage: true,
       },
       killSwitch: {
         store: 'file',
+        directory: null,
+        url: null,
+        namespace: 'livegate',
+        failClosedAfterMs: 1000,
+        tripScope: 'global',
         startEngaged: false,
         pollIntervalMs: 250,
         confirmTimeoutMs: 5000,
@@ -110,7 +116,7 @@ describe('configSchema', () => {
     const { message, issues } = problemsOf({
       colour: 'red',
       engine: { maxConsecutiveErrors: 'lots', extra: 1 },
-      killSwitch: { store: 'redis' },
+      killSwitch: { store: 'etcd' },
       feed: { synthetic: { tiks: 5, rate: -1, symbols: ['EURUSD', 'EURUSD', ''] } },
       journal: { enabled: 'yes' },
     });
@@ -122,7 +128,7 @@ describe('configSchema', () => {
         { path: 'engine.maxConsecutiveErrors', message: 'expected number, received string "lots"' },
         {
           path: 'killSwitch.store',
-          message: 'expected one of "file" | "memory", received string "redis"',
+          message: 'expected one of "file" | "memory" | "nats" | "redis", received string "etcd"',
         },
         { path: 'feed.synthetic.rate', message: 'must be >= 0, received number -1' },
         { path: 'feed.synthetic.symbols[1]', message: 'duplicate symbol "EURUSD"' },
@@ -134,6 +140,18 @@ describe('configSchema', () => {
     const lines = message.split('\n').slice(1);
     expect(lines).toEqual(issues.map((issue) => `${issue.path}: ${issue.message}`));
     expect(message.split('\n')[0]).toBe('invalid configuration (9 problems):');
+  });
+
+  it('requires a nats:// or redis:// url matching a shared store, and no url for the file store', () => {
+    expect(pathsOf({ killSwitch: { store: 'nats' } })).toEqual(['killSwitch.url']);
+    expect(pathsOf({ killSwitch: { store: 'redis', url: 'nats://127.0.0.1:4222' } })).toEqual([
+      'killSwitch.url',
+    ]);
+    expect(pathsOf({ killSwitch: { url: 'redis://127.0.0.1:6379' } })).toEqual(['killSwitch.url']);
+    expect(() =>
+      validateConfig({ killSwitch: { store: 'redis', url: 'redis://127.0.0.1:6379' } }),
+    ).not.toThrow();
+    expect(pathsOf({ engine: { desk: 'fx desk' } })).toEqual(['engine.desk']);
   });
 
   it('requires feed.csv.path when feed.kind is csv, reported at that path alongside other problems', () => {

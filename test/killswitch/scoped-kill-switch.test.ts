@@ -138,6 +138,7 @@ function delegate(killSwitch: ScopedKillSwitch) {
     get appliedAt() {
       return killSwitch.appliedAt;
     },
+    primaryScope: killSwitch.primaryScope,
     scopeRevisions: () => killSwitch.scopeRevisions(),
     onChange: (listener: Parameters<ScopedKillSwitch['onChange']>[0]) =>
       killSwitch.onChange(listener),

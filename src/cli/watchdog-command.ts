@@ -1,0 +1,91 @@
+// `livegate watchdog`: a separate process that engages a scope when an engine under it goes silent.
+
+import os from 'node:os';
+import type { Command } from 'commander';
+import { createSharedKillSwitchStore } from '../adapters/index.js';
+import { LivegateError } from '../core/errors.js';
+import { GLOBAL_SCOPE, isScopeName } from '../core/scopes.js';
+import { HeartbeatWatchdog, type WatchdogEvent } from '../killswitch/heartbeat-watchdog.js';
+import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
+import { EXIT_OK } from './exit-codes.js';
+
+interface WatchdogOptions extends CommonOptions {
+  readonly scope: string;
+  readonly staleAfter?: string;
+  readonly interval: string;
+  readonly by?: string;
+}
+
+export function registerWatchdogCommand(program: Command): void {
+  const command = program
+    .command('watchdog')
+    .description(
+      'engage a scope when an engine under it stops heartbeating (hung or killed); runs until Ctrl-C, one JSON line per event',
+    );
+  addCommonOptions(command)
+    .option('--scope <scope>', 'global | desk:<name> | engine:<id>', GLOBAL_SCOPE)
+    .option(
+      '--stale-after <ms>',
+      'silence that counts as dead (default: 3 x engine.heartbeatIntervalMs)',
+    )
+    .option('--interval <ms>', 'how often to look at the heartbeats', '250')
+    .option('-b, --by <name>', 'who the engage is recorded as (default: watchdog@host)')
+    .action(async (options: WatchdogOptions) => {
+      process.exitCode = await runWatchdog(options);
+    });
+}
+
+async function runWatchdog(options: WatchdogOptions): Promise<number> {
+  const config = resolveConfig(options);
+  if (!isScopeName(options.scope)) {
+    throw new LivegateError(
+      'ERR_USAGE',
+      `--scope must be global, desk:<name> or engine:<id>, got "${options.scope}"`,
+    );
+  }
+  const staleAfterMs = positiveMs(
+    '--stale-after',
+    options.staleAfter ?? String(3 * config.engine.heartbeatIntervalMs),
+  );
+  const intervalMs = positiveMs('--interval', options.interval);
+  const store = createSharedKillSwitchStore(config, options.scope);
+  const print = (event: WatchdogEvent): void => {
+    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+  };
+  const watchdog = new HeartbeatWatchdog({
+    store,
+    scope: options.scope,
+    staleAfterMs,
+    actor: options.by ?? `watchdog@${os.hostname()}`,
+    onEvent: print,
+  });
+  process.stderr.write(
+    `livegate watchdog: ${store.name}, scope ${options.scope}, stale after ${staleAfterMs} ms\n`,
+  );
+  let stopping = false;
+  const stop = (): void => {
+    stopping = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    while (!stopping) {
+      await watchdog.check();
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  } finally {
+    await store.close();
+  }
+  return EXIT_OK;
+}
+
+function positiveMs(flag: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new LivegateError(
+      'ERR_USAGE',
+      `${flag} must be a number of milliseconds > 0, got "${text}"`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,615 @@
+// The operator console: reads GET /api/status and the SSE stream of GET /api/events, and sends
+// kill-switch changes. Shapes are those of src/http/control-messages.ts. Plain ES module, no build.
+/* global document, window, EventSource, ResizeObserver, uPlot -- until eslint.config.js gives this folder browser globals */
+
+const TOKEN_KEY = 'livegate.console.token';
+const OPERATOR_KEY = 'livegate.console.operator';
+const CHART_WINDOW_SECONDS = 300;
+const DENIAL_WINDOW_MS = 60_000;
+const STATUS_REFRESH_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 15_000;
+const MAX_TRIPS = 50;
+
+const ACTIONS = {
+  engage: {
+    title: 'KILL: engage the kill switch',
+    description: 'Every engine on this store stops sending orders (state ENGAGED).',
+    confirm: 'Engage',
+  },
+  reduce: {
+    title: 'REDUCE: only reduce positions',
+    description: 'Engines only send orders that shrink positions (state REDUCING).',
+    confirm: 'Reduce',
+  },
+  reset: {
+    title: 'RESET: back to SAFE',
+    description:
+      'Trading resumes (state SAFE). Needs the admin token; the operator token is refused.',
+    confirm: 'Reset',
+  },
+};
+
+const $ = (id) => {
+  const element = document.getElementById(id);
+  if (element === null) throw new Error(`console: #${id} is missing from index.html`);
+  return element;
+};
+
+// ---------------------------------------------------------------- small DOM helpers
+
+function el(tag, text, className) {
+  const element = document.createElement(tag);
+  if (text !== undefined && text !== null) element.textContent = String(text);
+  if (className) element.className = className;
+  return element;
+}
+
+/** Fills a table body; `cells` are strings or elements, labelled for the stacked phone layout. */
+function fillTable(tableId, rows, emptyText) {
+  const table = $(tableId);
+  const labels = [...table.querySelectorAll('thead th')].map((th) => th.textContent ?? '');
+  const body = table.tBodies[0];
+  const fresh = rows.map(({ cells, className }) => {
+    const tr = el('tr', undefined, className);
+    cells.forEach((cell, index) => {
+      const td = typeof cell === 'object' && cell !== null ? cell : el('td', cell ?? '–');
+      td.dataset.label = labels[index] ?? '';
+      tr.append(td);
+    });
+    return tr;
+  });
+  if (fresh.length === 0) {
+    const td = el('td', emptyText, 'empty');
+    td.colSpan = labels.length;
+    fresh.push(el('tr'));
+    fresh[0].append(td);
+  }
+  body.replaceChildren(...fresh);
+}
+
+/** Only touches the text when it changed, so live regions announce changes, not refreshes. */
+function setText(id, text) {
+  const element = $(id);
+  if (element.textContent !== text) element.textContent = text;
+}
+
+function fillFacts(listId, facts) {
+  $(listId).replaceChildren(
+    ...facts.map(([term, value]) => {
+      const div = el('div');
+      div.append(el('dt', term), el('dd', value));
+      return div;
+    }),
+  );
+}
+
+function timeCell(isoOrMs) {
+  const date = new Date(isoOrMs);
+  const td = el('td');
+  const time = el('time', date.toLocaleString());
+  time.dateTime = date.toISOString();
+  td.append(time);
+  return td;
+}
+
+const number = (value, digits = 2) =>
+  typeof value === 'number' && Number.isFinite(value)
+    ? value.toLocaleString(undefined, { maximumFractionDigits: digits })
+    : '–';
+
+function age(ms) {
+  if (ms < 1_000) return `${Math.round(ms)} ms ago`;
+  if (ms < 120_000) return `${(ms / 1_000).toFixed(1)} s ago`;
+  return `${Math.round(ms / 60_000)} min ago`;
+}
+
+// ---------------------------------------------------------------- state banner
+
+/** Highest revision shown, so a slow status response never paints an older state over a newer one. */
+let shownRevision = -1;
+let shownView = { record: null, enforcedState: 'UNKNOWN', failClosed: false, failure: null };
+
+function showKillSwitch(view) {
+  const revision = view.record?.revision ?? -1;
+  if (revision < shownRevision) return;
+  shownRevision = revision;
+  shownView = view;
+  const { record, enforcedState, failClosed, failure } = view;
+  const banner = $('state-banner');
+  banner.dataset.state = enforcedState;
+  banner.dataset.failClosed = String(failClosed);
+  setText('state-name', enforcedState);
+  $('fail-closed').hidden = !failClosed;
+  setText('fail-closed-detail', failure ?? 'state unreadable');
+  $('record-state-note').hidden = record === null || record.state === enforcedState;
+  setText('record-state-note', record ? `The stored record says ${record.state}.` : '');
+  setText('state-by', record?.by ?? '–');
+  setText('state-reason', record?.reason ?? 'no state written yet');
+  setText('state-at', record ? new Date(record.at).toLocaleString() : '–');
+  setText('state-trigger', record?.trigger ?? '–');
+  setText('state-revision', record ? String(record.revision) : '–');
+  document.title = `${failClosed ? 'FAIL-CLOSED ' : ''}${enforcedState} · livegate console`;
+}
+
+// ---------------------------------------------------------------- status tables
+
+function showStatus(status) {
+  setText('engine-id', `engine ${status.engineId} · run ${status.runId}`);
+  showKillSwitch(status.killSwitch);
+  showTotals(status.engine);
+  showRisk(status.risk);
+  showEngines(status.engines);
+  blocksSinceStart = status.engine.blocks ?? {};
+  showDenials();
+  fillTable(
+    'audit-table',
+    [...status.audit].reverse().map((record) => ({
+      className: `state-${record.state}`,
+      cells: [
+        String(record.revision),
+        record.state,
+        record.by,
+        record.reason,
+        record.trigger,
+        timeCell(record.at),
+        record.origin
+          ? [record.origin.channel, record.origin.role, record.origin.address]
+              .filter(Boolean)
+              .join(' · ')
+          : `${record.host} pid ${record.pid}`,
+      ],
+    })),
+    'No kill-switch changes yet.',
+  );
+  fillTable(
+    'readiness-table',
+    [
+      ...status.readiness,
+      // Set when the store could not be read: the engines and audit tables are then incomplete.
+      ...(status.storeError ? [{ name: 'store', ok: false, detail: status.storeError }] : []),
+    ].map((check) => ({
+      className: check.ok ? 'ok' : 'not-ok',
+      cells: [check.name, check.ok ? 'OK' : 'NOT READY', check.detail],
+    })),
+    'No readiness checks.',
+  );
+}
+
+function showTotals(summary) {
+  fillFacts('engine-totals', [
+    ['Ticks', number(summary.ticks, 0)],
+    ['Ticks blocked', number(summary.ticksBlocked, 0)],
+    ['Orders submitted', number(summary.ordersSubmitted, 0)],
+    ['Orders denied', number(summary.ordersDenied, 0)],
+  ]);
+}
+
+function showRisk(risk) {
+  if (!risk) {
+    fillFacts('pnl-summary', [['Risk monitor', 'not running in this engine']]);
+    fillTable('positions-table', [], 'No positions known.');
+    fillTable('rules-table', [], 'No risk rules.');
+    return;
+  }
+  fillFacts('pnl-summary', [
+    ['Daily PnL', number(risk.dailyPnl)],
+    ['Realized', number(risk.realizedPnl)],
+    ['Unrealized', number(risk.unrealizedPnl)],
+    ['Drawdown', number(risk.drawdown)],
+    ['Gross exposure', number(risk.grossExposure)],
+  ]);
+  fillTable(
+    'positions-table',
+    risk.positions.map((position) => ({
+      className: position.unrealizedPnl < 0 ? 'loss' : '',
+      cells: [
+        position.symbol,
+        number(position.quantity, 4),
+        number(position.averagePrice, 4),
+        number(position.markPrice, 4),
+        number(position.unrealizedPnl),
+      ],
+    })),
+    'Flat: no open positions.',
+  );
+  fillTable(
+    'rules-table',
+    risk.rules.map((rule) => ({
+      className: rule.tripped ? 'tripped' : '',
+      cells: [
+        rule.tripped ? `${rule.rule} (TRIPPED)` : rule.rule,
+        rule.action,
+        number(rule.value),
+        number(rule.threshold),
+        `${number(rule.utilization * 100, 0)} %`,
+      ],
+    })),
+    'No risk rules.',
+  );
+}
+
+function showEngines(engines) {
+  fillTable(
+    'engines-table',
+    engines.map((engine) => ({
+      className: engine.stale ? 'stale' : '',
+      cells: [
+        engine.engineId,
+        `${engine.host} / ${engine.pid}`,
+        engine.failClosed ? `${engine.enforcedState} (fail-closed)` : engine.enforcedState,
+        String(engine.observedRevision),
+        engine.stale ? `STALE, ${age(engine.heartbeatAgeMs)}` : age(engine.heartbeatAgeMs),
+      ],
+    })),
+    'No engine has reported yet.',
+  );
+}
+
+// ---------------------------------------------------------------- denials and risk trips
+
+let blocksSinceStart = {};
+/** `{ time, byCode }` per SSE interval within the last minute. */
+let recentDenials = [];
+const trips = [];
+
+function showDenials() {
+  const cutoff = Date.now() - DENIAL_WINDOW_MS;
+  recentDenials = recentDenials.filter((entry) => entry.time >= cutoff);
+  const lastMinute = {};
+  for (const { byCode } of recentDenials)
+    for (const [code, count] of Object.entries(byCode))
+      lastMinute[code] = (lastMinute[code] ?? 0) + count;
+  const codes = [...new Set([...Object.keys(lastMinute), ...Object.keys(blocksSinceStart)])];
+  codes.sort((a, b) => (lastMinute[b] ?? 0) - (lastMinute[a] ?? 0) || a.localeCompare(b));
+  fillTable(
+    'denials-table',
+    codes.map((code) => ({
+      cells: [code, number(lastMinute[code] ?? 0, 0), number(blocksSinceStart[code] ?? 0, 0)],
+    })),
+    'Nothing denied or blocked.',
+  );
+}
+
+function showTrips() {
+  fillTable(
+    'trips-table',
+    trips.map((trip) => ({
+      className: trip.action === 'alert' ? '' : 'tripped',
+      cells: [
+        timeCell(trip.time),
+        trip.rule,
+        trip.action,
+        `${number(trip.value)} / ${number(trip.threshold)}`,
+        trip.message,
+      ],
+    })),
+    'No risk rule has tripped since this page opened.',
+  );
+}
+
+// ---------------------------------------------------------------- charts
+
+const series = { time: [], ticks: [], blocked: [], orders: [], denied: [], p50: [], p99: [] };
+const charts = [];
+
+function makeChart(targetId, lines) {
+  if (typeof uPlot !== 'function') return; // vendor script missing: the numbers still show
+  const target = $(targetId);
+  const chart = new uPlot(
+    {
+      width: Math.max(target.clientWidth, 200),
+      height: 180,
+      scales: { x: { time: true } },
+      series: [{}, ...lines.map(({ label, stroke }) => ({ label, stroke, width: 2 }))],
+      axes: [{}, { size: 60 }],
+    },
+    chartData(lines),
+    target,
+  );
+  charts.push({ chart, target, lines });
+}
+
+const chartData = (lines) => [series.time, ...lines.map(({ key }) => series[key])];
+
+function recordStats(stats) {
+  series.time.push(stats.time / 1_000);
+  series.ticks.push(stats.ticksPerSecond);
+  series.blocked.push(stats.blockedPerSecond);
+  series.orders.push(stats.ordersPerSecond);
+  series.denied.push(stats.deniedPerSecond);
+  series.p50.push(stats.latencyP50Us);
+  series.p99.push(stats.latencyP99Us);
+  const cutoff = stats.time / 1_000 - CHART_WINDOW_SECONDS;
+  const drop = series.time.findIndex((time) => time >= cutoff);
+  if (drop > 0) for (const values of Object.values(series)) values.splice(0, drop);
+  for (const { chart, lines } of charts) chart.setData(chartData(lines));
+  $('latest-ticks').textContent = `now ${number(stats.ticksPerSecond, 0)}`;
+  $('latest-orders').textContent = `now ${number(stats.ordersPerSecond, 0)}`;
+  $('latest-latency').textContent =
+    stats.latencyP50Us === null
+      ? 'no orders'
+      : `p50 ${number(stats.latencyP50Us, 0)} · p99 ${number(stats.latencyP99Us, 0)}`;
+  showTotals({
+    ticks: stats.ticks,
+    ticksBlocked: stats.ticksBlocked,
+    ordersSubmitted: stats.ordersSubmitted,
+    ordersDenied: stats.ordersDenied,
+  });
+}
+
+function startCharts() {
+  makeChart('chart-ticks', [
+    { key: 'ticks', label: 'ticks/s', stroke: '#2563eb' },
+    { key: 'blocked', label: 'blocked/s', stroke: '#dc2626' },
+  ]);
+  makeChart('chart-orders', [
+    { key: 'orders', label: 'orders/s', stroke: '#059669' },
+    { key: 'denied', label: 'denied/s', stroke: '#d97706' },
+  ]);
+  makeChart('chart-latency', [
+    { key: 'p50', label: 'p50 µs', stroke: '#7c3aed' },
+    { key: 'p99', label: 'p99 µs', stroke: '#db2777' },
+  ]);
+  const resize = new ResizeObserver(() => {
+    for (const { chart, target } of charts)
+      chart.setSize({ width: Math.max(target.clientWidth, 200), height: 180 });
+  });
+  for (const { target } of charts) resize.observe(target);
+}
+
+// ---------------------------------------------------------------- API
+
+async function refreshStatus() {
+  try {
+    const response = await fetch('/api/status', { headers: { accept: 'application/json' } });
+    if (!response.ok) throw new Error(`GET /api/status answered ${response.status}`);
+    showStatus(await response.json());
+  } catch (error) {
+    console.warn('console: status refresh failed', error);
+  }
+}
+
+function connectEvents() {
+  const connection = $('connection');
+  const setConnected = (connected) => {
+    connection.dataset.connected = String(connected);
+    connection.textContent = connected ? 'live' : 'disconnected, reconnecting…';
+    document.body.classList.toggle('disconnected', !connected);
+  };
+  const events = new EventSource('/api/events');
+  events.addEventListener('open', () => {
+    setConnected(true);
+    // Catch up on whatever happened while the stream was down; the engine may have been
+    // restarted on a fresh state dir, so its revisions start again.
+    shownRevision = -1;
+    void refreshStatus();
+  });
+  events.addEventListener('error', () => {
+    setConnected(false);
+    // EventSource retries by itself unless the server refused the stream outright.
+    if (events.readyState === EventSource.CLOSED) window.setTimeout(connectEvents, 5_000);
+  });
+  const on = (type, handle) =>
+    events.addEventListener(type, (message) => handle(JSON.parse(message.data)));
+  on('state', (view) => {
+    showKillSwitch(view);
+    void refreshStatus(); // the audit trail and the summary changed with it
+  });
+  on('stats', recordStats);
+  on('denials', (message) => {
+    recentDenials.push({ time: Date.now(), byCode: message.byCode });
+    showDenials();
+  });
+  on('heartbeat', (message) => {
+    showEngines(message.engines);
+    showRisk(message.risk);
+  });
+  on('risk', (trip) => {
+    trips.unshift(trip);
+    trips.length = Math.min(trips.length, MAX_TRIPS);
+    showTrips();
+  });
+}
+
+/** Sends a change; resolves to `{ status, body }`, or throws on a network failure or timeout. */
+async function sendChange(action, reason, by, token) {
+  const response = await fetch(`/api/killswitch/${action}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({ reason, by }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    // a proxy's HTML error page: the status code alone has to do
+  }
+  return { status: response.status, body, retryAfter: response.headers.get('retry-after') };
+}
+
+function describeError({ status, body, retryAfter }) {
+  const error = body?.error;
+  const text = error
+    ? `${error.code}: ${String(error.message).replace(/\.?$/, '.')}`
+    : 'no details.';
+  const hint =
+    status === 401
+      ? ' Check the token: Cancel, Forget token, and enter it again.'
+      : status === 429 && retryAfter
+        ? ` Try again in ${retryAfter} s.`
+        : '';
+  return `Refused (HTTP ${status}) ${text}${hint}`;
+}
+
+function describeSuccess({ status, body }) {
+  const { record, changed, confirmations } = body;
+  const lines = [
+    changed
+      ? `${record.state} at revision ${record.revision}, durable after ${number(body.durableAfterMs, 1)} ms.`
+      : `Already ${record.state} (revision ${record.revision}): nothing written.`,
+  ];
+  if (confirmations.confirmed.length > 0)
+    lines.push(
+      `Confirmed by: ${confirmations.confirmed
+        .map(
+          (engine) =>
+            `${engine.engineId} (applied ${number(engine.sinceIssuedMs, 1)} ms after the request)`,
+        )
+        .join(', ')}.`,
+    );
+  if (confirmations.missing.length > 0)
+    lines.push(
+      `NOT confirmed after ${number(confirmations.waitedMs, 0)} ms: ${confirmations.missing
+        .map(
+          (engine) =>
+            `${engine.engineId} on ${engine.host} (last report ${age(engine.lastReportAgeMs)})`,
+        )
+        .join(', ')}.`,
+    );
+  if (status === 202) lines.push('Check those engines: they may still be trading.');
+  return lines;
+}
+
+function showResult(kind, lines) {
+  const result = $('action-result');
+  result.hidden = false;
+  result.dataset.kind = kind;
+  result.replaceChildren(...lines.map((line) => el('p', line)));
+}
+
+// ---------------------------------------------------------------- token
+
+const readToken = () => sessionStorage.getItem(TOKEN_KEY) ?? '';
+
+function showTokenState() {
+  const hasToken = readToken() !== '';
+  $('token-form').hidden = hasToken;
+  $('token-set').hidden = !hasToken;
+}
+
+function startTokenForm() {
+  $('token-form').addEventListener('submit', (event) => {
+    event.preventDefault(); // never let the browser send the token anywhere itself
+    const input = $('token-input');
+    const token = input.value.trim();
+    if (token === '') return;
+    sessionStorage.setItem(TOKEN_KEY, token);
+    input.value = '';
+    showTokenState();
+    $('forget-token').focus();
+  });
+  $('forget-token').addEventListener('click', () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showTokenState();
+    $('token-input').focus();
+  });
+  showTokenState();
+}
+
+// ---------------------------------------------------------------- confirmation dialog
+
+let pendingAction = null;
+let opener = null;
+
+function openDialog(action, button) {
+  const text = ACTIONS[action];
+  pendingAction = action;
+  opener = button;
+  const dialog = $('change-dialog');
+  dialog.dataset.action = action;
+  $('dialog-title').textContent = text.title;
+  $('dialog-description').textContent = text.description;
+  $('dialog-confirm').textContent = text.confirm;
+  $('dialog-confirm').disabled = false;
+  $('dialog-error').hidden = true;
+  $('reason-input').value = '';
+  $('reason-input').removeAttribute('aria-invalid');
+  $('operator-input').value = localStorage.getItem(OPERATOR_KEY) ?? '';
+  dialog.showModal();
+  $('reason-input').focus();
+}
+
+function showDialogError(message, field) {
+  const error = $('dialog-error');
+  error.hidden = false;
+  error.textContent = message;
+  const input =
+    field === 'reason' ? $('reason-input') : field === 'by' ? $('operator-input') : null;
+  input?.setAttribute('aria-invalid', 'true');
+  input?.focus();
+}
+
+async function confirmChange() {
+  const action = pendingAction;
+  const reason = $('reason-input').value.trim();
+  const by = $('operator-input').value.trim();
+  const token = readToken();
+  if (reason === '')
+    return showDialogError('A reason is required: it goes into the audit trail.', 'reason');
+  if (by === '')
+    return showDialogError('Your name is required: the audit trail records who did it.', 'by');
+  if (token === '')
+    return showDialogError(
+      `No token set: enter the ${action === 'reset' ? 'admin' : 'operator or admin'} token first (Cancel, then "API token").`,
+    );
+  localStorage.setItem(OPERATOR_KEY, by); // a name, not a secret: saves typing it next time
+  const confirm = $('dialog-confirm');
+  confirm.disabled = true;
+  confirm.textContent = 'Sending…';
+  try {
+    const answer = await sendChange(action, reason, by, token);
+    if (answer.status === 200 || answer.status === 202) {
+      $('change-dialog').close();
+      showResult(answer.status === 200 ? 'ok' : 'warning', describeSuccess(answer));
+      // Show the durable record at once; failing closed still overrides it until status says otherwise.
+      const { record } = answer.body;
+      const failClosed = shownView.failClosed;
+      showKillSwitch({
+        ...shownView,
+        record,
+        enforcedState: failClosed ? 'ENGAGED' : record.state,
+      });
+      void refreshStatus();
+    } else {
+      showDialogError(describeError(answer), answer.body?.error?.field);
+    }
+  } catch (error) {
+    showDialogError(
+      `The request did not complete: ${error.message}. Check the state before retrying.`,
+    );
+  } finally {
+    confirm.disabled = false;
+    confirm.textContent = ACTIONS[action].confirm;
+  }
+}
+
+function startDialog() {
+  const dialog = $('change-dialog');
+  for (const button of document.querySelectorAll('button[data-action]'))
+    button.addEventListener('click', () => openDialog(button.dataset.action, button));
+  $('change-form').addEventListener('submit', (event) => {
+    event.preventDefault(); // stay open until the API answers
+    void confirmChange();
+  });
+  $('dialog-cancel').addEventListener('click', () => dialog.close());
+  for (const input of [$('reason-input'), $('operator-input')])
+    input.addEventListener('input', () => input.removeAttribute('aria-invalid'));
+  dialog.addEventListener('close', () => opener?.focus());
+}
+
+// ---------------------------------------------------------------- start
+
+startTokenForm();
+startDialog();
+startCharts();
+showTrips();
+connectEvents();
+window.setInterval(() => {
+  showDenials(); // ages out the last-minute counts even when nothing new arrives
+  void refreshStatus(); // readiness and heartbeat ages have no event of their own
+}, STATUS_REFRESH_MS);

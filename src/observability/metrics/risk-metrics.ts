@@ -1,0 +1,61 @@
+// Positions, PnL, drawdown and exposure from the risk monitor's snapshot, in the account currency.
+// Without a risk monitor there is no snapshot and these metrics have no samples at all: a flat
+// book reports 0, an unmonitored one reports nothing, so dashboards never confuse the two.
+
+import type { Gauge } from 'prom-client';
+import type { RiskSnapshot } from '../../core/risk-snapshot.js';
+import type { MetricFactory } from './metric-factory.js';
+
+type ScalarField = Exclude<keyof RiskSnapshot, 'positions' | 'rules'>;
+
+/** Metric name and help per snapshot figure; exhaustive, so a new figure cannot be forgotten. */
+const SCALARS: Readonly<Record<ScalarField, readonly [name: string, help: string]>> = {
+  realizedPnl: [
+    'realized_profit_and_loss',
+    'Realized profit and loss since the risk monitor started.',
+  ],
+  unrealizedPnl: ['unrealized_profit_and_loss', 'Unrealized profit and loss at the latest marks.'],
+  dailyPnl: [
+    'daily_profit_and_loss',
+    'Realized plus unrealized profit and loss since the start of the trading day (UTC).',
+  ],
+  equityPeak: [
+    'equity_peak',
+    'Highest equity (realized plus unrealized) sampled since the risk monitor started.',
+  ],
+  drawdown: ['drawdown', 'Equity peak minus current equity (never negative).'],
+  grossExposure: [
+    'gross_exposure',
+    'Sum over open positions of absolute quantity times mark price.',
+  ],
+};
+
+export class RiskMetrics {
+  private readonly positions: Gauge<'symbol'>;
+  private readonly scalars: readonly (readonly [ScalarField, Gauge])[];
+
+  constructor(metrics: MetricFactory) {
+    this.positions = metrics.gauge(
+      'position_quantity',
+      'Signed open position per symbol: positive long, negative short.',
+      ['symbol'],
+    );
+    this.scalars = (Object.keys(SCALARS) as ScalarField[]).map((field) => {
+      const [name, help] = SCALARS[field];
+      return [field, metrics.gauge(name, help)] as const;
+    });
+  }
+
+  update(snapshot: RiskSnapshot | undefined): void {
+    this.positions.reset();
+    if (snapshot === undefined) {
+      // remove() without labels drops an unlabelled gauge's only sample.
+      for (const [, gauge] of this.scalars) gauge.remove();
+      return;
+    }
+    for (const position of snapshot.positions) {
+      this.positions.set({ symbol: position.symbol }, position.quantity);
+    }
+    for (const [field, gauge] of this.scalars) gauge.set(snapshot[field]);
+  }
+}

@@ -1,0 +1,252 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LivegateEvent } from '../../src/core/events.js';
+import { isLivegateError } from '../../src/core/errors.js';
+import {
+  startControlServer,
+  type ControlServerOptions,
+  type RunningControlServer,
+} from '../../src/http/control-server.js';
+import { ControlStream } from '../../src/http/control-stream.js';
+import type { EngineView } from '../../src/http/engine-view.js';
+import {
+  engineUnderTest,
+  eventually,
+  TOKENS,
+  type EngineUnderTest,
+} from './support/control-fixture.js';
+import { SseClient } from './support/sse-client.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function listen(
+  view: EngineView,
+  options: Partial<ControlServerOptions> & { port?: number } = {},
+): Promise<RunningControlServer> {
+  const server = await startControlServer({
+    view,
+    tokens: TOKENS,
+    maxAuthFailures: 5,
+    authFailureWindowMs: 60_000,
+    statsIntervalMs: 100,
+    host: '127.0.0.1',
+    port: 0,
+    ...options,
+  });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+async function connect(server: RunningControlServer): Promise<SseClient> {
+  const client = await SseClient.connect(new URL('api/events', server.url).href);
+  cleanups.push(() => client.close());
+  return client;
+}
+
+/** The real view, with its engine subscriptions counted. */
+function countingSubscriptions(fixture: EngineUnderTest): { view: EngineView; active(): number } {
+  let active = 0;
+  const view: EngineView = {
+    ...fixture.view,
+    on: (listener: (event: LivegateEvent) => void) => {
+      active += 1;
+      const unsubscribe = fixture.view.on(listener);
+      return () => {
+        active -= 1;
+        unsubscribe();
+      };
+    },
+  };
+  return { view, active: () => active };
+}
+
+describe('GET /api/events over a real socket', () => {
+  it('streams state and heartbeat at once, state on engage, stats and denials per interval, and closes while connected', async () => {
+    const fixture = await engineUnderTest({ heartbeatIntervalMs: 200 });
+    const running = fixture.run();
+    cleanups.push(() => running.stop());
+    const server = await listen(fixture.view);
+    const client = await connect(server);
+    expect(client.statusCode).toBe(200);
+    expect(client.response.headers['content-type']).toContain('text/event-stream');
+    expect(client.response.headers['cache-control']).toBe('no-store');
+    expect(client.response.headers['x-content-type-options']).toBe('nosniff');
+
+    const state = await client.next('state');
+    expect(state.data).toMatchObject({ enforcedState: 'SAFE', failClosed: false, failure: null });
+    expect(state.data).not.toHaveProperty('type');
+    expect(client.messages.findIndex((message) => message.event === 'state')).toBe(0);
+    await client.next('heartbeat');
+
+    const stats = await client.next('stats', (data) => (data.ticksPerSecond as number) > 0);
+    expect(stats.data).toMatchObject({ intervalMs: expect.any(Number) as number });
+    expect(stats.data.ticks).toBeGreaterThan(0);
+    await client.next(
+      'stats',
+      (data) => data.latencyP50Us !== null && (data.ordersPerSecond as number) > 0,
+    );
+    const engineHeartbeat = await client.next('heartbeat', (data) =>
+      (data.engines as { engineId: string }[]).some((engine) => engine.engineId === 'engine-a'),
+    );
+    expect(engineHeartbeat.data).toMatchObject({ risk: null });
+
+    const marker = client.messages.length;
+    const response = await fetch(new URL('api/killswitch/engage', server.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'sse test', by: 'alice' }),
+    });
+    expect(response.status).toBe(200);
+    // The gates close before the write (record still revision 1), then the durable record follows.
+    const durable = await client.next(
+      'state',
+      (data) => (data.record as { revision: number }).revision === 2,
+      marker,
+    );
+    expect(durable.data).toMatchObject({
+      enforcedState: 'ENGAGED',
+      record: { state: 'ENGAGED', by: 'alice', origin: { channel: 'http', role: 'operator' } },
+    });
+    const states = client.messages.slice(marker).filter((message) => message.event === 'state');
+    expect(states[0]?.data.enforcedState).toBe('ENGAGED');
+    // onChange fires several times per engage; each distinct state is sent once.
+    const keys = states.map(
+      (message) =>
+        `${(message.data.record as { revision: number }).revision}|${String(message.data.enforcedState)}`,
+    );
+    expect(new Set(keys).size).toBe(keys.length);
+    const denials = await client.next(
+      'denials',
+      (data) => ((data.byCode as Record<string, number>)['gate1:KILL_SWITCH_ENGAGED'] ?? 0) > 0,
+      marker,
+    );
+    expect(denials.data.intervalMs).toEqual(expect.any(Number));
+
+    await server.close();
+    await eventually('the stream to end', () => (client.ended ? true : undefined));
+  });
+
+  it('sends a risk message for each RiskLimitBreached event', async () => {
+    const fixture = await engineUnderTest();
+    const server = await listen(fixture.view);
+    const client = await connect(server);
+    await client.next('heartbeat');
+    fixture.engine.emit({
+      type: 'RiskLimitBreached',
+      time: Date.now(),
+      engineId: 'engine-a',
+      rule: 'maxDailyLoss',
+      action: 'engage',
+      value: -1_200,
+      threshold: -1_000,
+      message: 'daily loss 1200 beyond 1000',
+    });
+    const risk = await client.next('risk');
+    expect(risk.data).toMatchObject({
+      rule: 'maxDailyLoss',
+      action: 'engage',
+      value: -1_200,
+      threshold: -1_000,
+      message: 'daily loss 1200 beyond 1000',
+    });
+  });
+
+  it('shares one engine subscription among all clients and drops it when the last one leaves', async () => {
+    const fixture = await engineUnderTest();
+    const counted = countingSubscriptions(fixture);
+    const server = await listen(counted.view);
+    const first = await connect(server);
+    const second = await connect(server);
+    await first.next('heartbeat');
+    await second.next('heartbeat');
+    expect(counted.active()).toBe(1);
+
+    await fixture.killSwitch.engage('shared', 'bob');
+    await first.next('state', (data) => data.enforcedState === 'ENGAGED');
+    await second.next('state', (data) => data.enforcedState === 'ENGAGED');
+
+    first.close();
+    second.close();
+    await eventually('the aggregator to stop listening', () =>
+      counted.active() === 0 ? true : undefined,
+    );
+    const third = await connect(server);
+    await third.next('state', (data) => data.enforcedState === 'ENGAGED');
+    expect(counted.active()).toBe(1);
+  });
+
+  it('refuses clients beyond the cap with 503', async () => {
+    const fixture = await engineUnderTest();
+    const server = await listen(fixture.view, { maxEventClients: 1 });
+    const first = await connect(server);
+    await first.next('state');
+    const refused = await connect(server);
+    expect(refused.statusCode).toBe(503);
+    expect(JSON.parse(await refused.body())).toMatchObject({
+      error: { code: 'TOO_MANY_CLIENTS' },
+    });
+    first.close();
+    const again = await eventually('a slot to free up', async () => {
+      const candidate = await connect(server);
+      if (candidate.statusCode === 200) return candidate;
+      candidate.close();
+      return undefined;
+    });
+    await again.next('state');
+  });
+});
+
+describe('ControlStream', () => {
+  it('sends a keep-alive comment on its period and ends every stream on close()', async () => {
+    const fixture = await engineUnderTest();
+    const stream = new ControlStream({
+      view: fixture.view,
+      statsIntervalMs: 60_000,
+      maxClients: 4,
+      keepAliveIntervalMs: 50,
+    });
+    const server = http.createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream', connection: 'close' });
+      stream.add(response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    const { port } = server.address() as AddressInfo;
+    const client = await SseClient.connect(`http://127.0.0.1:${port}/`);
+    cleanups.push(() => client.close());
+    await client.next('state');
+    await eventually('a keep-alive comment', () =>
+      client.comments.includes('keep-alive') ? true : undefined,
+    );
+    expect(stream.clientCount).toBe(1);
+    await stream.close();
+    await eventually('the stream to end', () => (client.ended ? true : undefined));
+    expect(stream.clientCount).toBe(0);
+    expect(stream.hasRoom()).toBe(false);
+  });
+});
+
+describe('startControlServer', () => {
+  it('rejects with ERR_HTTP_FAILED naming host:port when the port is taken', async () => {
+    const fixture = await engineUnderTest();
+    const first = await listen(fixture.view);
+    const port = Number(new URL(first.url).port);
+    const error: unknown = await listen(fixture.view, { port }).catch((caught: unknown) => caught);
+    expect(isLivegateError(error, 'ERR_HTTP_FAILED')).toBe(true);
+    expect((error as Error).message).toContain(`127.0.0.1:${port}`);
+    expect((error as Error).message).toContain('EADDRINUSE');
+  });
+
+  it('gives a base URL ending in a slash and closes idempotently', async () => {
+    const fixture = await engineUnderTest();
+    const server = await listen(fixture.view);
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const response = await fetch(new URL('healthz', server.url));
+    expect(await response.json()).toEqual({ ok: true });
+    await Promise.all([server.close(), server.close()]);
+  });
+});
