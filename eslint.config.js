@@ -26,4 +26,12 @@ export default tseslint.config(
       globals: globals.node,
     },
   },
+  {
+    // The operator console runs in the browser, with uPlot loaded before it.
+    files: ['src/http/console/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { ...globals.browser, uPlot: 'readonly' },
+    },
+  },
 );

@@ -1,6 +1,5 @@
 // The operator console: reads GET /api/status and the SSE stream of GET /api/events, and sends
 // kill-switch changes. Shapes are those of src/http/control-messages.ts. Plain ES module, no build.
-/* global document, window, EventSource, ResizeObserver, uPlot -- until eslint.config.js gives this folder browser globals */
 
 const TOKEN_KEY = 'livegate.console.token';
 const OPERATOR_KEY = 'livegate.console.operator';
@@ -121,8 +120,16 @@ function showKillSwitch(view) {
   setText('state-name', enforcedState);
   $('fail-closed').hidden = !failClosed;
   setText('fail-closed-detail', failure ?? 'state unreadable');
-  $('record-state-note').hidden = record === null || record.state === enforcedState;
-  setText('record-state-note', record ? `The stored record says ${record.state}.` : '');
+  // Stricter than the record: failing closed, or a change this engine enforces before it is durable.
+  const differs = record !== null && record.state !== enforcedState;
+  $('record-state-note').hidden = !differs;
+  if (differs)
+    setText(
+      'record-state-note',
+      failClosed
+        ? `The stored record says ${record.state}.`
+        : `Enforced while the change is written: the stored record still says ${record.state}.`,
+    );
   setText('state-by', record?.by ?? '–');
   setText('state-reason', record?.reason ?? 'no state written yet');
   setText('state-at', record ? new Date(record.at).toLocaleString() : '–');
