@@ -52,6 +52,7 @@ export async function startControlPlane(parts: ControlPlaneParts): Promise<Contr
   let server: RunningControlServer | undefined;
   try {
     if (config.http.enabled) {
+      const startedAt = performance.now();
       server = await startControlServer({
         view,
         tokens,
@@ -64,7 +65,7 @@ export async function startControlPlane(parts: ControlPlaneParts): Promise<Contr
         logger,
         console: consoleAssets(),
       });
-      announce(server.url, tokens, logger);
+      announce(server.url, performance.now() - startedAt, tokens, logger);
     }
   } catch (error) {
     await notifier?.close(0);
@@ -97,11 +98,14 @@ function startNotifier(
 
 function announce(
   url: string,
+  startMs: number,
   tokens: { operator: string | null; admin: string | null },
   logger: Logger,
 ): void {
-  process.stderr.write(`livegate: console and control API on ${url} (metrics at ${url}metrics)\n`);
-  logger.info({ url }, 'control API listening');
+  process.stderr.write(
+    `livegate: console and control API on ${url} (metrics at ${url}metrics; listening after ${startMs.toFixed(0)} ms)\n`,
+  );
+  logger.info({ url, startMs: Math.round(startMs) }, 'control API listening');
   if (tokens.operator === null && tokens.admin === null) {
     const hint =
       'no operator or admin token configured: the API refuses every state change; set LIVEGATE_OPERATOR_TOKEN / LIVEGATE_ADMIN_TOKEN or http.operatorTokenFile / http.adminTokenFile';

@@ -15,7 +15,6 @@ import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { describeError, EXIT_FAILURE, EXIT_OK, exitCodeFor } from './exit-codes.js';
 import { logEngineEvents } from './log-engine-events.js';
-import { startControlPlane } from './control-plane-wiring.js';
 import { createRiskWiring } from './risk-wiring.js';
 import { startStatusLine } from './status-line.js';
 
@@ -200,7 +199,9 @@ async function runWithLogger(
   });
   risk.bind(engine);
   logEngineEvents(engine, logger);
-  // Metrics, webhook alerts and startControlServer (API + console), before the first tick.
+  // Metrics, webhook alerts and startControlServer (API + console), before the first tick. Loaded
+  // here, not at the top, so `livegate kill` never pays for loading fastify and prom-client.
+  const { startControlPlane } = await import('./control-plane-wiring.js');
   const controlPlane = await startControlPlane({
     config,
     engine,
