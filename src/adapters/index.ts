@@ -9,13 +9,12 @@ import { SyntheticMarketFeed } from './feeds/synthetic-market-feed.js';
 import { FileKillSwitchStore } from './stores/file-kill-switch-store.js';
 import { MemoryKillSwitchStore } from './stores/memory-kill-switch-store.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
-import { createSharedServerStore } from './shared-server-stores.js';
 
 /** One scope's store (`global` by default); every scope of a deployment shares the engine reports. */
-export function createKillSwitchStore(
+export async function createKillSwitchStore(
   config: LivegateConfig,
   scope: string = GLOBAL_SCOPE,
-): KillSwitchStore {
+): Promise<KillSwitchStore> {
   const { killSwitch } = config;
   switch (killSwitch.store) {
     case 'file':
@@ -27,16 +26,19 @@ export function createKillSwitchStore(
     case 'memory':
       return new MemoryKillSwitchStore();
     case 'nats':
-    case 'redis':
+    case 'redis': {
+      // Loaded on demand: a file-store `livegate kill` never pays for loading the NATS or Redis client.
+      const { createSharedServerStore } = await import('./shared-server-stores.js');
       return createSharedServerStore(config, scope);
+    }
   }
 }
 
 /** Stores another process can see; `kill`, `reset` and `status` refuse an in-process store. */
-export function createSharedKillSwitchStore(
+export async function createSharedKillSwitchStore(
   config: LivegateConfig,
   scope: string = GLOBAL_SCOPE,
-): KillSwitchStore {
+): Promise<KillSwitchStore> {
   if (config.killSwitch.store === 'memory') {
     throw new LivegateError(
       'ERR_USAGE',

@@ -1,13 +1,22 @@
 // The kill-switch stores that live on a server (NATS JetStream KV, Redis), shared across hosts.
+// Imported on demand by ./index.ts, so commands on the file store never load these clients.
 
-import { LivegateError } from '../core/errors.js';
 import type { KillSwitchStore } from '../core/ports.js';
 import type { LivegateConfig } from '../config/schema.js';
+import { NatsKillSwitchStore } from './stores/nats-kill-switch-store.js';
+import { RedisKillSwitchStore } from './stores/redis-kill-switch-store.js';
 
 export function createSharedServerStore(config: LivegateConfig, scope: string): KillSwitchStore {
   const { killSwitch } = config;
-  throw new LivegateError(
-    'ERR_USAGE',
-    `killSwitch.store ${killSwitch.store} (scope ${scope}) is not available in this build`,
-  );
+  // The schema guarantees a url for these two kinds.
+  const url = killSwitch.url ?? '';
+  const common = {
+    namespace: killSwitch.namespace,
+    scope,
+    pollIntervalMs: killSwitch.pollIntervalMs,
+    failClosedAfterMs: killSwitch.failClosedAfterMs,
+  };
+  return killSwitch.store === 'nats'
+    ? new NatsKillSwitchStore({ servers: url, ...common })
+    : new RedisKillSwitchStore({ url, ...common });
 }

@@ -66,7 +66,7 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
       `--scope must be global, desk:<name> or engine:<id>, got "${scope}"`,
     );
   }
-  const store = createSharedKillSwitchStore(config, scope);
+  const store = await createSharedKillSwitchStore(config, scope);
   try {
     const issuedAt = systemClock.now();
     const result = await store.update(decision);

@@ -3,6 +3,7 @@
 // stops the run before it can trade.
 
 import type { LivegateConfig } from '../config/schema.js';
+import type { EventSink } from '../core/ports.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import type { LiveEngine } from '../engine/live-engine.js';
 import { loadTokens } from '../http/auth.js';
@@ -27,6 +28,8 @@ export interface ControlPlaneParts {
   readonly killSwitch: EnforcedKillSwitch;
   readonly riskSnapshot: (() => RiskSnapshot) | undefined;
   readonly logger: Logger;
+  /** Sinks whose delivery figures /metrics exports. */
+  readonly eventSinks?: readonly EventSink[];
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -47,7 +50,7 @@ export async function startControlPlane(parts: ControlPlaneParts): Promise<Contr
     confirmTimeoutMs: config.http.confirmTimeoutMs,
     engineStaleAfterMs: config.killSwitch.engineStaleAfterMs,
   });
-  const metrics = createEngineMetrics(view);
+  const metrics = createEngineMetrics(view, { eventSinks: parts.eventSinks ?? [] });
   const notifier = startNotifier(config, engine, logger, metrics.counters);
   let server: RunningControlServer | undefined;
   try {

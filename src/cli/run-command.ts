@@ -149,7 +149,9 @@ async function runWithLogger(
   const engineId = config.engine.id;
   const runId = `${engineId}-${Date.now().toString(36)}`;
   const scopes = scopesOfEngine(engineId, config.engine.desk);
-  const stores = scopes.map((scope) => ({ scope, store: createKillSwitchStore(config, scope) }));
+  const stores = await Promise.all(
+    scopes.map(async (scope) => ({ scope, store: await createKillSwitchStore(config, scope) })),
+  );
   const closeStores = () => Promise.all(stores.map(({ store }) => store.close()));
   const killSwitch = await ScopedKillSwitch.open(stores, {
     actor: engineId,
@@ -180,6 +182,19 @@ async function runWithLogger(
       }),
     );
   }
+  const streaming = config.streams.kafka.brokers.length > 0 || config.streams.nats.url !== null;
+  if (streaming) {
+    const { createStreamSinks } = await import('../adapters/stream-sinks.js');
+    sinks.push(
+      ...createStreamSinks(config, runId, (error) =>
+        logger.error({ err: error, code: error.code }, 'event stream delivery failed'),
+      ),
+    );
+  }
+  // Streams get their flush timeout at shutdown: kill-switch and risk events must reach them.
+  const shutdownTimeoutMs = streaming
+    ? Math.max(SHUTDOWN_TIMEOUT_MS, config.streams.flushTimeoutMs + 1_000)
+    : SHUTDOWN_TIMEOUT_MS;
   const risk = createRiskWiring(config.risk, killSwitch, engineId);
   const engine = new LiveEngine({
     killSwitch,
@@ -208,6 +223,7 @@ async function runWithLogger(
     killSwitch,
     riskSnapshot: risk.riskSnapshot,
     logger,
+    eventSinks: sinks,
   }).catch(async (error: unknown) => {
     risk.stop();
     killSwitch.close();
@@ -238,7 +254,7 @@ async function runWithLogger(
     risk.stop();
     killSwitch.close();
     // Handlers stay until everything is closed, so a second signal can still cut a hung close short.
-    const closed = await settleWithin(SHUTDOWN_TIMEOUT_MS, [
+    const closed = await settleWithin(shutdownTimeoutMs, [
       ...sinks.map((sink) => sink.close()),
       broker.close(),
       feed.close(),
@@ -248,9 +264,9 @@ async function runWithLogger(
     ]);
     removeSignalHandlers();
     if (!closed) {
-      logger.error(`shutdown: adapters did not close within ${SHUTDOWN_TIMEOUT_MS} ms`);
+      logger.error(`shutdown: adapters did not close within ${shutdownTimeoutMs} ms`);
       process.stderr.write(
-        `livegate: shutdown did not finish within ${SHUTDOWN_TIMEOUT_MS} ms (an adapter's close() hung)\n`,
+        `livegate: shutdown did not finish within ${shutdownTimeoutMs} ms (an adapter's close() hung)\n`,
       );
       exitCode = EXIT_FAILURE;
     }

@@ -50,7 +50,7 @@ async function readScopes(
   }
   const scopes: ScopeStatus[] = [];
   for (const scope of [...names].sort()) {
-    const store = createSharedKillSwitchStore(config, scope);
+    const store = await createSharedKillSwitchStore(config, scope);
     try {
       const record = await store.read();
       scopes.push({ scope, state: record?.state ?? 'NONE', record, unreadable: null });
@@ -72,7 +72,7 @@ interface EngineStatus extends EngineReport {
 
 async function showStatus(options: StatusOptions): Promise<number> {
   const config = resolveConfig(options);
-  const store = createSharedKillSwitchStore(config);
+  const store = await createSharedKillSwitchStore(config);
   try {
     let record: KillSwitchRecord | null = null;
     let unreadable: { code: string; message: string } | null = null;

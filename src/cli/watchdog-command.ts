@@ -48,7 +48,7 @@ async function runWatchdog(options: WatchdogOptions): Promise<number> {
     options.staleAfter ?? String(3 * config.engine.heartbeatIntervalMs),
   );
   const intervalMs = positiveMs('--interval', options.interval);
-  const store = createSharedKillSwitchStore(config, options.scope);
+  const store = await createSharedKillSwitchStore(config, options.scope);
   const print = (event: WatchdogEvent): void => {
     process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
   };

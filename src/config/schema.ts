@@ -67,11 +67,11 @@ const killSwitchSchema = z.strictObject({
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
     .default('livegate'),
   /** A shared store unreachable this long makes engines fail closed (ENGAGED, latched). */
-  failClosedAfterMs: z.number().int().min(100).default(1000),
+  failClosedAfterMs: z.number().int().min(100).max(600_000).default(1000),
   /** Where this engine's own trips (risk monitor, strategy, errors) and API changes go by default. */
   tripScope: z.enum(['global', 'desk', 'engine']).default('global'),
   startEngaged: z.boolean().default(false),
-  pollIntervalMs: z.number().int().min(10).default(250),
+  pollIntervalMs: z.number().int().min(10).max(60_000).default(250),
   confirmTimeoutMs: nonNegativeInteger().default(5000),
   engineStaleAfterMs: z.number().int().min(1000).default(5000),
 });
@@ -132,6 +132,43 @@ const httpSchema = z.strictObject({
   feedStaleAfterMs: positiveInteger().default(5_000),
   /** How long an HTTP kill waits for the engines on the store to confirm, like `livegate kill`. */
   confirmTimeoutMs: nonNegativeInteger().default(2_000),
+});
+
+/** Event streams beside the journal; each is off until its server is named. */
+const streamsSchema = z.strictObject({
+  kafka: z
+    .strictObject({
+      /** host:port of the Kafka or Redpanda brokers; empty = off. */
+      brokers: z.array(z.string().regex(/^[^\s:/]+:\d+$/, 'must be host:port')).default([]),
+      /** Must exist or be auto-created: livegate never creates topics. */
+      topic: z.string().min(1).default('livegate.events'),
+      clientId: z.string().min(1).default('livegate'),
+    })
+    .prefault({}),
+  nats: z
+    .strictObject({
+      /** nats://HOST:PORT of a JetStream server; null = off. */
+      url: z
+        .string()
+        .regex(/^nats:\/\/\S+$/, 'must be nats://HOST:PORT')
+        .nullable()
+        .default(null),
+      /** Created if missing (file storage). */
+      stream: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/)
+        .default('LIVEGATE_EVENTS'),
+      subjectPrefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/)
+        .default('livegate.events'),
+    })
+    .prefault({}),
+  /** Events waiting per stream before non-critical ones are dropped (critical ones never are). */
+  maxQueued: positiveInteger().default(10_000),
+  maxBatch: positiveInteger().default(500),
+  /** How long a flush (and the flush at shutdown) waits for acknowledgements. */
+  flushTimeoutMs: positiveInteger().default(10_000),
 });
 
 const webhookSchema = z.strictObject({
@@ -202,6 +239,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
   risk: riskSchema.prefault({}),
+  streams: streamsSchema.prefault({}),
   http: httpSchema.prefault({}),
   alerts: z.strictObject({ webhook: webhookSchema.prefault({}) }).prefault({}),
 });

@@ -103,11 +103,26 @@ export interface KillSwitchStore {
   close(): Promise<void>;
 }
 
+/** Delivery figures of a buffering sink, for /metrics. */
+export interface EventSinkStats {
+  /** Written and not yet delivered. */
+  readonly queued: number;
+  /** Delivered (acknowledged by the broker), each event counted once. */
+  readonly delivered: number;
+  /** Lost: queue full under sustained overload, unserialisable, or abandoned at close. */
+  readonly dropped: number;
+  /** Batches that kept failing long enough to raise an alarm. */
+  readonly failedBatches: number;
+  /** Re-sends after a failed attempt. */
+  readonly retries: number;
+}
+
 export interface EventSink {
   readonly name: string;
   /** Must not block: buffer and write later. */
   write(event: LivegateEvent): void;
-  /** Resolves once everything written so far is handed to the OS. */
+  /** Resolves once everything written so far is handed to the OS (a broker sink: acknowledged). */
   flush(): Promise<void>;
   close(): Promise<void>;
+  stats?(): EventSinkStats;
 }

@@ -79,6 +79,13 @@ describe('configSchema', () => {
           },
         },
       },
+      streams: {
+        kafka: { brokers: [], topic: 'livegate.events', clientId: 'livegate' },
+        nats: { url: null, stream: 'LIVEGATE_EVENTS', subjectPrefix: 'livegate.events' },
+        maxQueued: 10_000,
+        maxBatch: 500,
+        flushTimeoutMs: 10_000,
+      },
       http: {
         enabled: true,
         host: '127.0.0.1',

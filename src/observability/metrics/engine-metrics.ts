@@ -4,10 +4,12 @@
 
 import { Registry } from 'prom-client';
 import { LivegateError } from '../../core/errors.js';
+import type { EventSink } from '../../core/ports.js';
 import type { ControlCounters } from '../../http/control-counters.js';
 import type { EngineView } from '../../http/engine-view.js';
 import { createControlMetrics } from './control-metrics.js';
 import { EngineEventTally } from './engine-event-tally.js';
+import { EventSinkMetrics } from './event-sink-metrics.js';
 import { KillSwitchMetrics } from './kill-switch-metrics.js';
 import { registerLatencyMetric } from './latency-metric.js';
 import { MetricFactory } from './metric-factory.js';
@@ -31,10 +33,12 @@ export interface EngineMetricsOptions {
   readonly prefix?: string;
   /** Adds prom-client's default metrics (event-loop lag, process_*, nodejs_*). Default true. */
   readonly defaultMetrics?: boolean;
+  /** Sinks whose delivery figures (stats()) are exported, labelled by sink name. */
+  readonly eventSinks?: readonly EventSink[];
 }
 
 const METRIC_NAME_PREFIX = /^(?:[a-zA-Z_][a-zA-Z0-9_]*)?$/;
-const OPTION_NAMES = new Set(['prefix', 'defaultMetrics']);
+const OPTION_NAMES = new Set(['prefix', 'defaultMetrics', 'eventSinks']);
 
 /**
  * Create it before the engine runs: totals come from the engine and are always complete, but the
@@ -45,6 +49,7 @@ export function createEngineMetrics(
   options: EngineMetricsOptions = {},
 ): EngineMetrics {
   const { prefix, defaultMetrics } = resolveOptions(options);
+  const eventSinks = options.eventSinks ?? [];
   // Private, never prom-client's global registry: two instances in one process never collide.
   const registry = new Registry();
   const metrics = new MetricFactory(registry, prefix);
@@ -58,6 +63,7 @@ export function createEngineMetrics(
   );
   const killSwitch = new KillSwitchMetrics(metrics, view.killSwitch, tally);
   const risk = new RiskMetrics(metrics);
+  const sinks = new EventSinkMetrics(metrics, eventSinks);
   metrics
     .gauge('engine_info', 'The engine and run this process serves; always 1.', [
       'engine_id',
@@ -80,6 +86,7 @@ export function createEngineMetrics(
         latency.update();
         killSwitch.update();
         risk.update(view.riskSnapshot());
+        sinks.update();
       }
       const source =
         processRegistry === undefined ? registry : Registry.merge([registry, processRegistry]);
@@ -93,7 +100,9 @@ export function createEngineMetrics(
   };
 }
 
-function resolveOptions(options: EngineMetricsOptions): Required<EngineMetricsOptions> {
+function resolveOptions(
+  options: EngineMetricsOptions,
+): Required<Omit<EngineMetricsOptions, 'eventSinks'>> {
   const problems: string[] = [];
   const unknown = Object.keys(options).filter((key) => !OPTION_NAMES.has(key));
   if (unknown.length > 0) problems.push(`unknown option(s) ${unknown.join(', ')}`);

@@ -1,0 +1,104 @@
+// Engine heartbeats in the namespace's bucket, one key per engine, shared by every scope.
+import { JetStreamApiError } from '@nats-io/jetstream';
+import { LivegateError } from '../../core/errors.js';
+import type { EngineReport } from '../../core/kill-switch-record.js';
+import { engineReportSchema, validEngineReport } from './kill-switch-record-schema.js';
+import type { NatsKillSwitchKeys } from './nats-kill-switch-keys.js';
+import type { KvOperation, NatsKvConnection } from './nats-kv-connection.js';
+import { forEachEntry } from './nats-kill-switch-reader.js';
+
+/**
+ * Listing replays the engines' keys through a short-lived JetStream consumer: far dearer than a
+ * file read. Callers that poll (confirmations every few ms) share one listing in flight, and a new
+ * one starts at most this often, so a waiting `kill` cannot flood the server with consumers.
+ */
+const MIN_LIST_INTERVAL_MS = 20;
+
+export class NatsEngineReports {
+  private listing: Promise<EngineReport[]> | undefined;
+  private lastListStartedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly connection: NatsKvConnection,
+    private readonly keys: NatsKillSwitchKeys,
+  ) {}
+
+  async publish(report: EngineReport): Promise<void> {
+    const valid = validEngineReport(report);
+    const key = this.keys.engine(valid.engineId);
+    await this.write(`put ${key}`, (kv) => kv.put(key, JSON.stringify(valid)));
+  }
+
+  /** A delete marker for an id never published is harmless, so no read comes first. */
+  async remove(engineId: string): Promise<void> {
+    const key = this.keys.engine(engineId);
+    await this.write(`delete ${key}`, (kv) => kv.delete(key));
+  }
+
+  /**
+   * The latest entry per key wins (the bucket may keep more than one); deleted keys drop out.
+   * Reports that fail validation, or sit under another engine's key, are skipped: a bad report
+   * makes one engine look absent, not all of them.
+   */
+  list(): Promise<EngineReport[]> {
+    this.listing ??= this.throttledList().finally(() => {
+      this.listing = undefined;
+    });
+    return this.listing;
+  }
+
+  private async throttledList(): Promise<EngineReport[]> {
+    const wait = this.lastListStartedAt + MIN_LIST_INTERVAL_MS - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    this.lastListStartedAt = performance.now();
+    return this.listOnce();
+  }
+
+  private async listOnce(): Promise<EngineReport[]> {
+    const latest = new Map<string, Uint8Array | undefined>();
+    await this.connection.call(
+      'list engine reports',
+      async (kv, signal) => {
+        // nats.js ends a listing when a message arrives with nothing pending behind it, which never
+        // happens while engines keep publishing: stop at the first message newer than the stream
+        // was when we started (delivery is in stream order, so everything before it has been seen).
+        const lastAtStart = (await kv.status()).streamInfo.state.last_seq;
+        const entries = await kv.history({ key: this.keys.engines });
+        await forEachEntry(entries, signal, (entry) => {
+          latest.set(entry.key, entry.operation === 'PUT' ? entry.value : undefined);
+          if (entry.revision >= lastAtStart) entries.stop();
+        });
+      },
+      this.connection.listTimeoutMs,
+    );
+    const reports: EngineReport[] = [];
+    for (const [key, value] of latest) {
+      const report = value === undefined ? undefined : parseReport(value);
+      if (report !== undefined && this.keys.parseEngine(key) === report.engineId) {
+        reports.push(report);
+      }
+    }
+    return reports.sort((a, b) => (a.engineId < b.engineId ? -1 : a.engineId > b.engineId ? 1 : 0));
+  }
+
+  private async write(what: string, operation: KvOperation<unknown>): Promise<void> {
+    try {
+      await this.connection.call(what, operation);
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError)) throw error;
+      throw new LivegateError('ERR_STATE_WRITE_FAILED', `Could not ${what}: ${error.message}`, {
+        cause: error,
+        details: { bucket: this.keys.bucket },
+      });
+    }
+  }
+}
+
+function parseReport(value: Uint8Array): EngineReport | undefined {
+  try {
+    const parsed = engineReportSchema.safeParse(JSON.parse(new TextDecoder().decode(value)));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

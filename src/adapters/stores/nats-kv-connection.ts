@@ -1,0 +1,263 @@
+// One NATS connection and KV bucket per store: opened on first use, every call bounded, errors ours.
+import { jetstream, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { isLivegateError, LivegateError } from '../../core/errors.js';
+
+export interface NatsKvConnectionSettings {
+  readonly servers: readonly string[];
+  /** What the store is called in messages: `NATS KV bucket <bucket> (scope <scope>)`. */
+  readonly description: string;
+  readonly bucket: string;
+  readonly requestTimeoutMs: number;
+  /** The client's own PING interval follows it, so a frozen server also triggers a reconnect. */
+  readonly failClosedAfterMs: number;
+}
+
+/** Gaps between connection attempts before the first connection (then the client's own loop). */
+const RETRY_DELAY_MS = 250;
+const RETRY_JITTER_MS = 100;
+
+export type KvOperation<T> = (kv: KV, signal: AbortSignal) => Promise<T>;
+
+/** True when a KV write lost a compare-and-set: the key exists, or moved on since it was read. */
+export function isWrongLastSequence(error: unknown): boolean {
+  return (
+    error instanceof JetStreamApiError &&
+    (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
+}
+
+function isStreamNotFound(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class NatsKvConnection {
+  /** performance.now() of the last answer from JetStream (a result, or an API error). */
+  lastContactAt = performance.now();
+  /** The first sign of trouble since the last answer (disconnect, timeout...), for messages. */
+  private lastProblem: string | undefined;
+  private connection: NatsConnection | undefined;
+  private connecting: Promise<NatsConnection> | undefined;
+  private opening: Promise<KV> | undefined;
+  private closed = false;
+  private readonly reconnectListeners = new Set<() => void>();
+
+  /** Listings open a consumer and read it to the end: several round trips, not one. */
+  readonly listTimeoutMs: number;
+
+  constructor(private readonly settings: NatsKvConnectionSettings) {
+    this.listTimeoutMs = settings.requestTimeoutMs * 5;
+  }
+
+  /** The server in use, or the first one configured, for messages. */
+  get server(): string {
+    const current = this.connection?.getServer();
+    return current === undefined || current === '' ? (this.settings.servers[0] ?? '') : current;
+  }
+
+  /**
+   * Runs one operation on the bucket, connecting first if needed, within `timeoutMs`. A JetStream
+   * API error (a lost compare-and-set...) is the server's answer and is passed through; anything
+   * else means no answer and becomes ERR_STORE_UNREACHABLE.
+   */
+  async call<T>(
+    what: string,
+    operation: KvOperation<T>,
+    timeoutMs = this.settings.requestTimeoutMs,
+  ): Promise<T> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        const problem = `no answer to ${what} within ${timeoutMs} ms`;
+        const earlier = this.lastProblem;
+        this.noteProblem(problem);
+        reject(this.unreachable(earlier === undefined ? problem : `${problem} (${earlier})`));
+      }, timeoutMs);
+    });
+    const work = this.attempt(operation, controller.signal);
+    // The loser of the race settles later; it must not become an unhandled rejection.
+    work.catch(() => undefined);
+    try {
+      const result = await Promise.race([work, timedOut]);
+      this.touch();
+      return result;
+    } catch (error) {
+      if (error instanceof JetStreamApiError || isLivegateError(error, 'ERR_STATE_UNREADABLE')) {
+        this.touch();
+        throw error;
+      }
+      if (isLivegateError(error)) throw error;
+      this.noteProblem(messageOf(error));
+      throw this.unreachable(`${what} failed: ${messageOf(error)}`, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Any sign of life from JetStream (a pushed change) counts as contact. */
+  touch(): void {
+    this.lastContactAt = performance.now();
+    this.lastProblem = undefined;
+  }
+
+  /** The error a watcher is given once the server has been silent for too long. */
+  unreachableFor(silentMs: number): LivegateError {
+    const cause =
+      this.lastProblem ?? 'no answer to any request (server frozen, or the network cut?)';
+    return new LivegateError(
+      'ERR_STORE_UNREACHABLE',
+      `${this.settings.description} at ${this.server} unreachable for ${Math.round(silentMs)} ms: ${cause}`,
+      { details: { servers: [...this.settings.servers], bucket: this.settings.bucket, silentMs } },
+    );
+  }
+
+  /** Called after the client reconnects, when pushed changes may have been missed. */
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.reconnectListeners.clear();
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection === undefined) return;
+    // close() does not wait for the server, but a frozen socket must not hold us either.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      connection.close().catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, this.settings.requestTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private noteProblem(problem: string): void {
+    this.lastProblem ??= problem;
+  }
+
+  private unreachable(problem: string, cause?: unknown): LivegateError {
+    return new LivegateError(
+      'ERR_STORE_UNREACHABLE',
+      `${this.settings.description} at ${this.server}: ${problem}`,
+      { cause, details: { servers: [...this.settings.servers], bucket: this.settings.bucket } },
+    );
+  }
+
+  /** A deleted bucket is recreated (empty) once, so it reads like a namespace with no state. */
+  private async attempt<T>(operation: KvOperation<T>, signal: AbortSignal): Promise<T> {
+    try {
+      return await operation(await this.bucket(), signal);
+    } catch (error) {
+      if (!isStreamNotFound(error) || signal.aborted) throw error;
+      this.opening = undefined;
+      return operation(await this.bucket(), signal);
+    }
+  }
+
+  private bucket(): Promise<KV> {
+    if (this.opening === undefined) {
+      const opening = this.openBucket();
+      this.opening = opening;
+      opening.catch(() => {
+        if (this.opening === opening) this.opening = undefined;
+      });
+    }
+    return this.opening;
+  }
+
+  private async openBucket(): Promise<KV> {
+    const connection = await this.connect();
+    const kvm = new Kvm(jetstream(connection, { timeout: this.settings.requestTimeoutMs }));
+    // Creates the bucket if missing, else binds to it. allow_direct false: every get is answered
+    // by the stream leader, so a reader never sees an older state than a write it has seen acked.
+    return kvm.create(this.settings.bucket, {
+      history: 1,
+      allow_direct: false,
+      description: 'livegate kill-switch state and engine reports',
+    });
+  }
+
+  private connect(): Promise<NatsConnection> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    if (this.connecting === undefined) {
+      const connecting = this.connectUntilClosed();
+      this.connecting = connecting;
+      connecting.catch(() => {
+        if (this.connecting === connecting) this.connecting = undefined;
+      });
+    }
+    return this.connecting;
+  }
+
+  /**
+   * Before the first connection the client gives up after one pass over the servers, so the
+   * retry loop is ours (and stops on close); after it, the client reconnects forever by itself.
+   */
+  private async connectUntilClosed(): Promise<NatsConnection> {
+    for (;;) {
+      try {
+        const connection = await connect({
+          servers: [...this.settings.servers],
+          name: 'livegate kill switch',
+          timeout: Math.max(this.settings.requestTimeoutMs, 2_000),
+          reconnect: true,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: RETRY_DELAY_MS,
+          reconnectJitter: RETRY_JITTER_MS,
+          pingInterval: Math.max(this.settings.failClosedAfterMs, 2_000),
+          maxPingOut: 2,
+        });
+        if (this.closed) {
+          await connection.close();
+          throw new Error('the store is closed');
+        }
+        this.adopt(connection);
+        return connection;
+      } catch (error) {
+        if (this.closed) throw error;
+        this.noteProblem(messageOf(error));
+        await pause(RETRY_DELAY_MS + Math.random() * RETRY_JITTER_MS);
+      }
+    }
+  }
+
+  private adopt(connection: NatsConnection): void {
+    this.connection = connection;
+    void this.followStatus(connection);
+    void connection.closed().then(() => {
+      // Closed by the client itself (not by us): start over on the next call.
+      if (this.connection !== connection) return;
+      this.connection = undefined;
+      this.connecting = undefined;
+      this.opening = undefined;
+    });
+  }
+
+  private async followStatus(connection: NatsConnection): Promise<void> {
+    for await (const status of connection.status()) {
+      if (status.type === 'disconnect') {
+        this.noteProblem(`disconnected from ${status.server}`);
+      } else if (status.type === 'staleConnection') {
+        this.noteProblem('the server stopped answering pings');
+      } else if (status.type === 'error') {
+        this.noteProblem(status.error.message);
+      } else if (status.type === 'reconnect') {
+        for (const listener of this.reconnectListeners) listener();
+      }
+    }
+  }
+}
+
+function pause(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds).unref());
+}

@@ -1,0 +1,219 @@
+// Reading and compare-and-set writing of one scope's kill-switch keys; nothing unreadable is guessed at.
+import { createHash } from 'node:crypto';
+import { isLivegateError, LivegateError } from '../../core/errors.js';
+import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
+import { describeSchemaProblems, killSwitchRecordSchema } from './kill-switch-record-schema.js';
+import {
+  isReplyError,
+  messageOf,
+  type RedisCommandConnection,
+} from './redis-kill-switch-connection.js';
+import type { RedisKillSwitchKeys } from './redis-kill-switch-options.js';
+
+/** What a writer read: the record (or why there is none) and a token naming exactly that value. */
+export interface StoredState {
+  readonly record: KillSwitchRecord | null;
+  readonly unreadable: LivegateError | undefined;
+  /** `none`, `wrongtype` or `sha1:<hex of the raw value>`: the compare in compare-and-set. */
+  readonly token: string;
+}
+
+export function unreadableState(key: string, problem: string, cause?: unknown): LivegateError {
+  return new LivegateError(
+    'ERR_STATE_UNREADABLE',
+    `Kill-switch state ${key} is unreadable: ${problem}`,
+    { cause, details: { key, problem } },
+  );
+}
+
+/** One stored record, validated; `where` names the key (and list index) in the error. */
+export function parseStoredRecord(text: string, where: string): KillSwitchRecord {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw unreadableState(where, `not valid JSON (${text.length} bytes)`, error);
+  }
+  const parsed = killSwitchRecordSchema.safeParse(json);
+  if (!parsed.success) {
+    const problem = `not a kill-switch record: ${describeSchemaProblems(parsed.error)}`;
+    throw unreadableState(where, problem, parsed.error);
+  }
+  return parsed.data;
+}
+
+/** The state key as stored; the caller adds the rules that need memory (vanished, went backwards). */
+export async function readStoredState(
+  connection: RedisCommandConnection,
+  keys: RedisKillSwitchKeys,
+): Promise<StoredState> {
+  let raw: string | null;
+  try {
+    raw = await connection.request('GET state', (client) => client.get(keys.state));
+  } catch (error) {
+    if (!isReplyError(error)) throw error;
+    return wrongType(keys, error);
+  }
+  return raw === null ? readMissingState(connection, keys) : fromRaw(keys, raw);
+}
+
+/**
+ * The state key and the trail are written together, so a trail without a state means the state
+ * was deleted: reading "no state yet" there would let a first start write SAFE over a lost ENGAGED.
+ * Read again with the trail in one transaction: a write landing between two separate reads would
+ * look exactly like that.
+ */
+async function readMissingState(
+  connection: RedisCommandConnection,
+  keys: RedisKillSwitchKeys,
+): Promise<StoredState> {
+  const replies = await connection.request('GET state and EXISTS revisions', (client) =>
+    client.multi().get(keys.state).exists(keys.revisions).exec(),
+  );
+  const [[stateError, raw] = [], [, trail] = []] = replies ?? [];
+  if (isReplyError(stateError)) return wrongType(keys, stateError);
+  if (typeof raw === 'string') return fromRaw(keys, raw);
+  if (trail === 0) return { record: null, unreadable: undefined, token: 'none' };
+  const unreadable = unreadableState(
+    keys.state,
+    `missing while the audit trail ${keys.revisions} exists (deleted by hand?)`,
+  );
+  return { record: null, unreadable, token: 'none' };
+}
+
+function wrongType(keys: RedisKillSwitchKeys, error: Error): StoredState {
+  const unreadable = unreadableState(keys.state, error.message, error);
+  return { record: null, unreadable, token: 'wrongtype' };
+}
+
+function fromRaw(keys: RedisKillSwitchKeys, raw: string): StoredState {
+  const token = `sha1:${createHash('sha1').update(raw, 'utf8').digest('hex')}`;
+  try {
+    return { record: parseStoredRecord(raw, keys.state), unreadable: undefined, token };
+  } catch (error) {
+    return { record: null, unreadable: error as LivegateError, token };
+  }
+}
+
+/** Records in the audit trail, oldest first; `limit` takes the newest ones. */
+export async function readRevisions(
+  connection: RedisCommandConnection,
+  keys: RedisKillSwitchKeys,
+  limit: number | undefined,
+): Promise<KillSwitchRecord[]> {
+  if (limit === 0) return [];
+  const start = limit === undefined ? 0 : -limit;
+  let raws: string[];
+  try {
+    raws = await connection.request('LRANGE revisions', (client) =>
+      client.lrange(keys.revisions, start, -1),
+    );
+  } catch (error) {
+    if (isReplyError(error)) throw unreadableState(keys.revisions, messageOf(error), error);
+    throw error;
+  }
+  // Name a damaged entry by its LINDEX index (negative when counted from the end).
+  const offset = limit === undefined ? 0 : raws.length;
+  return raws.map((raw, index) => parseStoredRecord(raw, `${keys.revisions}[${index - offset}]`));
+}
+
+/**
+ * The highest revision number the trail has used, read best-effort for a repair: its length
+ * (revisions start at 1 and have no gaps) or the newest entry's number, whichever is higher.
+ */
+export async function highestTrailRevision(
+  connection: RedisCommandConnection,
+  keys: RedisKillSwitchKeys,
+): Promise<number> {
+  try {
+    const [length, newest] = await connection.request('LLEN revisions', (client) =>
+      Promise.all([client.llen(keys.revisions), client.lindex(keys.revisions, -1)]),
+    );
+    let newestRevision = 0;
+    if (newest !== null) {
+      try {
+        newestRevision = parseStoredRecord(newest, keys.revisions).revision;
+      } catch {
+        // A damaged newest entry: its length still bounds the numbers used.
+      }
+    }
+    return Math.max(length, newestRevision);
+  } catch (error) {
+    if (isReplyError(error)) return 0; // The write itself will fail and say why.
+    throw error;
+  }
+}
+
+/*
+ * Compare-and-set. The token is computed the same way the reader computed it, so a writer only
+ * replaces exactly the value it decided on. RPUSH comes first: if the trail cannot take the
+ * record (wrong type), the script stops before anything is changed. An unreadable state is
+ * renamed aside, not overwritten, so the evidence survives the repair.
+ */
+const COMPARE_AND_SET = `
+local kind = redis.call('TYPE', KEYS[1])['ok']
+local token = kind
+if kind == 'string' then
+  token = 'sha1:' .. redis.sha1hex(redis.call('GET', KEYS[1]))
+elseif kind ~= 'none' then
+  token = 'wrongtype'
+end
+if token ~= ARGV[1] then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+if kind ~= 'none' and ARGV[4] == '1' then redis.call('RENAME', KEYS[1], KEYS[3]) end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[2])
+return 1
+`;
+
+export interface CompareAndSet {
+  readonly expectedToken: string;
+  readonly record: KillSwitchRecord;
+  /** Move the current value to `asideKey` first (it was unreadable). */
+  readonly setAside: boolean;
+  readonly asideKey: string;
+}
+
+/** True when the record was written; false when another writer changed the state first. */
+export async function compareAndSet(
+  connection: RedisCommandConnection,
+  keys: RedisKillSwitchKeys,
+  write: CompareAndSet,
+): Promise<boolean> {
+  const { record } = write;
+  let written: unknown;
+  try {
+    written = await connection.request(`write revision ${record.revision}`, (client) =>
+      client.eval(
+        COMPARE_AND_SET,
+        3,
+        keys.state,
+        keys.revisions,
+        write.asideKey,
+        write.expectedToken,
+        JSON.stringify(record),
+        keys.changed,
+        write.setAside ? '1' : '0',
+      ),
+    );
+  } catch (error) {
+    if (isReplyError(error)) {
+      throw new LivegateError(
+        'ERR_STATE_WRITE_FAILED',
+        `Kill-switch revision ${record.revision} was refused by the server: ${messageOf(error)}`,
+        { cause: error, details: { revision: record.revision, key: keys.state } },
+      );
+    }
+    // The script may still run when a frozen server resumes: say so rather than promise nothing happened.
+    throw new LivegateError(
+      'ERR_STORE_UNREACHABLE',
+      `${messageOf(error)} (revision ${record.revision} may still be applied if the server resumes)`,
+      { cause: error, details: { ...detailsOf(error), revision: record.revision } },
+    );
+  }
+  return written === 1;
+}
+
+function detailsOf(error: unknown): Readonly<Record<string, unknown>> | undefined {
+  return isLivegateError(error) ? error.details : undefined;
+}

@@ -1,0 +1,231 @@
+// KillSwitchStore on Redis: shared by engines on many hosts, failing closed when the server goes quiet.
+/*
+ * Design. Keys (see redis-kill-switch-options.ts), for namespace `livegate` and scope `global`:
+ *
+ *   livegate:killswitch:{global}                 latest record (JSON)
+ *   livegate:killswitch:{global}:revisions       list of every record, oldest first: the audit trail
+ *   livegate:killswitch:{global}:changed         pub/sub channel, told of every new revision
+ *   livegate:killswitch:{global}:unreadable:<t>  an unreadable state an update moved aside
+ *   livegate:engines                             hash: engine id -> engine report (per namespace)
+ *
+ * update(): read the state, call decide, then one Lua script that writes revision n+1 (state,
+ * trail, PUBLISH) only if the state is still exactly what was read; otherwise re-read and decide
+ * again. So revisions are gap-free and each is written by a writer that read its predecessor.
+ *
+ * Fail closed: anything stored that does not validate is ERR_STATE_UNREADABLE, as is a state
+ * this instance has seen that disappears (a restart without persistence) or goes backwards. An
+ * update over it shows decide the error, moves the value aside and writes a revision above every
+ * one used before.
+ *
+ * Watch: a subscriber connection hears `changed` and triggers a re-read on the command connection
+ * (one code path for what is delivered); a re-read every pollIntervalMs and after every reconnect
+ * covers lost messages. A PING with a deadline runs a few times per failClosedAfterMs: when the
+ * server has not answered anything for longer than failClosedAfterMs, every watcher gets
+ * ERR_STORE_UNREACHABLE. Calls fail after requestTimeoutMs; the client reconnects forever.
+ */
+import { hostname } from 'node:os';
+import { systemClock } from '../../core/clock.js';
+import { LivegateError } from '../../core/errors.js';
+import type { EngineReport, KillSwitchRecord } from '../../core/kill-switch-record.js';
+import type {
+  KillSwitchStore,
+  KillSwitchUpdateResult,
+  KillSwitchWatcher,
+} from '../../core/ports.js';
+import { engineReportSchema, validEngineReport } from './kill-switch-record-schema.js';
+import {
+  isReplyError,
+  messageOf,
+  RedisCommandConnection,
+  type RedisConnectionSettings,
+} from './redis-kill-switch-connection.js';
+import {
+  redisKillSwitchKeys,
+  redisOptionsSchema,
+  redisServerAddress,
+  type RedisKillSwitchKeys,
+  type RedisKillSwitchStoreOptions,
+} from './redis-kill-switch-options.js';
+import {
+  readRevisions,
+  readStoredState,
+  unreadableState,
+  type StoredState,
+} from './redis-kill-switch-state.js';
+import { updateRedisKillSwitch, type Decide } from './redis-kill-switch-update.js';
+import { RedisKillSwitchWatch } from './redis-kill-switch-watch.js';
+import { invalidOptions, type StampContext } from './stamp-kill-switch-record.js';
+
+export type { RedisKillSwitchStoreOptions } from './redis-kill-switch-options.js';
+
+export class RedisKillSwitchStore implements KillSwitchStore {
+  /** `redis:<host:port>/<scope>` */
+  readonly name: string;
+  readonly namespace: string;
+  readonly scope: string;
+  readonly keys: RedisKillSwitchKeys;
+  private readonly stamp: StampContext;
+  private readonly connection: RedisCommandConnection;
+  private readonly watches: RedisKillSwitchWatch;
+  /** Highest revision this instance has read or written: the state must never fall below it. */
+  private highestSeen = 0;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: RedisKillSwitchStoreOptions) {
+    const parsed = redisOptionsSchema.safeParse(options);
+    if (!parsed.success) throw invalidOptions('RedisKillSwitchStore', parsed.error);
+    const settings = parsed.data;
+    const address = redisServerAddress(settings.url);
+    this.name = `redis:${address.hostAndPort}/${settings.scope}`;
+    this.namespace = settings.namespace;
+    this.scope = settings.scope;
+    this.keys = redisKillSwitchKeys(settings.namespace, settings.scope);
+    this.stamp = Object.freeze({
+      clock: settings.clock ?? systemClock,
+      host: settings.host ?? hostname(),
+      pid: settings.pid ?? process.pid,
+    });
+    const connectionSettings = (role: string): RedisConnectionSettings => ({
+      url: settings.url,
+      storeName: this.name,
+      displayUrl: address.displayUrl,
+      connectionName: `livegate:${settings.namespace}:${settings.scope}:${role}`,
+      requestTimeoutMs: settings.requestTimeoutMs,
+    });
+    this.connection = new RedisCommandConnection(connectionSettings('command'));
+    this.watches = new RedisKillSwitchWatch({
+      connection: this.connection,
+      subscriberSettings: connectionSettings('subscriber'),
+      changedChannel: this.keys.changed,
+      pollIntervalMs: settings.pollIntervalMs,
+      failClosedAfterMs: settings.failClosedAfterMs,
+      read: () => this.read(),
+    });
+  }
+
+  async read(): Promise<KillSwitchRecord | null> {
+    const state = await this.readChecked();
+    if (state.unreadable !== undefined) throw state.unreadable;
+    return state.record;
+  }
+
+  update(decide: Decide): Promise<KillSwitchUpdateResult> {
+    return updateRedisKillSwitch({
+      connection: this.connection,
+      keys: this.keys,
+      stamp: this.stamp,
+      decide,
+      read: () => this.readChecked(),
+      highestSeen: () => this.highestSeen,
+      wrote: (record) => this.see(record),
+    });
+  }
+
+  watch(watcher: KillSwitchWatcher): () => void {
+    if (this.closing !== undefined) return () => undefined;
+    return this.watches.add(watcher);
+  }
+
+  async history(limit?: number): Promise<KillSwitchRecord[]> {
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+      throw new LivegateError('ERR_USAGE', `history limit must be a whole number, got ${limit}`);
+    }
+    return readRevisions(this.connection, this.keys, limit);
+  }
+
+  async publishEngineReport(report: EngineReport): Promise<void> {
+    const valid = validEngineReport(report);
+    await this.writeReports(`publish engine report ${valid.engineId}`, (client) =>
+      client.hset(this.keys.engines, valid.engineId, JSON.stringify(valid)),
+    );
+  }
+
+  async removeEngineReport(engineId: string): Promise<void> {
+    await this.writeReports(`remove engine report ${engineId}`, (client) =>
+      client.hdel(this.keys.engines, engineId),
+    );
+  }
+
+  /** Skips entries that fail validation: a bad report makes one engine look absent, not all. */
+  async listEngineReports(): Promise<EngineReport[]> {
+    let entries: Record<string, string>;
+    try {
+      entries = await this.connection.request('HGETALL engines', (client) =>
+        client.hgetall(this.keys.engines),
+      );
+    } catch (error) {
+      if (!isReplyError(error)) throw error;
+      throw new LivegateError(
+        'ERR_STATE_UNREADABLE',
+        `Engine reports in ${this.keys.engines} cannot be listed: ${messageOf(error)}`,
+        { cause: error, details: { key: this.keys.engines } },
+      );
+    }
+    const reports: EngineReport[] = [];
+    for (const text of Object.values(entries)) {
+      const report = parseEngineReport(text);
+      if (report !== undefined) reports.push(report);
+    }
+    return reports.sort((a, b) => (a.engineId < b.engineId ? -1 : a.engineId > b.engineId ? 1 : 0));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.watches.stopAll();
+      await this.connection.close();
+    })();
+    return this.closing;
+  }
+
+  /**
+   * Every read goes through here, so read(), update() and watchers share one high-water mark.
+   * Compared with the mark from before the read: a write that finished while the read was on the
+   * wire is newer than what the read saw, and must not make the read look like a rewind.
+   */
+  private async readChecked(): Promise<StoredState> {
+    const seenBefore = this.highestSeen;
+    const state = await readStoredState(this.connection, this.keys);
+    if (seenBefore > 0 && state.token === 'none') {
+      const problem =
+        `revision ${seenBefore} was seen but the state is gone ` +
+        '(the server restarted without persistence, or the keys were deleted?)';
+      return { ...state, unreadable: unreadableState(this.keys.state, problem) };
+    }
+    if (state.unreadable !== undefined) return state;
+    const { record } = state;
+    if (record !== null && record.revision < seenBefore) {
+      const problem = `went backwards from revision ${seenBefore} to ${record.revision} (restored from an old copy?)`;
+      return { ...state, record: null, unreadable: unreadableState(this.keys.state, problem) };
+    }
+    if (record !== null) this.see(record);
+    return state;
+  }
+
+  private see(record: KillSwitchRecord): void {
+    if (record.revision > this.highestSeen) this.highestSeen = record.revision;
+  }
+
+  private async writeReports(
+    what: string,
+    send: Parameters<RedisCommandConnection['request']>[1],
+  ): Promise<void> {
+    try {
+      await this.connection.request(what, send);
+    } catch (error) {
+      if (!isReplyError(error)) throw error;
+      throw new LivegateError('ERR_STATE_WRITE_FAILED', `Could not ${what}: ${messageOf(error)}`, {
+        cause: error,
+        details: { key: this.keys.engines },
+      });
+    }
+  }
+}
+
+function parseEngineReport(text: string): EngineReport | undefined {
+  try {
+    const parsed = engineReportSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
