@@ -32,6 +32,16 @@ export function logEngineEvents(engine: LiveEngine, logger: Logger): void {
       case 'BrokerFailed':
         logger.error({ event: event.type, detail: event }, event.type);
         return;
+      case 'VenueReported':
+        if (event.kind === 'connected' || event.kind === 'dead-man-armed') {
+          logger.info({ event: event.type, detail: event }, `${event.source} ${event.kind}`);
+        } else {
+          logger.warn(
+            { event: event.type, detail: event },
+            `${event.source} ${event.kind}: ${event.detail}`,
+          );
+        }
+        return;
       case 'RunStarted':
       case 'RunStopped':
       case 'OrdersCancelled':

@@ -2,6 +2,7 @@
 
 import type { EngineReport, KillSwitchRecord, KillSwitchState } from './kill-switch-record.js';
 import type { RiskAction } from './risk-snapshot.js';
+import type { VenueReport } from './ports.js';
 import type { Fill, Order, Side, Tick } from './types.js';
 
 /** Gate 1 runs before the strategy, gate 2 before a signal becomes an order, gate 3 just before submit. */
@@ -120,6 +121,16 @@ export interface RiskLimitBreached extends EventBase {
   readonly message: string;
 }
 
+/** A venue adapter's connectivity or data-quality fact (see VenueReport in ports.ts). */
+export interface VenueReported extends EventBase {
+  readonly type: 'VenueReported';
+  readonly source: 'feed' | 'broker';
+  readonly venue: string;
+  readonly kind: VenueReport['kind'];
+  readonly detail: string;
+  readonly symbol?: string;
+}
+
 export interface Heartbeat extends EventBase {
   readonly type: 'Heartbeat';
   readonly report: EngineReport;
@@ -139,6 +150,7 @@ export type LivegateEvent =
   | StrategyFailed
   | BrokerFailed
   | RiskLimitBreached
+  | VenueReported
   | Heartbeat;
 
 export type LivegateEventType = LivegateEvent['type'];

@@ -13,10 +13,38 @@ import type { Fill, Order, Signal, Tick } from './types.js';
 /** Ticks arrive one at a time or in batches; batches let fast sources skip per-tick awaits. */
 export type TickOrBatch = Tick | readonly Tick[];
 
+/**
+ * A fact an adapter reports about its venue connection or data quality. The engine turns each
+ * into a `VenueReported` event, which the risk monitor acts on (a lost gateway is a disconnected
+ * broker; a gap or a stale stream is bad data).
+ */
+export interface VenueReport {
+  readonly source: 'feed' | 'broker';
+  /** The venue or gateway name (`kraken`, `ws://gateway:9000`). */
+  readonly venue: string;
+  readonly kind:
+    | 'connected'
+    | 'disconnected'
+    | 'sequence-gap'
+    | 'stale'
+    | 'malformed-message'
+    | 'reconciliation-mismatch'
+    | 'dead-man-armed'
+    | 'dead-man-failed';
+  readonly detail: string;
+  readonly symbol?: string;
+}
+
+export interface VenueListener {
+  onVenueReport(report: VenueReport): void;
+}
+
 export interface MarketFeed {
   readonly name: string;
   ticks(): AsyncIterable<TickOrBatch>;
   close(): Promise<void>;
+  /** Feeds that talk to a venue report connectivity and gaps here (the engine attaches before ticks()). */
+  attach?(listener: VenueListener): void;
 }
 
 /** What a strategy may look at and do while handling a tick. */
@@ -44,6 +72,15 @@ export interface Strategy {
 export interface BrokerListener {
   onFill(fill: Fill): void;
   onReject(orderId: string, reason: string): void;
+  /** Connectivity, reconciliation and dead-man facts (venue brokers; the paper broker has none). */
+  onVenueReport?(report: VenueReport): void;
+}
+
+/** Orders and positions at the venue against the engine's own, from `Broker.reconcile`. */
+export interface ReconciliationResult {
+  readonly matched: boolean;
+  /** One line per difference (`order X open at the venue, unknown here`...). */
+  readonly differences: readonly string[];
 }
 
 export interface Broker {
@@ -57,6 +94,13 @@ export interface Broker {
   openOrders(): readonly Order[];
   /** Market data for brokers that simulate fills (paper). */
   observeTick?(tick: Tick): void;
+  /**
+   * Called with every engine heartbeat: a venue broker refreshes the venue's own dead-man switch
+   * (cancel-all-after) here, so a hung or killed engine's orders are cancelled by the venue.
+   */
+  heartbeat?(): Promise<void>;
+  /** Compares open orders and positions at the venue with `positions` (the engine's, by symbol). */
+  reconcile?(positions: ReadonlyMap<string, number>): Promise<ReconciliationResult>;
   close(): Promise<void>;
 }
 

@@ -24,6 +24,7 @@ import { EventBus } from './event-bus.js';
 import type { LatencyHistogram } from './latency-histogram.js';
 import { OrderRouter } from './order-router.js';
 import { PositionBook } from './position-book.js';
+import { VenueUpkeep } from './venue-upkeep.js';
 
 const ENGAGED = KillSwitchLevel.ENGAGED;
 const TICK_BLOCKED_KEY = 'gate1:KILL_SWITCH_ENGAGED';
@@ -54,6 +55,8 @@ export interface LiveEngineOptions {
   readonly tickObservers?: readonly TickObserver[];
   /** Positions, PnL and rule headroom for heartbeats and `livegate status`. */
   readonly riskSnapshot?: () => RiskSnapshot;
+  /** Venue brokers: reconcile with the venue on every Nth heartbeat (default 10) and at start. */
+  readonly reconcileEveryHeartbeats?: number;
 }
 
 export interface EngineHealth {
@@ -93,6 +96,7 @@ export class LiveEngine {
   private brokerConnected = false;
   private activeFeed: MarketFeed | undefined;
   private readonly router: OrderRouter;
+  private readonly venueUpkeep: VenueUpkeep;
 
   constructor(options: LiveEngineOptions) {
     this.killSwitch = options.killSwitch;
@@ -114,6 +118,9 @@ export class LiveEngine {
     this.bus = new EventBus(options.sinks ?? []);
     const preTradeRisk = this.preTradeRisk;
     if (preTradeRisk !== undefined) this.bus.subscribe((event) => preTradeRisk.onEvent(event));
+    this.bus.subscribe((event) => {
+      if (event.type === 'Heartbeat') this.venueUpkeep.heartbeat();
+    });
     this.router = new OrderRouter({
       engineId: this.id,
       runId: this.runId,
@@ -126,6 +133,12 @@ export class LiveEngine {
       preTradeRisk,
       maxConsecutiveErrors: this.maxConsecutiveErrors,
       onTooManyErrors: (reason) => this.engageOnErrors(reason),
+    });
+    this.venueUpkeep = new VenueUpkeep({
+      broker: this.broker,
+      positions: this.positions,
+      report: (report) => this.router.venueReported(report),
+      reconcileEveryHeartbeats: options.reconcileEveryHeartbeats ?? 10,
     });
     this.reporter = new EngineReporter({
       engineId: this.id,
@@ -204,8 +217,10 @@ export class LiveEngine {
     this.running = true;
     this.activeFeed = isMarketFeed(source) ? source : undefined;
     const ticks = isMarketFeed(source) ? source.ticks() : source;
+    this.activeFeed?.attach?.({ onVenueReport: (report) => this.router.venueReported(report) });
     await this.broker.connect(this.router.listener());
     this.brokerConnected = true;
+    this.venueUpkeep.start();
     this.killSwitch.watch();
     this.wasEngaged = this.killSwitch.level === ENGAGED;
     this.unsubscribeKillSwitch = this.killSwitch.onChange(() => this.killSwitchChanged());

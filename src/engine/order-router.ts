@@ -2,7 +2,7 @@
 
 import type { Clock } from '../core/clock.js';
 import { KillSwitchLevel } from '../core/kill-switch-record.js';
-import type { Broker, BrokerListener, SignalResult } from '../core/ports.js';
+import type { Broker, BrokerListener, SignalResult, VenueReport } from '../core/ports.js';
 import type { Fill, Order, Signal } from '../core/types.js';
 import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 import type { PreTradeRisk } from '../risk/risk-ports.js';
@@ -67,7 +67,22 @@ export class OrderRouter {
     return {
       onFill: (fill) => this.fillReceived(fill),
       onReject: (orderId, reason) => this.orderRejected(orderId, reason),
+      onVenueReport: (report) => this.venueReported(report),
     };
+  }
+
+  /** A venue fact from the broker (or the feed, through the engine) onto the bus. */
+  venueReported(report: VenueReport): void {
+    this.bus.emit({
+      type: 'VenueReported',
+      time: this.clock.now(),
+      engineId: this.id,
+      source: report.source,
+      venue: report.venue,
+      kind: report.kind,
+      detail: report.detail,
+      ...(report.symbol === undefined ? {} : { symbol: report.symbol }),
+    });
   }
 
   /** Routes a strategy's result through gates 2 and 3 to the broker. */

@@ -64,6 +64,8 @@ function symbolOf(event: LivegateEvent): string | undefined {
       return event.fill.symbol;
     case 'StrategyFailed':
       return event.tick.symbol;
+    case 'VenueReported':
+      return event.symbol;
     case 'RunStarted':
     case 'RunStopped':
     case 'OrderRejected':

@@ -77,6 +77,8 @@ export function alertPayloadFor(event: LivegateEvent, engineId: string): AlertPa
     case 'StrategyFailed':
     case 'BrokerFailed':
     case 'Heartbeat':
+    case 'VenueReported':
+      // A venue outage that matters trips a risk rule, and that breach is what alerts.
       return null;
   }
 }

@@ -34,6 +34,12 @@ export interface RiskMonitorOptions {
     eventLoopStall?: RiskRuleOptions & { limitMs: number };
     /** Trips when the p99 tick-to-order latency over `windowMs` ≥ limitMicros (once ≥ minOrders, default 100). */
     latencyP99?: RiskRuleOptions & { limitMicros: number; windowMs: number; minOrders?: number };
+    /** Trips when a feed or broker connection (a gateway, a venue) stays down for `limitMs`. */
+    venueDisconnected?: RiskRuleOptions & { limitMs: number };
+    /** Trips when the feed reports `limit` sequence gaps within `windowMs`. */
+    feedGaps?: RiskRuleOptions & { limit: number; windowMs: number };
+    /** Trips when reconciliation with the venue finds `limit` mismatches within `windowMs`. */
+    reconciliation?: RiskRuleOptions & { limit: number; windowMs: number };
   };
 }
 
@@ -66,6 +72,9 @@ export const riskRulesSchema = z.strictObject({
       minOrders: count().default(DEFAULT_LATENCY_MIN_ORDERS),
     })
     .optional(),
+  venueDisconnected: z.strictObject({ action, limitMs: positive() }).optional(),
+  feedGaps: z.strictObject({ action, limit: count(), windowMs: windowMs() }).optional(),
+  reconciliation: z.strictObject({ action, limit: count(), windowMs: windowMs() }).optional(),
 });
 
 /** The options' schema; the config file's `risk.monitor` section is this plus `enabled`. */

@@ -2,7 +2,7 @@
 
 import { systemClock, type Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
-import type { LivegateEvent } from '../../core/events.js';
+import type { LivegateEvent, VenueReported } from '../../core/events.js';
 import type { RiskSnapshot } from '../../core/risk-snapshot.js';
 import type { Tick } from '../../core/types.js';
 import type { EnforcedKillSwitch } from '../../killswitch/enforced-kill-switch.js';
@@ -108,6 +108,9 @@ export class RiskMonitor implements TickObserver, EventObserver {
         // A finished feed is not a stale one.
         this.stop();
         return;
+      case 'VenueReported':
+        this.venueReported(event);
+        return;
       case 'TickBlocked':
       case 'OrderDenied':
       case 'OrdersCancelled':
@@ -116,6 +119,34 @@ export class RiskMonitor implements TickObserver, EventObserver {
       case 'BrokerFailed':
       case 'RiskLimitBreached':
       case 'Heartbeat':
+        return;
+    }
+  }
+
+  private venueReported(event: VenueReported): void {
+    const { rules } = this;
+    const now = this.clock.monotonic();
+    const connection = `${event.source} ${event.venue}`;
+    switch (event.kind) {
+      case 'disconnected':
+        rules.venueDisconnected?.rule.recordDisconnected(connection, now);
+        this.check(rules.venueDisconnected, now);
+        return;
+      case 'connected':
+        rules.venueDisconnected?.rule.recordConnected(connection);
+        return;
+      case 'sequence-gap':
+        rules.feedGaps?.rule.record(now, event.detail);
+        this.check(rules.feedGaps, now);
+        return;
+      case 'reconciliation-mismatch':
+        rules.reconciliation?.rule.record(now, event.detail);
+        this.check(rules.reconciliation, now);
+        return;
+      case 'stale':
+      case 'malformed-message':
+      case 'dead-man-armed':
+      case 'dead-man-failed':
         return;
     }
   }

@@ -12,6 +12,9 @@ export const RULE_NAMES = [
   'staleFeed',
   'eventLoopStall',
   'latencyP99',
+  'venueDisconnected',
+  'feedGaps',
+  'reconciliation',
 ] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
 

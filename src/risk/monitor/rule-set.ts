@@ -3,6 +3,7 @@
 import { LatencyP99Rule, OrderRateRule, RejectRateRule } from './order-flow-rules.js';
 import { EventLoopStallRule, StaleFeedRule, StrategyErrorsRule } from './health-rules.js';
 import { DailyLossRule, MaxDrawdownRule, PositionLimitRule } from './portfolio-rules.js';
+import { VenueDisconnectedRule, VenueEventCountRule } from './venue-rules.js';
 import type { Portfolio } from './portfolio.js';
 import { RuleEpisode } from './risk-rule.js';
 import type { ResolvedRiskMonitorOptions } from './risk-monitor-options.js';
@@ -18,6 +19,9 @@ export interface RuleSet {
   readonly strategyErrors: RuleEpisode<StrategyErrorsRule> | undefined;
   readonly staleFeed: RuleEpisode<StaleFeedRule> | undefined;
   readonly eventLoopStall: RuleEpisode<EventLoopStallRule> | undefined;
+  readonly venueDisconnected: RuleEpisode<VenueDisconnectedRule> | undefined;
+  readonly feedGaps: RuleEpisode<VenueEventCountRule> | undefined;
+  readonly reconciliation: RuleEpisode<VenueEventCountRule> | undefined;
 }
 
 /** `now` is monotonic ms: where the stale-feed clock starts. */
@@ -44,6 +48,13 @@ export function createRuleSet(
     eventLoopStall: episode(
       rules.eventLoopStall && new EventLoopStallRule(rules.eventLoopStall, evaluationIntervalMs),
     ),
+    venueDisconnected: episode(
+      rules.venueDisconnected && new VenueDisconnectedRule(rules.venueDisconnected),
+    ),
+    feedGaps: episode(rules.feedGaps && new VenueEventCountRule('feedGaps', rules.feedGaps)),
+    reconciliation: episode(
+      rules.reconciliation && new VenueEventCountRule('reconciliation', rules.reconciliation),
+    ),
   };
   const all = [
     ...portfolioRules,
@@ -53,6 +64,9 @@ export function createRuleSet(
     set.staleFeed,
     set.eventLoopStall,
     set.latencyP99,
+    set.venueDisconnected,
+    set.feedGaps,
+    set.reconciliation,
   ].filter(isDefined);
   return { ...set, all };
 }
