@@ -20,6 +20,7 @@ import { PeriodicOrderStrategy } from '../src/strategies/periodic-order-strategy
 import { createRiskWiring } from '../src/cli/risk-wiring.js';
 import { riskSchema } from '../src/config/risk-schema.js';
 import { formatRow, percentiles } from './bench-stats.js';
+import { benchControlPlane } from './control-plane-bench.js';
 import { benchPreTrade } from './pre-trade-bench.js';
 
 const TICKS = Number(process.env.LIVEGATE_BENCH_TICKS ?? 2_000_000);
@@ -158,6 +159,7 @@ async function engineThroughput(scratch: string): Promise<void> {
   );
   printEngine('engine', summary, floor);
   printEngine('engine + pre-trade chain + risk monitor', withRisk, floor);
+  await benchControlPlane(batches);
 }
 
 function printEngine(label: string, summary: RunSummary, floor: number): void {

@@ -405,6 +405,9 @@ function connectEvents() {
   on('stats', recordStats);
   on('denials', (message) => {
     recentDenials.push({ time: Date.now(), byCode: message.byCode });
+    // The status snapshot is only reloaded on state changes: keep its totals moving in between.
+    for (const [code, count] of Object.entries(message.byCode))
+      blocksSinceStart = { ...blocksSinceStart, [code]: (blocksSinceStart[code] ?? 0) + count };
     showDenials();
   });
   on('heartbeat', (message) => {
