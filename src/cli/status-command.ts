@@ -164,10 +164,29 @@ function formatStatus(status: {
     lines.push(
       `  ${engine.live ? 'live ' : 'stale'} ${engine.engineId} pid ${engine.pid} enforcing ${engine.enforcedState}${engine.failClosed ? ' (fail-closed)' : ''} rev ${engine.observedRevision}, report ${engine.reportAgeMs} ms ago, ticks ${String(stats.ticks ?? 0)} (${String(stats.ticksPerSecond ?? 0)}/s), orders ${String(stats.ordersSubmitted ?? 0)}, p99 ${(Number(stats.latencyP99Ns ?? 0) / 1000).toFixed(1)}µs`,
     );
+    for (const key of [
+      'venueFeed',
+      'venueBroker',
+      'venueReconciliation',
+      'venueDeadMan',
+    ] as const) {
+      const value = stats[key];
+      if (value !== undefined) lines.push(`      ${VENUE_LABELS[key]}: ${String(value)}`);
+    }
+    if (stats.lastTickAgeMs !== undefined && stats.venueFeed !== undefined) {
+      lines.push(`      last tick: ${String(stats.lastTickAgeMs)} ms ago`);
+    }
     if (engine.risk !== undefined) lines.push(...formatRisk(engine.risk));
   }
   return `${lines.join('\n')}\n`;
 }
+
+const VENUE_LABELS = {
+  venueFeed: 'feed',
+  venueBroker: 'broker',
+  venueReconciliation: 'reconciliation',
+  venueDeadMan: 'venue dead-man',
+} as const;
 
 /** Positions, PnL and the rules closest to their limits, for one engine. */
 export function formatRisk(risk: RiskSnapshot): string[] {

@@ -14,6 +14,8 @@ export interface EngineReporterOptions {
   readonly intervalMs: number;
   readonly summary: () => RunSummary;
   readonly riskSnapshot?: () => RiskSnapshot;
+  /** Extra figures for the report (venue connectivity, last tick age). */
+  readonly extraStats?: () => Readonly<Record<string, number | string>>;
   readonly emit: (event: LivegateEvent) => void;
 }
 
@@ -82,6 +84,7 @@ export class EngineReporter {
         latencyP99Ns: summary.latencyNs.p99,
         latencyP999Ns: summary.latencyNs.p999,
         latencyMaxNs: summary.latencyNs.max,
+        ...this.options.extraStats?.(),
       },
       ...(this.options.riskSnapshot === undefined ? {} : { risk: this.options.riskSnapshot() }),
     };

@@ -24,6 +24,7 @@ import { EventBus } from './event-bus.js';
 import type { LatencyHistogram } from './latency-histogram.js';
 import { OrderRouter } from './order-router.js';
 import { PositionBook } from './position-book.js';
+import { VenueStatus } from './venue-status.js';
 import { VenueUpkeep } from './venue-upkeep.js';
 
 const ENGAGED = KillSwitchLevel.ENGAGED;
@@ -97,6 +98,7 @@ export class LiveEngine {
   private activeFeed: MarketFeed | undefined;
   private readonly router: OrderRouter;
   private readonly venueUpkeep: VenueUpkeep;
+  private readonly venueStatus = new VenueStatus();
 
   constructor(options: LiveEngineOptions) {
     this.killSwitch = options.killSwitch;
@@ -120,6 +122,7 @@ export class LiveEngine {
     if (preTradeRisk !== undefined) this.bus.subscribe((event) => preTradeRisk.onEvent(event));
     this.bus.subscribe((event) => {
       if (event.type === 'Heartbeat') this.venueUpkeep.heartbeat();
+      else this.venueStatus.onEvent(event);
     });
     this.router = new OrderRouter({
       engineId: this.id,
@@ -138,6 +141,7 @@ export class LiveEngine {
       broker: this.broker,
       positions: this.positions,
       report: (report) => this.router.venueReported(report),
+      reconciled: () => this.venueStatus.reconciled(),
       reconcileEveryHeartbeats: options.reconcileEveryHeartbeats ?? 10,
     });
     this.reporter = new EngineReporter({
@@ -147,6 +151,7 @@ export class LiveEngine {
       intervalMs: options.heartbeatIntervalMs ?? 1000,
       summary: () => this.summary(),
       ...(options.riskSnapshot === undefined ? {} : { riskSnapshot: options.riskSnapshot }),
+      extraStats: () => this.venueStatus.stats(this.health().lastTickAgeMs),
       emit: (event) => this.bus.emit(event),
     });
     this.context = {

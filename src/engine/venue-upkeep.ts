@@ -8,6 +8,8 @@ export interface VenueUpkeepOptions {
   readonly broker: Broker;
   readonly positions: PositionBook;
   readonly report: (report: VenueReport) => void;
+  /** A reconciliation found nothing to report. */
+  readonly reconciled?: () => void;
   /** Reconcile on every Nth heartbeat (and once at start). */
   readonly reconcileEveryHeartbeats: number;
 }
@@ -57,7 +59,10 @@ export class VenueUpkeep {
     broker
       .reconcile(new Map(positions.entries()))
       .then((result) => {
-        if (result.matched) return;
+        if (result.matched) {
+          this.options.reconciled?.();
+          return;
+        }
         this.options.report({
           source: 'broker',
           venue: broker.name,

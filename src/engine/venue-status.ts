@@ -1,0 +1,48 @@
+// What an operator needs to know about the venue at a glance, kept from VenueReported events and
+// ticks, published with every heartbeat (EngineReport.stats) and shown by `livegate status`.
+
+import type { LivegateEvent } from '../core/events.js';
+
+export class VenueStatus {
+  private feed = '';
+  private broker = '';
+  private reconciliation = '';
+  private deadMan = '';
+
+  onEvent(event: LivegateEvent): void {
+    if (event.type !== 'VenueReported') return;
+    switch (event.kind) {
+      case 'connected':
+      case 'disconnected':
+      case 'stale':
+        if (event.source === 'feed') this.feed = `${event.kind} (${event.venue})`;
+        else this.broker = `${event.kind} (${event.venue})`;
+        return;
+      case 'reconciliation-mismatch':
+        this.reconciliation = `mismatch at ${new Date(event.time).toISOString()}: ${event.detail}`;
+        return;
+      case 'dead-man-armed':
+      case 'dead-man-failed':
+        this.deadMan = `${event.kind} at ${new Date(event.time).toISOString()}: ${event.detail}`;
+        return;
+      case 'sequence-gap':
+      case 'malformed-message':
+        return;
+    }
+  }
+
+  reconciled(): void {
+    this.reconciliation = `matched at ${new Date().toISOString()}`;
+  }
+
+  /** Only what is known: a paper run adds nothing. */
+  stats(lastTickAgeMs: number | null): Record<string, string | number> {
+    const stats: Record<string, string | number> = {};
+    if (this.feed !== '') stats.venueFeed = this.feed;
+    if (this.broker !== '') stats.venueBroker = this.broker;
+    if (this.reconciliation !== '') stats.venueReconciliation = this.reconciliation;
+    if (this.deadMan !== '') stats.venueDeadMan = this.deadMan;
+    if (lastTickAgeMs !== null) stats.lastTickAgeMs = Math.round(lastTickAgeMs);
+    return stats;
+  }
+}
