@@ -197,7 +197,7 @@ export class LiveEngine {
     const { lastTickAt } = this.counters;
     return {
       running: this.running,
-      brokerConnected: this.brokerConnected,
+      brokerConnected: this.brokerConnected && this.venueStatus.brokerReachable(),
       lastTickAgeMs: lastTickAt === 0 ? null : this.clock.monotonic() - lastTickAt,
     };
   }

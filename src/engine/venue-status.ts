@@ -31,6 +31,11 @@ export class VenueStatus {
     }
   }
 
+  /** False once a venue broker has reported its connection lost (until it reports it back). */
+  brokerReachable(): boolean {
+    return !this.broker.startsWith('disconnected');
+  }
+
   reconciled(): void {
     this.reconciliation = `matched at ${new Date().toISOString()}`;
   }

@@ -123,3 +123,36 @@ describe('venue upkeep on the engine heartbeat', () => {
     expect(mismatch?.type === 'VenueReported' && mismatch.detail).toMatch(/order v-9/);
   });
 });
+
+describe('broker connectivity for /readyz', () => {
+  it('counts a venue broker that reported its connection lost as not connected, until it is back', async () => {
+    const killSwitch = await KillSwitch.open(new MemoryKillSwitchStore(), { actor: 'engine-r' });
+    let listener: Parameters<PaperBroker['connect']>[0] | undefined;
+    class ReportingBroker extends PaperBroker {
+      override connect(brokerListener: Parameters<PaperBroker['connect']>[0]): Promise<void> {
+        listener = brokerListener;
+        return super.connect(brokerListener);
+      }
+    }
+    const engine = new LiveEngine({
+      killSwitch,
+      strategy: new OneOrderPerTickStrategy(),
+      broker: new ReportingBroker(),
+      engineId: 'engine-r',
+    });
+    const seen: boolean[] = [];
+    const feed = new ReportingFeed(30);
+    const running = engine.run(feed);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    seen.push(engine.health().brokerConnected);
+    const report = (kind: 'connected' | 'disconnected') =>
+      listener?.onVenueReport?.({ source: 'broker', venue: 'ws://gw', kind, detail: kind });
+    report('disconnected');
+    seen.push(engine.health().brokerConnected);
+    report('connected');
+    seen.push(engine.health().brokerConnected);
+    await running;
+    killSwitch.close();
+    expect(seen).toEqual([true, false, true]);
+  });
+});
