@@ -57,10 +57,44 @@ export interface FeedCallbacks {
   }) => void;
 }
 
-export function createMarketFeed(
+/** What `livegate run` trades with: a feed, a broker, and the venue's instrument rules when it has some. */
+export interface TradingAdapters {
+  readonly feed: MarketFeed;
+  readonly broker: Broker;
+  /** Pre-trade per-symbol limits from the venue's metadata (ccxt); config values override them. */
+  readonly venueSymbolLimits: Readonly<Record<string, unknown>> | undefined;
+  /** Releases what the feed and broker share (a ccxt venue), after both have closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Venue adapters are imported on demand: a paper run never loads ccxt or the WebSocket client.
+ * Credentials come from `env` only.
+ */
+export async function createTradingAdapters(
   config: LivegateConfig,
+  engineId: string,
   callbacks: FeedCallbacks = {},
-): MarketFeed {
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<TradingAdapters> {
+  const usesCcxt = config.feed.kind === 'ccxt' || config.broker.kind === 'ccxt';
+  const usesGateway = config.feed.kind === 'websocket' || config.broker.kind === 'websocket';
+  const ccxt = usesCcxt
+    ? await (await import('./ccxt-adapters.js')).openCcxtAdapters(config, engineId, env)
+    : undefined;
+  const gateway = usesGateway ? await import('./gateway-adapters.js') : undefined;
+  const feed =
+    ccxt?.feed ?? gateway?.createGatewayFeed(config) ?? createMarketFeed(config, callbacks);
+  const broker = ccxt?.broker ?? gateway?.createGatewayBroker(config) ?? createBroker(config);
+  return {
+    feed,
+    broker,
+    venueSymbolLimits: ccxt?.symbolLimits,
+    close: () => ccxt?.close() ?? Promise.resolve(),
+  };
+}
+
+function createMarketFeed(config: LivegateConfig, callbacks: FeedCallbacks): MarketFeed {
   switch (config.feed.kind) {
     case 'synthetic': {
       const synthetic = config.feed.synthetic;
@@ -88,12 +122,21 @@ export function createMarketFeed(
         ...(callbacks.onBadLine === undefined ? {} : { onBadLine: callbacks.onBadLine }),
       });
     }
+    case 'websocket':
+    case 'ccxt':
+      throw new LivegateError('ERR_USAGE', `feed.kind ${config.feed.kind} is opened by its venue`);
   }
 }
 
-export function createBroker(config: LivegateConfig): Broker {
+function createBroker(config: LivegateConfig): Broker {
   switch (config.broker.kind) {
     case 'paper':
       return new PaperBroker();
+    case 'websocket':
+    case 'ccxt':
+      throw new LivegateError(
+        'ERR_USAGE',
+        `broker.kind ${config.broker.kind} is opened by its venue`,
+      );
   }
 }

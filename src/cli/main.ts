@@ -7,6 +7,7 @@ import { registerDrillCommand } from './drill-command.js';
 import { describeError, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { registerRunCommand } from './run-command.js';
 import { registerStatusCommand } from './status-command.js';
+import { registerVenuesCommand } from './venues-command.js';
 import { registerWatchdogCommand } from './watchdog-command.js';
 
 export function buildProgram(): Command {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerDrillCommand(program);
   registerWatchdogCommand(program);
+  registerVenuesCommand(program);
   return program;
 }
 

@@ -5,7 +5,11 @@ import type { Command } from 'commander';
 import { LivegateError } from '../core/errors.js';
 import type { EventSink } from '../core/ports.js';
 import type { LivegateConfig } from '../config/schema.js';
-import { createBroker, createKillSwitchStore, createMarketFeed } from '../adapters/index.js';
+import {
+  createKillSwitchStore,
+  createTradingAdapters,
+  type TradingAdapters,
+} from '../adapters/index.js';
 import { JsonlJournalSink } from '../adapters/sinks/jsonl-journal-sink.js';
 import { LiveEngine } from '../engine/live-engine.js';
 import { scopesOfEngine } from '../core/scopes.js';
@@ -165,11 +169,15 @@ async function runWithLogger(
       'KILL SWITCH STATE UNREADABLE: failing closed (ENGAGED) until an operator runs `livegate reset`',
     );
   }
-  const feed = createMarketFeed(config, {
+  const adapters = await createTradingAdapters(config, engineId, {
     onBadLine: (problem) => logger.warn({ ...problem }, 'bad tick line skipped'),
+  }).catch((error: unknown) => {
+    killSwitch.close();
+    void closeStores();
+    throw error;
   });
+  const { feed, broker } = adapters;
   const strategy = await loadStrategy(config.strategy.module, config.strategy.options);
-  const broker = createBroker(config);
   const sinks: EventSink[] = [];
   if (config.journal.enabled) {
     sinks.push(
@@ -195,7 +203,7 @@ async function runWithLogger(
   const shutdownTimeoutMs = streaming
     ? Math.max(SHUTDOWN_TIMEOUT_MS, config.streams.flushTimeoutMs + 1_000)
     : SHUTDOWN_TIMEOUT_MS;
-  const risk = createRiskWiring(config.risk, killSwitch, engineId);
+  const risk = createRiskWiring(withVenueLimits(config, adapters), killSwitch, engineId);
   const engine = new LiveEngine({
     killSwitch,
     strategy,
@@ -229,8 +237,7 @@ async function runWithLogger(
     killSwitch.close();
     await settleWithin(SHUTDOWN_TIMEOUT_MS, [
       ...sinks.map((sink) => sink.close()),
-      broker.close(),
-      feed.close(),
+      Promise.allSettled([broker.close(), feed.close()]).then(() => adapters.close()),
       strategy.close?.(),
       closeStores(),
     ]);
@@ -256,8 +263,7 @@ async function runWithLogger(
     // Handlers stay until everything is closed, so a second signal can still cut a hung close short.
     const closed = await settleWithin(shutdownTimeoutMs, [
       ...sinks.map((sink) => sink.close()),
-      broker.close(),
-      feed.close(),
+      Promise.allSettled([broker.close(), feed.close()]).then(() => adapters.close()),
       strategy.close?.(),
       // The API may be writing a kill-switch change: the store closes after the server.
       controlPlane.close().finally(closeStores),
@@ -272,6 +278,28 @@ async function runWithLogger(
     }
   }
   return exitCode;
+}
+
+/**
+ * The venue's instrument rules (lot, tick, minimum size) become the pre-trade per-symbol limits;
+ * what the config says for a symbol wins, key by key.
+ */
+function withVenueLimits(
+  config: LivegateConfig,
+  adapters: TradingAdapters,
+): LivegateConfig['risk'] {
+  const venue = adapters.venueSymbolLimits;
+  if (venue === undefined) return config.risk;
+  const configured = (config.risk.preTrade.symbols ?? {}) as Readonly<Record<string, object>>;
+  const symbols: Record<string, object> = {};
+  for (const [symbol, limits] of Object.entries(venue)) {
+    symbols[symbol] = { ...(limits as object), ...configured[symbol] };
+  }
+  for (const [symbol, limits] of Object.entries(configured)) symbols[symbol] ??= limits;
+  return {
+    ...config.risk,
+    preTrade: { ...config.risk.preTrade, symbols },
+  };
 }
 
 /** The scope this engine's own trips and API changes go to (`killSwitch.tripScope`). */

@@ -96,9 +96,16 @@ const csvFeedSchema = z.strictObject({
 
 const feedSchema = z
   .strictObject({
-    kind: z.enum(['synthetic', 'csv']).default('synthetic'),
+    kind: z.enum(['synthetic', 'csv', 'websocket', 'ccxt']).default('synthetic'),
     synthetic: syntheticFeedSchema.prefault({}),
     csv: csvFeedSchema.prefault({}),
+    /** The ccxt feed polls the venue's tickers (the venue itself is `venue:`). */
+    ccxt: z
+      .strictObject({
+        pollIntervalMs: z.number().int().min(50).default(1000),
+        staleAfterMs: z.number().int().min(100).default(10_000),
+      })
+      .prefault({}),
   })
   .refine((feed) => feed.csv.path !== null, {
     path: ['csv', 'path'],
@@ -114,6 +121,71 @@ function isCsvFeedWithoutPath(value: unknown): boolean {
   const csv = feed.csv as { path?: unknown } | null | undefined;
   return typeof csv === 'object' && csv !== null && (csv.path === null || csv.path === undefined);
 }
+
+/** A crypto venue through ccxt. Credentials come from LIVEGATE_VENUE_API_KEY / _SECRET / _PASSWORD only. */
+const venueSchema = z.strictObject({
+  /** The ccxt exchange id (`livegate venues` lists them). */
+  id: z.string().min(1).nullable().default(null),
+  /** Trade the venue's test environment. On by default: going live is a deliberate `false`. */
+  sandbox: z.boolean().default(true),
+  /** ccxt unified symbols (`BTC/USD`); the engine trades exactly these. */
+  symbols: z.array(z.string().min(1)).default(() => []),
+  timeoutMs: positiveInteger().default(10_000),
+  /** ms between two requests to the venue; null = ccxt's figure for that venue (polls queue behind it). */
+  rateLimitMs: z.number().int().min(1).nullable().default(null),
+  /** How often fills are polled. */
+  fillPollIntervalMs: z.number().int().min(50).default(1000),
+  /** The venue's own dead-man switch (cancel-all-after), refreshed by the engine heartbeat. */
+  deadMan: z
+    .strictObject({
+      countdownMs: z.number().int().min(1000).default(60_000),
+      refreshEveryMs: z.number().int().min(100).default(15_000),
+    })
+    .refine((deadMan) => deadMan.refreshEveryMs < deadMan.countdownMs, {
+      path: ['refreshEveryMs'],
+      message: 'must be below countdownMs, or the venue cancels everything between refreshes',
+    })
+    .prefault({}),
+  cancelOrdersOnClose: z.boolean().default(true),
+  /** Override ccxt's API endpoints (a proxy, or a test venue): `{ public: URL, private: URL }`. */
+  urls: z.record(z.string(), z.url()).nullable().default(null),
+});
+
+/** A JSON-over-WebSocket gateway (docs/gateway-protocol.md), for MT5 bridges and in-house gateways. */
+const gatewaySchema = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(/^wss?:\/\/\S+$/, 'must be ws://HOST:PORT or wss://HOST:PORT')
+      .nullable()
+      .default(null),
+    /** Symbols the feed subscribes to. */
+    symbols: symbolList()
+      .or(z.array(z.never()).length(0))
+      .default(() => []),
+    heartbeatIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+    staleAfterMs: z.number().int().min(20).max(600_000).default(5000),
+    requestTimeoutMs: z.number().int().min(10).max(600_000).default(5000),
+    maxBufferedTicks: positiveInteger().default(10_000),
+    reconnect: z
+      .strictObject({
+        initialDelayMs: z.number().int().min(1).max(60_000).default(250),
+        maxDelayMs: z.number().int().min(1).max(600_000).default(10_000),
+      })
+      .refine((reconnect) => reconnect.maxDelayMs >= reconnect.initialDelayMs, {
+        path: ['maxDelayMs'],
+        message: 'must not be below initialDelayMs',
+      })
+      .prefault({}),
+  })
+  .refine((gateway) => gateway.staleAfterMs >= 2 * gateway.heartbeatIntervalMs, {
+    path: ['staleAfterMs'],
+    message: 'must be at least twice heartbeatIntervalMs (one lost heartbeat is not a dead stream)',
+  })
+  .refine((gateway) => gateway.maxBufferedTicks >= gateway.symbols.length, {
+    path: ['maxBufferedTicks'],
+    message: 'must be at least the number of symbols',
+  });
 
 /** Tokens are secrets: they come from the environment or from files, never from this file in clear. */
 const httpSchema = z.strictObject({
@@ -225,7 +297,14 @@ export const configSchema = z.strictObject({
       options: z.record(z.string(), z.unknown()).default(() => ({})),
     })
     .prefault({}),
-  broker: z.strictObject({ kind: z.enum(['paper']).default('paper') }).prefault({}),
+  broker: z
+    .strictObject({
+      /** paper (simulated fills), websocket (a gateway: `gateway:`), ccxt (a venue: `venue:`). */
+      kind: z.enum(['paper', 'websocket', 'ccxt']).default('paper'),
+    })
+    .prefault({}),
+  venue: venueSchema.prefault({}),
+  gateway: gatewaySchema.prefault({}),
   journal: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -62,9 +62,30 @@ describe('configSchema', () => {
           startPrice: 1.1,
         },
         csv: { path: null, strict: false, speed: 0, symbols: null },
+        ccxt: { pollIntervalMs: 1000, staleAfterMs: 10_000 },
       },
       strategy: { module: 'ma-crossover', options: {} },
       broker: { kind: 'paper' },
+      venue: {
+        id: null,
+        sandbox: true,
+        symbols: [],
+        timeoutMs: 10_000,
+        rateLimitMs: null,
+        fillPollIntervalMs: 1000,
+        deadMan: { countdownMs: 60_000, refreshEveryMs: 15_000 },
+        cancelOrdersOnClose: true,
+        urls: null,
+      },
+      gateway: {
+        url: null,
+        symbols: [],
+        heartbeatIntervalMs: 1000,
+        staleAfterMs: 5000,
+        requestTimeoutMs: 5000,
+        maxBufferedTicks: 10_000,
+        reconnect: { initialDelayMs: 250, maxDelayMs: 10_000 },
+      },
       journal: { enabled: true, maxFileBytes: 67_108_864, maxFiles: 10 },
       log: { level: 'info' },
       risk: {
@@ -159,6 +180,19 @@ describe('configSchema', () => {
       validateConfig({ killSwitch: { store: 'redis', url: 'redis://127.0.0.1:6379' } }),
     ).not.toThrow();
     expect(pathsOf({ engine: { desk: 'fx desk' } })).toEqual(['engine.desk']);
+  });
+
+  it('checks the venue and gateway settings where they are written', () => {
+    expect(
+      pathsOf({
+        venue: { deadMan: { countdownMs: 10_000, refreshEveryMs: 10_000 } },
+        gateway: { url: 'http://gw:9000', heartbeatIntervalMs: 1000, staleAfterMs: 1500 },
+      }).sort(),
+    ).toEqual(['gateway.staleAfterMs', 'gateway.url', 'venue.deadMan.refreshEveryMs']);
+    expect(pathsOf({ gateway: { heartbeatIntervalMs: 1000, staleAfterMs: 1500 } })).toEqual([
+      'gateway.staleAfterMs',
+    ]);
+    expect(pathsOf({ broker: { kind: 'binance' } })).toEqual(['broker.kind']);
   });
 
   it('requires feed.csv.path when feed.kind is csv, reported at that path alongside other problems', () => {

@@ -1,0 +1,89 @@
+// The ccxt venue, feed and broker from the config. Imported on demand (ccxt is large): only a run
+// configured for a venue loads it.
+
+import type { LivegateConfig } from '../config/schema.js';
+import { LivegateError } from '../core/errors.js';
+import type { Broker, MarketFeed } from '../core/ports.js';
+import { CcxtBroker } from './ccxt/ccxt-broker.js';
+import { CcxtFeed } from './ccxt/ccxt-feed.js';
+import { CcxtVenue, preTradeSymbolLimits } from './ccxt/ccxt-venue.js';
+
+export interface CcxtAdapters {
+  readonly feed: MarketFeed | undefined;
+  readonly broker: Broker | undefined;
+  /** The venue's instrument rules (lot, tick, minimum quantity), as pre-trade per-symbol limits. */
+  readonly symbolLimits: Readonly<Record<string, unknown>>;
+  /** After the feed and the broker have closed. */
+  close(): Promise<void>;
+}
+
+/** Credentials only ever come from the environment. */
+export const VENUE_CREDENTIAL_VARIABLES = {
+  apiKey: 'LIVEGATE_VENUE_API_KEY',
+  secret: 'LIVEGATE_VENUE_SECRET',
+  password: 'LIVEGATE_VENUE_PASSWORD',
+} as const;
+
+export async function openCcxtAdapters(
+  config: LivegateConfig,
+  engineId: string,
+  env: NodeJS.ProcessEnv,
+): Promise<CcxtAdapters> {
+  const { venue: settings } = config;
+  if (settings.id === null || settings.symbols.length === 0) {
+    throw new LivegateError(
+      'ERR_CONFIG_INVALID',
+      'venue.id and venue.symbols are required when feed.kind or broker.kind is ccxt',
+    );
+  }
+  const credential = (name: keyof typeof VENUE_CREDENTIAL_VARIABLES) => {
+    const value = env[VENUE_CREDENTIAL_VARIABLES[name]];
+    return value === undefined || value === '' ? {} : { [name]: value };
+  };
+  const venue = new CcxtVenue({
+    venue: settings.id,
+    sandbox: settings.sandbox,
+    symbols: settings.symbols,
+    timeoutMs: settings.timeoutMs,
+    ...(settings.urls === null ? {} : { urls: settings.urls }),
+    ...(settings.rateLimitMs === null ? {} : { rateLimit: settings.rateLimitMs }),
+    ...credential('apiKey'),
+    ...credential('secret'),
+    ...credential('password'),
+  });
+  try {
+    await venue.load();
+  } catch (error) {
+    await venue.close().catch(() => undefined);
+    throw new LivegateError(
+      'ERR_FEED_FAILED',
+      `cannot load ${settings.id}'s markets: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  const feed =
+    config.feed.kind === 'ccxt'
+      ? new CcxtFeed({
+          venue,
+          pollIntervalMs: config.feed.ccxt.pollIntervalMs,
+          staleAfterMs: config.feed.ccxt.staleAfterMs,
+        })
+      : undefined;
+  const broker =
+    config.broker.kind === 'ccxt'
+      ? new CcxtBroker({
+          venue,
+          fillPollIntervalMs: settings.fillPollIntervalMs,
+          deadManCountdownMs: settings.deadMan.countdownMs,
+          deadManRefreshEveryMs: settings.deadMan.refreshEveryMs,
+          cancelOrdersOnClose: settings.cancelOrdersOnClose,
+          clientOrderIdNamespace: engineId,
+        })
+      : undefined;
+  return {
+    feed,
+    broker,
+    symbolLimits: preTradeSymbolLimits(venue),
+    close: () => venue.close(),
+  };
+}

@@ -1,0 +1,322 @@
+// Orders through a WebSocket gateway (an MT5 bridge, an in-house gateway): docs/gateway-protocol.md.
+// While the connection is down, new orders are rejected at once; unfinished ones are re-sent on
+// reconnect with the same clientOrderId, which the gateway de-duplicates.
+
+import { LivegateError } from '../../core/errors.js';
+import type {
+  Broker,
+  BrokerListener,
+  ReconciliationResult,
+  VenueReport,
+} from '../../core/ports.js';
+import type { Order } from '../../core/types.js';
+import { GatewayConnection, type GatewayConnectionStats } from './gateway-connection.js';
+import {
+  brokerOptionsSchema,
+  parseGatewayOptions,
+  type GatewayConnectionSettings,
+  type WebSocketBrokerOptions,
+} from './gateway-options.js';
+import { GatewayOrderTracker } from './gateway-order-tracker.js';
+import { orderFrame, orderProblem } from './gateway-orders.js';
+import type {
+  GatewayOrder,
+  GatewayPosition,
+  InboundFrame,
+  OutboundFrame,
+} from './gateway-protocol.js';
+import { reconcileWithGateway } from './gateway-reconciliation.js';
+import { GatewayRequests } from './gateway-requests.js';
+
+export interface WebSocketBrokerStats extends GatewayConnectionStats {
+  readonly openOrders: number;
+  /** A fill before its ack, or an ack, reject or answer that came after its order or request was done. */
+  readonly outOfOrderMessages: number;
+  /** Acks, rejects, fills or cancels for ids this broker never sent (each also reported). */
+  readonly unknownOrderMessages: number;
+  /** Fills whose fillId was seen before (re-sent by the gateway after a reconnect). */
+  readonly duplicateFills: number;
+  /** Orders re-sent after a reconnect. */
+  readonly resentOrders: number;
+}
+
+type FrameOf<Type extends InboundFrame['type']> = Extract<InboundFrame, { type: Type }>;
+
+/** Error codes with which a gateway answers a cancel of an order it cannot cancel any more. */
+const NOTHING_TO_CANCEL: ReadonlySet<string> = new Set(['UNKNOWN_ORDER', 'ORDER_DONE']);
+
+export class WebSocketBroker implements Broker {
+  readonly name: string;
+  private readonly settings: GatewayConnectionSettings;
+  private readonly connection: GatewayConnection;
+  private readonly orders = new GatewayOrderTracker();
+  private readonly requests: GatewayRequests;
+  private listener: BrokerListener | undefined;
+  private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
+  private connectWaiter: (() => void) | undefined;
+  private counts = { outOfOrder: 0, unknown: 0, duplicateFills: 0, resent: 0 };
+
+  constructor(options: WebSocketBrokerOptions) {
+    this.settings = parseGatewayOptions('WebSocketBroker', brokerOptionsSchema, options);
+    this.connection = new GatewayConnection(this.settings, 'broker', {
+      onConnected: () => this.connected(),
+      onFrame: (frame) => this.frameReceived(frame),
+      onDisconnected: () => this.requests.requeueAll(),
+      report: (report) => this.report(report),
+    });
+    this.name = `websocket:${this.connection.venue}`;
+    this.requests = new GatewayRequests(this.connection, this.settings.requestTimeoutMs, this.name);
+  }
+
+  /** Resolves after the first hello; rejects with ERR_BROKER_FAILED if none comes in time. */
+  connect(listener: BrokerListener): Promise<void> {
+    if (this.state !== 'new') {
+      return Promise.reject(this.failure(`connect() when already ${this.state}`));
+    }
+    this.listener = listener;
+    this.state = 'connecting';
+    const timeout = this.settings.requestTimeoutMs;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.connectWaiter = undefined;
+        const why = this.connection.disconnectedBecause;
+        void this.close();
+        reject(this.failure(`no connection to the gateway within ${timeout} ms (${why})`));
+      }, timeout);
+      this.connectWaiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.connection.start();
+    });
+  }
+
+  submit(order: Order): void {
+    const listener = this.listener;
+    if (listener === undefined || this.state === 'new' || this.state === 'closed') {
+      const when = this.state === 'closed' ? 'after close()' : 'before connect()';
+      throw this.failure(`submit(${order.id}) ${when}`, { orderId: order.id });
+    }
+    const problem =
+      orderProblem(order) ?? (this.orders.known(order.id) ? 'DUPLICATE_ORDER_ID' : null);
+    if (problem !== null) return listener.onReject(order.id, problem);
+    if (!this.connection.isConnected) {
+      const why = this.connection.disconnectedBecause;
+      return listener.onReject(order.id, `GATEWAY_DISCONNECTED: ${why}; the order was not sent`);
+    }
+    this.orders.track(order);
+    this.connection.send(orderFrame(order));
+  }
+
+  /** True when the gateway cancelled it; false when it knew no open order of that id. */
+  cancel(orderId: string): Promise<boolean> {
+    if (this.state === 'closed')
+      return Promise.reject(this.failure(`cancel(${orderId}) after close()`));
+    return this.requests.send<boolean>((requestId) => ({
+      type: 'cancel',
+      requestId,
+      clientOrderId: orderId,
+    }));
+  }
+
+  /** Every open order at the gateway, livegate's or not; resolves to how many were cancelled. */
+  cancelAll(): Promise<number> {
+    if (this.state === 'closed') return Promise.reject(this.failure('cancelAll() after close()'));
+    return this.requests.send<number>((requestId) => ({ type: 'cancel-all', requestId }));
+  }
+
+  /** Orders sent and not yet finished (acknowledged or still awaiting their ack). */
+  openOrders(): readonly Order[] {
+    return this.orders.liveOrders().map((tracked) => tracked.order);
+  }
+
+  async reconcile(positions: ReadonlyMap<string, number>): Promise<ReconciliationResult> {
+    if (this.state === 'closed') throw this.failure('reconcile() after close()');
+    const [gatewayOrders, gatewayPositions] = await Promise.all([
+      this.requests.send<GatewayOrder[]>((requestId) => ({ type: 'open-orders', requestId })),
+      this.requests.send<GatewayPosition[]>((requestId) => ({ type: 'positions', requestId })),
+    ]);
+    return reconcileWithGateway(
+      { orders: this.orders.liveOrders(), positions },
+      { orders: gatewayOrders, positions: gatewayPositions },
+    );
+  }
+
+  stats(): WebSocketBrokerStats {
+    const { outOfOrder, unknown, duplicateFills, resent } = this.counts;
+    return {
+      ...this.connection.stats(),
+      openOrders: this.orders.liveOrders().length,
+      outOfOrderMessages: outOfOrder,
+      unknownOrderMessages: unknown,
+      duplicateFills,
+      resentOrders: resent,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.connectWaiter = undefined;
+    this.requests.failAll('the broker was closed');
+    this.orders.clear();
+    await this.connection.close();
+  }
+
+  private connected(): void {
+    // Unfinished orders again, same ids: the gateway places none twice, and answers each with its
+    // current status (ack, fills so far, cancelled), which recovers what the lost connection dropped.
+    for (const tracked of this.orders.liveOrders()) {
+      if (this.connection.send(orderFrame(tracked.order))) this.counts.resent += 1;
+    }
+    if (this.state === 'connecting') this.state = 'open';
+    const waiter = this.connectWaiter;
+    this.connectWaiter = undefined;
+    waiter?.();
+  }
+
+  private frameReceived(frame: InboundFrame): void {
+    switch (frame.type) {
+      case 'ack':
+        return this.acknowledged(frame);
+      case 'reject':
+        return this.rejected(frame);
+      case 'fill':
+        return this.filled(frame);
+      case 'cancelled':
+        return this.cancelled(frame);
+      case 'orders':
+        return this.ordersListed(frame);
+      case 'positions':
+        return this.answered(frame.requestId, 'positions', frame.positions);
+      case 'error':
+        return this.gatewayError(frame);
+      case 'tick':
+      case 'hello':
+      case 'heartbeat':
+        // A broker connection subscribes to nothing; stray ticks are harmless.
+        return;
+    }
+  }
+
+  private acknowledged(frame: FrameOf<'ack'>): void {
+    const tracked = this.orders.get(frame.clientOrderId);
+    if (tracked === undefined) return this.lateOrUnknown('ack', frame.clientOrderId);
+    tracked.acknowledged = true;
+    tracked.venueOrderId = frame.venueOrderId;
+  }
+
+  private rejected(frame: FrameOf<'reject'>): void {
+    const tracked = this.orders.get(frame.clientOrderId);
+    if (tracked === undefined) return this.lateOrUnknown('reject', frame.clientOrderId);
+    this.orders.finish(frame.clientOrderId);
+    this.listener?.onReject(frame.clientOrderId, `${frame.code}: ${frame.reason}`);
+  }
+
+  private filled(frame: FrameOf<'fill'>): void {
+    if (!this.orders.firstFill(frame.fillId)) {
+      this.counts.duplicateFills += 1;
+      return;
+    }
+    const { clientOrderId } = frame;
+    const tracked = this.orders.get(clientOrderId);
+    // A fill after the order was finished (cancelled as it traded) is still a real trade.
+    const order = tracked?.order ?? this.orders.finishedOrder(clientOrderId);
+    if (order === undefined) return this.unknownOrder('fill', clientOrderId);
+    if (frame.symbol !== order.symbol || frame.side !== order.side) {
+      const fill = `${frame.side} ${frame.symbol}`;
+      const detail = `fill ${frame.fillId} (${fill}) does not match order ${order.id} (${order.side} ${order.symbol})`;
+      return this.report(this.venueReport('reconciliation-mismatch', detail));
+    }
+    if (tracked === undefined || !tracked.acknowledged) this.counts.outOfOrder += 1;
+    if (tracked !== undefined) {
+      tracked.acknowledged = true;
+      if (this.orders.addFill(tracked, frame.quantity)) this.orders.finish(clientOrderId);
+    }
+    const { symbol, side, quantity, price, time } = frame;
+    this.listener?.onFill({ orderId: clientOrderId, symbol, side, quantity, price, time });
+  }
+
+  private cancelled(frame: FrameOf<'cancelled'>): void {
+    const { clientOrderId, requestId } = frame;
+    const request = this.requests.get(requestId);
+    if (request?.frame.type === 'cancel-all') request.cancelled += 1;
+    // Orders placed outside livegate have no id of ours: only cancel-all counts them.
+    if (clientOrderId === undefined) return;
+    const known = this.orders.get(clientOrderId) !== undefined;
+    this.orders.finish(clientOrderId);
+    if (request?.frame.type === 'cancel-all') return;
+    const cancelRequest = request?.frame.type === 'cancel' ? requestId : undefined;
+    const waiting = cancelRequest ?? this.requests.cancelFor(clientOrderId);
+    if (waiting !== undefined) return this.requests.answer(waiting, true);
+    if (!known) this.lateOrUnknown('cancelled', clientOrderId);
+  }
+
+  private ordersListed(frame: FrameOf<'orders'>): void {
+    const request = this.requests.get(frame.requestId);
+    // cancel-all ends with the orders still open (normally none); the count is the cancelled frames.
+    if (request?.frame.type === 'cancel-all') {
+      return this.requests.answer(frame.requestId, request.cancelled);
+    }
+    this.answered(frame.requestId, 'open-orders', frame.orders);
+  }
+
+  private answered(requestId: string, type: OutboundFrame['type'], value: unknown): void {
+    const request = this.requests.get(requestId);
+    if (request === undefined) {
+      // The request timed out already, or was never made: a late answer changes nothing.
+      this.counts.outOfOrder += 1;
+      return;
+    }
+    if (request.frame.type !== type) {
+      const detail = `answer to ${type} for request ${requestId}, which was ${request.frame.type}`;
+      return this.connection.reportMalformed(detail);
+    }
+    this.requests.answer(requestId, value);
+  }
+
+  private gatewayError(frame: FrameOf<'error'>): void {
+    const what = `gateway error ${frame.code}: ${frame.reason}`;
+    if (frame.requestId === undefined) return this.connection.reportMalformed(what);
+    const request = this.requests.get(frame.requestId);
+    if (request === undefined) {
+      this.counts.outOfOrder += 1; // the answer to a request that timed out already
+      return;
+    }
+    if (request.frame.type === 'cancel' && NOTHING_TO_CANCEL.has(frame.code)) {
+      return this.requests.answer(frame.requestId, false);
+    }
+    this.requests.fail(frame.requestId, `${request.frame.type} refused: ${what}`);
+  }
+
+  /** A frame about an order that finished already is merely late; about one never sent, a mismatch. */
+  private lateOrUnknown(what: string, clientOrderId: string): void {
+    if (this.orders.finishedOrder(clientOrderId) !== undefined) {
+      this.counts.outOfOrder += 1;
+      return;
+    }
+    this.unknownOrder(what, clientOrderId);
+  }
+
+  private unknownOrder(what: string, clientOrderId: string): void {
+    this.counts.unknown += 1;
+    const detail = `${what} for order ${clientOrderId}, which livegate did not send`;
+    this.report(this.venueReport('reconciliation-mismatch', detail));
+  }
+
+  private venueReport(kind: VenueReport['kind'], detail: string): VenueReport {
+    return { source: 'broker', venue: this.connection.venue, kind, detail };
+  }
+
+  private report(report: VenueReport): void {
+    this.listener?.onVenueReport?.(report);
+  }
+
+  private failure(message: string, details?: Record<string, unknown>): LivegateError {
+    return new LivegateError(
+      'ERR_BROKER_FAILED',
+      `${this.name}: ${message}`,
+      details === undefined ? undefined : { details },
+    );
+  }
+}
