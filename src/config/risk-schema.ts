@@ -15,6 +15,10 @@ export const riskSchema = z.strictObject({
       rules: riskRulesSchema.default(() => ({
         staleFeed: { action: 'engage' as const, limitMs: 10_000, perSymbol: false },
         eventLoopStall: { action: 'alert' as const, limitMs: 1_000 },
+        // Venue rules: silent on paper (nothing reports), on guard as soon as a venue is configured.
+        venueDisconnected: { action: 'engage' as const, limitMs: 5_000 },
+        feedGaps: { action: 'alert' as const, limit: 1, windowMs: 60_000 },
+        reconciliation: { action: 'reduce' as const, limit: 1, windowMs: 60_000 },
       })),
     })
     .prefault({}),

@@ -97,6 +97,9 @@ describe('configSchema', () => {
           rules: {
             staleFeed: { action: 'engage', limitMs: 10_000, perSymbol: false },
             eventLoopStall: { action: 'alert', limitMs: 1_000 },
+            venueDisconnected: { action: 'engage', limitMs: 5_000 },
+            feedGaps: { action: 'alert', limit: 1, windowMs: 60_000 },
+            reconciliation: { action: 'reduce', limit: 1, windowMs: 60_000 },
           },
         },
       },
