@@ -5,34 +5,14 @@ import { z } from 'zod';
 import { LivegateError } from '../core/errors.js';
 import { riskSchema } from './risk-schema.js';
 import { describeInput } from '../core/describe-input.js';
+import { httpSchema, streamsSchema, webhookSchema } from './operations-schema.js';
+import { nonNegativeInteger, positiveInteger, symbolList } from './schema-parts.js';
+import { gatewaySchema, venueSchema } from './venue-schema.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Strategy names that are not module paths (kept in step with src/strategies by a test). */
 export const BUILTIN_STRATEGY_NAMES = ['one-order-per-tick', 'ma-crossover', 'periodic'] as const;
-
-const positiveInteger = () => z.number().int().min(1);
-const nonNegativeInteger = () => z.number().int().min(0);
-
-/** Symbols are compared by name downstream, so an empty or repeated one is a mistake. */
-const symbolList = () =>
-  z
-    .array(z.string().min(1))
-    .min(1)
-    .check((context) => {
-      const seen = new Set<string>();
-      context.value.forEach((symbol, index) => {
-        if (seen.has(symbol)) {
-          context.issues.push({
-            code: 'custom',
-            message: `duplicate symbol "${symbol}"`,
-            input: symbol,
-            path: [index],
-          });
-        }
-        seen.add(symbol);
-      });
-    });
 
 const engineSchema = z.strictObject({
   /** null resolves to `<hostname>-<pid>`, so two engines on one host never share an id. */
@@ -121,141 +101,6 @@ function isCsvFeedWithoutPath(value: unknown): boolean {
   const csv = feed.csv as { path?: unknown } | null | undefined;
   return typeof csv === 'object' && csv !== null && (csv.path === null || csv.path === undefined);
 }
-
-/** A crypto venue through ccxt. Credentials come from LIVEGATE_VENUE_API_KEY / _SECRET / _PASSWORD only. */
-const venueSchema = z.strictObject({
-  /** The ccxt exchange id (`livegate venues` lists them). */
-  id: z.string().min(1).nullable().default(null),
-  /** Trade the venue's test environment. On by default: going live is a deliberate `false`. */
-  sandbox: z.boolean().default(true),
-  /** ccxt unified symbols (`BTC/USD`); the engine trades exactly these. */
-  symbols: z.array(z.string().min(1)).default(() => []),
-  timeoutMs: positiveInteger().default(10_000),
-  /** ms between two requests to the venue; null = ccxt's figure for that venue (polls queue behind it). */
-  rateLimitMs: z.number().int().min(1).nullable().default(null),
-  /** How often fills are polled. */
-  fillPollIntervalMs: z.number().int().min(50).default(1000),
-  /** The venue's own dead-man switch (cancel-all-after), refreshed by the engine heartbeat. */
-  deadMan: z
-    .strictObject({
-      countdownMs: z.number().int().min(1000).default(60_000),
-      refreshEveryMs: z.number().int().min(100).default(15_000),
-    })
-    .refine((deadMan) => deadMan.refreshEveryMs < deadMan.countdownMs, {
-      path: ['refreshEveryMs'],
-      message: 'must be below countdownMs, or the venue cancels everything between refreshes',
-    })
-    .prefault({}),
-  cancelOrdersOnClose: z.boolean().default(true),
-  /** Override ccxt's API endpoints (a proxy, or a test venue): `{ public: URL, private: URL }`. */
-  urls: z.record(z.string(), z.url()).nullable().default(null),
-});
-
-/** A JSON-over-WebSocket gateway (docs/gateway-protocol.md), for MT5 bridges and in-house gateways. */
-const gatewaySchema = z
-  .strictObject({
-    url: z
-      .string()
-      .regex(/^wss?:\/\/\S+$/, 'must be ws://HOST:PORT or wss://HOST:PORT')
-      .nullable()
-      .default(null),
-    /** Symbols the feed subscribes to. */
-    symbols: symbolList()
-      .or(z.array(z.never()).length(0))
-      .default(() => []),
-    heartbeatIntervalMs: z.number().int().min(10).max(60_000).default(1000),
-    staleAfterMs: z.number().int().min(20).max(600_000).default(5000),
-    requestTimeoutMs: z.number().int().min(10).max(600_000).default(5000),
-    maxBufferedTicks: positiveInteger().default(10_000),
-    reconnect: z
-      .strictObject({
-        initialDelayMs: z.number().int().min(1).max(60_000).default(250),
-        maxDelayMs: z.number().int().min(1).max(600_000).default(10_000),
-      })
-      .refine((reconnect) => reconnect.maxDelayMs >= reconnect.initialDelayMs, {
-        path: ['maxDelayMs'],
-        message: 'must not be below initialDelayMs',
-      })
-      .prefault({}),
-  })
-  .refine((gateway) => gateway.staleAfterMs >= 2 * gateway.heartbeatIntervalMs, {
-    path: ['staleAfterMs'],
-    message: 'must be at least twice heartbeatIntervalMs (one lost heartbeat is not a dead stream)',
-  })
-  .refine((gateway) => gateway.maxBufferedTicks >= gateway.symbols.length, {
-    path: ['maxBufferedTicks'],
-    message: 'must be at least the number of symbols',
-  });
-
-/** Tokens are secrets: they come from the environment or from files, never from this file in clear. */
-const httpSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  /** Loopback by default: exposing the control API is a deliberate choice. */
-  host: z.string().min(1).default('127.0.0.1'),
-  /** 0 picks a free port (printed at start). Strings are accepted for LIVEGATE_HTTP_PORT. */
-  port: z.coerce.number().int().min(0).max(65535).default(8787),
-  /** Files holding the bearer tokens (first line); LIVEGATE_OPERATOR_TOKEN / LIVEGATE_ADMIN_TOKEN win. */
-  operatorTokenFile: z.string().min(1).nullable().default(null),
-  adminTokenFile: z.string().min(1).nullable().default(null),
-  /** Failed authentications per client address within the window before it gets 429. */
-  maxAuthFailures: positiveInteger().default(5),
-  authFailureWindowMs: positiveInteger().default(60_000),
-  /** /readyz reports the feed as not delivering after this long without a tick. */
-  feedStaleAfterMs: positiveInteger().default(5_000),
-  /** How long an HTTP kill waits for the engines on the store to confirm, like `livegate kill`. */
-  confirmTimeoutMs: nonNegativeInteger().default(2_000),
-});
-
-/** Event streams beside the journal; each is off until its server is named. */
-const streamsSchema = z.strictObject({
-  kafka: z
-    .strictObject({
-      /** host:port of the Kafka or Redpanda brokers; empty = off. */
-      brokers: z.array(z.string().regex(/^[^\s:/]+:\d+$/, 'must be host:port')).default([]),
-      /** Must exist or be auto-created: livegate never creates topics. */
-      topic: z.string().min(1).default('livegate.events'),
-      clientId: z.string().min(1).default('livegate'),
-    })
-    .prefault({}),
-  nats: z
-    .strictObject({
-      /** nats://HOST:PORT of a JetStream server; null = off. */
-      url: z
-        .string()
-        .regex(/^nats:\/\/\S+$/, 'must be nats://HOST:PORT')
-        .nullable()
-        .default(null),
-      /** Created if missing (file storage). */
-      stream: z
-        .string()
-        .regex(/^[A-Za-z0-9_-]+$/)
-        .default('LIVEGATE_EVENTS'),
-      subjectPrefix: z
-        .string()
-        .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/)
-        .default('livegate.events'),
-    })
-    .prefault({}),
-  /** Events waiting per stream before non-critical ones are dropped (critical ones never are). */
-  maxQueued: positiveInteger().default(10_000),
-  maxBatch: positiveInteger().default(500),
-  /** How long a flush (and the flush at shutdown) waits for acknowledgements. */
-  flushTimeoutMs: positiveInteger().default(10_000),
-});
-
-const webhookSchema = z.strictObject({
-  /** null disables the webhook. */
-  url: z
-    .url({ protocol: /^https?$/ })
-    .nullable()
-    .default(null),
-  timeoutMs: positiveInteger().default(5_000),
-  maxAttempts: positiveInteger().default(5),
-  initialBackoffMs: positiveInteger().default(500),
-  maxBackoffMs: positiveInteger().default(30_000),
-  /** Alerts waiting to be sent; beyond this the oldest are dropped and counted. */
-  maxQueued: positiveInteger().default(1_000),
-});
 
 export const configSchema = z.strictObject({
   /** Kill-switch state, engine reports, journal and logs. */

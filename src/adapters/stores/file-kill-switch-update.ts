@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { isLivegateError, LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
-import type { KillSwitchStore, KillSwitchUpdateResult } from '../../core/ports.js';
+import type { KillSwitchUpdateResult } from '../../core/ports.js';
 import type { FileKillSwitchLayout } from './file-kill-switch-layout.js';
 import { highestRevision, readRecordFile } from './file-kill-switch-reader.js';
 import {
@@ -16,16 +16,10 @@ import {
   writeDurableFile,
   writeStatePointer,
 } from './file-kill-switch-writer.js';
-import {
-  nothingToReturn,
-  stampKillSwitchRecord,
-  type StampContext,
-} from './stamp-kill-switch-record.js';
+import { optimisticUpdate, type Decide } from './optimistic-update.js';
+import type { StampContext } from './stamp-kill-switch-record.js';
 
-export type Decide = Parameters<KillSwitchStore['update']>[0];
-
-/** Losing the revision race this long means something is badly wrong; say so rather than spin. */
-const UPDATE_DEADLINE_MS = 10_000;
+export type { Decide };
 
 export interface FileUpdateContext {
   readonly layout: FileKillSwitchLayout;
@@ -43,40 +37,27 @@ interface Current {
   readonly unreadable: LivegateError | undefined;
 }
 
-export async function updateFileKillSwitch(
-  context: FileUpdateContext,
-): Promise<KillSwitchUpdateResult> {
+export function updateFileKillSwitch(context: FileUpdateContext): Promise<KillSwitchUpdateResult> {
   const { layout } = context;
-  // Real time, not the injected clock: a test's frozen ManualClock must not make this spin forever.
-  const deadline = performance.now() + UPDATE_DEADLINE_MS;
-  for (let attempt = 1; ; attempt += 1) {
-    const current = readCurrent(context);
-    const change = context.decide(current.record, current.unreadable);
-    if (change === null) {
-      if (current.record !== null) return { record: current.record, changed: false };
-      throw nothingToReturn(current.unreadable);
-    }
-    const record = stampKillSwitchRecord(change, nextRevision(context, current), context.stamp);
-    // Per attempt and only now: a no-op update creates nothing, and a deleted layout comes back.
-    await ensureDirectories(layout);
-    if (attempt === 1 && context.cleanTemporaryFiles) {
-      removeStaleTemporaryFiles(layout.temporaryDirectory, Date.now());
-    }
-    const temporary = temporaryPath(layout, 'revision');
-    await writeDurableFile(temporary, serialiseRecord(record));
-    if (await claimRevision(temporary, layout.revisionPath(record.revision))) {
+  return optimisticUpdate<Current>({
+    stamp: context.stamp,
+    decide: context.decide,
+    read: () => readCurrent(context),
+    nextRevision: (current) => nextRevision(context, current),
+    claim: async (record, current, _change, attempt) => {
+      // Per attempt and only now: a no-op update creates nothing, and a deleted layout comes back.
+      await ensureDirectories(layout);
+      if (attempt === 1 && context.cleanTemporaryFiles) {
+        removeStaleTemporaryFiles(layout.temporaryDirectory, Date.now());
+      }
+      const temporary = temporaryPath(layout, 'revision');
+      await writeDurableFile(temporary, serialiseRecord(record));
+      if (!(await claimRevision(temporary, layout.revisionPath(record.revision)))) return null;
       return commit(context, record, current.unreadable);
-    }
-    // Another writer took this revision: it is visible now, so re-read and decide again.
-    if (performance.now() > deadline) {
-      throw new LivegateError(
-        'ERR_STATE_WRITE_FAILED',
-        `Could not claim a kill-switch revision within ${UPDATE_DEADLINE_MS} ms: ` +
-          `${attempt} attempts lost to other writers in ${layout.revisionsDirectory}`,
-        { details: { attempts: attempt, path: layout.revisionsDirectory } },
-      );
-    }
-  }
+    },
+    where: `in ${layout.revisionsDirectory}`,
+    details: { path: layout.revisionsDirectory },
+  });
 }
 
 function readCurrent(context: FileUpdateContext): Current {

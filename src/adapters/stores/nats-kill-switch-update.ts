@@ -2,20 +2,14 @@
 import { randomBytes } from 'node:crypto';
 import { isLivegateError, LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
-import type { KillSwitchStore, KillSwitchUpdateResult } from '../../core/ports.js';
+import type { KillSwitchUpdateResult } from '../../core/ports.js';
 import type { NatsKillSwitchKeys } from './nats-kill-switch-keys.js';
 import { isWrongLastSequence, type NatsKvConnection } from './nats-kv-connection.js';
 import { highestRevisionKey, parseRecord, type NatsState } from './nats-kill-switch-reader.js';
-import {
-  nothingToReturn,
-  stampKillSwitchRecord,
-  type StampContext,
-} from './stamp-kill-switch-record.js';
+import { optimisticUpdate, type Decide } from './optimistic-update.js';
+import type { StampContext } from './stamp-kill-switch-record.js';
 
-export type Decide = Parameters<KillSwitchStore['update']>[0];
-
-/** Losing the revision race this long means something is badly wrong; say so rather than spin. */
-const UPDATE_DEADLINE_MS = 10_000;
+export type { Decide };
 /** Moving the head loses only to writers of newer revisions, so a few tries settle it. */
 const HEAD_ATTEMPTS = 10;
 
@@ -30,43 +24,29 @@ export interface NatsUpdateContext {
   readonly wrote: (record: KillSwitchRecord) => void;
 }
 
-export async function updateNatsKillSwitch(
-  context: NatsUpdateContext,
-): Promise<KillSwitchUpdateResult> {
-  // Real time, not the injected clock: a test's frozen ManualClock must not make this spin forever.
-  const deadline = performance.now() + UPDATE_DEADLINE_MS;
-  for (let attempt = 1; ; attempt += 1) {
-    const current = await context.read();
-    const change = context.decide(current.record, current.unreadable);
-    if (change === null) {
-      if (current.record !== null) return { record: current.record, changed: false };
-      throw nothingToReturn(current.unreadable);
-    }
-    const revision =
+export function updateNatsKillSwitch(context: NatsUpdateContext): Promise<KillSwitchUpdateResult> {
+  return optimisticUpdate<NatsState>({
+    stamp: context.stamp,
+    decide: context.decide,
+    read: () => context.read(),
+    nextRevision: (current) =>
       current.record !== null
         ? current.record.revision + 1
         : current.unreadable === undefined
           ? 1
-          : await revisionAfterUnreadable(context);
-    const record = stampKillSwitchRecord(change, revision, context.stamp);
-    const repairedFrom = await setAsideUnreadableHead(context, current);
-    if (await claimRevision(context, record)) {
+          : revisionAfterUnreadable(context),
+    claim: async (record, current) => {
+      const repairedFrom = await setAsideUnreadableHead(context, current);
+      if (!(await claimRevision(context, record))) return null;
       context.wrote(record);
       await moveHead(context, record, current);
       return repairedFrom === undefined
         ? { record, changed: true }
         : { record, changed: true, repairedFrom };
-    }
-    // Another writer took this revision: it is visible now, so re-read and decide again.
-    if (performance.now() > deadline) {
-      throw new LivegateError(
-        'ERR_STATE_WRITE_FAILED',
-        `Could not claim a kill-switch revision within ${UPDATE_DEADLINE_MS} ms: ` +
-          `${attempt} attempts lost to other writers in ${context.keys.bucket}`,
-        { details: { attempts: attempt, bucket: context.keys.bucket } },
-      );
-    }
-  }
+    },
+    where: `in ${context.keys.bucket}`,
+    details: { bucket: context.keys.bucket },
+  });
 }
 
 /**

@@ -1,8 +1,7 @@
 // The Redis store's update(): decide on what was read, compare-and-set, decide again if another writer won.
 import { randomBytes } from 'node:crypto';
-import { LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
-import type { KillSwitchStore, KillSwitchUpdateResult } from '../../core/ports.js';
+import type { KillSwitchUpdateResult } from '../../core/ports.js';
 import type { RedisCommandConnection } from './redis-kill-switch-connection.js';
 import type { RedisKillSwitchKeys } from './redis-kill-switch-options.js';
 import {
@@ -10,16 +9,10 @@ import {
   highestTrailRevision,
   type StoredState,
 } from './redis-kill-switch-state.js';
-import {
-  nothingToReturn,
-  stampKillSwitchRecord,
-  type StampContext,
-} from './stamp-kill-switch-record.js';
+import { optimisticUpdate, type Decide } from './optimistic-update.js';
+import type { StampContext } from './stamp-kill-switch-record.js';
 
-export type Decide = Parameters<KillSwitchStore['update']>[0];
-
-/** Losing the race this long means something is badly wrong; say so rather than spin. */
-const UPDATE_DEADLINE_MS = 10_000;
+export type { Decide };
 
 export interface RedisUpdateContext {
   readonly connection: RedisCommandConnection;
@@ -32,46 +25,33 @@ export interface RedisUpdateContext {
   readonly wrote: (record: KillSwitchRecord) => void;
 }
 
-export async function updateRedisKillSwitch(
+export function updateRedisKillSwitch(
   context: RedisUpdateContext,
 ): Promise<KillSwitchUpdateResult> {
-  // Real time, not the injected clock: a test's frozen ManualClock must not make this spin forever.
-  const deadline = performance.now() + UPDATE_DEADLINE_MS;
-  for (let attempt = 1; ; attempt += 1) {
-    const current = await context.read();
-    const change = context.decide(current.record, current.unreadable);
-    if (change === null) {
-      if (current.record !== null) return { record: current.record, changed: false };
-      throw nothingToReturn(current.unreadable);
-    }
-    const revision =
-      current.record === null
-        ? await nextRevisionWithoutState(context)
-        : current.record.revision + 1;
-    const record = stampKillSwitchRecord(change, revision, context.stamp);
-    const setAside = current.unreadable !== undefined && current.token !== 'none';
-    const asideKey = `${context.keys.unreadablePrefix}${Math.floor(context.stamp.clock.now())}-${randomBytes(4).toString('hex')}`;
-    const written = await compareAndSet(context.connection, context.keys, {
-      expectedToken: current.token,
-      record,
-      setAside,
-      asideKey,
-    });
-    if (written) {
+  return optimisticUpdate<StoredState>({
+    stamp: context.stamp,
+    decide: context.decide,
+    read: () => context.read(),
+    nextRevision: (current) =>
+      current.record === null ? nextRevisionWithoutState(context) : current.record.revision + 1,
+    claim: async (record, current) => {
+      const setAside = current.unreadable !== undefined && current.token !== 'none';
+      const asideKey = `${context.keys.unreadablePrefix}${Math.floor(context.stamp.clock.now())}-${randomBytes(4).toString('hex')}`;
+      const written = await compareAndSet(context.connection, context.keys, {
+        expectedToken: current.token,
+        record,
+        setAside,
+        asideKey,
+      });
+      if (!written) return null;
       context.wrote(record);
       return setAside
         ? { record, changed: true, repairedFrom: asideKey }
         : { record, changed: true };
-    }
-    if (performance.now() > deadline) {
-      throw new LivegateError(
-        'ERR_STATE_WRITE_FAILED',
-        `Could not write a kill-switch revision within ${UPDATE_DEADLINE_MS} ms: ` +
-          `${attempt} attempts lost to other writers on ${context.keys.state}`,
-        { details: { attempts: attempt, key: context.keys.state } },
-      );
-    }
-  }
+    },
+    where: `on ${context.keys.state}`,
+    details: { key: context.keys.state },
+  });
 }
 
 /**

@@ -1,0 +1,69 @@
+// The config sections that connect livegate to a venue: `venue:` (ccxt) and `gateway:` (WebSocket).
+
+import { z } from 'zod';
+import { positiveInteger, symbolList } from './schema-parts.js';
+
+/** A crypto venue through ccxt. Credentials come from LIVEGATE_VENUE_API_KEY / _SECRET / _PASSWORD only. */
+export const venueSchema = z.strictObject({
+  /** The ccxt exchange id (`livegate venues` lists them). */
+  id: z.string().min(1).nullable().default(null),
+  /** Trade the venue's test environment. On by default: going live is a deliberate `false`. */
+  sandbox: z.boolean().default(true),
+  /** ccxt unified symbols (`BTC/USD`); the engine trades exactly these. */
+  symbols: z.array(z.string().min(1)).default(() => []),
+  timeoutMs: positiveInteger().default(10_000),
+  /** ms between two requests to the venue; null = ccxt's figure for that venue (polls queue behind it). */
+  rateLimitMs: z.number().int().min(1).nullable().default(null),
+  /** How often fills are polled. */
+  fillPollIntervalMs: z.number().int().min(50).default(1000),
+  /** The venue's own dead-man switch (cancel-all-after), refreshed by the engine heartbeat. */
+  deadMan: z
+    .strictObject({
+      countdownMs: z.number().int().min(1000).default(60_000),
+      refreshEveryMs: z.number().int().min(100).default(15_000),
+    })
+    .refine((deadMan) => deadMan.refreshEveryMs < deadMan.countdownMs, {
+      path: ['refreshEveryMs'],
+      message: 'must be below countdownMs, or the venue cancels everything between refreshes',
+    })
+    .prefault({}),
+  cancelOrdersOnClose: z.boolean().default(true),
+  /** Override ccxt's API endpoints (a proxy, or a test venue): `{ public: URL, private: URL }`. */
+  urls: z.record(z.string(), z.url()).nullable().default(null),
+});
+
+/** A JSON-over-WebSocket gateway (docs/gateway-protocol.md), for MT5 bridges and in-house gateways. */
+export const gatewaySchema = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(/^wss?:\/\/\S+$/, 'must be ws://HOST:PORT or wss://HOST:PORT')
+      .nullable()
+      .default(null),
+    /** Symbols the feed subscribes to. */
+    symbols: symbolList()
+      .or(z.array(z.never()).length(0))
+      .default(() => []),
+    heartbeatIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+    staleAfterMs: z.number().int().min(20).max(600_000).default(5000),
+    requestTimeoutMs: z.number().int().min(10).max(600_000).default(5000),
+    maxBufferedTicks: positiveInteger().default(10_000),
+    reconnect: z
+      .strictObject({
+        initialDelayMs: z.number().int().min(1).max(60_000).default(250),
+        maxDelayMs: z.number().int().min(1).max(600_000).default(10_000),
+      })
+      .refine((reconnect) => reconnect.maxDelayMs >= reconnect.initialDelayMs, {
+        path: ['maxDelayMs'],
+        message: 'must not be below initialDelayMs',
+      })
+      .prefault({}),
+  })
+  .refine((gateway) => gateway.staleAfterMs >= 2 * gateway.heartbeatIntervalMs, {
+    path: ['staleAfterMs'],
+    message: 'must be at least twice heartbeatIntervalMs (one lost heartbeat is not a dead stream)',
+  })
+  .refine((gateway) => gateway.maxBufferedTicks >= gateway.symbols.length, {
+    path: ['maxBufferedTicks'],
+    message: 'must be at least the number of symbols',
+  });
