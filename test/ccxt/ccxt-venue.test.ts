@@ -36,7 +36,12 @@ describe('CcxtVenue', () => {
     const venue = testVenue(server, { symbols: ['BTC/USD', 'ETH/USD'] });
     await venue.load();
     const symbols = preTradeSymbolLimits(venue);
-    expect(symbols['BTC/USD']).toEqual({ lotSize: 1e-8, tickSize: 0.1, minQuantity: 0.0001 });
+    expect(symbols['BTC/USD']).toEqual({
+      lotSize: 1e-8,
+      tickSize: 0.1,
+      minQuantity: 0.0001,
+      minOrderNotional: 0.5,
+    });
     expect(validatePreTradeLimits({ symbols }).symbols).toEqual(symbols);
   });
 

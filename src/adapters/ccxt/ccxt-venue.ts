@@ -39,6 +39,7 @@ export interface VenueSymbolLimits {
   tickSize?: number;
   minQuantity?: number;
   maxQuantity?: number;
+  minOrderNotional?: number;
 }
 
 const OPTION_NAMES = new Set([
@@ -128,12 +129,14 @@ export class CcxtVenue {
 export function preTradeSymbolLimits(venue: CcxtVenue): Record<string, VenueSymbolLimits> {
   const result: Record<string, VenueSymbolLimits> = {};
   for (const symbol of venue.symbols) {
-    const { lotSize, tickSize, minQuantity, maxQuantity } = venue.instrumentLimits(symbol);
+    const { lotSize, tickSize, minQuantity, maxQuantity, minNotional } =
+      venue.instrumentLimits(symbol);
     const limits: VenueSymbolLimits = {};
     if (lotSize !== undefined) limits.lotSize = lotSize;
     if (tickSize !== undefined) limits.tickSize = tickSize;
     if (minQuantity !== undefined) limits.minQuantity = minQuantity;
     if (maxQuantity !== undefined) limits.maxQuantity = maxQuantity;
+    if (minNotional !== undefined) limits.minOrderNotional = minNotional;
     result[symbol] = limits;
   }
   return result;

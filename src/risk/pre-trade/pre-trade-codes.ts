@@ -17,6 +17,8 @@ export const PRE_TRADE_CODES = {
     'The limit price is not a multiple of the tick size (details: limit = tick size, actual)',
   MAX_NOTIONAL_EXCEEDED:
     'quantity × price (limit price, or mid for market orders) is above the limit (details: limit, actual, price)',
+  MIN_NOTIONAL_NOT_MET:
+    'quantity × price is below the venue minimum order value (details: limit, actual, price)',
   MAX_POSITION_EXCEEDED:
     '|position after the order| is above the limit and the order grows it (details: limit, actual, position)',
   MAX_GROSS_EXPOSURE_EXCEEDED:

@@ -17,6 +17,8 @@ export interface SymbolLimits {
   tickSize?: number;
   /** quantity × price, the mid for market orders (default Infinity). */
   maxOrderNotional?: number;
+  /** quantity × price must reach this (a venue's minimum order value; default 0 = off). */
+  minOrderNotional?: number;
   /** |position after the order| (default Infinity). */
   maxPosition?: number;
   /** Limit price distance from the mid, in % (default 5; Infinity turns the collar off). */
@@ -60,6 +62,7 @@ const symbolLimitsSchema = z.strictObject({
   maxQuantity: limitOrOff('positive').optional(),
   tickSize: positive().optional(),
   maxOrderNotional: limitOrOff('positive').optional(),
+  minOrderNotional: z.number().min(0).optional(),
   maxPosition: limitOrOff('non-negative').optional(),
   collarPercent: limitOrOff('positive').optional(),
   collarTicks: limitOrOff('positive').optional(),

@@ -49,13 +49,21 @@ export function collarDenial(signal: Signal, state: SymbolState): PreTradeDenial
 
 export function notionalDenial(signal: Signal, state: SymbolState): PreTradeDenialOf | null {
   const limit = state.limits.maxOrderNotional;
-  if (limit === Infinity) return null;
+  const minimum = state.limits.minOrderNotional;
+  if (limit === Infinity && minimum === 0) return null;
   // Each branch multiplies on its own: a variable holding either the signal's price or the mid
   // can make V8 box the mid on the heap.
   const notional =
     signal.type === 'limit'
       ? signal.quantity * (signal.price as number)
       : signal.quantity * state.mid;
+  if (notional < minimum) {
+    return denial('MIN_NOTIONAL_NOT_MET', {
+      limit: minimum,
+      actual: notional,
+      price: signal.type === 'limit' ? (signal.price as number) : state.mid,
+    });
+  }
   if (!exceeds(notional, limit)) return null;
   return denial('MAX_NOTIONAL_EXCEEDED', {
     limit,

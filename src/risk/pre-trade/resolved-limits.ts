@@ -9,6 +9,8 @@ export interface ResolvedSymbolLimits {
   readonly maxQuantity: number;
   readonly tickSize: number;
   readonly maxOrderNotional: number;
+  /** 0 = off. */
+  readonly minOrderNotional: number;
   readonly maxPosition: number;
   readonly collarPercent: number;
   readonly collarTicks: number;
@@ -46,6 +48,7 @@ export function resolveSymbolLimits(
     maxQuantity: pick('maxQuantity') ?? BUILT_IN_SYMBOL_LIMITS.maxQuantity,
     tickSize: pick('tickSize') ?? BUILT_IN_SYMBOL_LIMITS.tickSize,
     maxOrderNotional: pick('maxOrderNotional') ?? BUILT_IN_SYMBOL_LIMITS.maxOrderNotional,
+    minOrderNotional: pick('minOrderNotional') ?? 0,
     maxPosition: pick('maxPosition') ?? BUILT_IN_SYMBOL_LIMITS.maxPosition,
     collarPercent,
     collarTicks,

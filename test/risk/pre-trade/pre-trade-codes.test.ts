@@ -108,6 +108,10 @@ const scenarios: Record<PreTradeCode, () => Scenario> = {
     ),
     details: { limit: 1000, actual: 1090, price: 1.09, quantity: 1000 },
   }),
+  MIN_NOTIONAL_NOT_MET: () => ({
+    denial: chainWith({ defaults: { minOrderNotional: 5 } }).check(limit('buy', 4, 1.1), 0, T0),
+    details: { limit: 5, actual: 4.4, price: 1.1 },
+  }),
   MAX_POSITION_EXCEEDED: () => ({
     denial: chainWith({ defaults: { maxPosition: 100 } }).check(market('buy', 20), 90, T0),
     details: { limit: 100, actual: 110, position: 90 },

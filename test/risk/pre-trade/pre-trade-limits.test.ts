@@ -113,6 +113,7 @@ describe('limit resolution', () => {
       maxQuantity: 1_000_000,
       tickSize: 0.00001,
       maxOrderNotional: Infinity,
+      minOrderNotional: 0,
       maxPosition: Infinity,
       collarPercent: 5,
       collarTicks: 20,
