@@ -173,8 +173,14 @@ function formatStatus(status: {
       const value = stats[key];
       if (value !== undefined) lines.push(`      ${VENUE_LABELS[key]}: ${String(value)}`);
     }
-    if (stats.lastTickAgeMs !== undefined && stats.venueFeed !== undefined) {
+    const onVenue = stats.venueFeed !== undefined || stats.venueBroker !== undefined;
+    if (stats.lastTickAgeMs !== undefined && onVenue) {
       lines.push(`      last tick: ${String(stats.lastTickAgeMs)} ms ago`);
+    }
+    if (stats.venueBrokerLastMessageAgeMs !== undefined) {
+      lines.push(
+        `      last message from the broker's venue: ${String(stats.venueBrokerLastMessageAgeMs)} ms ago`,
+      );
     }
     if (engine.risk !== undefined) lines.push(...formatRisk(engine.risk));
   }

@@ -99,6 +99,8 @@ export interface Broker {
    * (cancel-all-after) here, so a hung or killed engine's orders are cancelled by the venue.
    */
   heartbeat?(): Promise<void>;
+  /** Epoch ms of the last answer or message from the venue (for `livegate status`); venue brokers only. */
+  lastMessageAt?(): number | undefined;
   /** Compares open orders and positions at the venue with `positions` (the engine's, by symbol). */
   reconcile?(positions: ReadonlyMap<string, number>): Promise<ReconciliationResult>;
   close(): Promise<void>;

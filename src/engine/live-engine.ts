@@ -151,7 +151,8 @@ export class LiveEngine {
       intervalMs: options.heartbeatIntervalMs ?? 1000,
       summary: () => this.summary(),
       ...(options.riskSnapshot === undefined ? {} : { riskSnapshot: options.riskSnapshot }),
-      extraStats: () => this.venueStatus.stats(this.health().lastTickAgeMs),
+      extraStats: () =>
+        this.venueStatus.stats(this.health().lastTickAgeMs, this.broker.lastMessageAt?.()),
       emit: (event) => this.bus.emit(event),
     });
     this.context = {

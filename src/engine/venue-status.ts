@@ -41,8 +41,14 @@ export class VenueStatus {
   }
 
   /** Only what is known: a paper run adds nothing. */
-  stats(lastTickAgeMs: number | null): Record<string, string | number> {
+  stats(
+    lastTickAgeMs: number | null,
+    brokerLastMessageAt: number | undefined,
+  ): Record<string, string | number> {
     const stats: Record<string, string | number> = {};
+    if (brokerLastMessageAt !== undefined) {
+      stats.venueBrokerLastMessageAgeMs = Math.max(0, Math.round(Date.now() - brokerLastMessageAt));
+    }
     if (this.feed !== '') stats.venueFeed = this.feed;
     if (this.broker !== '') stats.venueBroker = this.broker;
     if (this.reconciliation !== '') stats.venueReconciliation = this.reconciliation;

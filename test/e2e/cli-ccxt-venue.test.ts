@@ -62,9 +62,17 @@ describe('livegate run on a ccxt venue (Kraken REST, served locally)', () => {
     // Armed on connect with the configured 60 s countdown.
     expect(venue.deadManCalls[0]?.timeout).toBe(60);
     // The venue's instrument rules reached the pre-trade chain: 0.001 BTC is on Kraken's lot grid.
-    const status = await runCli(['status', '--config', config, '--state-dir', stateDir]);
+    const status = await waitFor(
+      'a heartbeat report with venue figures',
+      async () => {
+        const result = await runCli(['status', '--config', config, '--state-dir', stateDir]);
+        return /last message from the broker's venue/.test(result.stdout) ? result : undefined;
+      },
+      10_000,
+    );
     expect(status.stdout).toMatch(/broker: connected \(kraken\)/);
     expect(status.stdout).toMatch(/venue dead-man: dead-man-armed/);
+    expect(status.stdout).toMatch(/last message from the broker's venue: \d+ ms ago/);
 
     const kill = await runCli([
       'kill',

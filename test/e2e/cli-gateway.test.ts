@@ -48,8 +48,17 @@ describe('livegate run on a WebSocket gateway', () => {
     });
 
     await waitFor('orders through the gateway', () => (orders() >= 20 ? true : undefined), 20_000);
-    const status = await runCli(['status', ...common]);
+    // The report that status reads is refreshed with every heartbeat (1 s).
+    const status = await waitFor(
+      'a heartbeat report with venue figures',
+      async () => {
+        const result = await runCli(['status', ...common]);
+        return /last tick: \d+ ms ago/.test(result.stdout) ? result : undefined;
+      },
+      10_000,
+    );
     expect(status.stdout).toMatch(/broker: connected \(ws:\/\/127\.0\.0\.1:\d+\/account-1\)/);
+    expect(status.stdout).toMatch(/last message from the broker's venue: \d+ ms ago/);
 
     // The gateway process dies: livegate reconnects, resubscribes, and trades on.
     gateway.dropAll();

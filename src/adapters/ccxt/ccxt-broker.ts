@@ -209,6 +209,10 @@ export class CcxtBroker implements Broker {
   }
 
   /** Cancels our open orders (cancelOrdersOnClose), then disarms the venue's dead-man switch. */
+  lastMessageAt(): number | undefined {
+    return this.link.lastSuccessAt;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

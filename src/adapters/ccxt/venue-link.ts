@@ -6,6 +6,8 @@ import type { VenueReport } from '../../core/ports.js';
 export class VenueLink {
   private state: 'unknown' | 'connected' | 'disconnected' = 'unknown';
   private failures = 0;
+  /** Epoch ms of the last call the venue answered. */
+  lastSuccessAt: number | undefined;
 
   constructor(
     private readonly source: VenueReport['source'],
@@ -21,6 +23,7 @@ export class VenueLink {
 
   succeeded(detail = 'venue answered'): void {
     this.failures = 0;
+    this.lastSuccessAt = Date.now();
     if (this.state === 'connected') return;
     this.state = 'connected';
     this.emit('connected', detail);

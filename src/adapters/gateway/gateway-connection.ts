@@ -132,6 +132,9 @@ export class GatewayConnection {
     this.report('malformed-message', `${detail}${more}; ${this.counts.malformed} in total`, symbol);
   }
 
+  /** Epoch ms of the last frame received, for `livegate status`. */
+  lastReceivedAt: number | undefined;
+
   stats(): GatewayConnectionStats {
     const { connections, malformed, gaps, stale, received, sent } = this.counts;
     return {
@@ -194,6 +197,7 @@ export class GatewayConnection {
     if (socket !== this.socket) return;
     this.lastFrameAt = performance.now();
     this.counts.received += 1;
+    this.lastReceivedAt = Date.now();
     if (isBinary) return this.unreadable('a binary frame (the protocol uses text frames)');
     const envelope = readEnvelope(textOf(data));
     if (typeof envelope === 'string') return this.unreadable(envelope);

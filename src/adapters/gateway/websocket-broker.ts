@@ -142,6 +142,10 @@ export class WebSocketBroker implements Broker {
     );
   }
 
+  lastMessageAt(): number | undefined {
+    return this.connection.lastReceivedAt;
+  }
+
   stats(): WebSocketBrokerStats {
     const { outOfOrder, unknown, duplicateFills, resent } = this.counts;
     return {
