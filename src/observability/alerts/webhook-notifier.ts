@@ -12,7 +12,8 @@ import {
   type AlertOutcome,
   type ControlCounters,
 } from '../../http/control-counters.js';
-import { alertPayloadFor, isEngagedAlert, type AlertPayload } from './alert-payload.js';
+import { alertPayloadFor, type AlertPayload } from './alert-payload.js';
+import { AlertQueue, type QueuedAlert } from './alert-queue.js';
 
 export { alertPayloadFor, type AlertPayload } from './alert-payload.js';
 
@@ -64,11 +65,6 @@ const optionsSchema = z.strictObject({
     .custom<() => number>((value) => typeof value === 'function', 'must be a function')
     .optional(),
 });
-
-interface QueuedAlert {
-  readonly sequence: number;
-  readonly payload: AlertPayload;
-}
 
 type AttemptResult =
   | { readonly outcome: 'sent' }
@@ -290,33 +286,6 @@ export class WebhookNotifier {
     } catch {
       // Nothing is left to tell; the engine must not hear about it either.
     }
-  }
-}
-
-/** Two FIFOs merged by arrival order, so "drop the oldest non-ENGAGED alert" is O(1). */
-class AlertQueue {
-  private readonly engaged: QueuedAlert[] = [];
-  private readonly others: QueuedAlert[] = [];
-  private nextSequence = 0;
-
-  get size(): number {
-    return this.engaged.length + this.others.length;
-  }
-
-  /** Queues the payload; returns the alert evicted to stay within `limit`, if any. */
-  push(payload: AlertPayload, limit: number): QueuedAlert | undefined {
-    const alert = { sequence: this.nextSequence++, payload };
-    (isEngagedAlert(payload) ? this.engaged : this.others).push(alert);
-    if (this.size <= limit) return undefined;
-    return this.others.length > 0 ? this.others.shift() : this.engaged.shift();
-  }
-
-  shift(): QueuedAlert | undefined {
-    const engaged = this.engaged[0];
-    const other = this.others[0];
-    if (engaged === undefined) return this.others.shift();
-    if (other === undefined || engaged.sequence < other.sequence) return this.engaged.shift();
-    return this.others.shift();
   }
 }
 
