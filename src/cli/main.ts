@@ -19,7 +19,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 runtime failure (or an engine did not confirm a kill), 2 usage or configuration error.\nEnvironment: LIVEGATE_CONFIG, LIVEGATE_STATE_DIR, LIVEGATE_ENGINE_ID, LIVEGATE_LOG_LEVEL, LIVEGATE_HTTP_PORT, LIVEGATE_OPERATOR_TOKEN, LIVEGATE_ADMIN_TOKEN.',
+      '\nExit codes: 0 ok, 1 runtime failure (or an engine did not confirm a kill), 2 usage or configuration error.\nEnvironment: LIVEGATE_CONFIG, LIVEGATE_STATE_DIR, LIVEGATE_ENGINE_ID, LIVEGATE_LOG_LEVEL, LIVEGATE_HTTP_PORT, LIVEGATE_OPERATOR_TOKEN, LIVEGATE_ADMIN_TOKEN, LIVEGATE_VENUE_API_KEY, LIVEGATE_VENUE_SECRET, LIVEGATE_VENUE_PASSWORD.',
     );
   registerRunCommand(program);
   registerChangeCommand(program, 'kill');

@@ -25,7 +25,10 @@ export function registerRunCommand(program: Command): void {
       'run the engine (dry-run on a paper broker by default) until the feed ends or Ctrl-C',
     );
   addCommonOptions(command)
-    .option('--feed <feed>', 'synthetic | csv:PATH')
+    .option(
+      '--feed <feed>',
+      'synthetic | csv:PATH (websocket and ccxt feeds: feed.kind in the config)',
+    )
     .option('--ticks <n>', 'synthetic feed: number of ticks (0 = endless)')
     .option('--rate <n>', 'synthetic feed: ticks per second (0 = as fast as possible)')
     .option('--strict', 'csv feed: stop the run at the first bad line instead of skipping it')
