@@ -92,6 +92,8 @@ export interface KillSwitchChanged extends EventBase {
 
 export interface KillSwitchFailedClosed extends EventBase {
   readonly type: 'KillSwitchFailedClosed';
+  /** Why the gates closed by themselves: `state-unreadable`, `store-unreachable` or `state-write-failed`. */
+  readonly trigger: string;
   readonly errorCode: string;
   readonly message: string;
 }

@@ -52,6 +52,13 @@ export interface KillSwitchChange {
   readonly origin?: KillSwitchOrigin;
 }
 
+/** The trigger a local fail-closed latch is reported with, from the error that set it. */
+export function failClosedTrigger(errorCode: string): KillSwitchTrigger {
+  if (errorCode === 'ERR_STORE_UNREACHABLE') return 'store-unreachable';
+  if (errorCode === 'ERR_STATE_WRITE_FAILED') return 'state-write-failed';
+  return 'state-unreadable';
+}
+
 /** Heartbeat and confirmation record each running engine publishes next to the state. */
 export interface EngineReport {
   readonly engineId: string;

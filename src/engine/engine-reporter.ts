@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { Clock } from '../core/clock.js';
 import type { LivegateEvent, RunSummary } from '../core/events.js';
-import type { EngineReport } from '../core/kill-switch-record.js';
+import { failClosedTrigger, type EngineReport } from '../core/kill-switch-record.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 
@@ -108,6 +108,7 @@ export class EngineReporter {
     if (failure !== null && failure !== this.lastFailure) {
       emit({
         type: 'KillSwitchFailedClosed',
+        trigger: failClosedTrigger(failure.code),
         time: clock.now(),
         engineId,
         errorCode: failure.code,

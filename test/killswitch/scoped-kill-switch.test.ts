@@ -7,6 +7,8 @@ import { awaitConfirmations } from '../../src/killswitch/confirmations.js';
 import { ScopedKillSwitch } from '../../src/killswitch/scoped-kill-switch.js';
 import { engageDecision, reduceDecision, resetDecision } from '../../src/killswitch/transitions.js';
 import { EngineCounters } from '../../src/engine/engine-counters.js';
+import type { LivegateEvent } from '../../src/core/events.js';
+import { failClosedTrigger } from '../../src/core/kill-switch-record.js';
 
 async function stacked(primaryScope = 'global', desk: string | null = 'fx') {
   const scopes = scopesOfEngine('engine-a', desk);
@@ -149,3 +151,36 @@ function delegate(killSwitch: ScopedKillSwitch) {
     close: () => killSwitch.close(),
   };
 }
+
+describe('failClosedTrigger', () => {
+  it('names why the gates closed by themselves, from the error that latched them', () => {
+    expect(failClosedTrigger('ERR_STORE_UNREACHABLE')).toBe('store-unreachable');
+    expect(failClosedTrigger('ERR_STATE_WRITE_FAILED')).toBe('state-write-failed');
+    expect(failClosedTrigger('ERR_STATE_UNREADABLE')).toBe('state-unreadable');
+  });
+
+  it('is on the KillSwitchFailedClosed event an engine emits', async () => {
+    const store = new MemoryKillSwitchStore();
+    const { KillSwitch } = await import('../../src/killswitch/kill-switch.js');
+    const killSwitch = await KillSwitch.open(store, { actor: 'engine-f' });
+    killSwitch.watch();
+    const counters = new EngineCounters();
+    const events: LivegateEvent[] = [];
+    const reporter = new EngineReporter({
+      engineId: 'engine-f',
+      killSwitch,
+      clock: systemClock,
+      intervalMs: 60_000,
+      summary: () => counters.summary(0, killSwitch.state, killSwitch.revision),
+      emit: (event) => events.push(event),
+    });
+    reporter.start();
+    store.simulateUnreadable('disk gone');
+    reporter.stop();
+    killSwitch.close();
+    expect(events.find((event) => event.type === 'KillSwitchFailedClosed')).toMatchObject({
+      trigger: 'state-unreadable',
+      errorCode: 'ERR_STATE_UNREADABLE',
+    });
+  });
+});

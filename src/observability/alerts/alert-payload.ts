@@ -35,6 +35,7 @@ export interface KillSwitchChangedAlert extends AlertFieldsBase {
 
 export interface KillSwitchFailedClosedAlert extends AlertFieldsBase {
   readonly type: 'KillSwitchFailedClosed';
+  readonly trigger: string;
   readonly errorCode: string;
   readonly message: string;
 }
@@ -129,14 +130,15 @@ function killSwitchFailedClosedAlert(
   engineId: string,
 ): AlertPayload {
   const text =
-    `${STATE_EMOJI.ENGAGED} livegate ${engineId}: kill switch failing closed (ENGAGED) ` +
-    `after ${event.errorCode}: ${event.message}`;
+    `${STATE_EMOJI.ENGAGED} livegate ${engineId}: kill switch failing closed (ENGAGED, ` +
+    `trigger ${event.trigger}) after ${event.errorCode}: ${event.message}`;
   return {
     text: escapeMrkdwn(text),
     livegate: {
       type: 'KillSwitchFailedClosed',
       engineId,
       time: isoTime(event.time),
+      trigger: event.trigger,
       errorCode: event.errorCode,
       message: event.message,
     },

@@ -129,6 +129,7 @@ describe('alertPayloadFor', () => {
       {
         ...base,
         type: 'KillSwitchFailedClosed',
+        trigger: 'state-unreadable',
         errorCode: 'ERR_STATE_UNREADABLE',
         message: 'bad json',
       },
@@ -138,10 +139,11 @@ describe('alertPayloadFor', () => {
       type: 'KillSwitchFailedClosed',
       engineId: 'engine-a',
       time: '2024-01-02T12:00:00.000Z',
+      trigger: 'state-unreadable',
       errorCode: 'ERR_STATE_UNREADABLE',
       message: 'bad json',
     });
-    expect(failed?.text).toContain('failing closed');
+    expect(failed?.text).toContain('failing closed (ENGAGED, trigger state-unreadable)');
 
     const breach = alertPayloadFor(
       {
@@ -174,7 +176,14 @@ describe('alertPayloadFor', () => {
 
   it('does not throw on an event with an unusable time', () => {
     const payload = alertPayloadFor(
-      { ...base, time: Number.NaN, type: 'KillSwitchFailedClosed', errorCode: 'E', message: 'm' },
+      {
+        ...base,
+        time: Number.NaN,
+        type: 'KillSwitchFailedClosed',
+        trigger: 't',
+        errorCode: 'E',
+        message: 'm',
+      },
       'engine-a',
     );
     expect(payload?.livegate.time).toBeNull();
@@ -197,7 +206,7 @@ describe('isEngagedAlert', () => {
     const engaged = changedTo('ENGAGED');
     const reducing = changedTo('REDUCING');
     const failed = alertPayloadFor(
-      { ...base, type: 'KillSwitchFailedClosed', errorCode: 'E', message: 'm' },
+      { ...base, type: 'KillSwitchFailedClosed', trigger: 't', errorCode: 'E', message: 'm' },
       'engine-a',
     );
     const breach = alertPayloadFor(

@@ -415,6 +415,7 @@ describe('WebhookNotifier queue and close', () => {
         ...base,
         time: Number.NaN,
         type: 'KillSwitchFailedClosed',
+        trigger: 'store-unreachable',
         errorCode: 'E',
         message: 'm',
       });
