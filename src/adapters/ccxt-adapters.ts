@@ -6,6 +6,7 @@ import { LivegateError } from '../core/errors.js';
 import type { Broker, MarketFeed } from '../core/ports.js';
 import { CcxtBroker } from './ccxt/ccxt-broker.js';
 import { CcxtFeed } from './ccxt/ccxt-feed.js';
+import { CcxtStreamFeed } from './ccxt/ccxt-stream-feed.js';
 import { CcxtVenue, preTradeSymbolLimits } from './ccxt/ccxt-venue.js';
 
 export interface CcxtAdapters {
@@ -40,7 +41,7 @@ export async function openCcxtAdapters(
     const value = env[VENUE_CREDENTIAL_VARIABLES[name]];
     return value === undefined || value === '' ? {} : { [name]: value };
   };
-  const venue = new CcxtVenue({
+  const venueOptions = {
     venue: settings.id,
     sandbox: settings.sandbox,
     symbols: settings.symbols,
@@ -50,7 +51,8 @@ export async function openCcxtAdapters(
     ...credential('apiKey'),
     ...credential('secret'),
     ...credential('password'),
-  });
+  };
+  const venue = new CcxtVenue(venueOptions);
   try {
     await venue.load();
   } catch (error) {
@@ -61,14 +63,21 @@ export async function openCcxtAdapters(
       { cause: error },
     );
   }
+  const { ccxt: feedSettings } = config.feed;
   const feed =
-    config.feed.kind === 'ccxt'
-      ? new CcxtFeed({
-          venue,
-          pollIntervalMs: config.feed.ccxt.pollIntervalMs,
-          staleAfterMs: config.feed.ccxt.staleAfterMs,
-        })
-      : undefined;
+    config.feed.kind !== 'ccxt'
+      ? undefined
+      : feedSettings.mode === 'stream'
+        ? new CcxtStreamFeed({
+            venue: venueOptions,
+            staleAfterMs: feedSettings.staleAfterMs,
+            ...(settings.wsUrls === null ? {} : { wsUrls: settings.wsUrls }),
+          })
+        : new CcxtFeed({
+            venue,
+            pollIntervalMs: feedSettings.pollIntervalMs,
+            staleAfterMs: feedSettings.staleAfterMs,
+          });
   const broker =
     config.broker.kind === 'ccxt'
       ? new CcxtBroker({

@@ -82,6 +82,8 @@ const feedSchema = z
     /** The ccxt feed polls the venue's tickers (the venue itself is `venue:`). */
     ccxt: z
       .strictObject({
+        /** stream: the venue's WebSocket tickers (ccxt.pro watchTicker); poll: REST tickers. */
+        mode: z.enum(['stream', 'poll']).default('stream'),
         pollIntervalMs: z.number().int().min(50).default(1000),
         staleAfterMs: z.number().int().min(100).default(10_000),
       })

@@ -30,6 +30,11 @@ export const venueSchema = z.strictObject({
   cancelOrdersOnClose: z.boolean().default(true),
   /** Override ccxt's API endpoints (a proxy, or a test venue): `{ public: URL, private: URL }`. */
   urls: z.record(z.string(), z.url()).nullable().default(null),
+  /** Override ccxt.pro's WebSocket endpoints (`urls.api.ws`), e.g. Kraken's `{ publicV2: URL }`. */
+  wsUrls: z
+    .record(z.string(), z.string().regex(/^wss?:\/\/\S+$/, 'must be a ws:// or wss:// URL'))
+    .nullable()
+    .default(null),
 });
 
 /** A JSON-over-WebSocket gateway (docs/gateway-protocol.md), for MT5 bridges and in-house gateways. */

@@ -62,7 +62,7 @@ describe('configSchema', () => {
           startPrice: 1.1,
         },
         csv: { path: null, strict: false, speed: 0, symbols: null },
-        ccxt: { pollIntervalMs: 1000, staleAfterMs: 10_000 },
+        ccxt: { mode: 'stream', pollIntervalMs: 1000, staleAfterMs: 10_000 },
       },
       strategy: { module: 'ma-crossover', options: {} },
       broker: { kind: 'paper' },
@@ -76,6 +76,7 @@ describe('configSchema', () => {
         deadMan: { countdownMs: 60_000, refreshEveryMs: 15_000 },
         cancelOrdersOnClose: true,
         urls: null,
+        wsUrls: null,
       },
       gateway: {
         url: null,

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeVenueServer } from '../support/fake-venue-server.js';
+import { FakeVenueWebSocket } from '../support/fake-venue-websocket.js';
 import { runCli, startCli, waitFor } from '../support/cli-harness.js';
 import { FAKE_CREDENTIALS } from '../ccxt/ccxt-test-venue.js';
 
@@ -23,7 +24,7 @@ describe('livegate run on a ccxt venue (Kraken REST, served locally)', () => {
     await writeFile(
       config,
       [
-        'feed: { kind: ccxt, ccxt: { pollIntervalMs: 100 } }',
+        'feed: { kind: ccxt, ccxt: { mode: poll, pollIntervalMs: 100 } }',
         'broker: { kind: ccxt }',
         'strategy: { module: one-order-per-tick, options: { quantity: 0.001, side: buy } }',
         'venue:',
@@ -99,5 +100,61 @@ describe('livegate run on a ccxt venue (Kraken REST, served locally)', () => {
     expect(exited.code, exited.stderr).toBe(0);
     // A clean shutdown disarms the venue's countdown (0), after cancelling.
     expect(venue.deadManCalls.at(-1)?.timeout).toBe(0);
+  });
+});
+
+describe('livegate run on a ccxt venue with the streaming feed (Kraken WebSocket v2, served locally)', () => {
+  it('trades on ticks from the venue WebSocket, then stops cleanly', async () => {
+    const venue = await FakeVenueServer.start();
+    const socket = await FakeVenueWebSocket.start();
+    cleanups.push(() => venue.close());
+    cleanups.push(() => socket.close());
+    socket.stream(20);
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'livegate-venue-ws-'));
+    const config = path.join(directory, 'livegate.yaml');
+    await writeFile(
+      config,
+      [
+        'feed: { kind: ccxt, ccxt: { mode: stream } }',
+        'broker: { kind: ccxt }',
+        'strategy: { module: one-order-per-tick, options: { quantity: 0.001, side: buy } }',
+        'venue:',
+        '  id: kraken',
+        '  sandbox: false',
+        '  symbols: [BTC/USD]',
+        '  fillPollIntervalMs: 100',
+        '  rateLimitMs: 1',
+        `  urls: { public: "${venue.url}", private: "${venue.url}" }`,
+        `  wsUrls: { publicV2: "${socket.url}" }`,
+        'http: { enabled: false }',
+        '',
+      ].join('\n'),
+    );
+    const engine = startCli(
+      ['run', '--config', config, '--state-dir', path.join(directory, 'state')],
+      {
+        LIVEGATE_VENUE_API_KEY: FAKE_CREDENTIALS.apiKey,
+        LIVEGATE_VENUE_SECRET: FAKE_CREDENTIALS.secret,
+      },
+    );
+    cleanups.push(async () => {
+      engine.child.kill('SIGKILL');
+      await engine.exited;
+    });
+    await waitFor(
+      'orders on streamed ticks',
+      () =>
+        venue.trades.length >= 3 && socket.subscribedSymbols().includes('BTC/USD')
+          ? true
+          : undefined,
+      20_000,
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${engine.stderr()}\n${engine.stdout().slice(-3000)}`);
+    });
+    // Ticks came from the socket: the REST ticker was never asked.
+    expect(venue.callsTo('Ticker')).toBe(0);
+    engine.child.kill('SIGTERM');
+    const exited = await engine.exited;
+    expect(exited.code, exited.stderr).toBe(0);
   });
 });
