@@ -1,13 +1,13 @@
 // Real NATS for tests: the machine's server for contracts, and private servers tests may stop or freeze.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { freePort, ServerProcess } from './server-process.js';
 
 /** The machine's server (CI starts it in .ci/run); override with LIVEGATE_NATS_URL. */
 export const MACHINE_NATS_URL = process.env['LIVEGATE_NATS_URL'] ?? 'nats://127.0.0.1:4222';
@@ -92,30 +92,26 @@ export async function deleteNamespace(url: string, namespace: string): Promise<v
 }
 
 /** A port nobody listens on right now (the OS picks it; closed again before use). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 const START_DEADLINE_MS = 15_000;
 
 /** A nats-server (JetStream) of our own on a free port, storing in a temp dir: stop, freeze, restart. */
 export class PrivateNatsServer {
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private output = '';
+  private readonly process: ServerProcess;
 
   private constructor(
     readonly port: number,
     readonly directory: string,
-  ) {}
+  ) {
+    this.process = new ServerProcess({
+      command: 'nats-server',
+      port,
+      directory,
+      startDeadlineMs: START_DEADLINE_MS,
+      answers: async () => (await natsProblem(this.url, 1_000)) === undefined,
+    });
+  }
 
   static async start(): Promise<PrivateNatsServer> {
     const directory = await mkdtemp(join(tmpdir(), 'livegate-nats-'));
@@ -129,56 +125,37 @@ export class PrivateNatsServer {
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.process.pid;
   }
 
   /** (Re)starts on the same port and store dir, and waits until JetStream answers. */
-  async start(): Promise<void> {
-    if (this.child !== undefined) throw new Error(`nats-server on ${this.port} is running`);
-    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.directory];
-    const child = spawn('nats-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    this.output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    void this.exited.then(() => {
-      if (this.child === child) this.child = undefined;
-    });
-    const deadline = performance.now() + START_DEADLINE_MS;
-    while ((await natsProblem(this.url, 1_000)) !== undefined) {
-      if (this.child !== child || performance.now() > deadline) {
-        throw new Error(`nats-server did not start on ${this.port}:\n${this.output}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  start(): Promise<void> {
+    return this.process.start([
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(this.port),
+      '-js',
+      '-sd',
+      this.directory,
+    ]);
   }
 
   /** SIGTERM (a clean shutdown, the store flushed) and wait for the process to exit. */
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (child === undefined) return;
-    child.kill('SIGCONT'); // A frozen server cannot act on SIGTERM.
-    child.kill('SIGTERM');
-    await this.exited;
+  stop(): Promise<void> {
+    return this.process.stop();
   }
 
-  /** SIGSTOP: the process freezes with its sockets open, so clients see silence, not a disconnect. */
   freeze(): void {
-    this.child?.kill('SIGSTOP');
+    this.process.freeze();
   }
 
   thaw(): void {
-    this.child?.kill('SIGCONT');
+    this.process.thaw();
   }
 
   /** Kills the process (frozen or not) and removes its store dir. */
-  async dispose(): Promise<void> {
-    const child = this.child;
-    if (child !== undefined) {
-      child.kill('SIGKILL');
-      await this.exited;
-    }
-    await rm(this.directory, { recursive: true, force: true });
+  dispose(): Promise<void> {
+    return this.process.dispose();
   }
 }

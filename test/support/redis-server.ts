@@ -1,11 +1,12 @@
 // Real Redis for tests: the machine's server for contracts, and private servers tests may stop or freeze.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { mkdtemp } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort, ServerProcess } from './server-process.js';
 
 /** The machine's server (CI starts it in .ci/run); override with LIVEGATE_REDIS_URL. */
 export const MACHINE_REDIS_URL = process.env['LIVEGATE_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -74,17 +75,7 @@ export async function deleteNamespace(url: string, namespace: string): Promise<v
 }
 
 /** A port nobody listens on right now (the OS picks it; closed again before use). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface PrivateRedisOptions {
   /** Keep data across stop/start with an fsync-always AOF (default false: like the machine's server). */
@@ -95,15 +86,21 @@ const START_DEADLINE_MS = 10_000;
 
 /** A redis-server process of our own on a free port, in a temp dir, that a test may stop or freeze. */
 export class PrivateRedisServer {
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private output = '';
+  private readonly process: ServerProcess;
 
   private constructor(
     readonly port: number,
     readonly directory: string,
     private readonly options: PrivateRedisOptions,
-  ) {}
+  ) {
+    this.process = new ServerProcess({
+      command: 'redis-server',
+      port,
+      directory,
+      startDeadlineMs: START_DEADLINE_MS,
+      answers: () => redisAnswers(this.url, 500),
+    });
+  }
 
   static async start(options: PrivateRedisOptions = {}): Promise<PrivateRedisServer> {
     const directory = await mkdtemp(join(tmpdir(), 'livegate-redis-'));
@@ -117,69 +114,41 @@ export class PrivateRedisServer {
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.process.pid;
   }
 
   /** (Re)starts on the same port and waits until it answers PING. */
-  async start(): Promise<void> {
-    if (this.child !== undefined) throw new Error(`redis-server on ${this.port} is running`);
+  start(): Promise<void> {
     const persistence = this.options.persistent
       ? ['--appendonly', 'yes', '--appendfsync', 'always']
       : ['--appendonly', 'no'];
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', ''];
-    const child = spawn(
-      'redis-server',
-      [...args, ...persistence, '--dir', this.directory, '--daemonize', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.child = child;
-    this.output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      child.once('error', (error) => {
-        this.output += String(error);
-        resolve();
-      });
-    });
-    void this.exited.then(() => {
-      if (this.child === child) this.child = undefined;
-    });
-    const deadline = performance.now() + START_DEADLINE_MS;
-    while (!(await redisAnswers(this.url, 500))) {
-      if (this.child !== child || performance.now() > deadline) {
-        throw new Error(`redis-server did not start on ${this.port}:\n${this.output}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    return this.process.start([
+      ...args,
+      ...persistence,
+      '--dir',
+      this.directory,
+      '--daemonize',
+      'no',
+    ]);
   }
 
   /** SIGTERM (a clean shutdown) and wait for the process to exit. */
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (child === undefined) return;
-    child.kill('SIGCONT'); // A frozen server cannot act on SIGTERM.
-    child.kill('SIGTERM');
-    await this.exited;
+  stop(): Promise<void> {
+    return this.process.stop();
   }
 
   /** SIGSTOP: the TCP connections stay open but nothing answers. */
   freeze(): void {
-    this.child?.kill('SIGSTOP');
+    this.process.freeze();
   }
 
   thaw(): void {
-    this.child?.kill('SIGCONT');
+    this.process.thaw();
   }
 
   /** For afterAll: kill whatever runs and remove the directory. */
-  async destroy(): Promise<void> {
-    const child = this.child;
-    if (child !== undefined) {
-      child.kill('SIGKILL');
-      await this.exited;
-    }
-    await rm(this.directory, { recursive: true, force: true });
+  destroy(): Promise<void> {
+    return this.process.dispose();
   }
 }
