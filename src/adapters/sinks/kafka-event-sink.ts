@@ -3,13 +3,11 @@
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { z } from 'zod';
 import type { LivegateError } from '../../core/errors.js';
-import type { LivegateEvent } from '../../core/events.js';
 import type { EventSink } from '../../core/ports.js';
 import {
   BoundedEventQueue,
   invalidSinkOptions,
   queueOptionsShape,
-  type EventSinkStats,
   type EventTransport,
   type QueuedEvent,
 } from './bounded-event-queue.js';
@@ -46,34 +44,17 @@ const ACK_TIMEOUT_MS = 10_000;
 /** kafkajs retries each request a little on its own; our queue retries the batch after that. */
 const CLIENT_RETRY = { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 };
 
-export class KafkaEventSink implements EventSink {
+/** write() only queues; flush() resolves once everything written is acknowledged by all in-sync replicas. */
+export class KafkaEventSink extends BoundedEventQueue implements EventSink {
   readonly name: string;
-  private readonly queue: BoundedEventQueue;
 
   /** Validates the options (ERR_CONFIG_INVALID naming every bad one); connects lazily, in the background. */
   constructor(options: KafkaEventSinkOptions) {
     const parsed = optionsSchema.safeParse(options);
     if (!parsed.success) throw invalidSinkOptions('KafkaEventSink', parsed.error);
     const { brokers, topic, clientId, ...queueOptions } = parsed.data;
+    super(new KafkaTransport(brokers, topic, clientId), queueOptions);
     this.name = `kafka:${topic}`;
-    this.queue = new BoundedEventQueue(new KafkaTransport(brokers, topic, clientId), queueOptions);
-  }
-
-  write(event: LivegateEvent): void {
-    this.queue.write(event);
-  }
-
-  /** Resolves once every event written so far is acknowledged by all in-sync replicas. */
-  flush(): Promise<void> {
-    return this.queue.flush();
-  }
-
-  close(): Promise<void> {
-    return this.queue.close();
-  }
-
-  stats(): EventSinkStats {
-    return this.queue.stats();
   }
 }
 

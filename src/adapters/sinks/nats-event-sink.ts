@@ -14,13 +14,11 @@ import {
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import type { LivegateError } from '../../core/errors.js';
-import type { LivegateEvent } from '../../core/events.js';
 import type { EventSink } from '../../core/ports.js';
 import {
   BoundedEventQueue,
   invalidSinkOptions,
   queueOptionsShape,
-  type EventSinkStats,
   type EventTransport,
   type QueuedEvent,
 } from './bounded-event-queue.js';
@@ -68,37 +66,17 @@ const REQUEST_TIMEOUT_MS = 5000;
 /** Retries of an event inside this window are stored once (the server default, stated). */
 const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
-export class NatsEventSink implements EventSink {
+/** write() only queues; flush() resolves once everything written is stored by the stream (publish acknowledged). */
+export class NatsEventSink extends BoundedEventQueue implements EventSink {
   readonly name: string;
-  private readonly queue: BoundedEventQueue;
 
   /** Validates the options (ERR_CONFIG_INVALID naming every bad one); connects lazily, in the background. */
   constructor(options: NatsEventSinkOptions) {
     const parsed = optionsSchema.safeParse(options);
     if (!parsed.success) throw invalidSinkOptions('NatsEventSink', parsed.error);
     const { servers, stream, subjectPrefix, ...queueOptions } = parsed.data;
+    super(new NatsTransport(servers, stream, subjectPrefix), queueOptions);
     this.name = `nats:${stream}`;
-    this.queue = new BoundedEventQueue(
-      new NatsTransport(servers, stream, subjectPrefix),
-      queueOptions,
-    );
-  }
-
-  write(event: LivegateEvent): void {
-    this.queue.write(event);
-  }
-
-  /** Resolves once every event written so far is stored by the stream (publish acknowledged). */
-  flush(): Promise<void> {
-    return this.queue.flush();
-  }
-
-  close(): Promise<void> {
-    return this.queue.close();
-  }
-
-  stats(): EventSinkStats {
-    return this.queue.stats();
   }
 }
 
