@@ -10,7 +10,7 @@ import {
   type EventTransport,
   type QueuedEvent,
 } from '../../src/adapters/sinks/bounded-event-queue.js';
-import { nextTurn, sampleEvent, waitFor } from './journal-fixtures.js';
+import { nextTurn, range, riskLimitBreached, sampleEvent, waitFor } from './journal-fixtures.js';
 
 /** A broker that can stall, fail, and records every attempt and every acknowledged event. */
 class FakeBroker implements EventTransport {
@@ -86,25 +86,8 @@ function killSwitchChanged(index: number): LivegateEvent {
   };
 }
 
-function riskLimitBreached(index: number): Extract<LivegateEvent, { type: 'RiskLimitBreached' }> {
-  return {
-    type: 'RiskLimitBreached',
-    time: 1_700_000_000_000 + index,
-    engineId: 'engine-1',
-    rule: 'dailyLoss',
-    action: 'engage',
-    value: index,
-    threshold: 100,
-    message: `breach ${index}`,
-  };
-}
-
 function seqs(events: readonly QueuedEvent[]): number[] {
   return events.map((event) => event.seq);
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, index) => from + index);
 }
 
 describe('BoundedEventQueue', () => {

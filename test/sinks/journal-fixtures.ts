@@ -1,4 +1,4 @@
-// Shared helpers for the journal tests: sample events, scratch directories, polling with a deadline.
+// Shared helpers for the sink tests: sample events, scratch directories, polling with a deadline.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -93,4 +93,26 @@ export async function waitFor<T>(
 /** Lets sonic-boom's writes and the rotation's file swaps run between bursts of events. */
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A critical event (never dropped by the streaming sinks), numbered by `index`. */
+export function riskLimitBreached(
+  index: number,
+  engineId = 'engine-1',
+): Extract<LivegateEvent, { type: 'RiskLimitBreached' }> {
+  return {
+    type: 'RiskLimitBreached',
+    time: 1_700_000_000_000 + index,
+    engineId,
+    rule: 'dailyLoss',
+    action: 'engage',
+    value: index,
+    threshold: 100,
+    message: `breach ${index}`,
+  };
+}
+
+/** from, from + 1, ..., to. */
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, index) => from + index);
 }

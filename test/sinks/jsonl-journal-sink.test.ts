@@ -19,7 +19,7 @@ import {
   JsonlJournalSink,
   type JsonlJournalSinkOptions,
 } from '../../src/adapters/sinks/jsonl-journal-sink.js';
-import { nextTurn, sampleEvent, scratchDirectories } from './journal-fixtures.js';
+import { nextTurn, range, sampleEvent, scratchDirectories } from './journal-fixtures.js';
 
 const scratch = scratchDirectories();
 afterEach(() => scratch.removeAll());
@@ -49,10 +49,6 @@ async function writeEvents(
 
 function seqs(events: ReadonlyArray<{ seq: number }>): number[] {
   return events.map((event) => event.seq);
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, index) => from + index);
 }
 
 describe('JsonlJournalSink', () => {

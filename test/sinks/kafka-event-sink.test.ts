@@ -1,7 +1,6 @@
 // KafkaEventSink against librdkafka's mock cluster (via kcat), read back by a separate kcat consumer.
 
 import { randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isLivegateError, type LivegateError } from '../../src/core/errors.js';
 import type { LivegateEvent } from '../../src/core/events.js';
@@ -19,7 +18,8 @@ import {
   type KafkaMockCluster,
   type KafkaRecord,
 } from '../support/kafka-mock-cluster.js';
-import { sampleEvent, waitFor } from './journal-fixtures.js';
+import { riskLimitBreached, sampleEvent, waitFor } from './journal-fixtures.js';
+import { freePort } from '../support/server-process.js';
 
 if (!kcatInstalled) {
   if (process.env.CI) {
@@ -61,19 +61,6 @@ function openSink(options: Partial<KafkaEventSinkOptions> = {}) {
     ...options,
   });
   return { sink, topic, errors };
-}
-
-function riskLimitBreached(index: number): LivegateEvent {
-  return {
-    type: 'RiskLimitBreached',
-    time: 1_700_000_000_000 + index,
-    engineId: 'engine-1',
-    rule: 'dailyLoss',
-    action: 'engage',
-    value: index,
-    threshold: 100,
-    message: `breach ${index}`,
-  };
 }
 
 /** The key the sink must give each event: engine and symbol, or the engine alone. */
@@ -225,7 +212,7 @@ describe.skipIf(!kcatInstalled)('KafkaEventSink', () => {
 
   it('names critical events while no broker answers, and close() gives up naming them', async () => {
     const { sink, errors } = openSink({
-      brokers: [`127.0.0.1:${await closedPort()}`],
+      brokers: [`127.0.0.1:${await freePort()}`],
       flushTimeoutMs: 500,
     });
     sink.write(riskLimitBreached(1));
@@ -266,12 +253,3 @@ describe.skipIf(!kcatInstalled)('KafkaEventSink', () => {
     }
   });
 });
-
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

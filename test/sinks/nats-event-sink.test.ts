@@ -1,7 +1,6 @@
 // NatsEventSink against the machine's nats-server (JetStream), read back with an ordered consumer.
 
 import { randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import {
   jetstream,
   JetStreamApiError,
@@ -20,7 +19,8 @@ import {
 } from '../../src/adapters/sinks/nats-event-sink.js';
 import { runEventSinkContract } from '../contracts/event-sink.contract.js';
 import { MACHINE_NATS_URL, machineNatsAvailable } from '../support/nats-server.js';
-import { sampleEvent, waitFor } from './journal-fixtures.js';
+import { range, riskLimitBreached, sampleEvent, waitFor } from './journal-fixtures.js';
+import { freePort } from '../support/server-process.js';
 
 // Skips with a warning when there is no JetStream server; in CI that is an error instead.
 const natsRunning = await machineNatsAvailable('NatsEventSink');
@@ -87,23 +87,6 @@ const withoutEnvelope = ({
   seq: _seq,
   ...event
 }: Stored['envelope']): LivegateEvent => event as unknown as LivegateEvent;
-
-function riskLimitBreached(index: number, engineId = 'engine-1'): LivegateEvent {
-  return {
-    type: 'RiskLimitBreached',
-    time: 1_700_000_000_000 + index,
-    engineId,
-    rule: 'dailyLoss',
-    action: 'engage',
-    value: index,
-    threshold: 100,
-    message: `breach ${index}`,
-  };
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, index) => from + index);
-}
 
 describe.skipIf(!natsRunning)('NatsEventSink', () => {
   beforeAll(async () => {
@@ -227,7 +210,7 @@ describe.skipIf(!natsRunning)('NatsEventSink', () => {
 
   it('with no server: write() never blocks, critical events are named, the rest dropped and counted', async () => {
     const { sink, errors } = openSink({
-      servers: `127.0.0.1:${await closedPort()}`,
+      servers: `127.0.0.1:${await freePort()}`,
       maxQueued: 100,
       flushTimeoutMs: 500,
     });
@@ -282,12 +265,3 @@ describe.skipIf(!natsRunning)('NatsEventSink', () => {
     }
   });
 });
-
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
