@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeVenueServer } from '../support/fake-venue-server.js';
 import { FakeVenueWebSocket } from '../support/fake-venue-websocket.js';
-import { runCli, startCli, waitFor } from '../support/cli-harness.js';
+import { runCli, startCli, waitFor, type RunningCli } from '../support/cli-harness.js';
 import { FAKE_CREDENTIALS } from '../ccxt/ccxt-test-venue.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -15,41 +15,58 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
 
+/**
+ * Starts `livegate run` on the local Kraken with fake credentials, buying 0.001 BTC per tick.
+ * `feed` is the feed's YAML line; `extraVenueLines` go under `venue:`.
+ */
+async function startVenueEngine(
+  venue: FakeVenueServer,
+  feed: string,
+  extraVenueLines: readonly string[] = [],
+): Promise<{ config: string; stateDir: string; engine: RunningCli }> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'livegate-venue-'));
+  const config = path.join(directory, 'livegate.yaml');
+  await writeFile(
+    config,
+    [
+      feed,
+      'broker: { kind: ccxt }',
+      'strategy: { module: one-order-per-tick, options: { quantity: 0.001, side: buy } }',
+      'venue:',
+      '  id: kraken',
+      '  sandbox: false',
+      '  symbols: [BTC/USD]',
+      '  fillPollIntervalMs: 100',
+      '  rateLimitMs: 1',
+      `  urls: { public: "${venue.url}", private: "${venue.url}" }`,
+      ...extraVenueLines,
+      'http: { enabled: false }',
+      '',
+    ].join('\n'),
+  );
+  const stateDir = path.join(directory, 'state');
+  const engine = startCli(
+    ['run', '--config', config, '--state-dir', stateDir, '--engine-id', 'venue-engine'],
+    {
+      LIVEGATE_VENUE_API_KEY: FAKE_CREDENTIALS.apiKey,
+      LIVEGATE_VENUE_SECRET: FAKE_CREDENTIALS.secret,
+    },
+  );
+  cleanups.push(async () => {
+    engine.child.kill('SIGKILL');
+    await engine.exited;
+  });
+  return { config, stateDir, engine };
+}
+
 describe('livegate run on a ccxt venue (Kraken REST, served locally)', () => {
   it('trades through ccxt, arms the venue dead-man switch, cancels at the venue on a kill, disarms on exit', async () => {
     const venue = await FakeVenueServer.start();
     cleanups.push(() => venue.close());
-    const directory = await mkdtemp(path.join(os.tmpdir(), 'livegate-venue-'));
-    const config = path.join(directory, 'livegate.yaml');
-    await writeFile(
-      config,
-      [
-        'feed: { kind: ccxt, ccxt: { mode: poll, pollIntervalMs: 100 } }',
-        'broker: { kind: ccxt }',
-        'strategy: { module: one-order-per-tick, options: { quantity: 0.001, side: buy } }',
-        'venue:',
-        '  id: kraken',
-        '  sandbox: false',
-        '  symbols: [BTC/USD]',
-        '  fillPollIntervalMs: 100',
-        '  rateLimitMs: 1',
-        `  urls: { public: "${venue.url}", private: "${venue.url}" }`,
-        'http: { enabled: false }',
-        '',
-      ].join('\n'),
+    const { config, stateDir, engine } = await startVenueEngine(
+      venue,
+      'feed: { kind: ccxt, ccxt: { mode: poll, pollIntervalMs: 100 } }',
     );
-    const stateDir = path.join(directory, 'state');
-    const engine = startCli(
-      ['run', '--config', config, '--state-dir', stateDir, '--engine-id', 'venue-engine'],
-      {
-        LIVEGATE_VENUE_API_KEY: FAKE_CREDENTIALS.apiKey,
-        LIVEGATE_VENUE_SECRET: FAKE_CREDENTIALS.secret,
-      },
-    );
-    cleanups.push(async () => {
-      engine.child.kill('SIGKILL');
-      await engine.exited;
-    });
 
     await waitFor(
       'orders filled at the venue',
@@ -110,37 +127,11 @@ describe('livegate run on a ccxt venue with the streaming feed (Kraken WebSocket
     cleanups.push(() => venue.close());
     cleanups.push(() => socket.close());
     socket.stream(20);
-    const directory = await mkdtemp(path.join(os.tmpdir(), 'livegate-venue-ws-'));
-    const config = path.join(directory, 'livegate.yaml');
-    await writeFile(
-      config,
-      [
-        'feed: { kind: ccxt, ccxt: { mode: stream } }',
-        'broker: { kind: ccxt }',
-        'strategy: { module: one-order-per-tick, options: { quantity: 0.001, side: buy } }',
-        'venue:',
-        '  id: kraken',
-        '  sandbox: false',
-        '  symbols: [BTC/USD]',
-        '  fillPollIntervalMs: 100',
-        '  rateLimitMs: 1',
-        `  urls: { public: "${venue.url}", private: "${venue.url}" }`,
-        `  wsUrls: { publicV2: "${socket.url}" }`,
-        'http: { enabled: false }',
-        '',
-      ].join('\n'),
+    const { engine } = await startVenueEngine(
+      venue,
+      'feed: { kind: ccxt, ccxt: { mode: stream } }',
+      [`  wsUrls: { publicV2: "${socket.url}" }`],
     );
-    const engine = startCli(
-      ['run', '--config', config, '--state-dir', path.join(directory, 'state')],
-      {
-        LIVEGATE_VENUE_API_KEY: FAKE_CREDENTIALS.apiKey,
-        LIVEGATE_VENUE_SECRET: FAKE_CREDENTIALS.secret,
-      },
-    );
-    cleanups.push(async () => {
-      engine.child.kill('SIGKILL');
-      await engine.exited;
-    });
     await waitFor(
       'orders on streamed ticks',
       () =>
