@@ -22,6 +22,7 @@ import { riskSchema } from '../src/config/risk-schema.js';
 import { formatRow, percentiles } from './bench-stats.js';
 import { benchControlPlane } from './control-plane-bench.js';
 import { benchPreTrade } from './pre-trade-bench.js';
+import { benchStuckEngine } from './stuck-engine-bench.js';
 
 const TICKS = Number(process.env.LIVEGATE_BENCH_TICKS ?? 2_000_000);
 const CYCLES = Number(process.env.LIVEGATE_BENCH_CYCLES ?? 200);
@@ -64,6 +65,21 @@ async function gateCheckCost(): Promise<void> {
   console.log(
     formatRow('gate check (per check, 100k-check chunks)', percentiles(samples.slice(50)), 'ns', 3),
   );
+  // Gate 3 as the order router runs it: the level, then the lease (one clock read, one compare).
+  const leased: number[] = [];
+  for (let round = 0; round < 300; round++) {
+    const started = performance.now();
+    for (let index = 0; index < chunk; index++) {
+      const killSwitch = switches[index & 1]!;
+      if (killSwitch.level !== 2 && systemClock.monotonic() <= killSwitch.leaseExpiresAt + 1e12)
+        passed++;
+    }
+    leased.push(((performance.now() - started) * 1e6) / chunk);
+  }
+  console.log(
+    formatRow('gate 3 with the state lease (per order)', percentiles(leased.slice(50)), 'ns', 3),
+  );
+  for (const killSwitch of switches) killSwitch.close();
 }
 
 /** Every pre-trade check on, limits that never deny this load, and a monitor with every rule. */
@@ -254,6 +270,7 @@ try {
   await benchPreTrade();
   await engineThroughput(scratch);
   await propagation(scratch);
+  await benchStuckEngine();
 } finally {
   await rm(scratch, { recursive: true, force: true });
 }

@@ -3,10 +3,16 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { systemClock } from '../core/clock.js';
-import { LivegateError } from '../core/errors.js';
+import { isLivegateError, LivegateError } from '../core/errors.js';
 import type { KillSwitchRecord } from '../core/kill-switch-record.js';
+import type { KillSwitchStore, KillSwitchUpdateResult } from '../core/ports.js';
+import type { LivegateConfig } from '../config/schema.js';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
-import { awaitConfirmations, type ConfirmationResult } from '../killswitch/confirmations.js';
+import {
+  awaitConfirmations,
+  type ConfirmationResult,
+  type MissingConfirmation,
+} from '../killswitch/confirmations.js';
 import {
   engageDecision,
   reduceDecision,
@@ -16,6 +22,7 @@ import {
 import { GLOBAL_SCOPE, isScopeName } from '../core/scopes.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+import { noStateHere } from './no-state-here.js';
 
 type ChangeKind = 'kill' | 'reduce' | 'reset';
 
@@ -68,12 +75,17 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
   }
   const store = await createSharedKillSwitchStore(config, scope);
   try {
+    const refusal = await refuseWithoutState(kind, config, store, scope);
+    if (refusal !== undefined) {
+      process.stderr.write(`${refusal}\n`);
+      return EXIT_FAILURE;
+    }
     const issuedAt = systemClock.now();
     const result = await store.update(decision);
     const acknowledgedAt = systemClock.now();
     const confirmations = await awaitConfirmations(store, result.record.revision, {
       timeoutMs,
-      staleAfterMs: config.killSwitch.engineStaleAfterMs,
+      expectedState: kind === 'reduce' ? 'REDUCING' : result.record.state,
       issuedAt,
       acknowledgedAt,
       scope,
@@ -81,6 +93,7 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
     const ok = confirmations.missing.length === 0;
     const output = {
       ok,
+      store: store.name,
       scope,
       changed: result.changed,
       record: result.record,
@@ -92,24 +105,53 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
     };
     if (options.json === true) process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
     else
-      printHuman(
-        scope,
-        result.record,
-        result.changed,
-        result.repairedFrom,
-        confirmations,
-        acknowledgedAt - issuedAt,
+      process.stdout.write(
+        formatChange(store.name, scope, result, confirmations, acknowledgedAt - issuedAt),
       );
     if (!ok) {
-      const names = confirmations.missing.map((engine) => `${engine.engineId} (pid ${engine.pid})`);
-      process.stderr.write(
-        `livegate: ERR_CONFIRM_TIMEOUT: not confirmed within ${timeoutMs} ms by: ${names.join(', ')}\n`,
-      );
+      process.stderr.write(`${describeUnconfirmed(kind, timeoutMs, confirmations)}\n`);
       return EXIT_FAILURE;
     }
     return EXIT_OK;
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Nothing but `init` and a reset creates state, and a reset only where engines are registered: a
+ * command pointed at the wrong directory or namespace must fail loudly, not create an empty store
+ * there and report that no engine needed stopping.
+ */
+async function refuseWithoutState(
+  kind: ChangeKind,
+  config: LivegateConfig,
+  store: KillSwitchStore,
+  scope: string,
+): Promise<string | undefined> {
+  let record: KillSwitchRecord | null;
+  try {
+    record = await store.read();
+  } catch (error) {
+    if (isLivegateError(error, 'ERR_STATE_UNREADABLE')) return undefined; // Written over: the repair.
+    throw error;
+  }
+  if (record !== null) return undefined;
+  // Narrower scopes are written on demand under an existing global state.
+  if (scope !== GLOBAL_SCOPE && (await globalStateExists(config))) return undefined;
+  const engines = (await store.listEngineReports()).length;
+  if (kind === 'reset' && engines > 0) return undefined;
+  return noStateHere(config, store.name, engines);
+}
+
+async function globalStateExists(config: LivegateConfig): Promise<boolean> {
+  const global = await createSharedKillSwitchStore(config, GLOBAL_SCOPE);
+  try {
+    return (await global.read()) !== null;
+  } catch {
+    return true; // Unreadable is not missing.
+  } finally {
+    await global.close();
   }
 }
 
@@ -136,29 +178,33 @@ function parseTimeout(text: string | undefined, fallback: number): number {
   return value;
 }
 
-function printHuman(
+function formatChange(
+  storeName: string,
   scope: string,
-  record: KillSwitchRecord,
-  changed: boolean,
-  repairedFrom: string | undefined,
+  result: KillSwitchUpdateResult,
   confirmations: ConfirmationResult,
   durableAfterMs: number,
-): void {
+): string {
+  const { record, changed, repairedFrom } = result;
   const lines: string[] = [];
   if (repairedFrom !== undefined)
     lines.push(`state was unreadable; kept it aside at ${repairedFrom}`);
   lines.push(
-    `${scope === GLOBAL_SCOPE ? '' : `${scope}: `}${record.state} at revision ${record.revision} (${changed ? `durable in ${durableAfterMs.toFixed(1)} ms` : 'already in force, nothing written'})`,
+    `${scope === GLOBAL_SCOPE ? '' : `${scope}: `}${record.state} at revision ${record.revision} on ${storeName} (${changed ? `durable in ${durableAfterMs.toFixed(1)} ms` : 'already in force, nothing written'})`,
     `  by ${record.by}, trigger ${record.trigger}, at ${record.at}: ${record.reason}`,
   );
-  const live = confirmations.confirmed.length + confirmations.missing.length;
-  if (live === 0)
+  const members =
+    confirmations.confirmed.length + confirmations.missing.length + confirmations.departed.length;
+  if (members === 0)
     lines.push(
       scope === GLOBAL_SCOPE
-        ? 'no running engines on this store'
-        : `no running engines under ${scope}`,
+        ? 'no engines registered on this store'
+        : `no engines registered under ${scope}`,
     );
-  else lines.push(`confirmed by ${confirmations.confirmed.length}/${live} running engines:`);
+  else
+    lines.push(
+      `confirmed by ${confirmations.confirmed.length}/${members - confirmations.departed.length} engines registered when it was written:`,
+    );
   for (const engine of confirmations.confirmed) {
     const timing =
       engine.latencyMs < 0
@@ -168,10 +214,33 @@ function printHuman(
       `  ok       ${engine.engineId} pid ${engine.pid} enforcing ${engine.enforcedState} (${timing})`,
     );
   }
-  for (const engine of confirmations.missing) {
+  for (const engine of confirmations.missing) lines.push(`  MISSING  ${describeMissing(engine)}`);
+  for (const engine of confirmations.departed) {
     lines.push(
-      `  MISSING  ${engine.engineId} pid ${engine.pid} still at revision ${engine.observedRevision} (last report ${Math.round(engine.lastReportAgeMs)} ms ago)`,
+      `  gone     ${engine.engineId} pid ${engine.pid} (${engine.how === 'stopped' ? 'stopped and deregistered' : 'its process exited'} during the wait)`,
     );
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return `${lines.join('\n')}\n`;
+}
+
+function describeMissing(engine: MissingConfirmation): string {
+  const unchanged = `report unchanged for ${Math.round(engine.unchangedForMs)} ms`;
+  switch (engine.reason) {
+    case 'unreadable':
+      return `${engine.engineId}: its report cannot be read (${engine.problem ?? 'unknown problem'}); it is registered, so it counts as unconfirmed`;
+    case 'not-enforced':
+      return `${engine.engineId} pid ${engine.pid} applied revision ${engine.observedRevision} but still enforces ${engine.enforcedState}${engine.failClosed ? ' (fail-closed latch)' : ' (another scope holds it)'}`;
+    case 'not-applied':
+      return `${engine.engineId} pid ${engine.pid} still at revision ${engine.observedRevision}, enforcing ${engine.enforcedState} (${unchanged}: hung, partitioned or slow)`;
+  }
+}
+
+function describeUnconfirmed(
+  kind: ChangeKind,
+  timeoutMs: number,
+  confirmations: ConfirmationResult,
+): string {
+  const names = confirmations.missing.map((engine) => `${engine.engineId} (pid ${engine.pid})`);
+  const what = kind === 'reset' ? 'released' : 'confirmed';
+  return `livegate: ERR_CONFIRM_TIMEOUT: not ${what} within ${timeoutMs} ms by: ${names.join(', ')}`;
 }

@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerChangeCommand } from './change-command.js';
 import { registerDrillCommand } from './drill-command.js';
+import { registerInitCommand } from './init-command.js';
 import { describeError, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { registerRunCommand } from './run-command.js';
 import { registerStatusCommand } from './status-command.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerChangeCommand(program, 'kill');
   registerChangeCommand(program, 'reduce');
   registerChangeCommand(program, 'reset');
+  registerInitCommand(program);
   registerStatusCommand(program);
   registerDrillCommand(program);
   registerWatchdogCommand(program);

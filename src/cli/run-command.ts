@@ -8,6 +8,7 @@ import { createKillSwitchStore, createTradingAdapters } from '../adapters/index.
 import { JsonlJournalSink } from '../adapters/sinks/jsonl-journal-sink.js';
 import { LiveEngine } from '../engine/live-engine.js';
 import { scopesOfEngine } from '../core/scopes.js';
+import { failClosedTrigger } from '../core/kill-switch-record.js';
 import { ScopedKillSwitch } from '../killswitch/scoped-kill-switch.js';
 import { createLogger, flushLogger, type Logger } from '../observability/logger.js';
 import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js';
@@ -88,13 +89,25 @@ async function runWithLogger(
     actor: engineId,
     primaryScope: primaryScopeOf(config, engineId),
     startEngaged: config.killSwitch.startEngaged,
+    // Only the embedded stores create state on first start; a shared server's state is created
+    // by `livegate init` (or a reset), so an empty or wiped server never reads as SAFE.
+    createIfMissing: config.killSwitch.store === 'file' || config.killSwitch.store === 'memory',
+    contact: {
+      failClosedAfterMs: config.killSwitch.failClosedAfterMs,
+      leaseMs: config.killSwitch.leaseMs,
+      pollIntervalMs: config.killSwitch.pollIntervalMs,
+    },
+    onListenerError: (error) =>
+      logger.error({ err: error }, 'a kill-switch change listener threw (the change went ahead)'),
   });
   const failure = killSwitch.failClosedReason;
   if (failure !== null) {
+    const trigger = failClosedTrigger(failure.code);
     logger.error(
-      { err: failure, code: failure.code },
-      'KILL SWITCH STATE UNREADABLE: failing closed (ENGAGED) until an operator runs `livegate reset`',
+      { err: failure, code: failure.code, trigger },
+      `KILL SWITCH FAILED CLOSED (${trigger}): ENGAGED until an operator runs \`livegate reset\``,
     );
+    process.stderr.write(`livegate: kill switch FAIL-CLOSED (${trigger}): ${failure.message}\n`);
   }
   const adapters = await createTradingAdapters(config, engineId, {
     onBadLine: (problem) => logger.warn({ ...problem }, 'bad tick line skipped'),

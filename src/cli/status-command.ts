@@ -8,9 +8,10 @@ import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
 import type { LivegateConfig } from '../config/schema.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
-import { isLiveEngine } from '../killswitch/confirmations.js';
+import { isKnownGone } from '../killswitch/confirmations.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+import { noStateHere } from './no-state-here.js';
 
 interface StatusOptions extends CommonOptions {
   readonly json?: boolean;
@@ -88,7 +89,7 @@ async function showStatus(options: StatusOptions): Promise<number> {
     const now = systemClock.now();
     const engines: EngineStatus[] = (await store.listEngineReports()).map((report) => ({
       ...report,
-      live: isLiveEngine(report, now, config.killSwitch.engineStaleAfterMs),
+      live: !isKnownGone(report),
       reportAgeMs: Math.round(now - report.reportedAt),
     }));
     const scopes = await readScopes(config, engines);
@@ -106,6 +107,10 @@ async function showStatus(options: StatusOptions): Promise<number> {
     if (options.json === true) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
     else process.stdout.write(formatStatus(status));
     const anyUnreadable = unreadable !== null || scopes.some((scope) => scope.unreadable !== null);
+    if (record === null && unreadable === null) {
+      process.stderr.write(`${noStateHere(config, store.name, engines.length)}\n`);
+      return EXIT_FAILURE;
+    }
     return anyUnreadable ? EXIT_FAILURE : EXIT_OK;
   } finally {
     await store.close();
@@ -113,6 +118,7 @@ async function showStatus(options: StatusOptions): Promise<number> {
 }
 
 function formatStatus(status: {
+  store: string;
   stateDir: string;
   state: string;
   unreadable: { code: string; message: string } | null;
@@ -121,7 +127,7 @@ function formatStatus(status: {
   scopes: ScopeStatus[];
   engines: EngineStatus[];
 }): string {
-  const lines = [`state dir: ${status.stateDir}`];
+  const lines = [`store: ${status.store}`, `state dir: ${status.stateDir}`];
   if (status.unreadable !== null) {
     lines.push(
       `kill switch: UNREADABLE -> engines fail closed (ENGAGED)`,
@@ -129,7 +135,7 @@ function formatStatus(status: {
       `  repair with: livegate reset --reason "..." --by NAME`,
     );
   } else if (status.record === null) {
-    lines.push('kill switch: no state yet (the first engine creates it)');
+    lines.push('kill switch: NO STATE at this store (see below)');
   } else {
     const record = status.record;
     lines.push(

@@ -46,8 +46,13 @@ const killSwitchSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
     .default('livegate'),
-  /** A shared store unreachable this long makes engines fail closed (ENGAGED, latched). */
+  /** No valid read of the state for this long (any store) makes engines fail closed (ENGAGED, latched). */
   failClosedAfterMs: z.number().int().min(100).max(600_000).default(1000),
+  /**
+   * How long one read vouches for the state at gate 3 (null = 2 x pollIntervalMs); after it an
+   * order is denied KILL_SWITCH_STATE_STALE until the next read. At most failClosedAfterMs.
+   */
+  leaseMs: z.number().int().min(10).max(600_000).nullable().default(null),
   /** Where this engine's own trips (risk monitor, strategy, errors) and API changes go by default. */
   tripScope: z.enum(['global', 'desk', 'engine']).default('global'),
   startEngaged: z.boolean().default(false),
@@ -114,6 +119,13 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   killSwitch: killSwitchSchema
+    .transform((killSwitch) => ({
+      ...killSwitch,
+      leaseMs: Math.min(
+        killSwitch.leaseMs ?? 2 * killSwitch.pollIntervalMs,
+        killSwitch.failClosedAfterMs,
+      ),
+    }))
     .refine(
       (killSwitch) =>
         killSwitch.store === 'file' || killSwitch.store === 'memory' || killSwitch.url !== null,

@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   ERR_TOKEN_UNREADABLE: 'A configured token file cannot be read or is empty',
   ERR_ALERT_FAILED: 'An alert could not be delivered to its webhook',
   ERR_STORE_UNREACHABLE: 'The shared kill-switch store cannot be reached',
+  ERR_STORE_ERROR: 'The kill-switch store answers, but with errors instead of a valid state',
+  ERR_STATE_MISSING: 'No kill-switch state exists at the store (never initialised, or lost)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

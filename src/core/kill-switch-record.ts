@@ -20,6 +20,12 @@ export type KillSwitchTrigger = string;
 export interface KillSwitchRecord {
   /** Monotonic, gap-free per state dir: revision n+1 is written only by the writer that read n. */
   readonly revision: number;
+  /**
+   * Set when the state is created (revision 1, `livegate init`) and kept by every later revision:
+   * state re-created after a loss has another generation, so "newer" never depends on revisions
+   * that restarted at 1. Absent in records written before generations existed.
+   */
+  readonly generation?: string;
   readonly state: KillSwitchState;
   readonly reason: string;
   /** Operator name or component id. */
@@ -56,6 +62,8 @@ export interface KillSwitchChange {
 export function failClosedTrigger(errorCode: string): KillSwitchTrigger {
   if (errorCode === 'ERR_STORE_UNREACHABLE') return 'store-unreachable';
   if (errorCode === 'ERR_STATE_WRITE_FAILED') return 'state-write-failed';
+  if (errorCode === 'ERR_STATE_MISSING') return 'state-missing';
+  if (errorCode === 'ERR_STORE_ERROR') return 'store-error';
   return 'state-unreadable';
 }
 
@@ -80,4 +88,9 @@ export interface EngineReport {
   readonly stats: Readonly<Record<string, number | string>>;
   /** Positions, PnL and risk-rule headroom, when a risk monitor runs in the engine. */
   readonly risk?: RiskSnapshot;
+  /**
+   * Set by a reader (never published) when the stored report could not be parsed: the engine is
+   * still registered and must confirm a kill, but nothing else in this report is known.
+   */
+  readonly unreadable?: string;
 }

@@ -5,6 +5,8 @@ import type { EventSink } from '../core/ports.js';
 
 export class EventBus {
   private readonly listeners = new Set<(event: LivegateEvent) => void>();
+  /** Writes a sink threw on (each isolated). */
+  sinkFailures = 0;
 
   constructor(private readonly sinks: readonly EventSink[]) {}
 
@@ -14,7 +16,17 @@ export class EventBus {
   }
 
   emit(event: LivegateEvent): void {
-    for (let index = 0; index < this.sinks.length; index++) this.sinks[index]!.write(event);
+    for (let index = 0; index < this.sinks.length; index++) {
+      // A sink must not throw (it buffers); one that does must not stop a gate or a kill-switch change.
+      try {
+        this.sinks[index]!.write(event);
+      } catch (error) {
+        this.sinkFailures++;
+        process.emitWarning(
+          `livegate event sink ${this.sinks[index]!.name} threw: ${String(error)}`,
+        );
+      }
+    }
     if (this.listeners.size === 0) return;
     for (const listener of this.listeners) {
       try {

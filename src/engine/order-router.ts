@@ -143,6 +143,13 @@ export class OrderRouter {
       this.deny(3, 'KILL_SWITCH_ENGAGED', order);
       return;
     }
+    // The lease: one clock read and one compare per order. A level older than the last read's
+    // lease may predate a kill (a strategy that stalled past it), so it is not trusted.
+    if (this.clock.monotonic() > this.killSwitch.leaseExpiresAt) {
+      this.deny(3, 'KILL_SWITCH_STATE_STALE', order);
+      this.killSwitch.refresh();
+      return;
+    }
     if (
       level === REDUCING &&
       !this.positions.reducesExposure(order.symbol, order.side, order.quantity)

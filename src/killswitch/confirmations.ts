@@ -1,10 +1,12 @@
-// Confirmed kill: wait until every live engine on the store reports it has applied a revision at its gates.
+// Confirmed change: who must confirm is fixed when the change is written (every registered engine
+// not known to be gone), and a member confirms only by enforcing the new level at its gates.
 
 import os from 'node:os';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { EngineReport } from '../core/kill-switch-record.js';
+import type { EngineReport, KillSwitchState } from '../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../core/ports.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
+import { processExists } from '../core/process-exists.js';
 
 export interface EngineConfirmation {
   readonly engineId: string;
@@ -18,32 +20,55 @@ export interface EngineConfirmation {
   readonly sinceIssuedMs: number;
 }
 
+/** Why a member has not confirmed. */
+export type UnconfirmedReason =
+  /** Its report has not reached the revision: hung, partitioned, or slow. */
+  | 'not-applied'
+  /** It applied the revision but enforces something else (a reset held by another scope or a latch). */
+  | 'not-enforced'
+  /** Its report cannot be parsed: it is registered, but nothing it says can be trusted. */
+  | 'unreadable';
+
 export interface MissingConfirmation {
   readonly engineId: string;
   readonly host: string;
   readonly pid: number;
   readonly observedRevision: number;
-  readonly lastReportAgeMs: number;
+  readonly enforcedState: string;
+  readonly failClosed: boolean;
+  readonly reason: UnconfirmedReason;
+  /** Set for `unreadable`: what is wrong with the report. */
+  readonly problem?: string;
+  /** How long its report had not changed, by this process's own monotonic clock. */
+  readonly unchangedForMs: number;
+}
+
+/** A member that went away during the wait: deregistered by a clean stop, or its process exited. */
+export interface DepartedEngine {
+  readonly engineId: string;
+  readonly pid: number;
+  readonly how: 'stopped' | 'exited';
 }
 
 export interface ConfirmationResult {
   readonly revision: number;
   readonly confirmed: readonly EngineConfirmation[];
   readonly missing: readonly MissingConfirmation[];
+  readonly departed: readonly DepartedEngine[];
   readonly waitedMs: number;
 }
 
 export interface ConfirmationOptions {
   readonly timeoutMs: number;
-  /** A report older than this belongs to an engine that is not running. */
-  readonly staleAfterMs: number;
   /** Epoch ms at which the writer started the change. */
   readonly issuedAt: number;
   /** Epoch ms at which the change was acknowledged durable. */
   readonly acknowledgedAt: number;
+  /** What a member's gates must enforce to confirm (default: the record's state or stricter for a tightening). */
+  readonly expectedState: KillSwitchState;
   readonly clock?: Clock;
   readonly pollIntervalMs?: number;
-  /** The scope the revision belongs to (default `global`): only engines under it are waited for. */
+  /** The scope the revision belongs to (default `global`): only engines under it are members. */
   readonly scope?: string;
 }
 
@@ -57,11 +82,34 @@ export function appliedRevision(report: EngineReport, scope: string): number | u
     : undefined;
 }
 
-/** Same-host engines are checked by pid too, so a crashed engine is not waited for. */
-export function isLiveEngine(report: EngineReport, now: number, staleAfterMs: number): boolean {
-  if (now - report.reportedAt > staleAfterMs) return false;
-  if (report.host !== os.hostname()) return true;
-  return processExists(report.pid);
+/** Known to be gone: only a same-host engine whose process no longer exists (no clock is compared). */
+export function isKnownGone(report: EngineReport): boolean {
+  return (
+    report.unreadable === undefined && report.host === os.hostname() && !processExists(report.pid)
+  );
+}
+
+/** Registered engines a change in `scope` must be confirmed by: fixed once, when it is written. */
+export function membersOf(reports: readonly EngineReport[], scope: string): EngineReport[] {
+  return reports.filter(
+    (report) =>
+      report.unreadable !== undefined ||
+      (!isKnownGone(report) && appliedRevision(report, scope) !== undefined),
+  );
+}
+
+const STRICTNESS: Record<KillSwitchState, number> = { SAFE: 0, REDUCING: 1, ENGAGED: 2 };
+
+/** A tightening is confirmed by that level or stricter; a reset only by SAFE itself. */
+function enforces(state: KillSwitchState, expected: KillSwitchState): boolean {
+  return expected === 'SAFE' ? state === 'SAFE' : STRICTNESS[state] >= STRICTNESS[expected];
+}
+
+interface Tracked {
+  latest: EngineReport;
+  lastReportedAt: number;
+  changedAt: number;
+  departed?: DepartedEngine['how'];
 }
 
 export async function awaitConfirmations(
@@ -71,49 +119,112 @@ export async function awaitConfirmations(
 ): Promise<ConfirmationResult> {
   const clock = options.clock ?? systemClock;
   const started = clock.monotonic();
+  const scope = options.scope ?? GLOBAL_SCOPE;
   const pollIntervalMs = options.pollIntervalMs ?? 2;
+  const members = new Map<string, Tracked>();
+  for (const report of membersOf(await store.listEngineReports(), scope)) {
+    members.set(report.engineId, {
+      latest: report,
+      lastReportedAt: report.reportedAt,
+      changedAt: started,
+    });
+  }
+  const settled = (tracked: Tracked): boolean =>
+    tracked.departed !== undefined || confirms(tracked.latest, scope, revision, options);
   for (;;) {
-    const now = clock.now();
-    const scope = options.scope ?? GLOBAL_SCOPE;
-    const live = (await store.listEngineReports()).filter(
-      (report) =>
-        isLiveEngine(report, now, options.staleAfterMs) &&
-        appliedRevision(report, scope) !== undefined,
-    );
-    const confirmed = live.filter((report) => (appliedRevision(report, scope) ?? 0) >= revision);
-    const missing = live.filter((report) => (appliedRevision(report, scope) ?? 0) < revision);
     const waitedMs = clock.monotonic() - started;
-    if (missing.length === 0 || waitedMs >= options.timeoutMs) {
-      return {
-        revision,
-        waitedMs,
-        confirmed: confirmed.map((report) => ({
-          engineId: report.engineId,
-          host: report.host,
-          pid: report.pid,
-          observedRevision: appliedRevision(report, scope) ?? 0,
-          enforcedState: report.enforcedState,
-          latencyMs: report.observedAt - options.acknowledgedAt,
-          sinceIssuedMs: report.observedAt - options.issuedAt,
-        })),
-        missing: missing.map((report) => ({
-          engineId: report.engineId,
-          host: report.host,
-          pid: report.pid,
-          observedRevision: appliedRevision(report, scope) ?? 0,
-          lastReportAgeMs: now - report.reportedAt,
-        })),
-      };
+    const done = [...members.values()].every(settled);
+    if (done || waitedMs >= options.timeoutMs) {
+      return summarise(members, revision, scope, options, clock.monotonic(), waitedMs);
     }
     await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+    const current = new Map(
+      (await store.listEngineReports()).map((report) => [report.engineId, report]),
+    );
+    const now = clock.monotonic();
+    for (const [engineId, tracked] of members) follow(tracked, current.get(engineId), now);
   }
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+function follow(tracked: Tracked, report: EngineReport | undefined, now: number): void {
+  if (tracked.departed !== undefined) return;
+  if (report === undefined) {
+    tracked.departed = 'stopped';
+    return;
   }
+  if (isKnownGone(report)) {
+    tracked.departed = 'exited';
+    return;
+  }
+  if (
+    report.reportedAt !== tracked.lastReportedAt ||
+    report.unreadable !== tracked.latest.unreadable
+  ) {
+    tracked.changedAt = now;
+    tracked.lastReportedAt = report.reportedAt;
+  }
+  tracked.latest = report;
+}
+
+function confirms(
+  report: EngineReport,
+  scope: string,
+  revision: number,
+  options: ConfirmationOptions,
+): boolean {
+  if (report.unreadable !== undefined) return false;
+  return (
+    (appliedRevision(report, scope) ?? 0) >= revision &&
+    enforces(report.enforcedState, options.expectedState)
+  );
+}
+
+function summarise(
+  members: ReadonlyMap<string, Tracked>,
+  revision: number,
+  scope: string,
+  options: ConfirmationOptions,
+  now: number,
+  waitedMs: number,
+): ConfirmationResult {
+  const confirmed: EngineConfirmation[] = [];
+  const missing: MissingConfirmation[] = [];
+  const departed: DepartedEngine[] = [];
+  for (const tracked of members.values()) {
+    const report = tracked.latest;
+    if (tracked.departed !== undefined) {
+      departed.push({ engineId: report.engineId, pid: report.pid, how: tracked.departed });
+      continue;
+    }
+    const applied = appliedRevision(report, scope) ?? 0;
+    if (confirms(report, scope, revision, options)) {
+      confirmed.push({
+        engineId: report.engineId,
+        host: report.host,
+        pid: report.pid,
+        observedRevision: applied,
+        enforcedState: report.enforcedState,
+        latencyMs: report.observedAt - options.acknowledgedAt,
+        sinceIssuedMs: report.observedAt - options.issuedAt,
+      });
+      continue;
+    }
+    missing.push({
+      engineId: report.engineId,
+      host: report.host,
+      pid: report.pid,
+      observedRevision: applied,
+      enforcedState: report.enforcedState,
+      failClosed: report.failClosed,
+      reason:
+        report.unreadable !== undefined
+          ? 'unreadable'
+          : applied >= revision
+            ? 'not-enforced'
+            : 'not-applied',
+      ...(report.unreadable === undefined ? {} : { problem: report.unreadable }),
+      unchangedForMs: now - tracked.changedAt,
+    });
+  }
+  return { revision, confirmed, missing, departed, waitedMs };
 }

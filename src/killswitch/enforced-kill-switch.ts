@@ -33,6 +33,14 @@ export interface EnforcedKillSwitch {
   readonly failClosedReason: LivegateError | null;
   /** Epoch ms of the latest change applied at the gates. */
   readonly appliedAt: number;
+  /**
+   * Monotonic ms (clock.monotonic()) until which a read of the store vouches for `level`. Gate 3
+   * denies with KILL_SWITCH_STATE_STALE after it and calls refresh(): a strategy that stalled past
+   * a kill cannot route on the level it cached before the stall.
+   */
+  readonly leaseExpiresAt: number;
+  /** Reads the store now (no-op while a read is in flight; never throws). */
+  refresh(): void;
   /** Where engage/reduce/reset from this process go, and where engine reports are published. */
   readonly store: KillSwitchStore;
   /** The scope of `store` (`global` for a single unscoped switch): confirmations are per scope. */

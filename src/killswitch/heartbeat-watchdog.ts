@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { EngineReport } from '../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../core/ports.js';
 import { appliedRevision } from './confirmations.js';
+import { processExists } from '../core/process-exists.js';
 import { engageDecision } from './transitions.js';
 
 export type WatchdogEvent =
@@ -143,12 +144,7 @@ export class HeartbeatWatchdog {
 
   private processExists(pid: number): boolean {
     if (this.options.processExists !== undefined) return this.options.processExists(pid);
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
+    return processExists(pid);
   }
 
   private emit(event: WatchdogEvent): void {

@@ -1,4 +1,5 @@
-// The in-process kill switch: gates read `level` synchronously; the store makes changes durable and shared.
+// The in-process kill switch of one scope: gates read `level` synchronously; the store makes changes
+// durable and shared; StoreContact decides when the state is too old to trust; the latch fails closed.
 
 import { systemClock, type Clock } from '../core/clock.js';
 import { LivegateError, isLivegateError } from '../core/errors.js';
@@ -16,6 +17,9 @@ import type {
   KillSwitchChangeListener,
   KillSwitchLevelValue,
 } from './enforced-kill-switch.js';
+import { FailClosedLatch, positionOf, type StatePosition } from './fail-closed-latch.js';
+import { notifyEach } from './notify-each.js';
+import { DEFAULT_STORE_CONTACT, StoreContact, type StoreContactOptions } from './store-contact.js';
 import {
   engageDecision,
   initialDecision,
@@ -27,58 +31,84 @@ import {
 export type { KillSwitchChangeListener, KillSwitchLevelValue } from './enforced-kill-switch.js';
 
 const STATE_BY_LEVEL: readonly KillSwitchState[] = ['SAFE', 'REDUCING', 'ENGAGED'];
+/** A tightening the store refused is retried this often until it is durable (the audit trail). */
+const RETRY_WRITE_MS = [250, 500, 1000, 2000, 5000] as const;
 
 export interface KillSwitchOpenOptions {
   /** Who starts the switch (engine id); recorded on the first-start revision. */
   readonly actor: string;
   readonly startEngaged?: boolean;
   readonly clock?: Clock;
+  /**
+   * Write a first record when the store has none (default true: the embedded file and memory
+   * stores). Shared stores pass false: state there is created only by `livegate init` or a reset,
+   * so an empty or wiped server fails closed (`state-missing`) instead of reading as SAFE.
+   */
+  readonly createIfMissing?: boolean;
+  /** Fail-closed silence, the gate-3 lease and the read period (defaults: 1000, 500, 250 ms). */
+  readonly contact?: Partial<StoreContactOptions>;
+  /** Shared by the scopes of one engine, so one reset releases it whichever scope latched. */
+  readonly latch?: FailClosedLatch;
+  /** The scope this switch reads (default `global`). */
+  readonly scope?: string;
+  /** Told when a change listener throws (the change itself is never held up). */
+  readonly onListenerError?: (error: unknown) => void;
 }
 
 /**
  * Safety rules, in order of importance:
- * - tightening (engage, reduce) takes effect at the gates synchronously, before the store is even asked;
- * - loosening (reset, or a newer SAFE record from another process) takes effect only once it is durable;
- * - a state that cannot be read latches ENGAGED locally until a newer revision is read (an operator reset).
+ * - tightening (engage, reduce) takes effect at the gates synchronously, before the store is asked,
+ *   and a tightening the store refuses is enforced, latched and retried until it is durable;
+ * - loosening (reset, or a newer SAFE record from another process) takes effect only once durable;
+ * - state that is unreadable, missing, or not read validly for failClosedAfterMs latches ENGAGED
+ *   until an operator's reset (or init) written after the failure, by revision and generation.
  */
 export class KillSwitch implements EnforcedKillSwitch {
   /** The level every gate compares against. Hot path: a plain field read, no I/O, no allocation. */
   level: KillSwitchLevelValue = KillSwitchLevel.ENGAGED;
+  readonly primaryScope: string;
+  readonly latch: FailClosedLatch;
   private current: KillSwitchRecord | null = null;
-  private failure: LivegateError | null = null;
-  /** Revision at which the local fail-closed latch was set: only a newer one clears it. */
-  private failureRevision = 0;
-  /** Epoch ms when the latch was set. */
-  private failedAt = 0;
-  /** Local tightenings not yet confirmed by a stored record, counted per level. */
+  /** True once a read has said for certain that no state exists. */
+  private knownMissing = false;
   private readonly pendingByLevel = [0, 0, 0];
   private stopWatching: (() => void) | undefined;
   private readonly listeners = new Set<KillSwitchChangeListener>();
   private lastAppliedAt = 0;
-  /** A switch on its own is the global scope as far as confirmations go. */
-  readonly primaryScope: string = GLOBAL_SCOPE;
+  private lastReadError: unknown;
+  private readonly contactPolicy: StoreContact;
+  private readonly retries = new Set<NodeJS.Timeout>();
+  private closed = false;
+  private listenerErrors = 0;
+  private readonly stopFollowingLatch: () => void;
 
   private constructor(
     readonly store: KillSwitchStore,
     private readonly actor: string,
     private readonly clock: Clock,
-  ) {}
+    private readonly options: KillSwitchOpenOptions,
+  ) {
+    this.primaryScope = options.scope ?? GLOBAL_SCOPE;
+    this.latch = options.latch ?? new FailClosedLatch();
+    this.latch.register(this.primaryScope, () => this.position);
+    this.stopFollowingLatch = this.latch.onChange(() => this.recomputeLevel(this.state));
+    this.contactPolicy = new StoreContact({ ...DEFAULT_STORE_CONTACT, ...options.contact }, clock, {
+      read: () => this.readState(),
+      silent: (silentMs) => this.failClosed(this.silenceError(silentMs)),
+      leased: () => this.onLeased?.(),
+    });
+  }
+
+  /** Told when the lease moves (a ScopedKillSwitch keeps the minimum over its scopes). */
+  onLeased: (() => void) | undefined;
 
   /**
-   * Reads the shared state (creating it on first start). An unreadable state does not throw:
-   * the switch opens ENGAGED with trigger `state-unreadable` and says why in `failure`.
+   * Reads the shared state (creating it on first start where the store allows). Unreadable or
+   * missing state does not throw: the switch opens ENGAGED and says why in `failClosedReason`.
    */
   static async open(store: KillSwitchStore, options: KillSwitchOpenOptions): Promise<KillSwitch> {
-    const killSwitch = new KillSwitch(store, options.actor, options.clock ?? systemClock);
-    try {
-      const existing = await store.read();
-      const record =
-        existing ??
-        (await store.update(initialDecision(options.startEngaged ?? false, options.actor))).record;
-      killSwitch.applyRecord(record);
-    } catch (error) {
-      killSwitch.failClosed(asStateError(error));
-    }
+    const killSwitch = new KillSwitch(store, options.actor, options.clock ?? systemClock, options);
+    await killSwitch.openState();
     return killSwitch;
   }
 
@@ -95,9 +125,9 @@ export class KillSwitch implements EnforcedKillSwitch {
     return this.current?.revision ?? 0;
   }
 
-  /** Why the switch is failing closed, or null. */
+  /** Why the switch is failing closed (this scope or any other sharing the latch), or null. */
   get failClosedReason(): LivegateError | null {
-    return this.failure;
+    return this.latch.failure;
   }
 
   /** Epoch ms when the current revision (or failure) was applied at the gates. */
@@ -105,17 +135,39 @@ export class KillSwitch implements EnforcedKillSwitch {
     return this.lastAppliedAt;
   }
 
+  /** Monotonic ms until which the state at the gates is vouched for by a read. */
+  get leaseExpiresAt(): number {
+    return this.contactPolicy.leaseExpiresAt;
+  }
+
+  /** Change listeners that threw so far (each was isolated; the change went ahead). */
+  get listenerFailures(): number {
+    return this.listenerErrors;
+  }
+
+  /** Where this scope's state stands, for a fail-closed latch's baseline (undefined: never read). */
+  get position(): StatePosition | undefined {
+    if (this.current !== null) return positionOf(this.current);
+    return this.knownMissing ? { kind: 'missing' } : undefined;
+  }
+
   onChange(listener: KillSwitchChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** Follows changes made by other processes. Idempotent. */
+  /** Follows changes made by other processes and starts the contact policy. Idempotent. */
   watch(): void {
     this.stopWatching ??= this.store.watch({
       onRecord: (record) => this.applyRecord(record),
-      onError: (error) => this.failClosed(error),
+      onError: (error) => (isVanished(error) ? this.applyRead(null) : this.failClosed(error)),
     });
+    this.contactPolicy.start();
+  }
+
+  /** Asks the store for the state now (gate 3 does when the lease ran out). Never throws. */
+  refresh(): void {
+    if (!this.closed) this.contactPolicy.refresh();
   }
 
   engage(
@@ -148,9 +200,82 @@ export class KillSwitch implements EnforcedKillSwitch {
   }
 
   close(): void {
+    this.closed = true;
     this.stopWatching?.();
     this.stopWatching = undefined;
+    this.contactPolicy.stop();
+    for (const timer of this.retries) clearTimeout(timer);
+    this.retries.clear();
+    this.stopFollowingLatch();
     this.listeners.clear();
+  }
+
+  private async openState(): Promise<void> {
+    const issuedAt = this.clock.monotonic();
+    try {
+      let record = await this.store.read();
+      if (record === null && (this.options.createIfMissing ?? true)) {
+        const decide = initialDecision(this.options.startEngaged ?? false, this.actor);
+        record = (await this.store.update(decide)).record;
+      }
+      this.contactPolicy.contact(issuedAt);
+      this.applyRead(record);
+    } catch (error) {
+      this.lastReadError = error;
+      if (isLivegateError(error, 'ERR_STORE_UNREACHABLE')) {
+        this.failClosed(error);
+      } else {
+        this.failClosed(asStateError(error));
+      }
+    }
+    this.recomputeLevel(this.state);
+  }
+
+  /** One policy read: a record or a certain "no state" is valid; anything else is a failure. */
+  private async readState(): Promise<boolean> {
+    let record: KillSwitchRecord | null;
+    try {
+      record = await this.store.read();
+    } catch (error) {
+      this.lastReadError = error;
+      // State this store saw that is gone now: a certain "no state", not a broken connection.
+      if (isVanished(error)) {
+        this.applyRead(null);
+        return true;
+      }
+      // Unreadable state is a fact about the state, not about the connection: fail closed now.
+      if (isLivegateError(error, 'ERR_STATE_UNREADABLE')) this.failClosed(error);
+      return false;
+    }
+    if (this.closed) return false;
+    this.lastReadError = undefined;
+    this.applyRead(record);
+    return true;
+  }
+
+  private applyRead(record: KillSwitchRecord | null): void {
+    if (record !== null) {
+      this.knownMissing = false;
+      this.applyRecord(record);
+      return;
+    }
+    const wasMissing = this.knownMissing;
+    this.knownMissing = true;
+    this.latch.observe(this.primaryScope, null);
+    if (this.current !== null) {
+      this.failClosed(this.missingError()); // Seen, then gone: the store lost its data.
+      // A narrower scope forgets what it lost: once a reset has released the latch, a scope that
+      // nobody has written since has nothing to enforce (the global scope alone stands for "lost").
+      if (this.primaryScope !== GLOBAL_SCOPE) this.current = null;
+      return;
+    }
+    // A desk or engine scope nobody has written yet has nothing to enforce: whether the store as a
+    // whole lost its state is judged by the global scope alone.
+    if (this.primaryScope !== GLOBAL_SCOPE) {
+      if (!wasMissing) this.recomputeLevel(this.state);
+      return;
+    }
+    if (!(this.options.createIfMissing ?? true)) this.failClosed(this.missingError());
   }
 
   private async tighten(level: KillSwitchLevelValue, decide: Decision): Promise<KillSwitchRecord> {
@@ -162,7 +287,7 @@ export class KillSwitch implements EnforcedKillSwitch {
       this.applyRecord(result.record);
       return result.record;
     } catch (error) {
-      // The change could not be made durable: keep it enforced here (fail closed) and say so loudly.
+      // Not durable: keep it enforced here (fail closed), say so loudly, and keep trying to write it.
       this.failClosed(
         new LivegateError(
           'ERR_STATE_WRITE_FAILED',
@@ -170,6 +295,7 @@ export class KillSwitch implements EnforcedKillSwitch {
           { cause: error },
         ),
       );
+      this.retryUntilDurable(decide, 0);
       throw error;
     } finally {
       this.pendingByLevel[level] = (this.pendingByLevel[level] ?? 1) - 1;
@@ -177,54 +303,88 @@ export class KillSwitch implements EnforcedKillSwitch {
     }
   }
 
-  /** Applies a stored record if it is newer than what the gates enforce now. */
-  private applyRecord(record: KillSwitchRecord): void {
-    const newer = this.current === null || record.revision > this.current.revision;
-    if (this.failure !== null && newer && this.clearsFailure(record)) this.failure = null;
-    if (!newer) return;
-    const previous = this.state;
-    this.current = record;
-    this.recomputeLevel(previous);
+  private retryUntilDurable(decide: Decision, attempt: number): void {
+    if (this.closed) return;
+    const delay = RETRY_WRITE_MS[Math.min(attempt, RETRY_WRITE_MS.length - 1)] ?? 5000;
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      this.store.update(decide).then(
+        (result) => this.applyRecord(result.record),
+        () => this.retryUntilDurable(decide, attempt + 1),
+      );
+    }, delay);
+    timer.unref();
+    this.retries.add(timer);
   }
 
-  /**
-   * The fail-closed latch clears only on a record written after the failure: a revision above the last
-   * one seen before it, or (when none was ever seen) a record stamped after the failure was detected.
-   */
-  private clearsFailure(record: KillSwitchRecord): boolean {
-    if (record.revision <= this.failureRevision) return false;
-    // `at` has millisecond resolution, so compare at that resolution.
-    return this.failureRevision > 0 || Date.parse(record.at) >= Math.floor(this.failedAt);
+  /** Applies a stored record if it is newer than what the gates enforce now (or of a new generation). */
+  private applyRecord(record: KillSwitchRecord): void {
+    const current = this.current;
+    const newer =
+      current === null ||
+      (record.generation ?? '') !== (current.generation ?? '') ||
+      record.revision > current.revision;
+    if (!newer) {
+      this.latch.observe(this.primaryScope, record);
+      return;
+    }
+    const previous = this.state;
+    this.current = record;
+    // The latch may release here (an operator's reset), which recomputes every scope sharing it.
+    if (!this.latch.observe(this.primaryScope, record)) this.recomputeLevel(previous);
   }
 
   private failClosed(error: LivegateError): void {
-    const previous = this.state;
-    if (this.failure === null) {
-      this.failureRevision = this.current?.revision ?? 0;
-      this.failedAt = this.clock.now();
-    }
-    this.failure = error;
-    this.recomputeLevel(previous);
+    this.latch.set(error);
+  }
+
+  private missingError(): LivegateError {
+    return new LivegateError(
+      'ERR_STATE_MISSING',
+      `no kill-switch state at ${this.store.name}${this.current === null ? '' : ` (revision ${this.current.revision} was seen: the store lost its data)`}: failing closed; an operator creates it with \`livegate init --store …\` (or releases with \`livegate reset\` once it exists)`,
+      { details: { store: this.store.name, scope: this.primaryScope } },
+    );
+  }
+
+  private silenceError(silentMs: number): LivegateError {
+    const last = this.lastReadError;
+    const answered = last !== undefined && !isLivegateError(last, 'ERR_STORE_UNREACHABLE');
+    const what = last === undefined ? 'no answer' : messageOf(last);
+    return new LivegateError(
+      answered ? 'ERR_STORE_ERROR' : 'ERR_STORE_UNREACHABLE',
+      `no valid read of the kill-switch state at ${this.store.name} for ${Math.round(silentMs)} ms: ${what}`,
+      { cause: last, details: { store: this.store.name, silentMs: Math.round(silentMs) } },
+    );
   }
 
   private recomputeLevel(previous: KillSwitchState): void {
     const stored =
-      this.current === null ? KillSwitchLevel.ENGAGED : KillSwitchLevel[this.current.state];
-    const failed = this.failure === null ? KillSwitchLevel.SAFE : KillSwitchLevel.ENGAGED;
+      this.current !== null
+        ? KillSwitchLevel[this.current.state]
+        : this.knownMissing && this.primaryScope !== GLOBAL_SCOPE
+          ? KillSwitchLevel.SAFE
+          : KillSwitchLevel.ENGAGED;
+    const failed = this.latch.failure === null ? KillSwitchLevel.SAFE : KillSwitchLevel.ENGAGED;
     const pending =
       (this.pendingByLevel[2] ?? 0) > 0 ? 2 : (this.pendingByLevel[1] ?? 0) > 0 ? 1 : 0;
     this.level = Math.max(stored, failed, pending) as KillSwitchLevelValue;
     this.lastAppliedAt = this.clock.now();
-    const enforcedState = this.state;
-    for (const listener of this.listeners) {
-      listener({
-        record: this.current,
-        previousState: previous,
-        enforcedState,
-        failure: this.failure,
-      });
-    }
+    const change = {
+      record: this.current,
+      previousState: previous,
+      enforcedState: this.state,
+      failure: this.latch.failure,
+    };
+    notifyEach(this.listeners, change, (error) => {
+      this.listenerErrors++;
+      this.options.onListenerError?.(error);
+    });
   }
+}
+
+/** Stores mark state they had seen and that is now gone (`details.vanished`). */
+function isVanished(error: unknown): boolean {
+  return isLivegateError(error, 'ERR_STATE_UNREADABLE') && error.details?.vanished === true;
 }
 
 function asStateError(error: unknown): LivegateError {
@@ -232,9 +392,7 @@ function asStateError(error: unknown): LivegateError {
   return new LivegateError(
     'ERR_STATE_UNREADABLE',
     `kill-switch state unreadable: ${messageOf(error)}`,
-    {
-      cause: error,
-    },
+    { cause: error },
   );
 }
 

@@ -16,7 +16,10 @@ import type {
   KillSwitchChangeListener,
   KillSwitchLevelValue,
 } from './enforced-kill-switch.js';
+import { FailClosedLatch } from './fail-closed-latch.js';
 import { KillSwitch } from './kill-switch.js';
+import { notifyEach } from './notify-each.js';
+import type { StoreContactOptions } from './store-contact.js';
 
 const STATE_BY_LEVEL: readonly KillSwitchState[] = ['SAFE', 'REDUCING', 'ENGAGED'];
 
@@ -32,6 +35,14 @@ export interface ScopedKillSwitchOptions {
   /** Applies to the primary scope's first start only. */
   readonly startEngaged?: boolean;
   readonly clock?: Clock;
+  /**
+   * Create missing state on first start (the embedded file store). On a shared store (false) a
+   * missing global scope fails the engine closed (`state-missing`); a desk or engine scope that has
+   * never been written has nothing to enforce and is not created.
+   */
+  readonly createIfMissing?: boolean;
+  readonly contact?: Partial<StoreContactOptions>;
+  readonly onListenerError?: (error: unknown) => void;
 }
 
 interface Scope {
@@ -51,32 +62,68 @@ export class ScopedKillSwitch implements EnforcedKillSwitch {
     private readonly scopes: readonly Scope[],
     primaryScope: string,
     private readonly clock: Clock,
+    private readonly onListenerError: ((error: unknown) => void) | undefined,
   ) {
     const primary = scopes.find((scope) => scope.name === primaryScope);
     if (primary === undefined) throw new Error(`primary scope ${primaryScope} is not stacked`);
     this.primary = primary;
     this.dominant = primary;
-    for (const scope of scopes) scope.killSwitch.onChange(() => this.recompute());
+    for (const scope of scopes) {
+      scope.killSwitch.onChange(() => this.recompute());
+      scope.killSwitch.onLeased = () => this.recomputeLease();
+    }
+    this.recomputeLease();
     this.recompute();
   }
 
-  /** Opens every scope (widest first). An unreadable scope fails closed on its own, like KillSwitch.open. */
+  /** The earliest lease of any scope: every scope's state must be fresh for an order to pass. */
+  leaseExpiresAt = Number.NEGATIVE_INFINITY;
+
+  refresh(): void {
+    for (const scope of this.scopes) scope.killSwitch.refresh();
+  }
+
+  private recomputeLease(): void {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const scope of this.scopes) {
+      earliest = Math.min(earliest, scope.killSwitch.leaseExpiresAt);
+    }
+    this.leaseExpiresAt = earliest;
+  }
+
+  /** Opens the widest scope first, then the others (whose missing state means "never written"). */
   static async open(
     stores: readonly ScopedStore[],
     options: ScopedKillSwitchOptions,
   ): Promise<ScopedKillSwitch> {
     const clock = options.clock ?? systemClock;
-    const scopes = await Promise.all(
-      stores.map(async ({ scope, store }) => ({
-        name: scope,
-        killSwitch: await KillSwitch.open(store, {
-          actor: options.actor,
-          startEngaged: scope === options.primaryScope && options.startEngaged === true,
-          clock,
-        }),
-      })),
-    );
-    return new ScopedKillSwitch(scopes, options.primaryScope, clock);
+    const latch = new FailClosedLatch();
+    const openScope = (
+      { scope, store }: ScopedStore,
+      createIfMissing: boolean,
+    ): Promise<KillSwitch> =>
+      KillSwitch.open(store, {
+        actor: options.actor,
+        startEngaged: scope === options.primaryScope && options.startEngaged === true,
+        clock,
+        createIfMissing,
+        latch,
+        scope,
+        ...(options.contact === undefined ? {} : { contact: options.contact }),
+        ...(options.onListenerError === undefined
+          ? {}
+          : { onListenerError: options.onListenerError }),
+      });
+    const [widest, ...narrower] = stores;
+    if (widest === undefined) throw new Error('a scoped kill switch needs at least one scope');
+    const createIfMissing = options.createIfMissing ?? true;
+    const first = await openScope(widest, createIfMissing);
+    const rest = await Promise.all(narrower.map((store) => openScope(store, createIfMissing)));
+    const scopes = [first, ...rest].map((killSwitch, index) => ({
+      name: stores[index]?.scope ?? '',
+      killSwitch,
+    }));
+    return new ScopedKillSwitch(scopes, options.primaryScope, clock, options.onListenerError);
   }
 
   get state(): KillSwitchState {
@@ -97,12 +144,9 @@ export class ScopedKillSwitch implements EnforcedKillSwitch {
     return this.dominant.name;
   }
 
+  /** One latch for every scope of this engine. */
   get failClosedReason(): LivegateError | null {
-    for (const scope of this.scopes) {
-      const failure = scope.killSwitch.failClosedReason;
-      if (failure !== null) return failure;
-    }
-    return null;
+    return this.primary.killSwitch.failClosedReason;
   }
 
   get appliedAt(): number {
@@ -183,6 +227,6 @@ export class ScopedKillSwitch implements EnforcedKillSwitch {
       enforcedState: this.state,
       failure: this.failClosedReason,
     };
-    for (const listener of this.listeners) listener(change);
+    notifyEach(this.listeners, change, (error) => this.onListenerError?.(error));
   }
 }

@@ -82,3 +82,17 @@ export function initialDecision(startEngaged: boolean, by: string): Decision {
   };
   return (current, unreadable) => (current === null && unreadable === undefined ? change : null);
 }
+
+/**
+ * `livegate init`: creates the state of a store that has none (a new shared store, or one that lost
+ * its data), as an audited act. SAFE releases engines that failed closed on the missing state.
+ */
+export function initDecision(reason: string, by: string, engaged: boolean): Decision {
+  const change: KillSwitchChange = {
+    state: engaged ? 'ENGAGED' : 'SAFE',
+    reason: requireText(reason, 'reason'),
+    by: requireText(by, 'operator name (by)'),
+    trigger: 'init',
+  };
+  return (current, unreadable) => (current === null && unreadable === undefined ? change : null);
+}

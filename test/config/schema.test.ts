@@ -46,6 +46,7 @@ describe('configSchema', () => {
         url: null,
         namespace: 'livegate',
         failClosedAfterMs: 1000,
+        leaseMs: 500,
         tripScope: 'global',
         startEngaged: false,
         pollIntervalMs: 250,

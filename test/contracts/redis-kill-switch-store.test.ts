@@ -160,13 +160,16 @@ describe.skipIf(!available)(`RedisKillSwitchStore on ${MACHINE_REDIS_URL}`, () =
       );
     });
 
-    it('lists the engine reports it can validate and skips the rest', async () => {
+    it('lists an engine report it cannot parse as unreadable: that engine must still confirm', async () => {
       const store = open();
       await store.publishEngineReport(engineReport('engine-1'));
       await admin.hset(store.keys.engines, 'engine-2', '{"engineId": "engine-2"');
-      expect((await store.listEngineReports()).map((report) => report.engineId)).toEqual([
-        'engine-1',
+      const reports = await store.listEngineReports();
+      expect(reports.map((report) => [report.engineId, report.unreadable !== undefined])).toEqual([
+        ['engine-1', false],
+        ['engine-2', true],
       ]);
+      expect(reports[1]?.unreadable).toMatch(/not valid JSON/);
     });
 
     it('stamps the injected clock, host and pid', async () => {

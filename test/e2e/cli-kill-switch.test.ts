@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/adapters/sinks/journal-reader.js';
@@ -154,6 +154,9 @@ describe('livegate run + kill across processes', () => {
   it('kill, reduce, status and reset act on the same durable state with full metadata', async () => {
     const stateDir = await scratchDirectory();
     expect(
+      (await runCli(['init', '--state-dir', stateDir, '--reason', 'new desk', '--by', 'ann'])).code,
+    ).toBe(0);
+    expect(
       (await runCli(['reduce', '--state-dir', stateDir, '--reason', 'trim', '--by', 'ann'])).code,
     ).toBe(0);
     expect(
@@ -178,13 +181,13 @@ describe('livegate run + kill across processes', () => {
     };
     expect(parsed.state).toBe('ENGAGED');
     expect(parsed.record).toMatchObject({
-      revision: 2,
+      revision: 3,
       by: 'ann',
       reason: 'halt',
       trigger: 'manual',
     });
     expect(typeof parsed.record.pid).toBe('number');
-    expect(parsed.history).toHaveLength(2);
+    expect(parsed.history).toHaveLength(3);
     const reset = await runCli([
       'reset',
       '--state-dir',
@@ -195,13 +198,13 @@ describe('livegate run + kill across processes', () => {
       'cy',
     ]);
     expect(reset.code).toBe(0);
-    expect(reset.stdout).toContain('SAFE at revision 3');
+    expect(reset.stdout).toContain('SAFE at revision 4');
   });
 
   it('fails closed on a corrupt state file: the engine orders nothing, status exits 1, reset repairs', async () => {
     const stateDir = await scratchDirectory();
     expect(
-      (await runCli(['reset', '--state-dir', stateDir, '--reason', 'init', '--by', 'ops'])).code,
+      (await runCli(['init', '--state-dir', stateDir, '--reason', 'init', '--by', 'ops'])).code,
     ).toBe(0);
     const statePath = path.join(stateDir, 'killswitch', 'state.json');
     const original = await readFile(statePath, 'utf8');
@@ -218,7 +221,7 @@ describe('livegate run + kill across processes', () => {
       'one-order-per-tick',
     ]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('KILL SWITCH STATE UNREADABLE');
+    expect(run.stderr).toContain('kill switch FAIL-CLOSED (state-unreadable)');
     const { events } = await readJournal(await onlyJournal(stateDir));
     expect(events.filter((event) => event.type === 'OrderSubmitted')).toEqual([]);
     expect(events.filter((event) => event.type === 'TickBlocked')).toHaveLength(50);
@@ -237,5 +240,46 @@ describe('livegate run + kill across processes', () => {
     expect(reset.code).toBe(0);
     expect(reset.stdout).toContain('kept it aside');
     expect((await runCli(['status', '--state-dir', stateDir])).code).toBe(0);
+  });
+
+  it('never creates a store: kill, reduce, reset and status pointed where no state is exit 1 and say where they looked', async () => {
+    const engineDir = await scratchDirectory();
+    const engine = startCli([
+      'run',
+      '--state-dir',
+      engineDir,
+      '--engine-id',
+      'right-place',
+      '--rate',
+      '500',
+      '--ticks',
+      '0',
+      '--no-http',
+    ]);
+    try {
+      await waitFor('the engine to report', () => engineReport(engineDir, 'right-place'));
+      const elsewhere = await scratchDirectory();
+      const wrongDir = path.join(elsewhere, '.livegate');
+      for (const args of [
+        ['kill', '--reason', 'wrong place'],
+        ['reduce', '--reason', 'wrong place'],
+        ['reset', '--reason', 'wrong place', '--by', 'ops'],
+        ['status'],
+      ]) {
+        const result = await runCli([...args, '--state-dir', wrongDir]);
+        expect(result.code, args[0]).toBe(1);
+        expect(result.stderr).toContain('ERR_STATE_MISSING');
+        expect(result.stderr).toContain(wrongDir);
+        expect(result.stderr).toContain('--state-dir');
+      }
+      expect(await readdir(elsewhere)).toEqual([]);
+      // The engine in the right place never saw any of it.
+      const report = await engineReport(engineDir, 'right-place');
+      expect(report?.enforcedState).toBe('SAFE');
+      expect(report?.observedRevision).toBe(1);
+    } finally {
+      engine.child.kill('SIGTERM');
+      await engine.exited;
+    }
   });
 });

@@ -77,7 +77,7 @@ describe('livegate kill with several engines on one state dir', () => {
       '20000',
     ]);
     expect(kill.code).toBe(0);
-    expect(kill.stdout).toContain('no running engines');
+    expect(kill.stdout).toContain('no engines registered');
     expect(Date.now() - started).toBeLessThan(15_000);
     const { events, tornLines } = await readJournal(path.join(stateDir, 'journal', 'crashed'));
     expect(tornLines).toBeLessThanOrEqual(1);

@@ -122,7 +122,7 @@ describe('kill-switch scopes (file store, real processes)', () => {
     // A global kill stops everyone, and a desk reset does not release it.
     const global = await runCli(['kill', '--state-dir', stateDir, '--reason', 'firm stop']);
     expect(global.code).toBe(0);
-    expect(global.stdout).toMatch(/confirmed by 2\/2 running engines/);
+    expect(global.stdout).toMatch(/confirmed by 2\/2 engines/);
     const reset = await runCli([
       'reset',
       '--state-dir',
@@ -134,7 +134,10 @@ describe('kill-switch scopes (file store, real processes)', () => {
       '--by',
       'desk-head',
     ]);
-    expect(reset.code).toBe(0);
+    // Durable, but it releases nobody: it says so, names the engine and exits 1.
+    expect(reset.code).toBe(1);
+    expect(reset.stderr).toMatch(/not released within \d+ ms by: fx-1/);
+    expect(reset.stdout).toContain('still enforces ENGAGED (another scope holds it)');
     // Orders counted in reports published after the kill, then in reports a heartbeat after the reset.
     const frozen = await ordersReportedAfter(stateDir, Date.now());
     expect(await ordersReportedAfter(stateDir, Date.now() + 100)).toEqual(frozen);

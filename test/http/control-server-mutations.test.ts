@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
@@ -309,11 +310,15 @@ describe('kill-switch mutations over HTTP', () => {
     expect(second.killSwitch.state).toBe('ENGAGED');
   });
 
-  it('answers 202 naming the engine whose fresh report never confirms, and ignores stale ones', async () => {
+  it('answers 202 naming every registered engine that does not confirm, even one whose clock is an hour behind', async () => {
     const fixture = await engineUnderTest({ confirmTimeoutMs: 300, engineStaleAfterMs: 10_000 });
     await fixture.store.publishEngineReport(foreignReport('silent-engine'));
     await fixture.store.publishEngineReport(
-      foreignReport('long-gone-engine', { reportedAt: Date.now() - 3_600_000 }),
+      foreignReport('clock-behind-engine', { reportedAt: Date.now() - 3_600_000 }),
+    );
+    // A same-host engine whose process is gone is known to be gone: not waited for.
+    await fixture.store.publishEngineReport(
+      foreignReport('exited-engine', { host: os.hostname(), pid: 2 ** 22 + 17 }),
     );
     const { post } = await harness(fixture);
     const response = await post('engage', TOKENS.operator, GOOD_BODY);
@@ -321,7 +326,10 @@ describe('kill-switch mutations over HTTP', () => {
     const body = response.json<MutationResponse>();
     expect(body.ok).toBe(false);
     expect(body.changed).toBe(true);
-    expect(body.confirmations.missing.map((engine) => engine.engineId)).toEqual(['silent-engine']);
+    expect(body.confirmations.missing.map((engine) => engine.engineId).sort()).toEqual([
+      'clock-behind-engine',
+      'silent-engine',
+    ]);
     expect(body.confirmations.confirmed).toEqual([]);
     // Not confirmed, but durable and enforced here all the same.
     expect((await fixture.store.read())?.state).toBe('ENGAGED');

@@ -87,6 +87,9 @@ describe.each(BACKENDS)('fleet of three engines on the $name store', (backend) =
     const config = await writeConfig(directory, backend.store(namespace));
     const stateDir = path.join(directory, 'state');
     const common = ['--config', config, '--state-dir', stateDir];
+    // A shared store's state is created by an operator, never by an engine.
+    const init = await runCli(['init', ...common, '--reason', 'fleet test', '--by', 'tester']);
+    expect(init.stderr).toBe('');
     for (const engineId of ENGINES) {
       running.push(
         startCli([
@@ -142,7 +145,7 @@ describe.each(BACKENDS)('fleet of three engines on the $name store', (backend) =
           const acknowledgedAt = Date.now();
           const result = await awaitConfirmations(store, record.revision, {
             timeoutMs: 10_000,
-            staleAfterMs: 5_000,
+            expectedState: record.state,
             issuedAt,
             acknowledgedAt,
           });

@@ -29,7 +29,7 @@ describe.skipIf(!installed)('RedisKillSwitchStore when the server goes away', ()
   let server: PrivateRedisServer;
   const stores: RedisKillSwitchStore[] = [];
   const switches: KillSwitch[] = [];
-  const measured: Record<string, number[]> = { stop: [], freeze: [] };
+  const measured: Record<string, number[]> = { stop: [], freeze: [], 'busy loop, SIGKILL': [] };
 
   const open = (options: Partial<RedisKillSwitchStoreOptions> = {}) => {
     const store = new RedisKillSwitchStore({
@@ -48,7 +48,11 @@ describe.skipIf(!installed)('RedisKillSwitchStore when the server goes away', ()
   async function openEngine() {
     const store = open();
     const operator = open({ namespace: store.namespace });
-    const killSwitch = await KillSwitch.open(store, { actor: 'engine-a' });
+    const killSwitch = await KillSwitch.open(store, {
+      actor: 'engine-a',
+      createIfMissing: true,
+      contact: { failClosedAfterMs: FAIL_CLOSED_AFTER_MS, pollIntervalMs: 100, leaseMs: 200 },
+    });
     switches.push(killSwitch);
     killSwitch.watch();
     const watcher = recordingWatcher();
@@ -58,25 +62,25 @@ describe.skipIf(!installed)('RedisKillSwitchStore when the server goes away', ()
     return { store, operator, killSwitch, watcher };
   }
 
-  /** Time from `cause` to the watcher's onError; checks the error and the engine's gates. */
+  /** Time from `cause` to the engine's fail-closed latch; checks the error and the gates. */
   async function timeToFailClosed(
     engine: Awaited<ReturnType<typeof openEngine>>,
     cause: () => void | Promise<void>,
   ): Promise<number> {
-    const errorsBefore = engine.watcher.errors.length;
+    expect(engine.killSwitch.failClosedReason).toBeNull();
     const started = performance.now();
     await cause();
     await waitFor(
-      () => engine.watcher.errors.length > errorsBefore,
-      'onError after the server went away',
+      () => engine.killSwitch.failClosedReason !== null,
+      'the engine failing closed after the server went away',
       FAIL_CLOSED_AFTER_MS + MARGIN_MS,
     );
     const elapsed = performance.now() - started;
-    const error = engine.watcher.errors.at(-1);
+    const error = engine.killSwitch.failClosedReason;
     expect(error?.code).toBe('ERR_STORE_UNREACHABLE');
     expect(error?.message).toMatch(
       new RegExp(
-        `^redis:127\\.0\\.0\\.1:${server.port}/global at redis://127\\.0\\.0\\.1:${server.port} unreachable for \\d+ ms: .+`,
+        `^no valid read of the kill-switch state at redis:127\\.0\\.0\\.1:${server.port}/global for \\d+ ms: .+`,
       ),
     );
     expect(engine.killSwitch.state).toBe('ENGAGED');
@@ -130,7 +134,7 @@ describe.skipIf(!installed)('RedisKillSwitchStore when the server goes away', ()
       .map(([cause, times]) => `${cause}: ${times.map((ms) => ms.toFixed(0)).join(', ')} ms`)
       .join('; ');
     console.info(
-      `[redis outage] time to onError with failClosedAfterMs ${FAIL_CLOSED_AFTER_MS}: ${figures}`,
+      `[redis outage] time to fail closed with failClosedAfterMs ${FAIL_CLOSED_AFTER_MS}: ${figures}`,
     );
   });
 
@@ -172,28 +176,49 @@ describe.skipIf(!installed)('RedisKillSwitchStore when the server goes away', ()
     await waitFor(() => fresh.errors.length === 1, 'the lost state reported to a watcher');
     expect(fresh.errors[0]?.code).toBe('ERR_STATE_UNREADABLE');
     expect(engine.killSwitch.state).toBe('ENGAGED');
-    const { record } = await engine.store.update(resetDecision('data lost', 'operator'));
-    expect(record.revision).toBe(3);
+    // The reset over lost state starts a new generation: "newer" is decided by the generation,
+    // not by revisions that restarted, so the running engine is released all the same.
+    const before = engine.killSwitch.record?.generation;
+    const { record } = await engine.operator.update(resetDecision('data lost', 'operator'));
+    expect(record.generation).not.toBe(before);
     await waitFor(() => engine.killSwitch.state === 'SAFE', 'SAFE after the reset');
+    expect(engine.killSwitch.failClosedReason).toBeNull();
   });
 
-  it('does not mistake its own stalled event loop for a silent server', async () => {
-    const store = open();
-    const watcher = recordingWatcher();
-    store.watch(watcher);
-    await store.update(() => change({ state: 'SAFE' }));
-    await waitFor(() => watcher.records.length === 1, 'revision 1');
-    // A synchronous strategy hogging the loop for twice failClosedAfterMs: no probe could run.
+  it('does not latch an engine whose own event loop stalled while the server stayed healthy', async () => {
+    const engine = await openEngine();
+    // A synchronous strategy hogging the loop for twice failClosedAfterMs: no read could run.
     const blockedUntil = performance.now() + 2 * FAIL_CLOSED_AFTER_MS;
     while (performance.now() < blockedUntil) {
       // busy
     }
-    const { record } = await store.update(() => change({ reason: 'after the stall' }));
-    await waitFor(() => watcher.records.at(-1)?.revision === record.revision, 'revision 2');
-    // Past the point where the stall alone would have tripped the watchdog.
+    // The lease ran out during the stall: gate 3 would deny until the re-read.
+    expect(performance.now()).toBeGreaterThan(engine.killSwitch.leaseExpiresAt);
     const observedUntil = performance.now() + FAIL_CLOSED_AFTER_MS;
     await waitFor(() => performance.now() > observedUntil, 'the observation window');
-    expect(watcher.errors).toEqual([]);
+    expect(engine.killSwitch.failClosedReason).toBeNull();
+    expect(engine.killSwitch.state).toBe('SAFE');
+    expect(engine.killSwitch.leaseExpiresAt).toBeGreaterThan(performance.now());
+  });
+
+  it('fails closed when the server is killed and every turn of its busy event loop takes 350 ms', async () => {
+    const engine = await openEngine();
+    const started = performance.now();
+    await server.kill();
+    // Each turn of the loop is blocked for 350 ms (a slow strategy), and timers run between turns.
+    while (engine.killSwitch.failClosedReason === null && performance.now() - started < 8_000) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const turnEnds = performance.now() + 350;
+      while (performance.now() < turnEnds) {
+        // busy
+      }
+    }
+    const elapsed = performance.now() - started;
+    expect(engine.killSwitch.failClosedReason?.code).toBe('ERR_STORE_UNREACHABLE');
+    expect(engine.killSwitch.state).toBe('ENGAGED');
+    // failClosedAfterMs, one grace of the same length after a stall, and the turns in between.
+    expect(elapsed).toBeLessThan(2 * FAIL_CLOSED_AFTER_MS + 3 * 350 + MARGIN_MS);
+    measured['busy loop, SIGKILL']?.push(elapsed);
   });
 
   it('re-reads when its subscriber connection is killed, so a PUBLISH it missed is not lost', async () => {

@@ -1,3 +1,4 @@
+import type { KillSwitchStore } from '../../src/core/ports.js';
 import { describe, expect, it } from 'vitest';
 import { MemoryKillSwitchStore } from '../../src/adapters/stores/memory-kill-switch-store.js';
 import { scopesOfEngine } from '../../src/core/scopes.js';
@@ -88,19 +89,25 @@ describe('ScopedKillSwitch', () => {
     const summary = () => counters.summary(0, killSwitch.state, killSwitch.revision);
     const reporter = new EngineReporter({
       engineId: 'engine-a',
-      killSwitch: { ...delegate(killSwitch), store: reports },
+      // Not a spread: getters must stay live, or the report would freeze the state it had here.
+      killSwitch: delegate(killSwitch, reports),
       clock: systemClock,
       intervalMs: 60_000,
       summary,
       emit: () => undefined,
     });
     reporter.start();
+    // Membership is fixed when the change is written: wait until this engine is registered.
+    for (let attempt = 0; (await reports.listEngineReports()).length === 0; attempt++) {
+      if (attempt > 500) throw new Error('engine-a never registered');
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
     const issuedAt = Date.now();
     const { record } = await store('desk:eq').update(engageDecision('eq halt', 'ops', 'manual'));
     const confirmed = await awaitConfirmations(reports, record.revision, {
       scope: 'desk:eq',
       timeoutMs: 2_000,
-      staleAfterMs: 5_000,
+      expectedState: 'ENGAGED',
       issuedAt,
       acknowledgedAt: Date.now(),
     });
@@ -109,7 +116,7 @@ describe('ScopedKillSwitch', () => {
     const elsewhere = await awaitConfirmations(reports, 2, {
       scope: 'desk:fx',
       timeoutMs: 50,
-      staleAfterMs: 5_000,
+      expectedState: 'ENGAGED',
       issuedAt,
       acknowledgedAt: Date.now(),
     });
@@ -120,8 +127,9 @@ describe('ScopedKillSwitch', () => {
 });
 
 /** The reporter publishes to the kill switch's store; route that to a shared report store. */
-function delegate(killSwitch: ScopedKillSwitch) {
+function delegate(killSwitch: ScopedKillSwitch, store: KillSwitchStore) {
   return {
+    store,
     get level() {
       return killSwitch.level;
     },
@@ -140,6 +148,10 @@ function delegate(killSwitch: ScopedKillSwitch) {
     get appliedAt() {
       return killSwitch.appliedAt;
     },
+    get leaseExpiresAt() {
+      return killSwitch.leaseExpiresAt;
+    },
+    refresh: () => killSwitch.refresh(),
     primaryScope: killSwitch.primaryScope,
     scopeRevisions: () => killSwitch.scopeRevisions(),
     onChange: (listener: Parameters<ScopedKillSwitch['onChange']>[0]) =>

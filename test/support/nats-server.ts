@@ -150,6 +150,11 @@ export class PrivateNatsServer {
     this.process.freeze();
   }
 
+  /** SIGKILL: a crash, nothing flushed. */
+  kill(): Promise<void> {
+    return this.process.kill();
+  }
+
   thaw(): void {
     this.process.thaw();
   }

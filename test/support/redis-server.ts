@@ -138,6 +138,11 @@ export class PrivateRedisServer {
     return this.process.stop();
   }
 
+  /** SIGKILL: a crash, nothing flushed. */
+  kill(): Promise<void> {
+    return this.process.kill();
+  }
+
   /** SIGSTOP: the TCP connections stay open but nothing answers. */
   freeze(): void {
     this.process.freeze();

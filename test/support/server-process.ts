@@ -74,6 +74,14 @@ export class ServerProcess {
     await this.exited;
   }
 
+  /** SIGKILL (a crash: nothing flushed, sockets reset) and wait for the process to exit. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (child === undefined) return;
+    child.kill('SIGKILL');
+    await this.exited;
+  }
+
   /** SIGSTOP: the process freezes with its sockets open, so clients see silence, not a disconnect. */
   freeze(): void {
     this.child?.kill('SIGSTOP');

@@ -4,7 +4,11 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import { join } from 'node:path';
 import { LivegateError } from '../../core/errors.js';
 import type { EngineReport } from '../../core/kill-switch-record.js';
-import { engineReportSchema, validEngineReport } from './kill-switch-record-schema.js';
+import {
+  readEngineReport,
+  unreadableEngineReport,
+  validEngineReport,
+} from './kill-switch-record-schema.js';
 import { engineReportFileName } from './file-kill-switch-layout.js';
 import { errorCode } from './file-kill-switch-reader.js';
 import { STALE_TEMPORARY_FILE_MS, writeFailed } from './file-kill-switch-writer.js';
@@ -66,7 +70,7 @@ export class FileEngineReports {
         continue;
       }
       if (!name.endsWith('.json')) continue;
-      const report = await readReport(join(this.directory, name));
+      const report = await readReport(join(this.directory, name), name.slice(0, -'.json'.length));
       if (report !== undefined) reports.push(report);
     }
     return reports.sort((a, b) => (a.engineId < b.engineId ? -1 : a.engineId > b.engineId ? 1 : 0));
@@ -82,11 +86,14 @@ export class FileEngineReports {
   }
 }
 
-async function readReport(path: string): Promise<EngineReport | undefined> {
+/** A report (or a placeholder saying why it is unreadable); undefined only when it vanished. */
+async function readReport(path: string, key: string): Promise<EngineReport | undefined> {
+  let text: string;
   try {
-    const parsed = engineReportSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    return unreadableEngineReport(key, errorCode(error) ?? String(error));
   }
+  return readEngineReport(text, key);
 }

@@ -53,6 +53,7 @@ import {
   unreadableState,
 } from './file-kill-switch-reader.js';
 import { FileKillSwitchWatch } from './file-kill-switch-watch.js';
+import { regressionFrom, RevisionMark, vanished } from './revision-mark.js';
 import { updateFileKillSwitch, type Decide } from './file-kill-switch-update.js';
 import {
   clockOptionSchema,
@@ -93,7 +94,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
   private readonly reports: FileEngineReports;
   private readonly watches = new Set<FileKillSwitchWatch>();
   /** Highest revision this instance has read or written: state must never fall below it. */
-  private highestSeen = 0;
+  private readonly mark = new RevisionMark();
   private lastTemporaryCleanup = Number.NEGATIVE_INFINITY;
 
   constructor(options: FileKillSwitchStoreOptions) {
@@ -126,7 +127,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
       stamp: this.stamp,
       decide,
       read: () => this.readChecked(),
-      highestSeen: () => this.highestSeen,
+      highestSeen: () => this.mark.highest,
       wrote: (record) => this.see(record),
       cleanTemporaryFiles,
     });
@@ -173,17 +174,21 @@ export class FileKillSwitchStore implements KillSwitchStore {
 
   /** Every read goes through here, so read(), update() and watchers share one high-water mark. */
   private readChecked(): KillSwitchRecord | null {
+    const floor = this.mark.current;
     const record = readLatestRecord(this.layout);
-    if (this.highestSeen > 0 && record === null) {
-      throw unreadableState(
-        this.layout.killSwitchDirectory,
-        `revision ${this.highestSeen} was seen but the state is gone (deleted while running?)`,
+    const regression = regressionFrom(floor, record);
+    if (regression === 'gone') {
+      throw vanished(
+        unreadableState(
+          this.layout.killSwitchDirectory,
+          `revision ${floor.revision} was seen but the state is gone (deleted while running?)`,
+        ),
       );
     }
-    if (record !== null && record.revision < this.highestSeen) {
+    if (regression === 'backwards') {
       throw unreadableState(
         this.layout.killSwitchDirectory,
-        `went backwards from revision ${this.highestSeen} to ${record.revision} (restored from an old copy?)`,
+        `went backwards from revision ${floor.revision} to ${record?.revision} (restored from an old copy?)`,
       );
     }
     if (record !== null) this.see(record);
@@ -191,7 +196,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
   }
 
   private see(record: KillSwitchRecord): void {
-    if (record.revision > this.highestSeen) this.highestSeen = record.revision;
+    this.mark.see(record);
   }
 
   private readHistory(limit: number | undefined): KillSwitchRecord[] {

@@ -11,6 +11,10 @@ import {
 export const killSwitchRecordSchema = z.strictObject({
   // Revisions start at 1; z.int() also rejects unsafe integers that would compare wrongly.
   revision: z.int().min(1),
+  generation: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .optional(),
   state: z.enum(KILL_SWITCH_STATES),
   reason: z.string(),
   by: z.string(),
@@ -28,7 +32,7 @@ export const killSwitchRecordSchema = z.strictObject({
     .optional(),
 });
 
-export const engineReportSchema = z.strictObject({
+const engineReportShape = {
   engineId: z.string().min(1),
   host: z.string(),
   pid: z.int().min(0),
@@ -70,7 +74,52 @@ export const engineReportSchema = z.strictObject({
       ),
     })
     .optional(),
-});
+};
+
+/** What this version publishes: exactly these keys. */
+export const engineReportSchema = z.strictObject(engineReportShape);
+
+/**
+ * What a reader accepts: keys from a newer version are ignored, not a reason to lose sight of an
+ * engine that must confirm a kill.
+ */
+const readableEngineReportSchema = z.object(engineReportShape);
+
+/**
+ * A stored report, or, when it cannot be parsed, a placeholder that says so: an engine whose
+ * report we cannot read is still an engine a kill must wait for (named by its key).
+ */
+export function readEngineReport(text: string, key: string): EngineReport {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return unreadableEngineReport(key, `not valid JSON (${text.length} bytes)`);
+  }
+  const parsed = readableEngineReportSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const engineId =
+    typeof (json as { engineId?: unknown } | null)?.engineId === 'string'
+      ? (json as { engineId: string }).engineId
+      : key;
+  return unreadableEngineReport(engineId, describeSchemaProblems(parsed.error));
+}
+
+export function unreadableEngineReport(engineId: string, problem: string): EngineReport {
+  return {
+    engineId,
+    host: '',
+    pid: 0,
+    startedAt: new Date(0).toISOString(),
+    reportedAt: 0,
+    observedRevision: 0,
+    observedAt: 0,
+    enforcedState: 'SAFE',
+    failClosed: false,
+    stats: {},
+    unreadable: problem,
+  };
+}
 
 // Compile-time guard: the schemas and the core types must describe the same shapes.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -139,7 +139,7 @@ export class MemoryKillSwitchStore implements KillSwitchStore {
       throw nothingToReturn(unreadable);
     }
     const revision = (this.records.at(-1)?.revision ?? 0) + 1;
-    const record = stampKillSwitchRecord(change, revision, this.stamp);
+    const record = stampKillSwitchRecord(change, revision, this.stamp, current);
     this.records.push(record);
     // A write over unreadable state is the repair: like the file store, it leaves readable state.
     this.unreadable = undefined;

@@ -2,9 +2,13 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { LivegateError } from '../../core/errors.js';
 import type { EngineReport } from '../../core/kill-switch-record.js';
-import { engineReportSchema, validEngineReport } from './kill-switch-record-schema.js';
+import {
+  readEngineReport,
+  unreadableEngineReport,
+  validEngineReport,
+} from './kill-switch-record-schema.js';
 import type { NatsKillSwitchKeys } from './nats-kill-switch-keys.js';
-import type { KvOperation, NatsKvConnection } from './nats-kv-connection.js';
+import { isStreamNotFound, type KvOperation, type NatsKvConnection } from './nats-kv-connection.js';
 import { forEachEntry } from './nats-kill-switch-reader.js';
 
 /**
@@ -56,7 +60,7 @@ export class NatsEngineReports {
 
   private async listOnce(): Promise<EngineReport[]> {
     const latest = new Map<string, Uint8Array | undefined>();
-    await this.connection.call(
+    const listed = this.connection.call(
       'list engine reports',
       async (kv, signal) => {
         // nats.js ends a listing when a message arrives with nothing pending behind it, which never
@@ -71,19 +75,30 @@ export class NatsEngineReports {
       },
       this.connection.listTimeoutMs,
     );
+    try {
+      await listed;
+    } catch (error) {
+      if (isStreamNotFound(error)) return []; // No bucket, no engines.
+      throw error;
+    }
     const reports: EngineReport[] = [];
     for (const [key, value] of latest) {
-      const report = value === undefined ? undefined : parseReport(value);
-      if (report !== undefined && this.keys.parseEngine(key) === report.engineId) {
-        reports.push(report);
-      }
+      if (value === undefined) continue;
+      const engineId = this.keys.parseEngine(key) ?? key;
+      const report = readEngineReport(new TextDecoder().decode(value), engineId);
+      // A report filed under another engine's key is not that engine's word.
+      reports.push(
+        report.engineId === engineId
+          ? report
+          : unreadableEngineReport(engineId, `its key holds a report for ${report.engineId}`),
+      );
     }
     return reports.sort((a, b) => (a.engineId < b.engineId ? -1 : a.engineId > b.engineId ? 1 : 0));
   }
 
   private async write(what: string, operation: KvOperation<unknown>): Promise<void> {
     try {
-      await this.connection.call(what, operation);
+      await this.connection.call(what, operation, undefined, { createBucket: true });
     } catch (error) {
       if (!(error instanceof JetStreamApiError)) throw error;
       throw new LivegateError('ERR_STATE_WRITE_FAILED', `Could not ${what}: ${error.message}`, {
@@ -91,14 +106,5 @@ export class NatsEngineReports {
         details: { bucket: this.keys.bucket },
       });
     }
-  }
-}
-
-function parseReport(value: Uint8Array): EngineReport | undefined {
-  try {
-    const parsed = engineReportSchema.safeParse(JSON.parse(new TextDecoder().decode(value)));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
   }
 }

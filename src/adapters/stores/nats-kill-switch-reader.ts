@@ -5,6 +5,7 @@ import { LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import { describeSchemaProblems, killSwitchRecordSchema } from './kill-switch-record-schema.js';
 import type { NatsKillSwitchKeys } from './nats-kill-switch-keys.js';
+import { isStreamNotFound } from './nats-kv-connection.js';
 
 /** The head key as last read: its KV revision is what a compare-and-set on it must name. */
 export interface NatsHead {
@@ -66,7 +67,14 @@ export function parseRecord(
  * key exists. A deleted revision key is damage, not absence.
  */
 export async function readNatsState(kv: KV, keys: NatsKillSwitchKeys): Promise<NatsState> {
-  const headEntry = await kv.get(keys.head);
+  let headEntry: KvEntry | null;
+  try {
+    headEntry = await kv.get(keys.head);
+  } catch (error) {
+    // No bucket: no state (reads never create it).
+    if (isStreamNotFound(error)) return { record: null, head: { kvRevision: 0, value: undefined } };
+    throw error;
+  }
   const head: NatsHead = {
     kvRevision: headEntry?.revision ?? 0,
     value: headEntry?.operation === 'PUT' ? headEntry.value : undefined,

@@ -56,7 +56,8 @@ import {
 } from './nats-kill-switch-reader.js';
 import { updateNatsKillSwitch, type Decide } from './nats-kill-switch-update.js';
 import { NatsKillSwitchWatch } from './nats-kill-switch-watch.js';
-import { NatsKvConnection } from './nats-kv-connection.js';
+import { isStreamNotFound, NatsKvConnection } from './nats-kv-connection.js';
+import { regressionFrom, RevisionMark, vanished } from './revision-mark.js';
 import {
   clockOptionSchema,
   invalidOptions,
@@ -133,7 +134,7 @@ export class NatsKillSwitchStore implements KillSwitchStore {
   private readonly reports: NatsEngineReports;
   private readonly watches: NatsKillSwitchWatch;
   /** Highest revision this instance has read or written: state must never fall below it. */
-  private highestSeen = 0;
+  private readonly mark = new RevisionMark();
 
   constructor(options: NatsKillSwitchStoreOptions) {
     const parsed = optionsSchema.safeParse(options);
@@ -185,7 +186,7 @@ export class NatsKillSwitchStore implements KillSwitchStore {
       stamp: this.stamp,
       decide,
       read: () => this.readState(),
-      highestSeen: () => this.highestSeen,
+      highestSeen: () => this.mark.highest,
       wrote: (record) => this.see(record),
     });
   }
@@ -199,11 +200,16 @@ export class NatsKillSwitchStore implements KillSwitchStore {
       throw new LivegateError('ERR_USAGE', `history limit must be a whole number, got ${limit}`);
     }
     if (limit === 0) return [];
-    const records = await this.connection.call(
-      'list revisions',
-      (kv, signal) => readNatsHistory(kv, this.keys, signal),
-      this.connection.listTimeoutMs,
-    );
+    const records = await this.connection
+      .call(
+        'list revisions',
+        (kv, signal) => readNatsHistory(kv, this.keys, signal),
+        this.connection.listTimeoutMs,
+      )
+      .catch((error: unknown) => {
+        if (isStreamNotFound(error)) return [];
+        throw error;
+      });
     return limit === undefined ? records : records.slice(-limit);
   }
 
@@ -229,16 +235,21 @@ export class NatsKillSwitchStore implements KillSwitchStore {
    * is taken before the read: a revision seen while the read was in flight is no floor for it.
    */
   private async readState(): Promise<NatsState> {
-    const floor = this.highestSeen;
+    const floor = this.mark.current;
     const state = await this.connection.call('read', (kv) => readNatsState(kv, this.keys));
     if (state.unreadable !== undefined) return state;
+    // (readNatsState reads a missing bucket as no state: never created, or deleted.)
     const { record } = state;
-    if (floor > 0 && record === null) {
-      const problem = `revision ${floor} was seen but the state is gone (deleted while running?)`;
-      return { ...state, unreadable: unreadableState(this.keys, this.keys.state, problem) };
+    const regression = regressionFrom(floor, record);
+    if (regression === 'gone') {
+      const problem = `revision ${floor.revision} was seen but the state is gone (deleted while running?)`;
+      return {
+        ...state,
+        unreadable: vanished(unreadableState(this.keys, this.keys.state, problem)),
+      };
     }
-    if (record !== null && record.revision < floor) {
-      const problem = `went backwards from revision ${floor} to ${record.revision} (restored from an old copy?)`;
+    if (regression === 'backwards') {
+      const problem = `went backwards from revision ${floor.revision} to ${record?.revision} (restored from an old copy?)`;
       return {
         ...state,
         record: null,
@@ -250,6 +261,6 @@ export class NatsKillSwitchStore implements KillSwitchStore {
   }
 
   private see(record: KillSwitchRecord): void {
-    if (record.revision > this.highestSeen) this.highestSeen = record.revision;
+    this.mark.see(record);
   }
 }

@@ -4,7 +4,11 @@ import { isLivegateError, LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import type { KillSwitchUpdateResult } from '../../core/ports.js';
 import type { NatsKillSwitchKeys } from './nats-kill-switch-keys.js';
-import { isWrongLastSequence, type NatsKvConnection } from './nats-kv-connection.js';
+import {
+  isStreamNotFound,
+  isWrongLastSequence,
+  type NatsKvConnection,
+} from './nats-kv-connection.js';
 import { highestRevisionKey, parseRecord, type NatsState } from './nats-kill-switch-reader.js';
 import { optimisticUpdate, type Decide } from './optimistic-update.js';
 import type { StampContext } from './stamp-kill-switch-record.js';
@@ -55,11 +59,16 @@ export function updateNatsKillSwitch(context: NatsUpdateContext): Promise<KillSw
  */
 async function revisionAfterUnreadable(context: NatsUpdateContext): Promise<number> {
   const { connection, keys } = context;
-  const highest = await connection.call(
-    'list revision keys',
-    (kv, signal) => highestRevisionKey(kv, keys, signal),
-    connection.listTimeoutMs,
-  );
+  const highest = await connection
+    .call(
+      'list revision keys',
+      (kv, signal) => highestRevisionKey(kv, keys, signal),
+      connection.listTimeoutMs,
+    )
+    .catch((error: unknown) => {
+      if (isStreamNotFound(error)) return 0; // The bucket is gone with every key in it.
+      throw error;
+    });
   return Math.max(highest, context.highestSeen()) + 1;
 }
 
@@ -70,7 +79,12 @@ async function claimRevision(
 ): Promise<boolean> {
   const key = context.keys.revision(record.revision);
   try {
-    await context.connection.call(`create ${key}`, (kv) => kv.create(key, JSON.stringify(record)));
+    await context.connection.call(
+      `create ${key}`,
+      (kv) => kv.create(key, JSON.stringify(record)),
+      undefined,
+      { createBucket: true },
+    );
     return true;
   } catch (error) {
     if (isWrongLastSequence(error)) return false;

@@ -20,12 +20,11 @@ export interface NatsWatchOptions {
 }
 
 /**
- * One per store, shared by its watchers. A periodic re-read is both the fallback for a missed push
- * and the liveness probe (a JetStream round trip with a timeout), so it runs at least four times
- * per failClosedAfterMs. A server that stopped, or froze with its TCP connection open, answers
- * nothing; once nothing has answered for failClosedAfterMs (checked every twentieth of it), every
- * watcher gets ERR_STORE_UNREACHABLE. The push watch is restarted and the state re-read on every
- * reconnect, because a change made while disconnected is never pushed.
+ * One per store, shared by its watchers. It reports facts only: pushed records, records and
+ * unreadable state from a periodic re-read (the fallback for a missed push). Whether silence means
+ * failing closed is decided in one place for every store, by the kill switch's StoreContact. The
+ * push watch is restarted and the state re-read on every reconnect, because a change made while
+ * disconnected is never pushed.
  */
 export class NatsKillSwitchWatch {
   private readonly channels = new Set<KillSwitchWatcherChannel>();
@@ -38,8 +37,6 @@ export class NatsKillSwitchWatch {
   private pushStarting = false;
   private reading = false;
   private readAgain = false;
-  /** Silence is counted from the later of the last answer and the start of watching. */
-  private watchingSince = 0;
 
   constructor(private readonly options: NatsWatchOptions) {
     this.readEveryMs = Math.max(
@@ -68,7 +65,6 @@ export class NatsKillSwitchWatch {
   }
 
   private start(): void {
-    this.watchingSince = performance.now();
     this.timer = setInterval(() => this.tick(), this.checkEveryMs);
     // A watch must never be what keeps a process alive.
     this.timer.unref();
@@ -86,12 +82,6 @@ export class NatsKillSwitchWatch {
   }
 
   private tick(): void {
-    const { connection, failClosedAfterMs } = this.options;
-    const silentMs = performance.now() - Math.max(connection.lastContactAt, this.watchingSince);
-    if (silentMs > failClosedAfterMs) {
-      const error = connection.unreachableFor(silentMs);
-      for (const channel of this.channels) channel.failed(error);
-    }
     if (performance.now() - this.lastReadAt < this.readEveryMs) return;
     this.requestRead();
     if (this.push === undefined) this.startPush();
@@ -122,7 +112,7 @@ export class NatsKillSwitchWatch {
     try {
       state = await this.options.read();
     } catch {
-      return; // Unreachable: tick() decides when silence has lasted long enough to fail closed.
+      return; // Unreachable: the kill switch's contact policy decides what silence means.
     }
     for (const channel of this.channels) {
       if (state.unreadable === undefined) channel.succeeded(state.record);

@@ -29,8 +29,17 @@ export function isWrongLastSequence(error: unknown): boolean {
   );
 }
 
-function isStreamNotFound(error: unknown): boolean {
+/** The bucket does not exist (never created, or deleted). */
+export function isStreamNotFound(error: unknown): boolean {
   return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+}
+
+/** How a KV write to a bucket that does not exist fails: nobody consumes its subject. */
+function isNoBucketForWrite(error: unknown): boolean {
+  // The class is not exported from the package's public entry point; its name is stable.
+  return (
+    isStreamNotFound(error) || (error instanceof Error && error.name === 'JetStreamNotEnabled')
+  );
 }
 
 function messageOf(error: unknown): string {
@@ -70,6 +79,7 @@ export class NatsKvConnection {
     what: string,
     operation: KvOperation<T>,
     timeoutMs = this.settings.requestTimeoutMs,
+    { createBucket = false }: { readonly createBucket?: boolean } = {},
   ): Promise<T> {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -82,7 +92,7 @@ export class NatsKvConnection {
         reject(this.unreachable(earlier === undefined ? problem : `${problem} (${earlier})`));
       }, timeoutMs);
     });
-    const work = this.attempt(operation, controller.signal);
+    const work = this.attempt(operation, controller.signal, createBucket);
     // The loser of the race settles later; it must not become an unhandled rejection.
     work.catch(() => undefined);
     try {
@@ -153,20 +163,28 @@ export class NatsKvConnection {
     );
   }
 
-  /** A deleted bucket is recreated (empty) once, so it reads like a namespace with no state. */
-  private async attempt<T>(operation: KvOperation<T>, signal: AbortSignal): Promise<T> {
+  /**
+   * Reads never create the bucket: a missing one answers StreamNotFound, which the store reads as
+   * "no state" (engines fail closed). Only writes create it, and the state keys in it are created
+   * only by an explicit change (init, reset, a kill), never by a read.
+   */
+  private async attempt<T>(
+    operation: KvOperation<T>,
+    signal: AbortSignal,
+    createBucket: boolean,
+  ): Promise<T> {
     try {
-      return await operation(await this.bucket(), signal);
+      return await operation(await this.bucket(false), signal);
     } catch (error) {
-      if (!isStreamNotFound(error) || signal.aborted) throw error;
+      if (!isNoBucketForWrite(error) || !createBucket || signal.aborted) throw error;
       this.opening = undefined;
-      return operation(await this.bucket(), signal);
+      return operation(await this.bucket(true), signal);
     }
   }
 
-  private bucket(): Promise<KV> {
+  private bucket(create: boolean): Promise<KV> {
     if (this.opening === undefined) {
-      const opening = this.openBucket();
+      const opening = this.openBucket(create);
       this.opening = opening;
       opening.catch(() => {
         if (this.opening === opening) this.opening = undefined;
@@ -175,11 +193,12 @@ export class NatsKvConnection {
     return this.opening;
   }
 
-  private async openBucket(): Promise<KV> {
+  private async openBucket(create: boolean): Promise<KV> {
     const connection = await this.connect();
     const kvm = new Kvm(jetstream(connection, { timeout: this.settings.requestTimeoutMs }));
-    // Creates the bucket if missing, else binds to it. allow_direct false: every get is answered
-    // by the stream leader, so a reader never sees an older state than a write it has seen acked.
+    // allow_direct false: every get is answered by the stream leader, so a reader never sees an
+    // older state than a write it has seen acked. Binding asks the server nothing.
+    if (!create) return kvm.open(this.settings.bucket, { allow_direct: false });
     return kvm.create(this.settings.bucket, {
       history: 1,
       allow_direct: false,

@@ -55,7 +55,8 @@ export async function optimisticUpdate<State extends CurrentState>(
       if (current.record !== null) return { record: current.record, changed: false };
       throw nothingToReturn(current.unreadable);
     }
-    const record = stampKillSwitchRecord(change, await update.nextRevision(current), update.stamp);
+    const revision = await update.nextRevision(current);
+    const record = stampKillSwitchRecord(change, revision, update.stamp, current.record);
     const result = await update.claim(record, current, change, attempt);
     if (result !== null) return result;
     // Another writer took this revision: it is visible now, so re-read and decide again.

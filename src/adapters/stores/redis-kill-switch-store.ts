@@ -32,7 +32,7 @@ import type {
   KillSwitchUpdateResult,
   KillSwitchWatcher,
 } from '../../core/ports.js';
-import { engineReportSchema, validEngineReport } from './kill-switch-record-schema.js';
+import { readEngineReport, validEngineReport } from './kill-switch-record-schema.js';
 import {
   isReplyError,
   messageOf,
@@ -54,6 +54,7 @@ import {
 } from './redis-kill-switch-state.js';
 import { updateRedisKillSwitch, type Decide } from './redis-kill-switch-update.js';
 import { RedisKillSwitchWatch } from './redis-kill-switch-watch.js';
+import { regressionFrom, RevisionMark, vanished } from './revision-mark.js';
 import { invalidOptions, type StampContext } from './stamp-kill-switch-record.js';
 
 export type { RedisKillSwitchStoreOptions } from './redis-kill-switch-options.js';
@@ -68,7 +69,7 @@ export class RedisKillSwitchStore implements KillSwitchStore {
   private readonly connection: RedisCommandConnection;
   private readonly watches: RedisKillSwitchWatch;
   /** Highest revision this instance has read or written: the state must never fall below it. */
-  private highestSeen = 0;
+  private readonly mark = new RevisionMark();
   private closing: Promise<void> | undefined;
 
   constructor(options: RedisKillSwitchStoreOptions) {
@@ -116,7 +117,7 @@ export class RedisKillSwitchStore implements KillSwitchStore {
       stamp: this.stamp,
       decide,
       read: () => this.readChecked(),
-      highestSeen: () => this.highestSeen,
+      highestSeen: () => this.mark.highest,
       wrote: (record) => this.see(record),
     });
   }
@@ -146,7 +147,7 @@ export class RedisKillSwitchStore implements KillSwitchStore {
     );
   }
 
-  /** Skips entries that fail validation: a bad report makes one engine look absent, not all. */
+  /** An entry that fails validation is listed as unreadable: that engine must still confirm. */
   async listEngineReports(): Promise<EngineReport[]> {
     let entries: Record<string, string>;
     try {
@@ -162,9 +163,8 @@ export class RedisKillSwitchStore implements KillSwitchStore {
       );
     }
     const reports: EngineReport[] = [];
-    for (const text of Object.values(entries)) {
-      const report = parseEngineReport(text);
-      if (report !== undefined) reports.push(report);
+    for (const [engineId, text] of Object.entries(entries)) {
+      reports.push(readEngineReport(text, engineId));
     }
     return reports.sort((a, b) => (a.engineId < b.engineId ? -1 : a.engineId > b.engineId ? 1 : 0));
   }
@@ -183,18 +183,18 @@ export class RedisKillSwitchStore implements KillSwitchStore {
    * wire is newer than what the read saw, and must not make the read look like a rewind.
    */
   private async readChecked(): Promise<StoredState> {
-    const seenBefore = this.highestSeen;
+    const floor = this.mark.current;
     const state = await readStoredState(this.connection, this.keys);
-    if (seenBefore > 0 && state.token === 'none') {
+    if (floor.revision > 0 && state.token === 'none') {
       const problem =
-        `revision ${seenBefore} was seen but the state is gone ` +
+        `revision ${floor.revision} was seen but the state is gone ` +
         '(the server restarted without persistence, or the keys were deleted?)';
-      return { ...state, unreadable: unreadableState(this.keys.state, problem) };
+      return { ...state, unreadable: vanished(unreadableState(this.keys.state, problem)) };
     }
     if (state.unreadable !== undefined) return state;
     const { record } = state;
-    if (record !== null && record.revision < seenBefore) {
-      const problem = `went backwards from revision ${seenBefore} to ${record.revision} (restored from an old copy?)`;
+    if (regressionFrom(floor, record) === 'backwards') {
+      const problem = `went backwards from revision ${floor.revision} to ${record?.revision} (restored from an old copy?)`;
       return { ...state, record: null, unreadable: unreadableState(this.keys.state, problem) };
     }
     if (record !== null) this.see(record);
@@ -202,7 +202,7 @@ export class RedisKillSwitchStore implements KillSwitchStore {
   }
 
   private see(record: KillSwitchRecord): void {
-    if (record.revision > this.highestSeen) this.highestSeen = record.revision;
+    this.mark.see(record);
   }
 
   private async writeReports(
@@ -218,14 +218,5 @@ export class RedisKillSwitchStore implements KillSwitchStore {
         details: { key: this.keys.engines },
       });
     }
-  }
-}
-
-function parseEngineReport(text: string): EngineReport | undefined {
-  try {
-    const parsed = engineReportSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -1,5 +1,5 @@
-// Watchers of one store instance: pub/sub for speed, a periodic re-read for what pub/sub misses, and a
-// heartbeat that fails every watcher closed when the server stops answering.
+// Watchers of one store instance: pub/sub for speed, a periodic re-read for what pub/sub misses, and
+// probes that drop half-open links. Facts only: the kill switch's contact policy decides on silence.
 import { Redis } from 'ioredis';
 import { isLivegateError, LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
@@ -36,8 +36,6 @@ export class RedisKillSwitchWatch {
   private readAgain = false;
   private probing = false;
   private lastTickAt = 0;
-  /** Silence is counted from here at the earliest: the start of watching, or just before a stall ended. */
-  private countSilenceFrom = 0;
 
   constructor(private readonly context: RedisWatchContext) {
     this.tickMs = Math.min(100, Math.max(5, Math.round(context.failClosedAfterMs / 10)));
@@ -65,7 +63,6 @@ export class RedisKillSwitchWatch {
   private start(): void {
     const now = performance.now();
     this.lastTickAt = now;
-    this.countSilenceFrom = now;
     this.subscriber = this.openSubscriber();
     // After any reconnect, re-read: a change may have been made while we could not hear it.
     this.stopReadyListener = this.context.connection.onReady(() => this.refresh());
@@ -152,21 +149,15 @@ export class RedisKillSwitchWatch {
     for (const channel of [...this.channels]) channel.succeeded(record);
   }
 
+  /**
+   * Probes keep the links honest (a frozen server's half-open socket is dropped and re-dialled);
+   * what silence means for the gates is decided by the kill switch's contact policy, not here.
+   */
   private heartbeat(): void {
     const now = performance.now();
-    // Replies may be waiting unread behind the stall, and no probe could go out during it.
     const stalled = now - this.lastTickAt > STALL_TICKS * this.tickMs;
-    // Half of failClosedAfterMs is left for a probe to be answered; a dead server still fails closed soon.
-    const excused = now - this.context.failClosedAfterMs / 2;
-    if (stalled) this.countSilenceFrom = Math.max(this.countSilenceFrom, excused);
     this.lastTickAt = now;
-    const { connection } = this.context;
-    const silentMs = now - Math.max(connection.lastContactAt, this.countSilenceFrom);
-    if (silentMs > this.context.failClosedAfterMs) {
-      const failure = connection.unreachable();
-      for (const channel of [...this.channels]) channel.failed(failure);
-    }
-    if (stalled || now - connection.lastContactAt >= this.probeEveryMs) this.probe();
+    if (stalled || now - this.context.connection.lastContactAt >= this.probeEveryMs) this.probe();
   }
 
   /**

@@ -1,4 +1,5 @@
 // Rules every store's update() shares: stamping a change into a record, and what a no-op may return.
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
@@ -19,10 +20,13 @@ export function stampKillSwitchRecord(
   change: KillSwitchChange,
   revision: number,
   context: StampContext,
+  previous: KillSwitchRecord | null,
 ): KillSwitchRecord {
   const date = new Date(context.clock.now());
+  const generation = generationAfter(previous);
   const candidate = {
     revision,
+    ...(generation === undefined ? {} : { generation }),
     state: change.state,
     reason: change.reason,
     by: change.by,
@@ -42,6 +46,16 @@ export function stampKillSwitchRecord(
     );
   }
   return parsed.data;
+}
+
+/**
+ * A record continues the generation of the one it follows; state written over nothing (first
+ * start, init, a reset after the state was lost, a repair over unreadable state) starts a new one.
+ * Records from before generations existed continue without one.
+ */
+function generationAfter(previous: KillSwitchRecord | null): string | undefined {
+  if (previous !== null) return previous.generation;
+  return `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
 }
 
 /** Accepts anything shaped like a Clock (a ManualClock, a fake), not only the system clock. */

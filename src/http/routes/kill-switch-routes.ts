@@ -109,7 +109,7 @@ async function mutate(
   try {
     confirmations = await awaitConfirmations(view.store, record.revision, {
       timeoutMs: view.confirmTimeoutMs,
-      staleAfterMs: view.engineStaleAfterMs,
+      expectedState: record.state,
       issuedAt,
       acknowledgedAt,
       scope: view.killSwitch.primaryScope,
@@ -121,7 +121,13 @@ async function mutate(
       changed,
       record,
       durableAfterMs,
-      confirmations: { revision: record.revision, confirmed: [], missing: [], waitedMs: 0 },
+      confirmations: {
+        revision: record.revision,
+        confirmed: [],
+        missing: [],
+        departed: [],
+        waitedMs: 0,
+      },
       error: {
         code: isLivegateError(error) ? error.code : 'ERR_STORE_UNREACHABLE',
         message: `revision ${record.revision} is durable, but engine confirmations could not be read: ${describeError(error)}`,

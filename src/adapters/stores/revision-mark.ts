@@ -1,0 +1,51 @@
+// The highest revision a store instance has seen, per generation: state must never fall below it,
+// but state re-created after a loss (`livegate init`, a reset over nothing) starts a new generation.
+
+import { LivegateError } from '../../core/errors.js';
+import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
+
+export interface RevisionFloor {
+  readonly generation: string;
+  readonly revision: number;
+}
+
+export type Regression = 'gone' | 'backwards' | undefined;
+
+export class RevisionMark {
+  private floor: RevisionFloor = { generation: '', revision: 0 };
+
+  /** Taken before a read: a write seen while the read was in flight is no floor for it. */
+  get current(): RevisionFloor {
+    return this.floor;
+  }
+
+  get highest(): number {
+    return this.floor.revision;
+  }
+
+  see(record: KillSwitchRecord): void {
+    const generation = record.generation ?? '';
+    if (generation !== this.floor.generation || record.revision > this.floor.revision) {
+      this.floor = { generation, revision: record.revision };
+    }
+  }
+}
+
+/** Whether what a read found is behind `floor`: the state vanished, or went back in its generation. */
+export function regressionFrom(floor: RevisionFloor, record: KillSwitchRecord | null): Regression {
+  if (floor.revision === 0) return undefined;
+  if (record === null) return 'gone';
+  if ((record.generation ?? '') !== floor.generation) return undefined;
+  return record.revision < floor.revision ? 'backwards' : undefined;
+}
+
+/**
+ * The error for state this instance saw that is now gone, marked as such (`details.vanished`), so
+ * the kill switch can tell a lost scope (fail closed once, then "never written") from a damaged one.
+ */
+export function vanished(error: LivegateError): LivegateError {
+  return new LivegateError(error.code, error.message, {
+    cause: error.cause,
+    details: { ...error.details, vanished: true },
+  });
+}

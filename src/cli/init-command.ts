@@ -1,0 +1,75 @@
+// `livegate init`: create the kill-switch state of a store that has none, as an audited act.
+// Engines on a shared store never create it themselves, so an empty or wiped server fails closed.
+
+import os from 'node:os';
+import type { Command } from 'commander';
+import { createSharedKillSwitchStore } from '../adapters/index.js';
+import { isLivegateError } from '../core/errors.js';
+import { initDecision } from '../killswitch/transitions.js';
+import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
+import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+
+interface InitOptions extends CommonOptions {
+  readonly reason: string;
+  readonly by?: string;
+  readonly engaged?: boolean;
+  readonly json?: boolean;
+}
+
+export function registerInitCommand(program: Command): void {
+  const command = program
+    .command('init')
+    .description(
+      'create the kill-switch state on a store that has none (SAFE, or ENGAGED with --engaged); refuses if it exists',
+    );
+  addCommonOptions(command)
+    .requiredOption('-r, --reason <text>', 'why (recorded in the audit trail)')
+    .option('-b, --by <name>', 'operator name (default: user@host)')
+    .option('--engaged', 'create it ENGAGED: engines stay closed until a reset')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: InitOptions) => {
+      process.exitCode = await runInit(options);
+    });
+}
+
+async function runInit(options: InitOptions): Promise<number> {
+  const config = resolveConfig(options);
+  const by = options.by ?? `${os.userInfo().username}@${os.hostname()}`;
+  const decide = initDecision(options.reason, by, options.engaged === true);
+  const store = await createSharedKillSwitchStore(config);
+  try {
+    let existing;
+    try {
+      existing = await store.read();
+    } catch (error) {
+      if (!isLivegateError(error, 'ERR_STATE_UNREADABLE')) throw error;
+      process.stderr.write(
+        `livegate: ERR_STATE_UNREADABLE: state exists at ${store.name} but is unreadable; repair it with livegate reset (${error.message})\n`,
+      );
+      return EXIT_FAILURE;
+    }
+    if (existing !== null) {
+      process.stderr.write(
+        `livegate: ERR_TRANSITION_REFUSED: ${store.name} already has kill-switch state (${existing.state}, revision ${existing.revision}, generation ${existing.generation ?? 'none'}); use kill/reduce/reset\n`,
+      );
+      return EXIT_FAILURE;
+    }
+    const { record, changed } = await store.update(decide);
+    if (!changed) {
+      process.stderr.write(
+        `livegate: ERR_TRANSITION_REFUSED: another writer created the state first (revision ${record.revision}); nothing written\n`,
+      );
+      return EXIT_FAILURE;
+    }
+    if (options.json === true) {
+      process.stdout.write(`${JSON.stringify({ ok: true, store: store.name, record }, null, 2)}\n`);
+    } else {
+      process.stdout.write(
+        `created kill-switch state on ${store.name}: ${record.state} at revision ${record.revision}, generation ${record.generation ?? 'none'}\n  by ${record.by}: ${record.reason}\n`,
+      );
+    }
+    return EXIT_OK;
+  } finally {
+    await store.close();
+  }
+}
