@@ -248,7 +248,32 @@ describe('kill-switch mutations over HTTP', () => {
     expect(response.json<MutationResponse>().record).toMatchObject({ reason: 'spaced', by: 'bob' });
   });
 
-  it('limits an address after N failed authentications: 429 with Retry-After even with a good token', async () => {
+  it('lets a valid operator token engage after any number of failed logins from the same address', async () => {
+    const fixture = await engineUnderTest();
+    const { post, counters } = await harness(fixture, {
+      maxAuthFailures: 5,
+      authFailureWindowMs: 60_000,
+    });
+    // Another local process guessing: the operator's own console shares its address.
+    const local = '127.0.0.1';
+    for (let guess = 0; guess < 20; guess += 1) {
+      const token = guess % 4 === 0 ? null : `guess-${guess}`;
+      const refused = await post('engage', token, GOOD_BODY, { remoteAddress: local });
+      expect([401, 429]).toContain(refused.statusCode);
+    }
+    expect(counters.authFailures['rate-limited']).toBeGreaterThan(0);
+
+    const engaged = await post('engage', TOKENS.operator, GOOD_BODY, { remoteAddress: local });
+    expect(engaged.statusCode).toBe(200);
+    expect(engaged.json<MutationResponse>().record).toMatchObject({
+      state: 'ENGAGED',
+      origin: { channel: 'http', role: 'operator', address: local },
+    });
+    expect(fixture.killSwitch.state).toBe('ENGAGED');
+    expect(counters.mutations).toEqual([{ action: 'engage', role: 'operator' }]);
+  });
+
+  it('answers 429 with Retry-After to failing tokens from an address over the limit, and only to them', async () => {
     const fixture = await engineUnderTest();
     const { post, counters } = await harness(fixture, {
       maxAuthFailures: 3,
@@ -264,23 +289,41 @@ describe('kill-switch mutations over HTTP', () => {
     expect(
       (await post('engage', 'guess-2', GOOD_BODY, { remoteAddress: attacker })).statusCode,
     ).toBe(401);
-    const limited = await post('engage', TOKENS.admin, GOOD_BODY, { remoteAddress: attacker });
-    expect(limited.statusCode).toBe(429);
-    const retryAfter = Number(limited.headers['retry-after']);
-    expect(retryAfter).toBeGreaterThan(0);
-    expect(retryAfter).toBeLessThanOrEqual(60);
-    expect(limited.json<{ error: { code: string } }>().error.code).toBe('RATE_LIMITED');
+    for (const token of ['guess-3', null]) {
+      const limited = await post('engage', token, GOOD_BODY, { remoteAddress: attacker });
+      expect(limited.statusCode).toBe(429);
+      const retryAfter = Number(limited.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(limited.json<{ error: { code: string } }>().error.code).toBe('RATE_LIMITED');
+    }
     expect(await storedRevision(fixture)).toBe(1);
     expect(counters.authFailures).toEqual({
       'missing-token': 1,
       'invalid-token': 2,
       forbidden: 0,
-      'rate-limited': 1,
+      'rate-limited': 2,
     });
 
-    const other = await post('engage', TOKENS.admin, GOOD_BODY, { remoteAddress: '203.0.113.9' });
+    // The limit is per address; and a good token from the limited one is not refused either.
+    const other = await post('reduce', TOKENS.operator, GOOD_BODY, {
+      remoteAddress: '203.0.113.9',
+    });
     expect(other.statusCode).toBe(200);
     expect(other.json<MutationResponse>().record.origin?.address).toBe('203.0.113.9');
+    const fromAttacker = await post('engage', TOKENS.admin, GOOD_BODY, { remoteAddress: attacker });
+    expect(fromAttacker.statusCode).toBe(200);
+    expect(fromAttacker.json<MutationResponse>().record.origin?.address).toBe(attacker);
+  });
+
+  it('still refuses a role its action while the address is limited: 403, not a pass', async () => {
+    const fixture = await engineUnderTest();
+    await fixture.killSwitch.engage('drill', 'alice');
+    const { post } = await harness(fixture, { maxAuthFailures: 1, authFailureWindowMs: 60_000 });
+    await post('engage', 'guess', GOOD_BODY);
+    const refused = await post('reset', TOKENS.operator, GOOD_BODY);
+    expect(refused.statusCode).toBe(403);
+    expect(fixture.killSwitch.state).toBe('ENGAGED');
   });
 
   it('lists a second engine on the same store among the confirmations', async () => {
@@ -362,7 +405,7 @@ describe('kill-switch mutations over HTTP', () => {
     await post('engage', TOKENS.admin, GOOD_BODY);
     await post('reset', TOKENS.admin, { reason: 'done', by: 'carol' });
     await post('engage', wrongToken, GOOD_BODY);
-    await post('engage', TOKENS.admin, GOOD_BODY); // rate limited now
+    await post('engage', wrongToken, GOOD_BODY); // rate limited now
     await app.inject({ method: 'GET', url: '/api/status', headers: bearer(TOKENS.admin) });
     await app.close();
     await eventually('log lines to be written', () => (lines.length > 0 ? true : undefined));
