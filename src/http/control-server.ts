@@ -23,6 +23,7 @@ import { registerHealthRoutes, type MetricsSource } from './routes/health-routes
 import { registerKillSwitchRoutes } from './routes/kill-switch-routes.js';
 import { unparsableBody } from './routes/mutation-body.js';
 import { registerStatusRoutes } from './routes/status-routes.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 export interface ControlServerOptions {
   readonly view: EngineView;
@@ -76,10 +77,10 @@ export function buildControlServer(options: ControlServerOptions): FastifyInstan
     maxFailures: options.maxAuthFailures,
     windowMs: options.authFailureWindowMs,
   });
+  // On arrival, so refusals, 404s and the hijacked event stream (which copies them) carry them too.
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
+    reply.headers(SECURITY_HEADERS);
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
-    else reply.header('content-security-policy', "default-src 'self'");
   });
   // Open event streams would keep close() waiting for ever: end them first.
   app.addHook('preClose', () => stream.close());

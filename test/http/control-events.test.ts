@@ -75,6 +75,7 @@ describe('GET /api/events over a real socket', () => {
     expect(client.response.headers['content-type']).toContain('text/event-stream');
     expect(client.response.headers['cache-control']).toBe('no-store');
     expect(client.response.headers['x-content-type-options']).toBe('nosniff');
+    expect(client.response.headers['x-frame-options']).toBe('DENY');
 
     const state = await client.next('state');
     expect(state.data).toMatchObject({ enforcedState: 'SAFE', failClosed: false, failure: null });
