@@ -202,6 +202,13 @@ describe('kill-switch mutations over HTTP', () => {
     ['a by of the wrong type', { reason: 'why', by: ['alice'] }, 'by'],
     ['a reason over 500 characters', { reason: 'x'.repeat(501), by: 'alice' }, 'reason'],
     ['a by over 100 characters', { reason: 'why', by: 'b'.repeat(101) }, 'by'],
+    ['a NUL in the reason', { reason: 'fat\u0000finger', by: 'alice' }, 'reason'],
+    ['an ESC sequence in by', { reason: 'why', by: 'alice\u001b[2J' }, 'by'],
+    ['a newline inside the reason', { reason: 'line one\nline two', by: 'alice' }, 'reason'],
+    ['a DEL in by', { reason: 'why', by: 'ali\u007fce' }, 'by'],
+    ['a C1 control in the reason', { reason: 'why\u009b', by: 'alice' }, 'reason'],
+    ['a right-to-left override in by', { reason: 'why', by: 'alice\u202egnp.exe' }, 'by'],
+    ['a bidi isolate in the reason', { reason: 'why \u2066x\u2069', by: 'alice' }, 'reason'],
     ['an array instead of an object', [GOOD_BODY], 'body'],
     ['null', null, 'body'],
   ])('answers 400 naming the field for %s, changing nothing', async (_name, body, field) => {
@@ -239,6 +246,29 @@ describe('kill-switch mutations over HTTP', () => {
     expect(response.statusCode).toBe(413);
     expect(response.json()).toMatchObject({ error: { code: 'INVALID_BODY', field: 'body' } });
     expect(fixture.killSwitch.state).toBe('SAFE');
+  });
+
+  it('names the field, the character and the problem when text is not printable', async () => {
+    const fixture = await engineUnderTest();
+    const { post } = await harness(fixture);
+    const response = await post('engage', TOKENS.operator, {
+      reason: 'halt\u001b[31m now',
+      by: '\u202ealice',
+    });
+    expect(response.statusCode).toBe(400);
+    const { error } = response.json<{
+      error: { code: string; message: string; problems: { field: string; message: string }[] };
+    }>();
+    expect(error.problems).toEqual([
+      { field: 'reason', message: expect.stringContaining('control character U+001B') as string },
+      {
+        field: 'by',
+        message: expect.stringContaining('bidirectional control character U+202E') as string,
+      },
+    ]);
+    expect(error.message).toMatch(/^reason: .*; by: /);
+    expect(fixture.killSwitch.state).toBe('SAFE');
+    expect((await fixture.store.history()).map((record) => record.revision)).toEqual([1]);
   });
 
   it('trims reason and by before recording them', async () => {

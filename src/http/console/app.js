@@ -556,7 +556,10 @@ function showDialogError(message, field) {
 
 async function confirmChange() {
   const action = pendingAction;
-  const reason = $('reason-input').value.trim();
+  // A line break typed into the reason box is layout, not content: the API refuses control characters.
+  const reason = $('reason-input')
+    .value.replace(/[\t\n\v\f\r\u2028\u2029]+/g, ' ')
+    .trim();
   const by = $('operator-input').value.trim();
   const token = readToken();
   if (reason === '')
