@@ -24,6 +24,7 @@ import { registerKillSwitchRoutes } from './routes/kill-switch-routes.js';
 import { unparsableBody } from './routes/mutation-body.js';
 import { registerStatusRoutes } from './routes/status-routes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
+import { StreamTickets } from './stream-tickets.js';
 
 export interface ControlServerOptions {
   readonly view: EngineView;
@@ -40,8 +41,13 @@ export interface ControlServerOptions {
   readonly console?: ConsoleFiles;
   /** SSE stats/denials aggregation, default 1000. */
   readonly statsIntervalMs?: number;
-  /** SSE clients at once; beyond, /api/events answers 503. Default 32. */
+  /** SSE clients anyone may open at once; beyond, /api/events answers 503. Default 32. */
   readonly maxEventClients?: number;
+  /**
+   * Further SSE slots only for clients with a stream ticket or a valid bearer token, so anonymous
+   * clients can never take the operator's console off the air. Default 8.
+   */
+  readonly reservedEventClients?: number;
 }
 
 export interface RunningControlServer {
@@ -52,6 +58,7 @@ export interface RunningControlServer {
 
 const DEFAULT_STATS_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_EVENT_CLIENTS = 32;
+const DEFAULT_RESERVED_EVENT_CLIENTS = 8;
 /** Nothing the API accepts comes close; the mutation routes allow even less. */
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -71,6 +78,7 @@ export function buildControlServer(options: ControlServerOptions): FastifyInstan
     view,
     statsIntervalMs: options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS,
     maxClients: options.maxEventClients ?? DEFAULT_MAX_EVENT_CLIENTS,
+    maxReservedClients: options.reservedEventClients ?? DEFAULT_RESERVED_EVENT_CLIENTS,
     logger: app.log,
   });
   const limiter = new AuthFailureLimiter({
@@ -92,13 +100,10 @@ export function buildControlServer(options: ControlServerOptions): FastifyInstan
   );
   registerHealthRoutes(app, view, options.metrics);
   registerStatusRoutes(app, view);
-  registerEventRoutes(app, stream);
-  registerKillSwitchRoutes(app, {
-    view,
-    tokens: options.tokens,
-    limiter,
-    counters: options.counters ?? noControlCounters,
-  });
+  // One limiter for every route that takes a token: a failure anywhere counts everywhere.
+  const auth = { tokens: options.tokens, limiter, counters: options.counters ?? noControlCounters };
+  registerEventRoutes(app, { ...auth, stream, tickets: new StreamTickets() });
+  registerKillSwitchRoutes(app, { ...auth, view });
   registerConsoleRoutes(app, options.console);
   return app;
 }

@@ -19,14 +19,14 @@ export interface RequestAuthOptions {
   readonly counters: ControlCounters;
 }
 
-export type AuthDecision =
-  | { readonly allowed: true; readonly role: Role }
-  | {
-      readonly allowed: false;
-      readonly status: 401 | 403 | 429;
-      readonly headers: Readonly<Record<string, string>>;
-      readonly body: ErrorBody;
-    };
+export interface AuthRefusal {
+  readonly allowed: false;
+  readonly status: 401 | 403 | 429;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: ErrorBody;
+}
+
+export type AuthDecision = { readonly allowed: true; readonly role: Role } | AuthRefusal;
 
 /**
  * Order matters. With no token configured nothing can succeed, so say how to fix that first. The
@@ -80,6 +80,6 @@ export function refuse(
   status: 401 | 403 | 429,
   body: ErrorBody,
   headers: Readonly<Record<string, string>> = {},
-): AuthDecision {
+): AuthRefusal {
   return { allowed: false, status, headers, body };
 }
