@@ -8,6 +8,7 @@ import {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
 } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { LivegateError } from '../core/errors.js';
@@ -72,6 +73,7 @@ export function buildControlServer(options: ControlServerOptions): FastifyInstan
         request.method === 'GET' || request.method === 'HEAD',
     }),
     bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors: answerFrameworkError,
   });
   const { view } = options;
   const stream = new ControlStream({
@@ -163,6 +165,14 @@ function redactingLogger(logger: Logger): FastifyBaseLogger {
       },
     },
   );
+}
+
+/** A URL the router cannot even decode is answered before any hook runs: same headers, same shape. */
+function answerFrameworkError(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  void reply
+    .code(error.statusCode ?? 400)
+    .headers(SECURITY_HEADERS)
+    .send(errorBody(error.code, error.message));
 }
 
 function handleError(

@@ -211,6 +211,7 @@ describe('control API reads', () => {
       { method: 'GET', url: '/api/status', status: 200 },
       { method: 'GET', url: '/healthz', status: 200 },
       { method: 'GET', url: '/api/nope', status: 404 },
+      { method: 'GET', url: '/%zz', status: 400 },
       { method: 'POST', url: '/api/killswitch/engage', status: 401 },
     ] as const;
     for (const { method, url, status } of requests) {
