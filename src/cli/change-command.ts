@@ -2,6 +2,7 @@
 
 import os from 'node:os';
 import type { Command } from 'commander';
+import { auditTextProblem, MAX_BY_LENGTH, MAX_REASON_LENGTH } from '../core/audit-text.js';
 import { systemClock } from '../core/clock.js';
 import { isLivegateError, LivegateError } from '../core/errors.js';
 import type { KillSwitchRecord } from '../core/kill-switch-record.js';
@@ -65,6 +66,8 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
   const config = resolveConfig(options);
   const by = options.by ?? `${os.userInfo().username}@${os.hostname()}`;
   const timeoutMs = parseTimeout(options.timeout, config.killSwitch.confirmTimeoutMs);
+  requireAuditText('--reason', options.reason, MAX_REASON_LENGTH);
+  requireAuditText('--by', by, MAX_BY_LENGTH);
   const decision = decisionFor(kind, options.reason, by);
   const scope = options.scope ?? GLOBAL_SCOPE;
   if (!isScopeName(scope)) {
@@ -164,6 +167,12 @@ function decisionFor(kind: ChangeKind, reason: string, by: string): Decision {
     case 'reset':
       return resetDecision(reason, by);
   }
+}
+
+/** The same rule as the HTTP API's body: a person's text is refused, not silently rewritten. */
+function requireAuditText(flag: string, text: string, maxLength: number): void {
+  const problem = auditTextProblem(text, maxLength);
+  if (problem !== null) throw new LivegateError('ERR_USAGE', `${flag} ${problem}`);
 }
 
 function parseTimeout(text: string | undefined, fallback: number): number {

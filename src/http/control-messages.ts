@@ -52,6 +52,13 @@ export interface MutationResponse {
   readonly confirmations: ConfirmationResult;
 }
 
+/** POST /api/events/ticket: a single-use ticket for `GET /api/events?ticket=`. */
+export interface StreamTicketResponse {
+  readonly ticket: string;
+  /** The ticket is refused once this long has passed without its stream opening. */
+  readonly expiresInMs: number;
+}
+
 /**
  * One SSE message: `event: <type>` and `data: <JSON of the rest>`. Never one per tick: stats and
  * denials are aggregated per interval (1 s), state and risk messages are sent as they happen.

@@ -8,6 +8,7 @@ import {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
 } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { LivegateError } from '../core/errors.js';
@@ -23,6 +24,8 @@ import { registerHealthRoutes, type MetricsSource } from './routes/health-routes
 import { registerKillSwitchRoutes } from './routes/kill-switch-routes.js';
 import { unparsableBody } from './routes/mutation-body.js';
 import { registerStatusRoutes } from './routes/status-routes.js';
+import { SECURITY_HEADERS } from './security-headers.js';
+import { StreamTickets } from './stream-tickets.js';
 
 export interface ControlServerOptions {
   readonly view: EngineView;
@@ -39,8 +42,13 @@ export interface ControlServerOptions {
   readonly console?: ConsoleFiles;
   /** SSE stats/denials aggregation, default 1000. */
   readonly statsIntervalMs?: number;
-  /** SSE clients at once; beyond, /api/events answers 503. Default 32. */
+  /** SSE clients anyone may open at once; beyond, /api/events answers 503. Default 32. */
   readonly maxEventClients?: number;
+  /**
+   * Further SSE slots only for clients with a stream ticket or a valid bearer token, so anonymous
+   * clients can never take the operator's console off the air. Default 8.
+   */
+  readonly reservedEventClients?: number;
 }
 
 export interface RunningControlServer {
@@ -51,6 +59,7 @@ export interface RunningControlServer {
 
 const DEFAULT_STATS_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_EVENT_CLIENTS = 32;
+const DEFAULT_RESERVED_EVENT_CLIENTS = 8;
 /** Nothing the API accepts comes close; the mutation routes allow even less. */
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -64,22 +73,24 @@ export function buildControlServer(options: ControlServerOptions): FastifyInstan
         request.method === 'GET' || request.method === 'HEAD',
     }),
     bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors: answerFrameworkError,
   });
   const { view } = options;
   const stream = new ControlStream({
     view,
     statsIntervalMs: options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS,
     maxClients: options.maxEventClients ?? DEFAULT_MAX_EVENT_CLIENTS,
+    maxReservedClients: options.reservedEventClients ?? DEFAULT_RESERVED_EVENT_CLIENTS,
     logger: app.log,
   });
   const limiter = new AuthFailureLimiter({
     maxFailures: options.maxAuthFailures,
     windowMs: options.authFailureWindowMs,
   });
+  // On arrival, so refusals, 404s and the hijacked event stream (which copies them) carry them too.
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
+    reply.headers(SECURITY_HEADERS);
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
-    else reply.header('content-security-policy', "default-src 'self'");
   });
   // Open event streams would keep close() waiting for ever: end them first.
   app.addHook('preClose', () => stream.close());
@@ -91,13 +102,10 @@ export function buildControlServer(options: ControlServerOptions): FastifyInstan
   );
   registerHealthRoutes(app, view, options.metrics);
   registerStatusRoutes(app, view);
-  registerEventRoutes(app, stream);
-  registerKillSwitchRoutes(app, {
-    view,
-    tokens: options.tokens,
-    limiter,
-    counters: options.counters ?? noControlCounters,
-  });
+  // One limiter for every route that takes a token: a failure anywhere counts everywhere.
+  const auth = { tokens: options.tokens, limiter, counters: options.counters ?? noControlCounters };
+  registerEventRoutes(app, { ...auth, stream, tickets: new StreamTickets() });
+  registerKillSwitchRoutes(app, { ...auth, view });
   registerConsoleRoutes(app, options.console);
   return app;
 }
@@ -157,6 +165,14 @@ function redactingLogger(logger: Logger): FastifyBaseLogger {
       },
     },
   );
+}
+
+/** A URL the router cannot even decode is answered before any hook runs: same headers, same shape. */
+function answerFrameworkError(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  void reply
+    .code(error.statusCode ?? 400)
+    .headers(SECURITY_HEADERS)
+    .send(errorBody(error.code, error.message));
 }
 
 function handleError(

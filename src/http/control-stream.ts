@@ -20,8 +20,13 @@ export interface ControlStreamOptions {
   readonly view: EngineView;
   /** Stats and denials aggregation period, ms. */
   readonly statsIntervalMs: number;
-  /** Clients beyond this are refused (the route answers 503). */
+  /** Slots anyone may take; beyond, anonymous clients are refused (the route answers 503). */
   readonly maxClients: number;
+  /**
+   * Further slots only authenticated clients may take (they use shared ones once these are full):
+   * however many anonymous clients connect, an operator's console still gets its stream. Default 0.
+   */
+  readonly maxReservedClients?: number;
   /** A comment line this often keeps proxies from timing the stream out. Default 15 s. */
   readonly keepAliveIntervalMs?: number;
   readonly logger?: FastifyBaseLogger;
@@ -32,13 +37,19 @@ const MAX_CLIENT_BACKLOG_BYTES = 1 << 20;
 /** How long close() lets a client's socket finish before destroying it. */
 const CLOSE_GRACE_MS = 1_000;
 
+/** Whether the client proved it holds a token (a stream ticket or a bearer header). */
+export type StreamAccess = 'anonymous' | 'authenticated';
+
 export class ControlStream {
   private readonly view: EngineView;
   private readonly statsIntervalMs: number;
   private readonly maxClients: number;
+  private readonly maxReservedClients: number;
   private readonly keepAliveIntervalMs: number;
   private readonly logger: FastifyBaseLogger | undefined;
   private readonly clients = new Set<ServerResponse>();
+  /** The clients among `clients` that hold a reserved slot. */
+  private readonly reserved = new Set<ServerResponse>();
   private readonly unsubscribers: (() => void)[] = [];
   private timers: NodeJS.Timeout[] = [];
   private previous: Sample | undefined;
@@ -51,6 +62,7 @@ export class ControlStream {
     this.view = options.view;
     this.statsIntervalMs = options.statsIntervalMs;
     this.maxClients = options.maxClients;
+    this.maxReservedClients = options.maxReservedClients ?? 0;
     this.keepAliveIntervalMs = options.keepAliveIntervalMs ?? 15_000;
     this.logger = options.logger;
   }
@@ -59,17 +71,21 @@ export class ControlStream {
     return this.clients.size;
   }
 
-  /** False when closed or at maxClients: the route answers 503 before writing anything. */
-  hasRoom(): boolean {
-    return !this.closed && this.clients.size < this.maxClients;
+  /** False when closed or when no slot is left for `access`: the route answers 503 before writing. */
+  hasRoom(access: StreamAccess = 'anonymous'): boolean {
+    if (this.closed) return false;
+    return (
+      this.reservedSlotFree(access) || this.clients.size - this.reserved.size < this.maxClients
+    );
   }
 
   /**
    * Takes a response whose SSE headers are written; sends it the state and a heartbeat at once.
-   * False (and nothing written) when closed or full.
+   * False (and nothing written) when closed or full for `access`.
    */
-  add(response: ServerResponse): boolean {
-    if (!this.hasRoom()) return false;
+  add(response: ServerResponse, access: StreamAccess = 'anonymous'): boolean {
+    if (!this.hasRoom(access)) return false;
+    if (this.reservedSlotFree(access)) this.reserved.add(response);
     this.clients.add(response);
     response.on('close', () => this.remove(response));
     // A write to a socket reset by the peer must not become an unhandled 'error'.
@@ -89,11 +105,17 @@ export class ControlStream {
     this.closed = true;
     const clients = [...this.clients];
     this.clients.clear();
+    this.reserved.clear();
     this.stop();
     await Promise.all(clients.map((response) => endGracefully(response)));
   }
 
+  private reservedSlotFree(access: StreamAccess): boolean {
+    return access === 'authenticated' && this.reserved.size < this.maxReservedClients;
+  }
+
   private remove(response: ServerResponse): void {
+    this.reserved.delete(response);
     if (!this.clients.delete(response)) return;
     if (this.clients.size === 0) this.stop();
   }

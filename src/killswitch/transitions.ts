@@ -1,5 +1,6 @@
 // Pure rules for which kill-switch changes are allowed: shared by the in-process switch and the CLI.
 
+import { printableAuditText } from '../core/audit-text.js';
 import { LivegateError } from '../core/errors.js';
 import type {
   KillSwitchChange,
@@ -15,11 +16,14 @@ export type Decision = (
 ) => KillSwitchChange | null;
 
 function requireText(value: string, what: string): string {
-  const trimmed = value.trim();
-  if (trimmed.length === 0) {
+  // Engines engage with text they did not choose (an error message): refusing it for a control
+  // character would leave the switch open, so here it is only made printable. The edges that take
+  // text from people (HTTP body, CLI flags) refuse it with auditTextProblem instead.
+  const printable = printableAuditText(value);
+  if (printable.length === 0) {
     throw new LivegateError('ERR_USAGE', `a kill-switch change needs a non-empty ${what}`);
   }
-  return trimmed;
+  return printable;
 }
 
 /** ENGAGED from any state; writes nothing if already ENGAGED (the first engagement keeps its metadata). */

@@ -159,7 +159,42 @@ describe.skipIf(skip)('operator console in chromium', () => {
     expect(problems()).toEqual([]);
     await page.close();
   }, 60_000);
+
+  it('stays live on a stream slot kept for operators once a token is entered, with every shared slot taken', async () => {
+    const { page, problems } = await openConsole(browser!, baseUrl);
+    expect(await page.locator('#connection').getAttribute('data-slot')).toBe('shared');
+    const squatters = new AbortController();
+    try {
+      // The page holds one shared slot; anonymous clients take all the others.
+      expect(await squatStreams(baseUrl, squatters.signal)).toBe(31);
+      await setToken(page, OPERATOR_TOKEN);
+      await page
+        .locator('#connection[data-connected="true"][data-slot="reserved"]')
+        .waitFor({ timeout: 10_000 });
+      // The shared slot the page left is squatted too: only the reserved one keeps it live.
+      expect(await squatStreams(baseUrl, squatters.signal)).toBe(1);
+      await page.locator('#state-banner[data-state="SAFE"]').waitFor();
+      expect(await page.locator('#connection').textContent()).toBe('live');
+    } finally {
+      squatters.abort();
+    }
+    expect(problems()).toEqual([]);
+    await page.close();
+  }, 30_000);
 });
+
+/** Opens anonymous event streams until the engine answers 503; resolves to how many it got. */
+async function squatStreams(baseUrl: string, signal: AbortSignal): Promise<number> {
+  for (let opened = 0; ; opened += 1) {
+    const response = await fetch(new URL('/api/events', baseUrl), { signal });
+    if (response.status === 503) {
+      await response.body?.cancel();
+      return opened;
+    }
+    expect(response.status).toBe(200);
+    if (opened > 64) throw new Error('the engine never refused an anonymous stream');
+  }
+}
 
 /** The engine prints its console address on stderr; fail with that stderr if it exits first. */
 async function consoleAddress(engine: RunningCli): Promise<string> {

@@ -1,5 +1,7 @@
 import http from 'node:http';
+import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LivegateEvent } from '../../src/core/events.js';
 import { isLivegateError } from '../../src/core/errors.js';
@@ -11,6 +13,7 @@ import {
 import { ControlStream } from '../../src/http/control-stream.js';
 import type { EngineView } from '../../src/http/engine-view.js';
 import {
+  bearer,
   engineUnderTest,
   eventually,
   TOKENS,
@@ -41,10 +44,33 @@ async function listen(
   return server;
 }
 
-async function connect(server: RunningControlServer): Promise<SseClient> {
-  const client = await SseClient.connect(new URL('api/events', server.url).href);
+async function connect(
+  server: RunningControlServer,
+  access: { ticket?: string; token?: string | null } = {},
+): Promise<SseClient> {
+  const url = new URL('api/events', server.url);
+  if (access.ticket !== undefined) url.searchParams.set('ticket', access.ticket);
+  const client = await SseClient.connect(url.href, bearer(access.token ?? null));
   cleanups.push(() => client.close());
   return client;
+}
+
+/** POST /api/events/ticket with a bearer token: the status and, on 200, the body. */
+async function requestTicket(
+  server: RunningControlServer,
+  token: string | null,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(new URL('api/events/ticket', server.url), {
+    method: 'POST',
+    headers: bearer(token),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function ticketFor(server: RunningControlServer, token: string | null): Promise<string> {
+  const { status, body } = await requestTicket(server, token);
+  expect(status).toBe(200);
+  return body.ticket as string;
 }
 
 /** The real view, with its engine subscriptions counted. */
@@ -75,6 +101,7 @@ describe('GET /api/events over a real socket', () => {
     expect(client.response.headers['content-type']).toContain('text/event-stream');
     expect(client.response.headers['cache-control']).toBe('no-store');
     expect(client.response.headers['x-content-type-options']).toBe('nosniff');
+    expect(client.response.headers['x-frame-options']).toBe('DENY');
 
     const state = await client.next('state');
     expect(state.data).toMatchObject({ enforcedState: 'SAFE', failClosed: false, failure: null });
@@ -197,6 +224,118 @@ describe('GET /api/events over a real socket', () => {
       return undefined;
     });
     await again.next('state');
+  });
+});
+
+describe('GET /api/events slots for the operator', () => {
+  it('keeps reserved stream slots: with every anonymous slot taken, a ticketed console still gets 200 and events', async () => {
+    const fixture = await engineUnderTest();
+    const server = await listen(fixture.view); // the defaults: 32 anonymous slots
+    const squatters = await Promise.all(Array.from({ length: 32 }, () => connect(server)));
+    expect(squatters.map((client) => client.statusCode)).toEqual(Array(32).fill(200));
+    const overflow = await connect(server);
+    expect(overflow.statusCode).toBe(503);
+    expect(JSON.parse(await overflow.body())).toMatchObject({
+      error: { code: 'TOO_MANY_CLIENTS' },
+    });
+
+    const operatorConsole = await connect(server, {
+      ticket: await ticketFor(server, TOKENS.operator),
+    });
+    expect(operatorConsole.statusCode).toBe(200);
+    expect(operatorConsole.response.headers['content-type']).toContain('text/event-stream');
+    await operatorConsole.next('state', (data) => data.enforcedState === 'SAFE');
+    await fixture.killSwitch.engage('squatted stream', 'alice');
+    await operatorConsole.next('state', (data) => data.enforcedState === 'ENGAGED');
+
+    const stillRefused = await connect(server);
+    expect(stillRefused.statusCode).toBe(503);
+  });
+
+  it('refuses an authenticated stream only once both the reserved and the anonymous slots are taken', async () => {
+    const fixture = await engineUnderTest();
+    const server = await listen(fixture.view, { maxEventClients: 1, reservedEventClients: 1 });
+    const anonymous = await connect(server);
+    expect(anonymous.statusCode).toBe(200);
+    const reserved = await connect(server, { ticket: await ticketFor(server, TOKENS.admin) });
+    expect(reserved.statusCode).toBe(200);
+    const full = await connect(server, { ticket: await ticketFor(server, TOKENS.operator) });
+    expect(full.statusCode).toBe(503);
+
+    anonymous.close();
+    const overflowing = await eventually('an anonymous slot to free up', async () => {
+      const candidate = await connect(server, { ticket: await ticketFor(server, TOKENS.operator) });
+      if (candidate.statusCode === 200) return candidate;
+      candidate.close();
+      return undefined;
+    });
+    await overflowing.next('state');
+    // The authenticated client took the freed anonymous slot: an anonymous one waits again.
+    expect((await connect(server)).statusCode).toBe(503);
+  });
+
+  it('spends a stream ticket on first use: presented again, or made up, it is refused 401 INVALID_TICKET', async () => {
+    const fixture = await engineUnderTest();
+    const server = await listen(fixture.view);
+    const ticket = await ticketFor(server, TOKENS.operator);
+    const first = await connect(server, { ticket });
+    expect(first.statusCode).toBe(200);
+    for (const presented of [ticket, 'made-up-ticket', '']) {
+      const refused = await connect(server, { ticket: presented });
+      expect(refused.statusCode).toBe(401);
+      expect(JSON.parse(await refused.body())).toMatchObject({
+        error: { code: 'INVALID_TICKET' },
+      });
+    }
+  });
+
+  it('hands out stream tickets only for a valid token, which the auth-failure limiter never refuses', async () => {
+    const fixture = await engineUnderTest();
+    const server = await listen(fixture.view, { maxAuthFailures: 2 });
+    expect((await requestTicket(server, null)).status).toBe(401);
+    expect((await requestTicket(server, 'wrong-token')).status).toBe(401);
+    const limited = await requestTicket(server, 'wrong-again');
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    const granted = await requestTicket(server, TOKENS.operator);
+    expect(granted.status).toBe(200);
+    expect(granted.body).toEqual({ ticket: expect.any(String) as string, expiresInMs: 30_000 });
+    expect((granted.body.ticket as string).length).toBeGreaterThanOrEqual(43); // 256 bits
+  });
+
+  it('lets a client with a valid bearer header use the reserved slots, and refuses a wrong one 401', async () => {
+    const fixture = await engineUnderTest();
+    const server = await listen(fixture.view, { maxEventClients: 1, reservedEventClients: 1 });
+    expect((await connect(server)).statusCode).toBe(200);
+    expect((await connect(server, { token: 'wrong-token' })).statusCode).toBe(401);
+    const withToken = await connect(server, { token: TOKENS.operator });
+    expect(withToken.statusCode).toBe(200);
+    await withToken.next('state');
+  });
+
+  it('never writes a stream ticket to the log', async () => {
+    const lines: string[] = [];
+    const logger = pino(
+      { level: 'trace' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString('utf8'));
+          done();
+        },
+      }),
+    );
+    const fixture = await engineUnderTest();
+    const server = await listen(fixture.view, { logger });
+    const ticket = await ticketFor(server, TOKENS.operator);
+    const client = await connect(server, { ticket });
+    await client.next('state');
+    expect((await connect(server, { ticket })).statusCode).toBe(401);
+    await server.close();
+    await eventually('log lines', () => (lines.length > 0 ? true : undefined));
+    const text = lines.join('');
+    expect(text).toContain('/api/events');
+    expect(text).not.toContain(ticket);
+    expect(text).not.toContain(TOKENS.operator);
   });
 });
 

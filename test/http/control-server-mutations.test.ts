@@ -203,6 +203,13 @@ describe('kill-switch mutations over HTTP', () => {
     ['a by of the wrong type', { reason: 'why', by: ['alice'] }, 'by'],
     ['a reason over 500 characters', { reason: 'x'.repeat(501), by: 'alice' }, 'reason'],
     ['a by over 100 characters', { reason: 'why', by: 'b'.repeat(101) }, 'by'],
+    ['a NUL in the reason', { reason: 'fat\u0000finger', by: 'alice' }, 'reason'],
+    ['an ESC sequence in by', { reason: 'why', by: 'alice\u001b[2J' }, 'by'],
+    ['a newline inside the reason', { reason: 'line one\nline two', by: 'alice' }, 'reason'],
+    ['a DEL in by', { reason: 'why', by: 'ali\u007fce' }, 'by'],
+    ['a C1 control in the reason', { reason: 'why\u009b', by: 'alice' }, 'reason'],
+    ['a right-to-left override in by', { reason: 'why', by: 'alice\u202egnp.exe' }, 'by'],
+    ['a bidi isolate in the reason', { reason: 'why \u2066x\u2069', by: 'alice' }, 'reason'],
     ['an array instead of an object', [GOOD_BODY], 'body'],
     ['null', null, 'body'],
   ])('answers 400 naming the field for %s, changing nothing', async (_name, body, field) => {
@@ -242,6 +249,29 @@ describe('kill-switch mutations over HTTP', () => {
     expect(fixture.killSwitch.state).toBe('SAFE');
   });
 
+  it('names the field, the character and the problem when text is not printable', async () => {
+    const fixture = await engineUnderTest();
+    const { post } = await harness(fixture);
+    const response = await post('engage', TOKENS.operator, {
+      reason: 'halt\u001b[31m now',
+      by: '\u202ealice',
+    });
+    expect(response.statusCode).toBe(400);
+    const { error } = response.json<{
+      error: { code: string; message: string; problems: { field: string; message: string }[] };
+    }>();
+    expect(error.problems).toEqual([
+      { field: 'reason', message: expect.stringContaining('control character U+001B') as string },
+      {
+        field: 'by',
+        message: expect.stringContaining('bidirectional control character U+202E') as string,
+      },
+    ]);
+    expect(error.message).toMatch(/^reason: .*; by: /);
+    expect(fixture.killSwitch.state).toBe('SAFE');
+    expect((await fixture.store.history()).map((record) => record.revision)).toEqual([1]);
+  });
+
   it('trims reason and by before recording them', async () => {
     const fixture = await engineUnderTest();
     const { post } = await harness(fixture);
@@ -249,7 +279,32 @@ describe('kill-switch mutations over HTTP', () => {
     expect(response.json<MutationResponse>().record).toMatchObject({ reason: 'spaced', by: 'bob' });
   });
 
-  it('limits an address after N failed authentications: 429 with Retry-After even with a good token', async () => {
+  it('lets a valid operator token engage after any number of failed logins from the same address', async () => {
+    const fixture = await engineUnderTest();
+    const { post, counters } = await harness(fixture, {
+      maxAuthFailures: 5,
+      authFailureWindowMs: 60_000,
+    });
+    // Another local process guessing: the operator's own console shares its address.
+    const local = '127.0.0.1';
+    for (let guess = 0; guess < 20; guess += 1) {
+      const token = guess % 4 === 0 ? null : `guess-${guess}`;
+      const refused = await post('engage', token, GOOD_BODY, { remoteAddress: local });
+      expect([401, 429]).toContain(refused.statusCode);
+    }
+    expect(counters.authFailures['rate-limited']).toBeGreaterThan(0);
+
+    const engaged = await post('engage', TOKENS.operator, GOOD_BODY, { remoteAddress: local });
+    expect(engaged.statusCode).toBe(200);
+    expect(engaged.json<MutationResponse>().record).toMatchObject({
+      state: 'ENGAGED',
+      origin: { channel: 'http', role: 'operator', address: local },
+    });
+    expect(fixture.killSwitch.state).toBe('ENGAGED');
+    expect(counters.mutations).toEqual([{ action: 'engage', role: 'operator' }]);
+  });
+
+  it('answers 429 with Retry-After to failing tokens from an address over the limit, and only to them', async () => {
     const fixture = await engineUnderTest();
     const { post, counters } = await harness(fixture, {
       maxAuthFailures: 3,
@@ -265,23 +320,41 @@ describe('kill-switch mutations over HTTP', () => {
     expect(
       (await post('engage', 'guess-2', GOOD_BODY, { remoteAddress: attacker })).statusCode,
     ).toBe(401);
-    const limited = await post('engage', TOKENS.admin, GOOD_BODY, { remoteAddress: attacker });
-    expect(limited.statusCode).toBe(429);
-    const retryAfter = Number(limited.headers['retry-after']);
-    expect(retryAfter).toBeGreaterThan(0);
-    expect(retryAfter).toBeLessThanOrEqual(60);
-    expect(limited.json<{ error: { code: string } }>().error.code).toBe('RATE_LIMITED');
+    for (const token of ['guess-3', null]) {
+      const limited = await post('engage', token, GOOD_BODY, { remoteAddress: attacker });
+      expect(limited.statusCode).toBe(429);
+      const retryAfter = Number(limited.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(limited.json<{ error: { code: string } }>().error.code).toBe('RATE_LIMITED');
+    }
     expect(await storedRevision(fixture)).toBe(1);
     expect(counters.authFailures).toEqual({
       'missing-token': 1,
       'invalid-token': 2,
       forbidden: 0,
-      'rate-limited': 1,
+      'rate-limited': 2,
     });
 
-    const other = await post('engage', TOKENS.admin, GOOD_BODY, { remoteAddress: '203.0.113.9' });
+    // The limit is per address; and a good token from the limited one is not refused either.
+    const other = await post('reduce', TOKENS.operator, GOOD_BODY, {
+      remoteAddress: '203.0.113.9',
+    });
     expect(other.statusCode).toBe(200);
     expect(other.json<MutationResponse>().record.origin?.address).toBe('203.0.113.9');
+    const fromAttacker = await post('engage', TOKENS.admin, GOOD_BODY, { remoteAddress: attacker });
+    expect(fromAttacker.statusCode).toBe(200);
+    expect(fromAttacker.json<MutationResponse>().record.origin?.address).toBe(attacker);
+  });
+
+  it('still refuses a role its action while the address is limited: 403, not a pass', async () => {
+    const fixture = await engineUnderTest();
+    await fixture.killSwitch.engage('drill', 'alice');
+    const { post } = await harness(fixture, { maxAuthFailures: 1, authFailureWindowMs: 60_000 });
+    await post('engage', 'guess', GOOD_BODY);
+    const refused = await post('reset', TOKENS.operator, GOOD_BODY);
+    expect(refused.statusCode).toBe(403);
+    expect(fixture.killSwitch.state).toBe('ENGAGED');
   });
 
   it('lists a second engine on the same store among the confirmations', async () => {
@@ -370,7 +443,7 @@ describe('kill-switch mutations over HTTP', () => {
     await post('engage', TOKENS.admin, GOOD_BODY);
     await post('reset', TOKENS.admin, { reason: 'done', by: 'carol' });
     await post('engage', wrongToken, GOOD_BODY);
-    await post('engage', TOKENS.admin, GOOD_BODY); // rate limited now
+    await post('engage', wrongToken, GOOD_BODY); // rate limited now
     await app.inject({ method: 'GET', url: '/api/status', headers: bearer(TOKENS.admin) });
     await app.close();
     await eventually('log lines to be written', () => (lines.length > 0 ? true : undefined));

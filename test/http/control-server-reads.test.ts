@@ -172,7 +172,9 @@ describe('control API reads', () => {
     expect(index.statusCode).toBe(200);
     expect(index.headers['content-type']).toContain('text/html');
     expect(index.body).toContain('<title>x</title>');
-    expect(index.headers['content-security-policy']).toBe("default-src 'self'");
+    expect(cspDirectives(index.headers['content-security-policy']).get('default-src')).toBe(
+      "'self'",
+    );
     expect(index.headers['x-content-type-options']).toBe('nosniff');
 
     const script = await app.inject({ method: 'GET', url: '/app.js' });
@@ -182,12 +184,47 @@ describe('control API reads', () => {
     const vendor = await app.inject({ method: 'GET', url: '/vendor/chart.min.js' });
     expect(vendor.statusCode).toBe(200);
     expect(vendor.body).toBe('window.chart = 1;\n');
-    expect(vendor.headers['content-security-policy']).toBe("default-src 'self'");
+    expect(cspDirectives(vendor.headers['content-security-policy']).get('default-src')).toBe(
+      "'self'",
+    );
 
     const escape = await app.inject({ method: 'GET', url: '/../chart.min.js' });
     expect(escape.statusCode).toBe(404);
     const api = await app.inject({ method: 'GET', url: '/api/status' });
     expect(api.statusCode).toBe(200);
+  });
+
+  it('forbids framing, sniffing and referrers on the console, its assets and the API alike', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'livegate-http-headers-'));
+    cleanups.push(() => rm(directory, { recursive: true, force: true }));
+    await writeFile(path.join(directory, 'index.html'), '<!doctype html><title>x</title>');
+    await writeFile(path.join(directory, 'app.js'), 'console.log(1);\n');
+    const vendorFile = path.join(directory, 'chart.min.js');
+    await writeFile(vendorFile, 'window.chart = 1;\n');
+    const app = await serverFor(await engineUnderTest(), {
+      console: { directory, vendorFiles: { '/vendor/chart.min.js': vendorFile } },
+    });
+    const requests = [
+      { method: 'GET', url: '/', status: 200 },
+      { method: 'GET', url: '/app.js', status: 200 },
+      { method: 'GET', url: '/vendor/chart.min.js', status: 200 },
+      { method: 'GET', url: '/api/status', status: 200 },
+      { method: 'GET', url: '/healthz', status: 200 },
+      { method: 'GET', url: '/api/nope', status: 404 },
+      { method: 'GET', url: '/%zz', status: 400 },
+      { method: 'POST', url: '/api/killswitch/engage', status: 401 },
+    ] as const;
+    for (const { method, url, status } of requests) {
+      const response = await app.inject({ method, url });
+      const where = `${method} ${url}`;
+      expect(response.statusCode, where).toBe(status);
+      const policy = cspDirectives(response.headers['content-security-policy']);
+      expect(policy.get('frame-ancestors'), where).toBe("'none'");
+      expect(policy.get('default-src'), where).toBe("'self'");
+      expect(response.headers['x-frame-options'], where).toBe('DENY');
+      expect(response.headers['x-content-type-options'], where).toBe('nosniff');
+      expect(response.headers['referrer-policy'], where).toBe('no-referrer');
+    }
   });
 
   it('answers / with 404 when no console is configured', async () => {
@@ -197,3 +234,13 @@ describe('control API reads', () => {
     expect(response.json<{ error: { code: string } }>().error.code).toBe('CONSOLE_DISABLED');
   });
 });
+
+/** `default-src 'self'; frame-ancestors 'none'` → directive → its value. */
+function cspDirectives(header: string | string[] | number | undefined): Map<string, string> {
+  const directives = new Map<string, string>();
+  for (const directive of String(header ?? '').split(';')) {
+    const [name, ...values] = directive.trim().split(/\s+/);
+    if (name !== undefined && name !== '') directives.set(name, values.join(' '));
+  }
+  return directives;
+}

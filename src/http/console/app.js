@@ -376,28 +376,74 @@ async function refreshStatus() {
   }
 }
 
-function connectEvents() {
+/** Bumped by each connectEvents(), so a slower earlier attempt never opens a second stream. */
+let streamGeneration = 0;
+let events = null;
+let reconnectTimer;
+
+/**
+ * With a token entered, a single-use ticket for one of the stream slots kept for operators, so
+ * anonymous clients filling the shared ones cannot take the console off the air. The ticket, not
+ * the token, goes in the URL (EventSource cannot send headers): it is spent once the stream opens.
+ * Without a token, or if the token is refused, the shared slots.
+ */
+async function streamUrl() {
+  const token = readToken();
+  if (token === '') return { url: '/api/events', reserved: false };
+  try {
+    const response = await fetch('/api/events/ticket', {
+      method: 'POST',
+      headers: { accept: 'application/json', authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    if (!response.ok) throw new Error(`POST /api/events/ticket answered ${response.status}`);
+    const { ticket } = await response.json();
+    return { url: `/api/events?ticket=${encodeURIComponent(ticket)}`, reserved: true };
+  } catch (error) {
+    console.warn('console: no stream ticket, using a shared stream slot', error);
+    return { url: '/api/events', reserved: false };
+  }
+}
+
+function setConnected(connected, reserved = false) {
   const connection = $('connection');
-  const setConnected = (connected) => {
-    connection.dataset.connected = String(connected);
-    connection.textContent = connected ? 'live' : 'disconnected, reconnecting…';
-    document.body.classList.toggle('disconnected', !connected);
-  };
-  const events = new EventSource('/api/events');
-  events.addEventListener('open', () => {
-    setConnected(true);
+  connection.dataset.connected = String(connected);
+  connection.dataset.slot = connected ? (reserved ? 'reserved' : 'shared') : '';
+  connection.textContent = connected ? 'live' : 'disconnected, reconnecting…';
+  connection.title = connected
+    ? reserved
+      ? 'On a stream slot kept for operators'
+      : 'On a shared stream slot (enter a token to use one kept for operators)'
+    : '';
+  document.body.classList.toggle('disconnected', !connected);
+}
+
+async function connectEvents() {
+  const generation = ++streamGeneration;
+  window.clearTimeout(reconnectTimer);
+  const { url, reserved } = await streamUrl();
+  if (generation !== streamGeneration) return; // a newer attempt took over meanwhile
+  events?.close();
+  const source = new EventSource(url);
+  events = source;
+  source.addEventListener('open', () => {
+    setConnected(true, reserved);
     // Catch up on whatever happened while the stream was down; the engine may have been
     // restarted on a fresh state dir, so its revisions start again.
     shownRevision = -1;
     void refreshStatus();
   });
-  events.addEventListener('error', () => {
+  source.addEventListener('error', () => {
     setConnected(false);
-    // EventSource retries by itself unless the server refused the stream outright.
-    if (events.readyState === EventSource.CLOSED) window.setTimeout(connectEvents, 5_000);
+    // EventSource retries by itself with the same URL, unless the server refused the stream
+    // outright; a spent ticket would be refused, so a ticketed stream starts over with a new one.
+    if (reserved || source.readyState === EventSource.CLOSED) {
+      source.close();
+      reconnectTimer = window.setTimeout(() => void connectEvents(), reserved ? 1_000 : 5_000);
+    }
   });
   const on = (type, handle) =>
-    events.addEventListener(type, (message) => handle(JSON.parse(message.data)));
+    source.addEventListener(type, (message) => handle(JSON.parse(message.data)));
   on('state', (view) => {
     showKillSwitch(view);
     void refreshStatus(); // the audit trail and the summary changed with it
@@ -512,6 +558,7 @@ function startTokenForm() {
     input.value = '';
     showTokenState();
     $('forget-token').focus();
+    void connectEvents(); // onto a stream slot kept for operators
   });
   $('forget-token').addEventListener('click', () => {
     sessionStorage.removeItem(TOKEN_KEY);
@@ -556,7 +603,10 @@ function showDialogError(message, field) {
 
 async function confirmChange() {
   const action = pendingAction;
-  const reason = $('reason-input').value.trim();
+  // A line break typed into the reason box is layout, not content: the API refuses control characters.
+  const reason = $('reason-input')
+    .value.replace(/[\t\n\v\f\r\u2028\u2029]+/g, ' ')
+    .trim();
   const by = $('operator-input').value.trim();
   const token = readToken();
   if (reason === '')
@@ -618,7 +668,7 @@ startTokenForm();
 startDialog();
 startCharts();
 showTrips();
-connectEvents();
+void connectEvents();
 window.setInterval(() => {
   showDenials(); // ages out the last-minute counts even when nothing new arrives
   void refreshStatus(); // readiness and heartbeat ages have no event of their own

@@ -1,17 +1,18 @@
 // The body of POST /api/killswitch/*: validated at the edge, every problem reported, the field named.
 
 import { z } from 'zod';
+import { auditTextProblem, MAX_BY_LENGTH, MAX_REASON_LENGTH } from '../../core/audit-text.js';
 import { errorBody, type ErrorBody } from './error-body.js';
 
-export const MAX_REASON_LENGTH = 500;
-export const MAX_BY_LENGTH = 100;
-
+/** Trimmed, bounded and printable: the audit trail's own rule, so the CLI and the API agree. */
 function requiredText(maxLength: number) {
   return z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
     .trim()
-    .min(1, 'must not be empty')
-    .max(maxLength, `must be at most ${maxLength} characters`);
+    .superRefine((text, context) => {
+      const problem = auditTextProblem(text, maxLength);
+      if (problem !== null) context.addIssue({ code: 'custom', message: problem });
+    });
 }
 
 const mutationBodySchema = z.strictObject(

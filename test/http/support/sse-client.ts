@@ -25,9 +25,10 @@ export class SseClient {
     response.on('error', () => (this.ended = true));
   }
 
-  static connect(url: string): Promise<SseClient> {
+  static connect(url: string, headers: Readonly<Record<string, string>> = {}): Promise<SseClient> {
     return new Promise((resolve, reject) => {
-      const request = http.get(url, { headers: { accept: 'text/event-stream' } }, (response) =>
+      const options = { headers: { accept: 'text/event-stream', ...headers } };
+      const request = http.get(url, options, (response) =>
         resolve(new SseClient(request, response)),
       );
       request.on('error', reject);
