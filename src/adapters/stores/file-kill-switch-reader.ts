@@ -1,14 +1,15 @@
 // Reads the file store's latest record, failing closed on anything that exists but cannot be trusted.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import { describeSchemaProblems, killSwitchRecordSchema } from './kill-switch-record-schema.js';
 import { parseRevisionFileName, type FileKillSwitchLayout } from './file-kill-switch-layout.js';
 
 /*
- * Synchronous on purpose: the files are a few hundred bytes, the watcher needs the lowest
- * latency, and one code path for read(), update() and watch() keeps the fail-closed rules in
- * one place.
+ * Asynchronous on purpose: the engine reads on every poll of every scope and on every file event,
+ * from its trading event loop, and a synchronous read makes a slow disk a stalled engine (no ticks,
+ * no heartbeats, no kill-switch changes applied). One code path for read(), update() and watch()
+ * keeps the fail-closed rules in one place.
  */
 
 export function unreadableState(path: string, problem: string, cause?: unknown): LivegateError {
@@ -30,14 +31,16 @@ function describeFsError(error: unknown): string {
 }
 
 /** The latest record, or null when no state exists yet. Never guesses past an unreadable file. */
-export function readLatestRecord(layout: FileKillSwitchLayout): KillSwitchRecord | null {
-  if (!killSwitchDirectoryExists(layout)) return null;
-  const fromState = readRecordFile(layout.statePath, undefined);
+export async function readLatestRecord(
+  layout: FileKillSwitchLayout,
+): Promise<KillSwitchRecord | null> {
+  if (!(await killSwitchDirectoryExists(layout))) return null;
+  const fromState = await readRecordFile(layout.statePath, undefined);
   if (fromState !== undefined) return rollForward(layout, fromState);
   // No state.json: either the first writer is between link and pointer, or it was lost.
-  const highest = highestRevision(layout);
+  const highest = await highestRevision(layout);
   if (highest === undefined) return null;
-  const fromRevision = readRecordFile(layout.revisionPath(highest), highest);
+  const fromRevision = await readRecordFile(layout.revisionPath(highest), highest);
   if (fromRevision === undefined) {
     throw unreadableState(layout.revisionPath(highest), 'listed but vanished while reading');
   }
@@ -45,18 +48,22 @@ export function readLatestRecord(layout: FileKillSwitchLayout): KillSwitchRecord
 }
 
 /** state.json is only a hint: a writer may have died after linking newer revisions. */
-function rollForward(layout: FileKillSwitchLayout, record: KillSwitchRecord): KillSwitchRecord {
+async function rollForward(
+  layout: FileKillSwitchLayout,
+  record: KillSwitchRecord,
+): Promise<KillSwitchRecord> {
   let latest = record;
   for (;;) {
-    const next = readRecordFile(layout.revisionPath(latest.revision + 1), latest.revision + 1);
+    const revision = latest.revision + 1;
+    const next = await readRecordFile(layout.revisionPath(revision), revision);
     if (next === undefined) return latest;
     latest = next;
   }
 }
 
-function killSwitchDirectoryExists(layout: FileKillSwitchLayout): boolean {
+async function killSwitchDirectoryExists(layout: FileKillSwitchLayout): Promise<boolean> {
   try {
-    if (statSync(layout.killSwitchDirectory).isDirectory()) return true;
+    if ((await stat(layout.killSwitchDirectory)).isDirectory()) return true;
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return false;
     throw unreadableState(layout.killSwitchDirectory, describeFsError(error), error);
@@ -65,18 +72,18 @@ function killSwitchDirectoryExists(layout: FileKillSwitchLayout): boolean {
 }
 
 /** Highest revision file name, or undefined when there are none (or no revisions directory). */
-export function highestRevision(layout: FileKillSwitchLayout): number | undefined {
+export async function highestRevision(layout: FileKillSwitchLayout): Promise<number | undefined> {
   let highest: number | undefined;
-  for (const name of listRevisionNames(layout)) {
+  for (const name of await listRevisionNames(layout)) {
     const revision = parseRevisionFileName(name);
     if (revision !== undefined && (highest === undefined || revision > highest)) highest = revision;
   }
   return highest;
 }
 
-export function listRevisionNames(layout: FileKillSwitchLayout): string[] {
+export async function listRevisionNames(layout: FileKillSwitchLayout): Promise<string[]> {
   try {
-    return readdirSync(layout.revisionsDirectory);
+    return await readdir(layout.revisionsDirectory);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return [];
     throw unreadableState(layout.revisionsDirectory, describeFsError(error), error);
@@ -87,17 +94,25 @@ export function listRevisionNames(layout: FileKillSwitchLayout): string[] {
  * One record file, validated; undefined only when it does not exist. When `expectedRevision` is
  * given, the content must agree with the file name (a mismatch means a misplaced or edited file).
  */
-export function readRecordFile(
+export async function readRecordFile(
   path: string,
   expectedRevision: number | undefined,
-): KillSwitchRecord | undefined {
+): Promise<KillSwitchRecord | undefined> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = await readFile(path, 'utf8');
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return undefined;
     throw unreadableState(path, describeFsError(error), error);
   }
+  return parseRecord(path, text, expectedRevision);
+}
+
+function parseRecord(
+  path: string,
+  text: string,
+  expectedRevision: number | undefined,
+): KillSwitchRecord {
   let json: unknown;
   try {
     json = JSON.parse(text);

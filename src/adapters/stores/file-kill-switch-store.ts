@@ -30,7 +30,13 @@
  * (reported as repairedFrom); an unreadable revision file is left in place (see the update module).
  *
  * watch(): fs.watch on the state dir, killswitch/ and revisions/ (re-armed when a directory
- * appears or is recreated) plus a re-read every pollIntervalMs; reads are synchronous.
+ * appears or is recreated) plus a re-read every pollIntervalMs.
+ *
+ * Every read is asynchronous (fs/promises), because the engine reads from its trading event loop
+ * on every poll of every scope and every file event: a synchronous read turns a slow disk into a
+ * stalled engine. A watch keeps one read in flight and asks for one more if something changed
+ * meanwhile, so its results arrive in order. Reads of one instance may overlap (a watch, read(),
+ * update()), so each is held to the high-water mark as it stood when that read began.
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -114,7 +120,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
   }
 
   read(): Promise<KillSwitchRecord | null> {
-    return new Promise((resolvePromise) => resolvePromise(this.readChecked()));
+    return this.readChecked();
   }
 
   update(decide: Decide): Promise<KillSwitchUpdateResult> {
@@ -150,7 +156,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
   }
 
   history(limit?: number): Promise<KillSwitchRecord[]> {
-    return new Promise((resolvePromise) => resolvePromise(this.readHistory(limit)));
+    return this.readHistory(limit);
   }
 
   publishEngineReport(report: EngineReport): Promise<void> {
@@ -171,19 +177,24 @@ export class FileKillSwitchStore implements KillSwitchStore {
     return Promise.resolve();
   }
 
-  /** Every read goes through here, so read(), update() and watchers share one high-water mark. */
-  private readChecked(): KillSwitchRecord | null {
-    const record = readLatestRecord(this.layout);
-    if (this.highestSeen > 0 && record === null) {
+  /**
+   * Every read goes through here, so read(), update() and watchers share one high-water mark.
+   * Reads overlap now that they are asynchronous, so each is held to the mark as it stood when it
+   * started: a read that began before another one saw a newer revision has not gone backwards.
+   */
+  private async readChecked(): Promise<KillSwitchRecord | null> {
+    const floor = this.highestSeen;
+    const record = await readLatestRecord(this.layout);
+    if (floor > 0 && record === null) {
       throw unreadableState(
         this.layout.killSwitchDirectory,
-        `revision ${this.highestSeen} was seen but the state is gone (deleted while running?)`,
+        `revision ${floor} was seen but the state is gone (deleted while running?)`,
       );
     }
-    if (record !== null && record.revision < this.highestSeen) {
+    if (record !== null && record.revision < floor) {
       throw unreadableState(
         this.layout.killSwitchDirectory,
-        `went backwards from revision ${this.highestSeen} to ${record.revision} (restored from an old copy?)`,
+        `went backwards from revision ${floor} to ${record.revision} (restored from an old copy?)`,
       );
     }
     if (record !== null) this.see(record);
@@ -194,20 +205,22 @@ export class FileKillSwitchStore implements KillSwitchStore {
     if (record.revision > this.highestSeen) this.highestSeen = record.revision;
   }
 
-  private readHistory(limit: number | undefined): KillSwitchRecord[] {
+  private async readHistory(limit: number | undefined): Promise<KillSwitchRecord[]> {
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
       throw new LivegateError('ERR_USAGE', `history limit must be a whole number, got ${limit}`);
     }
-    const revisions = listRevisionNames(this.layout)
+    const revisions = (await listRevisionNames(this.layout))
       .map(parseRevisionFileName)
       .filter((revision): revision is number => revision !== undefined)
       .sort((a, b) => a - b);
     const selected = limit === undefined ? revisions : limit === 0 ? [] : revisions.slice(-limit);
-    return selected.map((revision) => {
+    const records: KillSwitchRecord[] = [];
+    for (const revision of selected) {
       const path = this.layout.revisionPath(revision);
-      const record = readRecordFile(path, revision);
+      const record = await readRecordFile(path, revision);
       if (record === undefined) throw unreadableState(path, 'listed but vanished while reading');
-      return record;
-    });
+      records.push(record);
+    }
+    return records;
   }
 }

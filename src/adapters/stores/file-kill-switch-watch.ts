@@ -1,5 +1,6 @@
 // One watch() of the file store: fs.watch for low latency, a periodic re-read for when it misses.
-import { statSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { isLivegateError, LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import type { KillSwitchWatcher } from '../../core/ports.js';
@@ -10,8 +11,8 @@ export interface FileKillSwitchWatchOptions {
   readonly layout: FileKillSwitchLayout;
   readonly pollIntervalMs: number;
   readonly useFsWatch: boolean;
-  /** The store's checked synchronous read (it also tracks the highest revision seen). */
-  readonly read: () => KillSwitchRecord | null;
+  /** The store's checked read (it also tracks the highest revision seen). */
+  readonly read: () => Promise<KillSwitchRecord | null>;
 }
 
 interface ArmedWatcher {
@@ -25,6 +26,9 @@ export class FileKillSwitchWatch {
   private readonly armed = new Map<string, ArmedWatcher>();
   private readonly timer: NodeJS.Timeout;
   private pending: NodeJS.Immediate | undefined;
+  private reading = false;
+  /** A change was signalled while a read was in flight: read once more when it is done. */
+  private readAgain = false;
 
   constructor(
     private readonly options: FileKillSwitchWatchOptions,
@@ -48,8 +52,7 @@ export class FileKillSwitchWatch {
 
   /**
    * One write fires several events (link, rename, change); setImmediate runs after the poll
-   * phase has delivered them all, so they collapse into one re-read. Reads are synchronous, so
-   * no read is ever in flight when another is requested.
+   * phase has delivered them all, so they collapse into one re-read.
    */
   private schedule(): void {
     if (this.pending !== undefined || this.channel.isStopped) return;
@@ -59,11 +62,31 @@ export class FileKillSwitchWatch {
     });
   }
 
+  /**
+   * One read in flight at a time, so results reach the watcher in the order the reads began: an
+   * old read's error can never land after a newer read's record (or the reverse). A request that
+   * comes in meanwhile is remembered, and served by one more read after this one.
+   */
   private readNow(): void {
     if (this.channel.isStopped) return;
-    if (this.options.useFsWatch) this.arm();
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = true;
+    void this.readOnce().finally(() => {
+      this.reading = false;
+      if (this.readAgain) {
+        this.readAgain = false;
+        this.readNow();
+      }
+    });
+  }
+
+  private async readOnce(): Promise<void> {
+    if (this.options.useFsWatch) await this.arm();
     try {
-      this.channel.succeeded(this.options.read());
+      this.channel.succeeded(await this.options.read());
     } catch (error) {
       this.channel.failed(
         isLivegateError(error)
@@ -80,15 +103,16 @@ export class FileKillSwitchWatch {
   }
 
   /** (Re-)arms fs.watch on each directory that exists now; a missing one is retried next poll. */
-  private arm(): void {
+  private async arm(): Promise<void> {
     const { watchRoot, killSwitchDirectory, revisionsDirectory } = this.options.layout;
     for (const directory of [watchRoot, killSwitchDirectory, revisionsDirectory]) {
       let inode: number | undefined;
       try {
-        inode = statSync(directory).ino;
+        inode = (await stat(directory)).ino;
       } catch {
         inode = undefined;
       }
+      if (this.channel.isStopped) return;
       const existing = this.armed.get(directory);
       if (existing !== undefined && existing.inode === inode) continue;
       existing?.watcher.close();
