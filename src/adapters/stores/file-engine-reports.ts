@@ -6,7 +6,7 @@ import { LivegateError } from '../../core/errors.js';
 import type { EngineReport } from '../../core/kill-switch-record.js';
 import { engineReportSchema, validEngineReport } from './kill-switch-record-schema.js';
 import { engineReportFileName } from './file-kill-switch-layout.js';
-import { errorCode } from './file-kill-switch-reader.js';
+import { errorCode } from './file-bounded-reader.js';
 import { STALE_TEMPORARY_FILE_MS, writeFailed } from './file-kill-switch-writer.js';
 
 const TEMPORARY_SUFFIX = '.tmp';

@@ -32,11 +32,19 @@
  * watch(): fs.watch on the state dir, killswitch/ and revisions/ (re-armed when a directory
  * appears or is recreated) plus a re-read every pollIntervalMs.
  *
- * Every read is asynchronous (fs/promises), because the engine reads from its trading event loop
- * on every poll of every scope and every file event: a synchronous read turns a slow disk into a
- * stalled engine. A watch keeps one read in flight and asks for one more if something changed
- * meanwhile, so its results arrive in order. Reads of one instance may overlap (a watch, read(),
- * update()), so each is held to the high-water mark as it stood when that read began.
+ * Reads never block the engine. Every one is asynchronous (fs/promises), because the engine
+ * reads from its trading event loop on every poll of every scope and every file event: a
+ * synchronous read turns a slow disk into a stalled engine. Each file is opened O_NONBLOCK (a
+ * FIFO would otherwise block the open until a writer came), fstat'ed through the handle, and read
+ * only if it is a regular file of at most 1 MiB; anything else (FIFO, device, directory, oversize)
+ * is ERR_STATE_UNREADABLE naming the file. Each fs call must finish within readTimeoutMs (1 s):
+ * one that does not is ERR_STATE_UNREADABLE "read did not finish within N ms", and until that
+ * stuck call returns, further reads of the instance fail the same way at once instead of queueing
+ * more work behind a dead disk (see the bounded reader). A timeout says nothing about the file,
+ * so a repair does not set state.json aside for it. A watch keeps one read in flight and asks for
+ * one more if something changed meanwhile, so its results arrive in order. Reads of one instance
+ * may overlap (a watch, read(), update()), so each is held to the high-water mark as it stood
+ * when that read began. Writes are unchanged: fsyncs and link() as above, not time-bounded.
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -50,10 +58,12 @@ import type {
   KillSwitchWatcher,
 } from '../../core/ports.js';
 import { GLOBAL_SCOPE, scopeNameSchema } from '../../core/scopes.js';
+import { BoundedFileReader } from './file-bounded-reader.js';
 import { FileEngineReports } from './file-engine-reports.js';
 import { FileKillSwitchLayout, parseRevisionFileName } from './file-kill-switch-layout.js';
 import {
   listRevisionNames,
+  MAX_RECORD_BYTES,
   readLatestRecord,
   readRecordFile,
   unreadableState,
@@ -77,6 +87,8 @@ export interface FileKillSwitchStoreOptions {
   host?: string;
   /** Kill-switch scope (default `global`); engine reports are shared by every scope of a state dir. */
   scope?: string;
+  /** Each file-system call of a read must finish within this, or the state is unreadable (default 1000). */
+  readTimeoutMs?: number;
 }
 
 const optionsSchema = z.strictObject({
@@ -86,6 +98,7 @@ const optionsSchema = z.strictObject({
   clock: clockOptionSchema.optional(),
   host: z.string().min(1).optional(),
   scope: scopeNameSchema.default(GLOBAL_SCOPE),
+  readTimeoutMs: z.int().min(1).max(60_000).default(1000),
 });
 
 export class FileKillSwitchStore implements KillSwitchStore {
@@ -97,6 +110,8 @@ export class FileKillSwitchStore implements KillSwitchStore {
   private readonly pollIntervalMs: number;
   private readonly useFsWatch: boolean;
   private readonly reports: FileEngineReports;
+  /** Shared by every read of this instance, so a stalled disk holds at most one pool thread. */
+  private readonly files: BoundedFileReader;
   private readonly watches = new Set<FileKillSwitchWatch>();
   /** Highest revision this instance has read or written: state must never fall below it. */
   private highestSeen = 0;
@@ -116,6 +131,10 @@ export class FileKillSwitchStore implements KillSwitchStore {
       host: parsed.data.host ?? hostname(),
       pid: process.pid,
     });
+    this.files = new BoundedFileReader(
+      { timeoutMs: parsed.data.readTimeoutMs, maxBytes: MAX_RECORD_BYTES },
+      unreadableState,
+    );
     this.reports = new FileEngineReports(this.layout.enginesDirectory);
   }
 
@@ -132,6 +151,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
       stamp: this.stamp,
       decide,
       read: () => this.readChecked(),
+      files: this.files,
       highestSeen: () => this.highestSeen,
       wrote: (record) => this.see(record),
       cleanTemporaryFiles,
@@ -145,6 +165,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
         pollIntervalMs: this.pollIntervalMs,
         useFsWatch: this.useFsWatch,
         read: () => this.readChecked(),
+        files: this.files,
       },
       watcher,
     );
@@ -184,7 +205,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
    */
   private async readChecked(): Promise<KillSwitchRecord | null> {
     const floor = this.highestSeen;
-    const record = await readLatestRecord(this.layout);
+    const record = await readLatestRecord(this.layout, this.files);
     if (floor > 0 && record === null) {
       throw unreadableState(
         this.layout.killSwitchDirectory,
@@ -209,7 +230,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
       throw new LivegateError('ERR_USAGE', `history limit must be a whole number, got ${limit}`);
     }
-    const revisions = (await listRevisionNames(this.layout))
+    const revisions = (await listRevisionNames(this.layout, this.files))
       .map(parseRevisionFileName)
       .filter((revision): revision is number => revision !== undefined)
       .sort((a, b) => a - b);
@@ -217,7 +238,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
     const records: KillSwitchRecord[] = [];
     for (const revision of selected) {
       const path = this.layout.revisionPath(revision);
-      const record = await readRecordFile(path, revision);
+      const record = await readRecordFile(this.files, path, revision);
       if (record === undefined) throw unreadableState(path, 'listed but vanished while reading');
       records.push(record);
     }

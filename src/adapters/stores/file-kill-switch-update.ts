@@ -3,7 +3,8 @@ import { isLivegateError, LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import type { KillSwitchUpdateResult } from '../../core/ports.js';
 import type { FileKillSwitchLayout } from './file-kill-switch-layout.js';
-import { highestRevision, readRecordFile } from './file-kill-switch-reader.js';
+import type { BoundedFileReader } from './file-bounded-reader.js';
+import { highestRevision, isReadTimeout, readRecordFile } from './file-kill-switch-reader.js';
 import {
   claimRevision,
   ensureDirectories,
@@ -27,6 +28,7 @@ export interface FileUpdateContext {
   readonly decide: Decide;
   /** The store's checked read: throws ERR_STATE_UNREADABLE when state exists but is untrustworthy. */
   readonly read: () => Promise<KillSwitchRecord | null>;
+  readonly files: BoundedFileReader;
   readonly highestSeen: () => number;
   readonly wrote: (record: KillSwitchRecord) => void;
   readonly cleanTemporaryFiles: boolean;
@@ -75,7 +77,9 @@ async function readCurrent(context: FileUpdateContext): Promise<Current> {
  */
 async function nextRevision(context: FileUpdateContext, current: Current): Promise<number> {
   if (current.record !== null) return current.record.revision + 1;
-  return Math.max((await highestRevision(context.layout)) ?? 0, context.highestSeen()) + 1;
+  return (
+    Math.max((await highestRevision(context.layout, context.files)) ?? 0, context.highestSeen()) + 1
+  );
 }
 
 async function commit(
@@ -111,7 +115,8 @@ async function commit(
  * Only an unreadable state.json is moved aside (it is about to be replaced). An unreadable
  * revision file stays where it is: moving it would leave a gap that a stale state.json below it
  * could roll forward into and stop at, silently hiding every newer revision. Left in place, a
- * stale pointer below it fails closed instead, and history() keeps showing the damage.
+ * stale pointer below it fails closed instead, and history() keeps showing the damage. A read that
+ * only timed out says nothing about the file, so it is replaced but not kept as damage.
  */
 async function setAsideUnreadable(
   layout: FileKillSwitchLayout,
@@ -121,9 +126,10 @@ async function setAsideUnreadable(
   if (unreadable.details?.['path'] !== layout.statePath) return undefined;
   try {
     // A racing repair may already have replaced it with a good copy: keep that one.
-    await readRecordFile(layout.statePath, undefined);
+    await readRecordFile(context.files, layout.statePath, undefined);
     return undefined;
-  } catch {
+  } catch (error) {
+    if (isReadTimeout(error)) return undefined;
     return setAside(layout.statePath, context.stamp.clock.now());
   }
 }

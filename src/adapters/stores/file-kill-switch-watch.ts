@@ -1,9 +1,9 @@
 // One watch() of the file store: fs.watch for low latency, a periodic re-read for when it misses.
 import { watch, type FSWatcher } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { isLivegateError, LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import type { KillSwitchWatcher } from '../../core/ports.js';
+import type { BoundedFileReader } from './file-bounded-reader.js';
 import type { FileKillSwitchLayout } from './file-kill-switch-layout.js';
 import { KillSwitchWatcherChannel } from './kill-switch-watcher-channel.js';
 
@@ -13,6 +13,8 @@ export interface FileKillSwitchWatchOptions {
   readonly useFsWatch: boolean;
   /** The store's checked read (it also tracks the highest revision seen). */
   readonly read: () => Promise<KillSwitchRecord | null>;
+  /** The store's bounded reader: arming must not hang on a stalled disk either. */
+  readonly files: BoundedFileReader;
 }
 
 interface ArmedWatcher {
@@ -102,15 +104,18 @@ export class FileKillSwitchWatch {
     }
   }
 
-  /** (Re-)arms fs.watch on each directory that exists now; a missing one is retried next poll. */
+  /**
+   * (Re-)arms fs.watch on each directory that exists now; a missing one is retried next poll. One
+   * that cannot be checked keeps its watcher: the read that follows reports the problem.
+   */
   private async arm(): Promise<void> {
     const { watchRoot, killSwitchDirectory, revisionsDirectory } = this.options.layout;
     for (const directory of [watchRoot, killSwitchDirectory, revisionsDirectory]) {
       let inode: number | undefined;
       try {
-        inode = (await stat(directory)).ino;
+        inode = (await this.options.files.stat(directory))?.ino;
       } catch {
-        inode = undefined;
+        continue;
       }
       if (this.channel.isStopped) return;
       const existing = this.armed.get(directory);

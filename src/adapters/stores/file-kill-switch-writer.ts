@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import type { FileKillSwitchLayout } from './file-kill-switch-layout.js';
-import { errorCode } from './file-kill-switch-reader.js';
+import { errorCode } from './file-bounded-reader.js';
 
 /** Temp files older than this belong to a writer that died: nobody else will ever clean them. */
 export const STALE_TEMPORARY_FILE_MS = 60_000;
