@@ -1,8 +1,18 @@
 // A FIFO, a device or an oversized file where a record should be is unreadable state, never a hang.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FileEngineReports } from '../../src/adapters/stores/file-engine-reports.js';
 import { FileKillSwitchStore } from '../../src/adapters/stores/file-kill-switch-store.js';
 import type { LivegateError } from '../../src/core/errors.js';
 import {
@@ -117,5 +127,51 @@ describe('FileKillSwitchStore with something other than a regular file for a rec
       code: 'ERR_STATE_UNREADABLE',
       message: expect.stringMatching(/state\.json.*bytes, over the 1048576-byte limit/) as unknown,
     });
+  });
+
+  it('lists the other engine reports at once when one of them is a FIFO, and says which is not', async () => {
+    const store = open();
+    const engines = join(directory.path, 'engines');
+    const report = {
+      engineId: 'e1',
+      host: 'h',
+      pid: 1,
+      startedAt: new Date().toISOString(),
+      reportedAt: Date.now(),
+      observedRevision: 0,
+      observedAt: Date.now(),
+      enforcedState: 'SAFE' as const,
+      failClosed: false,
+      stats: {},
+    };
+    await store.publishEngineReport(report);
+    mkdirSync(engines, { recursive: true });
+    const fifo = join(engines, 'e2.json');
+    makeFifo(fifo);
+    writeFileSync(join(engines, 'e3.json'), '{"engineId": "e3", "torn');
+    try {
+      const listed = await Promise.race([
+        store.listEngineReports(),
+        new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 3_000)),
+      ]);
+      expect(listed).toEqual([report]);
+      const scan = await new FileEngineReports(engines, {
+        timeoutMs: 1_000,
+        maxBytes: 1024,
+      }).scan();
+      expect(scan.reports).toEqual([report]);
+      expect(scan.unreadable.map((error) => error.message).sort()).toEqual([
+        expect.stringMatching(/e2\.json is unreadable: is a FIFO, not a regular file/) as unknown,
+        expect.stringMatching(/e3\.json is unreadable: not valid JSON/) as unknown,
+      ]);
+    } finally {
+      // Before the fix a read sat in open() on the FIFO, holding a pool thread: let it go.
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // ENXIO: nobody has it open, which is what should happen.
+      }
+      await store.close();
+    }
   });
 });

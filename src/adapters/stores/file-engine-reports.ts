@@ -1,22 +1,42 @@
 // Engine heartbeats as one small file per engine, next to (not inside) the kill-switch state.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LivegateError } from '../../core/errors.js';
 import type { EngineReport } from '../../core/kill-switch-record.js';
-import { engineReportSchema, validEngineReport } from './kill-switch-record-schema.js';
+import { BoundedFileReader, errorCode, type FileReadLimits } from './file-bounded-reader.js';
+import {
+  describeSchemaProblems,
+  engineReportSchema,
+  validEngineReport,
+} from './kill-switch-record-schema.js';
 import { engineReportFileName } from './file-kill-switch-layout.js';
-import { errorCode } from './file-bounded-reader.js';
 import { STALE_TEMPORARY_FILE_MS, writeFailed } from './file-kill-switch-writer.js';
 
 const TEMPORARY_SUFFIX = '.tmp';
 
+/** What is in the engines directory: the valid reports, and why each other file is not one. */
+export interface EngineReportScan {
+  readonly reports: EngineReport[];
+  readonly unreadable: LivegateError[];
+}
+
 /**
  * No fsync: a report lost in a crash only makes an engine look absent until its next heartbeat,
  * and heartbeats are frequent. Rename still keeps readers from seeing half a report.
+ *
+ * Reads go through a BoundedFileReader like the kill-switch state's: `livegate kill` and `status`
+ * list these files, and a FIFO (or a stalled disk) here must not hang them.
  */
 export class FileEngineReports {
-  constructor(private readonly directory: string) {}
+  private readonly files: BoundedFileReader;
+
+  constructor(
+    private readonly directory: string,
+    limits: FileReadLimits,
+  ) {
+    this.files = new BoundedFileReader(limits, unreadableReport);
+  }
 
   async publish(report: EngineReport): Promise<void> {
     const valid = validEngineReport(report);
@@ -46,30 +66,50 @@ export class FileEngineReports {
     }
   }
 
-  /** Skips files that fail validation: a bad report makes one engine look absent, not all. */
+  /**
+   * The valid reports only: a bad report makes one engine look absent, not all. scan() says which
+   * files were skipped and why; the port has no place for them yet.
+   */
   async list(): Promise<EngineReport[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.directory);
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') return [];
-      throw new LivegateError(
-        'ERR_STATE_UNREADABLE',
-        `Engine reports in ${this.directory} cannot be listed: ${errorCode(error) ?? String(error)}`,
-        { cause: error, details: { path: this.directory } },
-      );
-    }
+    return (await this.scan()).reports;
+  }
+
+  async scan(): Promise<EngineReportScan> {
+    const names = (await this.files.readdir(this.directory)) ?? [];
     const reports: EngineReport[] = [];
+    const unreadable: LivegateError[] = [];
     for (const name of names) {
       if (name.startsWith('.')) {
         if (name.endsWith(TEMPORARY_SUFFIX)) await this.removeIfStale(join(this.directory, name));
         continue;
       }
       if (!name.endsWith('.json')) continue;
-      const report = await readReport(join(this.directory, name));
-      if (report !== undefined) reports.push(report);
+      try {
+        const report = await this.read(join(this.directory, name));
+        if (report !== undefined) reports.push(report);
+      } catch (error) {
+        if (!(error instanceof LivegateError)) throw error;
+        unreadable.push(error);
+      }
     }
-    return reports.sort((a, b) => (a.engineId < b.engineId ? -1 : a.engineId > b.engineId ? 1 : 0));
+    reports.sort((a, b) => (a.engineId < b.engineId ? -1 : a.engineId > b.engineId ? 1 : 0));
+    return { reports, unreadable };
+  }
+
+  /** undefined when the file went away (its engine stopped) between listing and reading. */
+  private async read(path: string): Promise<EngineReport | undefined> {
+    const text = await this.files.readFile(path);
+    if (text === undefined) return undefined;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw unreadableReport(path, `not valid JSON (${text.length} bytes)`, error, false);
+    }
+    const parsed = engineReportSchema.safeParse(json);
+    if (parsed.success) return parsed.data;
+    const problem = `not an engine report: ${describeSchemaProblems(parsed.error)}`;
+    throw unreadableReport(path, problem, parsed.error, false);
   }
 
   /** Temp files of a publisher killed mid-write would otherwise pile up forever. */
@@ -82,11 +122,18 @@ export class FileEngineReports {
   }
 }
 
-async function readReport(path: string): Promise<EngineReport | undefined> {
-  try {
-    const parsed = engineReportSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+function unreadableReport(
+  path: string,
+  problem: string,
+  cause: unknown,
+  timedOut: boolean,
+): LivegateError {
+  return new LivegateError(
+    'ERR_STATE_UNREADABLE',
+    `Engine report ${path} is unreadable: ${problem}`,
+    {
+      cause,
+      details: timedOut ? { path, problem, timedOut } : { path, problem },
+    },
+  );
 }

@@ -7,7 +7,8 @@
  *                                                    revision: the append-only audit trail
  *   <stateDirectory>/killswitch/state.json          copy of the latest record (a fast hint)
  *   <stateDirectory>/killswitch/tmp/                writers' temp files
- *   <stateDirectory>/engines/<encoded engineId>.json   engine reports (temp + rename, no fsync)
+ *   <stateDirectory>/engines/<encoded engineId>.json   engine reports (temp + rename, no fsync;
+ *                                                    read with the same bounds as the state)
  *
  * update(): read current n, call decide, write record n+1 to a unique temp file, fsync it, then
  * link() it to revisions/<n+1>.json. link is atomic and fails with EEXIST when another writer
@@ -131,11 +132,9 @@ export class FileKillSwitchStore implements KillSwitchStore {
       host: parsed.data.host ?? hostname(),
       pid: process.pid,
     });
-    this.files = new BoundedFileReader(
-      { timeoutMs: parsed.data.readTimeoutMs, maxBytes: MAX_RECORD_BYTES },
-      unreadableState,
-    );
-    this.reports = new FileEngineReports(this.layout.enginesDirectory);
+    const limits = { timeoutMs: parsed.data.readTimeoutMs, maxBytes: MAX_RECORD_BYTES };
+    this.files = new BoundedFileReader(limits, unreadableState);
+    this.reports = new FileEngineReports(this.layout.enginesDirectory, limits);
   }
 
   read(): Promise<KillSwitchRecord | null> {
