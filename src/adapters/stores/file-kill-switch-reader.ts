@@ -34,14 +34,38 @@ export function isReadTimeout(error: unknown): boolean {
   return isLivegateError(error) && error.details?.['timedOut'] === true;
 }
 
-/** The latest record, or null when no state exists yet. Never guesses past an unreadable file. */
+type PendingRecord = Promise<KillSwitchRecord | undefined>;
+
+/**
+ * The latest record, or null when no state exists yet. Never guesses past an unreadable file.
+ *
+ * On a busy engine every wait for the thread pool costs up to one turn of its loop, so the reads
+ * a change needs are started together: state.json, its directory, and the two revision files
+ * after `seen` (the highest this instance has read) - a kill is revision seen + 1, linked before
+ * state.json is replaced. A file read early is only used where the one-at-a-time walk would have
+ * read it: each revision file is written once, and a record returned is one that was the latest
+ * at some instant during the read. An early read that is not needed is dropped, errors included.
+ */
 export async function readLatestRecord(
   layout: FileKillSwitchLayout,
   files: BoundedFileReader,
+  seen = 0,
 ): Promise<KillSwitchRecord | null> {
-  if (!(await killSwitchDirectoryExists(layout, files))) return null;
-  const fromState = await readRecordFile(files, layout.statePath, undefined);
-  if (fromState !== undefined) return rollForward(layout, files, fromState);
+  const early = new Map<number, PendingRecord>();
+  if (seen > 0) {
+    for (const revision of [seen + 1, seen + 2]) {
+      early.set(revision, readRevision(layout, files, revision));
+    }
+  }
+  const [directory, state] = await Promise.allSettled([
+    killSwitchDirectoryExists(layout, files),
+    readRecordFile(files, layout.statePath, undefined),
+  ]);
+  if (directory.status === 'rejected') throw directory.reason;
+  if (!directory.value) return null;
+  if (state.status === 'rejected') throw state.reason;
+  const fromState = state.value;
+  if (fromState !== undefined) return rollForward(layout, files, fromState, early);
   // No state.json: either the first writer is between link and pointer, or it was lost.
   const highest = await highestRevision(layout, files);
   if (highest === undefined) return null;
@@ -49,7 +73,7 @@ export async function readLatestRecord(
   if (fromRevision === undefined) {
     throw unreadableState(layout.revisionPath(highest), 'listed but vanished while reading');
   }
-  return rollForward(layout, files, fromRevision);
+  return rollForward(layout, files, fromRevision, early);
 }
 
 /** state.json is only a hint: a writer may have died after linking newer revisions. */
@@ -57,14 +81,29 @@ async function rollForward(
   layout: FileKillSwitchLayout,
   files: BoundedFileReader,
   record: KillSwitchRecord,
+  early: Map<number, PendingRecord>,
 ): Promise<KillSwitchRecord> {
   let latest = record;
   for (;;) {
     const revision = latest.revision + 1;
-    const next = await readRecordFile(files, layout.revisionPath(revision), revision);
+    // The one after is started now as well, so each step waits once, not twice.
+    if (!early.has(revision + 1))
+      early.set(revision + 1, readRevision(layout, files, revision + 1));
+    const next = await (early.get(revision) ?? readRevision(layout, files, revision));
     if (next === undefined) return latest;
     latest = next;
   }
+}
+
+function readRevision(
+  layout: FileKillSwitchLayout,
+  files: BoundedFileReader,
+  revision: number,
+): PendingRecord {
+  const pending = readRecordFile(files, layout.revisionPath(revision), revision);
+  // Read ahead, it may never be awaited: its error counts only where it is.
+  pending.catch(() => undefined);
+  return pending;
 }
 
 async function killSwitchDirectoryExists(

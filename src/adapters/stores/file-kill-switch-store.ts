@@ -46,6 +46,12 @@
  * one more if something changed meanwhile, so its results arrive in order. Reads of one instance
  * may overlap (a watch, read(), update()), so each is held to the high-water mark as it stood
  * when that read began. Writes are unchanged: fsyncs and link() as above, not time-bounded.
+ *
+ * The price is latency on a busy engine: each wait for libuv's pool costs up to one turn of its
+ * loop (engine.yieldIntervalMs), where a synchronous read cost none. So the waits a change needs
+ * run side by side: state.json with its directory and the next two revision files (a read-ahead
+ * the reader only uses where a one-at-a-time walk would have looked), and a watch re-checks its
+ * directories after delivering, not before. Three waits remain (open, fstat, read).
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -204,7 +210,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
    */
   private async readChecked(): Promise<KillSwitchRecord | null> {
     const floor = this.highestSeen;
-    const record = await readLatestRecord(this.layout, this.files);
+    const record = await readLatestRecord(this.layout, this.files, floor);
     if (floor > 0 && record === null) {
       throw unreadableState(
         this.layout.killSwitchDirectory,

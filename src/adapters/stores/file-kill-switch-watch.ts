@@ -85,8 +85,18 @@ export class FileKillSwitchWatch {
     });
   }
 
+  /**
+   * Read first and deliver, then check the watched directories: on a busy engine every wait for
+   * the thread pool costs up to one turn of its loop, and a kill should not queue behind three
+   * stats. Whenever arming adds a watcher, a change may have slipped in before it was armed, so
+   * one more read follows.
+   */
   private async readOnce(): Promise<void> {
-    if (this.options.useFsWatch) await this.arm();
+    await this.readAndDeliver();
+    if (this.options.useFsWatch && (await this.arm())) this.schedule();
+  }
+
+  private async readAndDeliver(): Promise<void> {
     try {
       this.channel.succeeded(await this.options.read());
     } catch (error) {
@@ -106,32 +116,38 @@ export class FileKillSwitchWatch {
 
   /**
    * (Re-)arms fs.watch on each directory that exists now; a missing one is retried next poll. One
-   * that cannot be checked keeps its watcher: the read that follows reports the problem.
+   * that cannot be checked keeps its watcher: the read reports the problem. True if any was armed.
    */
-  private async arm(): Promise<void> {
+  private async arm(): Promise<boolean> {
     const { watchRoot, killSwitchDirectory, revisionsDirectory } = this.options.layout;
-    for (const directory of [watchRoot, killSwitchDirectory, revisionsDirectory]) {
-      let inode: number | undefined;
-      try {
-        inode = (await this.options.files.stat(directory))?.ino;
-      } catch {
-        continue;
-      }
-      if (this.channel.isStopped) return;
+    const directories = [watchRoot, killSwitchDirectory, revisionsDirectory];
+    const inodes = await Promise.all(
+      directories.map((directory) =>
+        this.options.files.stat(directory).then(
+          (stats) => stats?.ino,
+          () => 'unknown' as const,
+        ),
+      ),
+    );
+    let armedAny = false;
+    for (const [index, directory] of directories.entries()) {
+      const inode = inodes[index];
       const existing = this.armed.get(directory);
-      if (existing !== undefined && existing.inode === inode) continue;
+      if (this.channel.isStopped) return false;
+      if (inode === 'unknown' || existing?.inode === inode) continue;
       existing?.watcher.close();
       this.armed.delete(directory);
-      if (inode !== undefined) this.armOne(directory, inode);
+      if (inode !== undefined && this.armOne(directory, inode)) armedAny = true;
     }
+    return armedAny;
   }
 
-  private armOne(directory: string, inode: number): void {
+  private armOne(directory: string, inode: number): boolean {
     let watcher: FSWatcher;
     try {
       watcher = watch(directory, { persistent: false }, () => this.schedule());
     } catch {
-      return; // Vanished between stat and watch, or out of inotify watches: polling still covers it.
+      return false; // Vanished between stat and watch, or out of inotify watches: polling covers it.
     }
     watcher.on('error', () => {
       watcher.close();
@@ -139,5 +155,6 @@ export class FileKillSwitchWatch {
       this.schedule();
     });
     this.armed.set(directory, { watcher, inode });
+    return true;
   }
 }
