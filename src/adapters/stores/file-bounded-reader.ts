@@ -36,7 +36,7 @@ export function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-export function describeFsError(error: unknown): string {
+function describeFsError(error: unknown): string {
   const code = errorCode(error);
   return code === undefined ? String(error) : `${code} (${(error as Error).message})`;
 }
@@ -106,8 +106,9 @@ export class BoundedFileReader {
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      // One byte more than expected: a short read of a regular file means end of file.
-      const wanted = Math.max(size - total, 0) + 1;
+      // One byte more than expected: a short read of a regular file means end of file. A file
+      // that grew after fstat is read on in 64 KiB steps until it ends or passes the limit.
+      const wanted = (total < size ? size - total : 64 * 1024) + 1;
       const { bytesRead, buffer } = await handle.read(Buffer.alloc(wanted), 0, wanted, null);
       if (bytesRead > 0) chunks.push(buffer.subarray(0, bytesRead));
       total += bytesRead;

@@ -117,7 +117,10 @@ export class FileKillSwitchStore implements KillSwitchStore {
   private readonly pollIntervalMs: number;
   private readonly useFsWatch: boolean;
   private readonly reports: FileEngineReports;
-  /** Shared by every read of this instance, so a stalled disk holds at most one pool thread. */
+  /**
+   * Shared by every read of this instance, so a stalled disk holds the calls of one read (up to
+   * four run side by side) rather than a new set every poll.
+   */
   private readonly files: BoundedFileReader;
   private readonly watches = new Set<FileKillSwitchWatch>();
   /** Highest revision this instance has read or written: state must never fall below it. */
