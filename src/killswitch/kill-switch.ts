@@ -160,7 +160,7 @@ export class KillSwitch implements EnforcedKillSwitch {
   watch(): void {
     this.stopWatching ??= this.store.watch({
       onRecord: (record) => this.applyRecord(record),
-      onError: (error) => (isVanished(error) ? this.applyRead(null) : this.failClosed(error)),
+      onError: (error) => this.readFailed(error),
     });
     this.contactPolicy.start();
   }
@@ -238,19 +238,27 @@ export class KillSwitch implements EnforcedKillSwitch {
       record = await this.store.read();
     } catch (error) {
       this.lastReadError = error;
-      // State this store saw that is gone now: a certain "no state", not a broken connection.
-      if (isVanished(error)) {
-        this.applyRead(null);
-        return true;
-      }
-      // Unreadable state is a fact about the state, not about the connection: fail closed now.
-      if (isLivegateError(error, 'ERR_STATE_UNREADABLE')) this.failClosed(error);
-      return false;
+      return this.readFailed(error);
     }
     if (this.closed) return false;
     this.lastReadError = undefined;
     this.applyRead(record);
     return true;
+  }
+
+  /** Returns true when the failure is itself a certain fact about the state (it vanished). */
+  private readFailed(error: unknown): boolean {
+    // State this store saw that is gone now: a certain "no state", not a broken connection.
+    if (isVanished(error)) {
+      this.applyRead(null);
+      return true;
+    }
+    // A read that did not finish in time (a stalled disk) says nothing about the state: it is no
+    // contact, so the lease runs out at once and silence fails closed after failClosedAfterMs.
+    if (isLivegateError(error) && error.details?.timedOut === true) return false;
+    // Unreadable state is a fact about the state, not about the connection: fail closed now.
+    if (isLivegateError(error, 'ERR_STATE_UNREADABLE')) this.failClosed(error);
+    return false;
   }
 
   private applyRead(record: KillSwitchRecord | null): void {

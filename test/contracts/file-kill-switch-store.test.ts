@@ -23,12 +23,18 @@ runKillSwitchStoreContract('FileKillSwitchStore', async () => {
 
 describe('FileKillSwitchStore options', () => {
   it('rejects every bad option at once with ERR_CONFIG_INVALID', () => {
-    const options = { stateDirectory: '', pollIntervalMs: 0.5, useFsWatch: 'yes', extra: 1 };
+    const options = {
+      stateDirectory: '',
+      pollIntervalMs: 0.5,
+      useFsWatch: 'yes',
+      readTimeoutMs: 0,
+      extra: 1,
+    };
     expect(() => new FileKillSwitchStore(options as never)).toThrow(
       expect.objectContaining({
         code: 'ERR_CONFIG_INVALID',
         message: expect.stringMatching(
-          /stateDirectory.*pollIntervalMs.*useFsWatch.*extra/s,
+          /stateDirectory.*pollIntervalMs.*useFsWatch.*readTimeoutMs.*extra/s,
         ) as unknown,
       }),
     );

@@ -168,6 +168,16 @@ describe('FileKillSwitchStore with damaged state', () => {
       await expectFailsClosed(open(), /000000000003\.json.*not valid JSON/);
     });
 
+    it('but not on a stray file past a missing revision, though a read looks ahead', async () => {
+      // A store that has seen revision 3 reads 4 and 5 early (a change is usually 4). Reading one
+      // at a time it would stop at the missing 4 and never open 5, so 5 must not fail it either.
+      const store = await writeThree();
+      writeFileSync(revisionPath(5), 'stray');
+      expect((await store.read())?.revision).toBe(3);
+      writeFileSync(revisionPath(4), 'torn');
+      await expectFailsClosed(store, /000000000004\.json.*not valid JSON/);
+    });
+
     it('on a revision file whose content disagrees with its name', async () => {
       await writeThree();
       rmSync(statePath);

@@ -7,7 +7,8 @@
  *                                                    revision: the append-only audit trail
  *   <stateDirectory>/killswitch/state.json          copy of the latest record (a fast hint)
  *   <stateDirectory>/killswitch/tmp/                writers' temp files
- *   <stateDirectory>/engines/<encoded engineId>.json   engine reports (temp + rename, no fsync)
+ *   <stateDirectory>/engines/<encoded engineId>.json   engine reports (temp + rename, no fsync;
+ *                                                    read with the same bounds as the state)
  *
  * update(): read current n, call decide, write record n+1 to a unique temp file, fsync it, then
  * link() it to revisions/<n+1>.json. link is atomic and fails with EEXIST when another writer
@@ -30,7 +31,27 @@
  * (reported as repairedFrom); an unreadable revision file is left in place (see the update module).
  *
  * watch(): fs.watch on the state dir, killswitch/ and revisions/ (re-armed when a directory
- * appears or is recreated) plus a re-read every pollIntervalMs; reads are synchronous.
+ * appears or is recreated) plus a re-read every pollIntervalMs.
+ *
+ * Reads never block the engine. Every one is asynchronous (fs/promises), because the engine
+ * reads from its trading event loop on every poll of every scope and every file event: a
+ * synchronous read turns a slow disk into a stalled engine. Each file is opened O_NONBLOCK (a
+ * FIFO would otherwise block the open until a writer came), fstat'ed through the handle, and read
+ * only if it is a regular file of at most 1 MiB; anything else (FIFO, device, directory, oversize)
+ * is ERR_STATE_UNREADABLE naming the file. Each fs call must finish within readTimeoutMs (1 s):
+ * one that does not is ERR_STATE_UNREADABLE "read did not finish within N ms", and until that
+ * stuck call returns, further reads of the instance fail the same way at once instead of queueing
+ * more work behind a dead disk (see the bounded reader). A timeout says nothing about the file,
+ * so a repair does not set state.json aside for it. A watch keeps one read in flight and asks for
+ * one more if something changed meanwhile, so its results arrive in order. Reads of one instance
+ * may overlap (a watch, read(), update()), so each is held to the high-water mark as it stood
+ * when that read began. Writes are unchanged: fsyncs and link() as above, not time-bounded.
+ *
+ * The price is latency on a busy engine: each wait for libuv's pool costs up to one turn of its
+ * loop (engine.yieldIntervalMs), where a synchronous read cost none. So the waits a change needs
+ * run side by side: state.json with its directory and the next two revision files (a read-ahead
+ * the reader only uses where a one-at-a-time walk would have looked), and a watch re-checks its
+ * directories after delivering, not before. Three waits remain (open, fstat, read).
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -44,10 +65,12 @@ import type {
   KillSwitchWatcher,
 } from '../../core/ports.js';
 import { GLOBAL_SCOPE, scopeNameSchema } from '../../core/scopes.js';
+import { BoundedFileReader } from './file-bounded-reader.js';
 import { FileEngineReports } from './file-engine-reports.js';
 import { FileKillSwitchLayout, parseRevisionFileName } from './file-kill-switch-layout.js';
 import {
   listRevisionNames,
+  MAX_RECORD_BYTES,
   readLatestRecord,
   readRecordFile,
   unreadableState,
@@ -72,6 +95,8 @@ export interface FileKillSwitchStoreOptions {
   host?: string;
   /** Kill-switch scope (default `global`); engine reports are shared by every scope of a state dir. */
   scope?: string;
+  /** Each file-system call of a read must finish within this, or the state is unreadable (default 1000). */
+  readTimeoutMs?: number;
 }
 
 const optionsSchema = z.strictObject({
@@ -81,6 +106,7 @@ const optionsSchema = z.strictObject({
   clock: clockOptionSchema.optional(),
   host: z.string().min(1).optional(),
   scope: scopeNameSchema.default(GLOBAL_SCOPE),
+  readTimeoutMs: z.int().min(1).max(60_000).default(1000),
 });
 
 export class FileKillSwitchStore implements KillSwitchStore {
@@ -92,6 +118,11 @@ export class FileKillSwitchStore implements KillSwitchStore {
   private readonly pollIntervalMs: number;
   private readonly useFsWatch: boolean;
   private readonly reports: FileEngineReports;
+  /**
+   * Shared by every read of this instance, so a stalled disk holds the calls of one read (up to
+   * four run side by side) rather than a new set every poll.
+   */
+  private readonly files: BoundedFileReader;
   private readonly watches = new Set<FileKillSwitchWatch>();
   /** Highest revision this instance has read or written: state must never fall below it. */
   private readonly mark = new RevisionMark();
@@ -111,11 +142,13 @@ export class FileKillSwitchStore implements KillSwitchStore {
       host: parsed.data.host ?? hostname(),
       pid: process.pid,
     });
-    this.reports = new FileEngineReports(this.layout.enginesDirectory);
+    const limits = { timeoutMs: parsed.data.readTimeoutMs, maxBytes: MAX_RECORD_BYTES };
+    this.files = new BoundedFileReader(limits, unreadableState);
+    this.reports = new FileEngineReports(this.layout.enginesDirectory, limits);
   }
 
   read(): Promise<KillSwitchRecord | null> {
-    return new Promise((resolvePromise) => resolvePromise(this.readChecked()));
+    return this.readChecked();
   }
 
   update(decide: Decide): Promise<KillSwitchUpdateResult> {
@@ -127,6 +160,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
       stamp: this.stamp,
       decide,
       read: () => this.readChecked(),
+      files: this.files,
       highestSeen: () => this.mark.highest,
       wrote: (record) => this.see(record),
       cleanTemporaryFiles,
@@ -140,6 +174,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
         pollIntervalMs: this.pollIntervalMs,
         useFsWatch: this.useFsWatch,
         read: () => this.readChecked(),
+        files: this.files,
       },
       watcher,
     );
@@ -151,7 +186,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
   }
 
   history(limit?: number): Promise<KillSwitchRecord[]> {
-    return new Promise((resolvePromise) => resolvePromise(this.readHistory(limit)));
+    return this.readHistory(limit);
   }
 
   publishEngineReport(report: EngineReport): Promise<void> {
@@ -172,10 +207,14 @@ export class FileKillSwitchStore implements KillSwitchStore {
     return Promise.resolve();
   }
 
-  /** Every read goes through here, so read(), update() and watchers share one high-water mark. */
-  private readChecked(): KillSwitchRecord | null {
+  /**
+   * Every read goes through here, so read(), update() and watchers share one high-water mark.
+   * Reads overlap now that they are asynchronous, so each is held to the mark as it stood when it
+   * started: a read that began before another one saw a newer revision has not gone backwards.
+   */
+  private async readChecked(): Promise<KillSwitchRecord | null> {
     const floor = this.mark.current;
-    const record = readLatestRecord(this.layout);
+    const record = await readLatestRecord(this.layout, this.files, floor.revision);
     const regression = regressionFrom(floor, record);
     if (regression === 'gone') {
       throw vanished(
@@ -199,20 +238,22 @@ export class FileKillSwitchStore implements KillSwitchStore {
     this.mark.see(record);
   }
 
-  private readHistory(limit: number | undefined): KillSwitchRecord[] {
+  private async readHistory(limit: number | undefined): Promise<KillSwitchRecord[]> {
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
       throw new LivegateError('ERR_USAGE', `history limit must be a whole number, got ${limit}`);
     }
-    const revisions = listRevisionNames(this.layout)
+    const revisions = (await listRevisionNames(this.layout, this.files))
       .map(parseRevisionFileName)
       .filter((revision): revision is number => revision !== undefined)
       .sort((a, b) => a - b);
     const selected = limit === undefined ? revisions : limit === 0 ? [] : revisions.slice(-limit);
-    return selected.map((revision) => {
+    const records: KillSwitchRecord[] = [];
+    for (const revision of selected) {
       const path = this.layout.revisionPath(revision);
-      const record = readRecordFile(path, revision);
+      const record = await readRecordFile(this.files, path, revision);
       if (record === undefined) throw unreadableState(path, 'listed but vanished while reading');
-      return record;
-    });
+      records.push(record);
+    }
+    return records;
   }
 }

@@ -1,13 +1,14 @@
 // The file store's update(): claim revision n+1 with link(), retry on EEXIST, then publish state.json.
-import { existsSync } from 'node:fs';
 import { isLivegateError, LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import type { KillSwitchUpdateResult } from '../../core/ports.js';
 import type { FileKillSwitchLayout } from './file-kill-switch-layout.js';
-import { highestRevision, readRecordFile } from './file-kill-switch-reader.js';
+import type { BoundedFileReader } from './file-bounded-reader.js';
+import { highestRevision, isReadTimeout, readRecordFile } from './file-kill-switch-reader.js';
 import {
   claimRevision,
   ensureDirectories,
+  exists,
   fsyncDirectory,
   removeStaleTemporaryFiles,
   serialiseRecord,
@@ -26,7 +27,8 @@ export interface FileUpdateContext {
   readonly stamp: StampContext;
   readonly decide: Decide;
   /** The store's checked read: throws ERR_STATE_UNREADABLE when state exists but is untrustworthy. */
-  readonly read: () => KillSwitchRecord | null;
+  readonly read: () => Promise<KillSwitchRecord | null>;
+  readonly files: BoundedFileReader;
   readonly highestSeen: () => number;
   readonly wrote: (record: KillSwitchRecord) => void;
   readonly cleanTemporaryFiles: boolean;
@@ -48,7 +50,7 @@ export function updateFileKillSwitch(context: FileUpdateContext): Promise<KillSw
       // Per attempt and only now: a no-op update creates nothing, and a deleted layout comes back.
       await ensureDirectories(layout);
       if (attempt === 1 && context.cleanTemporaryFiles) {
-        removeStaleTemporaryFiles(layout.temporaryDirectory, Date.now());
+        await removeStaleTemporaryFiles(layout.temporaryDirectory, Date.now());
       }
       const temporary = temporaryPath(layout, 'revision');
       await writeDurableFile(temporary, serialiseRecord(record));
@@ -60,9 +62,9 @@ export function updateFileKillSwitch(context: FileUpdateContext): Promise<KillSw
   });
 }
 
-function readCurrent(context: FileUpdateContext): Current {
+async function readCurrent(context: FileUpdateContext): Promise<Current> {
   try {
-    return { record: context.read(), unreadable: undefined };
+    return { record: await context.read(), unreadable: undefined };
   } catch (error) {
     if (isLivegateError(error, 'ERR_STATE_UNREADABLE')) return { record: null, unreadable: error };
     throw error;
@@ -73,9 +75,11 @@ function readCurrent(context: FileUpdateContext): Current {
  * Over unreadable (or vanished, or rewound) state, the next revision is above every revision file
  * and every revision this instance has seen, so no number is ever reused for a different record.
  */
-function nextRevision(context: FileUpdateContext, current: Current): number {
+async function nextRevision(context: FileUpdateContext, current: Current): Promise<number> {
   if (current.record !== null) return current.record.revision + 1;
-  return Math.max(highestRevision(context.layout) ?? 0, context.highestSeen()) + 1;
+  return (
+    Math.max((await highestRevision(context.layout, context.files)) ?? 0, context.highestSeen()) + 1
+  );
 }
 
 async function commit(
@@ -90,7 +94,7 @@ async function commit(
     const repairedFrom =
       unreadable === undefined ? undefined : await setAsideUnreadable(layout, unreadable, context);
     // A faster writer may already have linked (and will publish) n+2; skip the stale pointer then.
-    if (!existsSync(layout.revisionPath(record.revision + 1))) {
+    if (!(await exists(layout.revisionPath(record.revision + 1)))) {
       await writeStatePointer(layout, record);
     }
     return repairedFrom === undefined
@@ -111,7 +115,8 @@ async function commit(
  * Only an unreadable state.json is moved aside (it is about to be replaced). An unreadable
  * revision file stays where it is: moving it would leave a gap that a stale state.json below it
  * could roll forward into and stop at, silently hiding every newer revision. Left in place, a
- * stale pointer below it fails closed instead, and history() keeps showing the damage.
+ * stale pointer below it fails closed instead, and history() keeps showing the damage. A read that
+ * only timed out says nothing about the file, so it is replaced but not kept as damage.
  */
 async function setAsideUnreadable(
   layout: FileKillSwitchLayout,
@@ -121,9 +126,10 @@ async function setAsideUnreadable(
   if (unreadable.details?.['path'] !== layout.statePath) return undefined;
   try {
     // A racing repair may already have replaced it with a good copy: keep that one.
-    readRecordFile(layout.statePath, undefined);
+    await readRecordFile(context.files, layout.statePath, undefined);
     return undefined;
-  } catch {
+  } catch (error) {
+    if (isReadTimeout(error)) return undefined;
     return setAside(layout.statePath, context.stamp.clock.now());
   }
 }

@@ -1,8 +1,9 @@
 // One watch() of the file store: fs.watch for low latency, a periodic re-read for when it misses.
-import { statSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { isLivegateError, LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import type { KillSwitchWatcher } from '../../core/ports.js';
+import type { BoundedFileReader } from './file-bounded-reader.js';
 import type { FileKillSwitchLayout } from './file-kill-switch-layout.js';
 import { KillSwitchWatcherChannel } from './kill-switch-watcher-channel.js';
 
@@ -10,8 +11,10 @@ export interface FileKillSwitchWatchOptions {
   readonly layout: FileKillSwitchLayout;
   readonly pollIntervalMs: number;
   readonly useFsWatch: boolean;
-  /** The store's checked synchronous read (it also tracks the highest revision seen). */
-  readonly read: () => KillSwitchRecord | null;
+  /** The store's checked read (it also tracks the highest revision seen). */
+  readonly read: () => Promise<KillSwitchRecord | null>;
+  /** The store's bounded reader: arming must not hang on a stalled disk either. */
+  readonly files: BoundedFileReader;
 }
 
 interface ArmedWatcher {
@@ -25,6 +28,9 @@ export class FileKillSwitchWatch {
   private readonly armed = new Map<string, ArmedWatcher>();
   private readonly timer: NodeJS.Timeout;
   private pending: NodeJS.Immediate | undefined;
+  private reading = false;
+  /** A change was signalled while a read was in flight: read once more when it is done. */
+  private readAgain = false;
 
   constructor(
     private readonly options: FileKillSwitchWatchOptions,
@@ -48,8 +54,7 @@ export class FileKillSwitchWatch {
 
   /**
    * One write fires several events (link, rename, change); setImmediate runs after the poll
-   * phase has delivered them all, so they collapse into one re-read. Reads are synchronous, so
-   * no read is ever in flight when another is requested.
+   * phase has delivered them all, so they collapse into one re-read.
    */
   private schedule(): void {
     if (this.pending !== undefined || this.channel.isStopped) return;
@@ -59,11 +64,41 @@ export class FileKillSwitchWatch {
     });
   }
 
+  /**
+   * One read in flight at a time, so results reach the watcher in the order the reads began: an
+   * old read's error can never land after a newer read's record (or the reverse). A request that
+   * comes in meanwhile is remembered, and served by one more read after this one.
+   */
   private readNow(): void {
     if (this.channel.isStopped) return;
-    if (this.options.useFsWatch) this.arm();
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = true;
+    void this.readOnce().finally(() => {
+      this.reading = false;
+      if (this.readAgain) {
+        this.readAgain = false;
+        this.readNow();
+      }
+    });
+  }
+
+  /**
+   * Read first and deliver, then check the watched directories: on a busy engine every wait for
+   * the thread pool costs up to one turn of its loop, and a kill should not queue behind three
+   * stats. Whenever arming adds a watcher, a change may have slipped in before it was armed, so
+   * one more read follows.
+   */
+  private async readOnce(): Promise<void> {
+    await this.readAndDeliver();
+    if (this.options.useFsWatch && (await this.arm())) this.schedule();
+  }
+
+  private async readAndDeliver(): Promise<void> {
     try {
-      this.channel.succeeded(this.options.read());
+      this.channel.succeeded(await this.options.read());
     } catch (error) {
       this.channel.failed(
         isLivegateError(error)
@@ -79,30 +114,40 @@ export class FileKillSwitchWatch {
     }
   }
 
-  /** (Re-)arms fs.watch on each directory that exists now; a missing one is retried next poll. */
-  private arm(): void {
+  /**
+   * (Re-)arms fs.watch on each directory that exists now; a missing one is retried next poll. One
+   * that cannot be checked keeps its watcher: the read reports the problem. True if any was armed.
+   */
+  private async arm(): Promise<boolean> {
     const { watchRoot, killSwitchDirectory, revisionsDirectory } = this.options.layout;
-    for (const directory of [watchRoot, killSwitchDirectory, revisionsDirectory]) {
-      let inode: number | undefined;
-      try {
-        inode = statSync(directory).ino;
-      } catch {
-        inode = undefined;
-      }
+    const directories = [watchRoot, killSwitchDirectory, revisionsDirectory];
+    const inodes = await Promise.all(
+      directories.map((directory) =>
+        this.options.files.stat(directory).then(
+          (stats) => stats?.ino,
+          () => 'unknown' as const,
+        ),
+      ),
+    );
+    let armedAny = false;
+    for (const [index, directory] of directories.entries()) {
+      const inode = inodes[index];
       const existing = this.armed.get(directory);
-      if (existing !== undefined && existing.inode === inode) continue;
+      if (this.channel.isStopped) return false;
+      if (inode === 'unknown' || existing?.inode === inode) continue;
       existing?.watcher.close();
       this.armed.delete(directory);
-      if (inode !== undefined) this.armOne(directory, inode);
+      if (inode !== undefined && this.armOne(directory, inode)) armedAny = true;
     }
+    return armedAny;
   }
 
-  private armOne(directory: string, inode: number): void {
+  private armOne(directory: string, inode: number): boolean {
     let watcher: FSWatcher;
     try {
       watcher = watch(directory, { persistent: false }, () => this.schedule());
     } catch {
-      return; // Vanished between stat and watch, or out of inotify watches: polling still covers it.
+      return false; // Vanished between stat and watch, or out of inotify watches: polling covers it.
     }
     watcher.on('error', () => {
       watcher.close();
@@ -110,5 +155,6 @@ export class FileKillSwitchWatch {
       this.schedule();
     });
     this.armed.set(directory, { watcher, inode });
+    return true;
   }
 }

@@ -1,12 +1,11 @@
 // Durable file operations for the file store: fsynced temp files, directory fsyncs, set-aside, cleanup.
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import type { FileKillSwitchLayout } from './file-kill-switch-layout.js';
-import { errorCode } from './file-kill-switch-reader.js';
+import { errorCode } from './file-bounded-reader.js';
 
 /** Temp files older than this belong to a writer that died: nobody else will ever clean them. */
 export const STALE_TEMPORARY_FILE_MS = 60_000;
@@ -109,11 +108,7 @@ export async function writeStatePointer(
 
 /** Moves an unreadable file out of the way without losing it; returns where it went. */
 export async function setAside(path: string, now: number): Promise<string | undefined> {
-  try {
-    lstatSync(path);
-  } catch {
-    return undefined;
-  }
+  if (!(await exists(path))) return undefined;
   const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
   const target = `${path}.unreadable-${stamp}-${randomBytes(3).toString('hex')}`;
   try {
@@ -127,19 +122,27 @@ export async function setAside(path: string, now: number): Promise<string | unde
 }
 
 /** Best effort: a temp file that cannot be removed only wastes space, it never blocks a writer. */
-export function removeStaleTemporaryFiles(directory: string, now: number): void {
+export async function removeStaleTemporaryFiles(directory: string, now: number): Promise<void> {
   let names: string[];
   try {
-    names = readdirSync(directory);
+    names = await readdir(directory);
   } catch {
     return;
   }
   for (const name of names) {
     const path = join(directory, name);
     try {
-      if (now - statSync(path).mtimeMs > STALE_TEMPORARY_FILE_MS) unlinkSync(path);
+      if (now - (await stat(path)).mtimeMs > STALE_TEMPORARY_FILE_MS) await unlink(path);
     } catch {
       // Already removed by another writer, or not ours to remove.
     }
   }
+}
+
+/** Whether anything (even a dangling link) is at `path`; an error counts as absent, as before. */
+export async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
