@@ -5,6 +5,9 @@ import type { EventSink } from '../core/ports.js';
 
 export class EventBus {
   private readonly listeners = new Set<(event: LivegateEvent) => void>();
+  private delivering = false;
+  /** Emitted while another event was being delivered; reused, so the hot path allocates nothing. */
+  private readonly queued: LivegateEvent[] = [];
 
   constructor(private readonly sinks: readonly EventSink[]) {}
 
@@ -13,7 +16,27 @@ export class EventBus {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * An event emitted during another's delivery (a journal that fails on an OrderSubmitted, a risk
+   * rule that trips on a fill) is delivered right after it, so every sink and listener sees a
+   * cause before its effects: never a KillSwitchChanged before the order that was already sent.
+   */
   emit(event: LivegateEvent): void {
+    if (this.delivering) {
+      this.queued.push(event);
+      return;
+    }
+    this.delivering = true;
+    try {
+      this.deliver(event);
+      for (let index = 0; index < this.queued.length; index++) this.deliver(this.queued[index]!);
+    } finally {
+      this.queued.length = 0;
+      this.delivering = false;
+    }
+  }
+
+  private deliver(event: LivegateEvent): void {
     for (let index = 0; index < this.sinks.length; index++) this.sinks[index]!.write(event);
     if (this.listeners.size === 0) return;
     for (const listener of this.listeners) {
