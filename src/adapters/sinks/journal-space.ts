@@ -77,7 +77,7 @@ export class JournalSpace {
       this.allowance = 0;
       return new LivegateError(
         'ERR_JOURNAL_FAILED',
-        `${free} bytes free on the filesystem of ${this.directory}, and journal.reserveBytes ` +
+        `journal at its reserve: ${free} bytes free on the filesystem of ${this.directory}, and journal.reserveBytes ` +
           `keeps ${this.reserveBytes} of them for the kill-switch state`,
         { details: { freeBytes: free, reserveBytes: this.reserveBytes, path: this.directory } },
       );

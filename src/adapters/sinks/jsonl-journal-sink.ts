@@ -188,12 +188,7 @@ export class JsonlJournalSink implements EventSink {
     const refusal = this.space.take(line.length);
     if (refusal !== undefined) {
       this.dropped++;
-      this.stop(
-        new LivegateError('ERR_JOURNAL_FAILED', `journal stopped: ${refusal.message}`, {
-          cause: refusal,
-          ...(refusal.details === undefined ? {} : { details: { ...refusal.details } }),
-        }),
-      );
+      this.stop(refusal);
       return;
     }
     this.bytes += line.length;
