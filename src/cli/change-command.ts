@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../core/clock.js';
 import { LivegateError } from '../core/errors.js';
 import type { KillSwitchRecord } from '../core/kill-switch-record.js';
+import type { KillSwitchUpdateResult } from '../core/ports.js';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
 import { awaitConfirmations, type ConfirmationResult } from '../killswitch/confirmations.js';
 import {
@@ -16,6 +17,7 @@ import {
 import { GLOBAL_SCOPE, isScopeName } from '../core/scopes.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+import { killWithoutStore } from './signal-local-engines.js';
 
 type ChangeKind = 'kill' | 'reduce' | 'reset';
 
@@ -28,7 +30,7 @@ interface ChangeOptions extends CommonOptions {
 }
 
 const DESCRIPTIONS: Record<ChangeKind, string> = {
-  kill: 'engage the kill switch (ENGAGED: nothing new passes) and wait for running engines to confirm',
+  kill: 'engage the kill switch (ENGAGED: nothing new passes) and wait for running engines to confirm; if the store cannot be written, signal the engines on this host',
   reduce: 'put the kill switch in REDUCING (only orders that shrink a position pass)',
   reset: 'release the kill switch back to SAFE (needs an operator name and a reason)',
 };
@@ -69,7 +71,15 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
   const store = await createSharedKillSwitchStore(config, scope);
   try {
     const issuedAt = systemClock.now();
-    const result = await store.update(decision);
+    let result: KillSwitchUpdateResult;
+    try {
+      result = await store.update(decision);
+    } catch (error) {
+      // Not durable (disk full, store down): a kill still reaches this host's engines by signal.
+      if (kind === 'kill')
+        return await killWithoutStore(store, scope, error, options.json === true);
+      throw error;
+    }
     const acknowledgedAt = systemClock.now();
     const confirmations = await awaitConfirmations(store, result.record.revision, {
       timeoutMs,
@@ -81,6 +91,7 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
     const ok = confirmations.missing.length === 0;
     const output = {
       ok,
+      path: 'store',
       scope,
       changed: result.changed,
       record: result.record,

@@ -13,6 +13,7 @@ import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js
 import { addCommonOptions, resolveConfig } from './command-options.js';
 import { describeError, EXIT_FAILURE, EXIT_OK, exitCodeFor } from './exit-codes.js';
 import { createEngineJournal } from './journal-wiring.js';
+import { engageOnKillSignal } from './kill-signal.js';
 import { logEngineEvents } from './log-engine-events.js';
 import { createRiskWiring } from './risk-wiring.js';
 import { overridesFrom, primaryScopeOf, withVenueLimits, type RunOptions } from './run-options.js';
@@ -166,6 +167,7 @@ async function runWithLogger(
     throw error;
   });
   const removeSignalHandlers = stopOnSignals(engine, logger);
+  const removeKillSignal = engageOnKillSignal(killSwitch, engineId, logger);
   const stopStatusLine = interactive
     ? startStatusLine(process.stdout, () => engine.summary(), engineId)
     : undefined;
@@ -192,6 +194,7 @@ async function runWithLogger(
       controlPlane.close().finally(closeStores),
     ]);
     removeSignalHandlers();
+    removeKillSignal();
     if (!closed) {
       logger.error(`shutdown: adapters did not close within ${shutdownTimeoutMs} ms`);
       process.stderr.write(

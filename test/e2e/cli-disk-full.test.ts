@@ -7,6 +7,7 @@ import { unlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FileKillSwitchStore } from '../../src/adapters/stores/file-kill-switch-store.js';
 import {
   runCli,
   scratchDirectory,
@@ -88,6 +89,17 @@ async function startEngine(
   await waitFor('the engine to submit orders', () =>
     logLines(started.stdout()).some(isOrder) ? true : undefined,
   );
+  // Registered before the disk fills: `kill` finds engines on this host through their reports.
+  const store = new FileKillSwitchStore({ stateDirectory: stateDir });
+  try {
+    await waitFor('the engine to report', async () =>
+      (await store.listEngineReports()).some((report) => report.engineId === 'disk-full')
+        ? true
+        : undefined,
+    );
+  } finally {
+    await store.close();
+  }
   return started;
 }
 
@@ -187,5 +199,61 @@ describe.skipIf(CANNOT_MOUNT !== '')(`livegate run on a disk that fills ${CANNOT
 
     engine.child.kill('SIGTERM');
     await engine.exited;
+  });
+  it('an alert engine trades on without its journal; kill with the store full signals it, says so, exits 1, and it orders nothing after', async () => {
+    disk = await mountSmallDisk(4 * MEBIBYTE);
+    const stateDir = disk.directory;
+    engine = await startEngine(stateDir, { onFailure: 'alert', reserveBytes: 256 * KIBIBYTE });
+    disk.fill();
+    const running = engine;
+    const failedAt = await waitFor('the journal to stop', () =>
+      indexOf(logLines(running.stdout()), (line) => line.event === 'JournalFailed'),
+    );
+    expect(logLines(running.stdout())[failedAt]).toMatchObject({ action: 'alert' });
+    // Opted out of the audit trail: it keeps trading.
+    await waitFor('orders after the journal stopped', () =>
+      logLines(running.stdout()).slice(failedAt).filter(isOrder).length > 100 ? true : undefined,
+    );
+
+    const killStarted = Date.now();
+    const kill = await runCli([
+      'kill',
+      '--state-dir',
+      stateDir,
+      '--reason',
+      'disk full',
+      '--by',
+      'ops',
+    ]);
+    expect(kill.code).toBe(1);
+    expect(kill.stdout).toMatch(/^store unwritable \(ERR_STATE_WRITE_FAILED: .*ENOSPC/);
+    expect(kill.stdout).toMatch(/^ {2}signalled {2}disk-full pid \d+$/m);
+    expect(kill.stdout).toContain('the change is NOT in the store');
+    expect(kill.stderr).toContain('the kill is NOT durable');
+
+    await expectNoOrderAfterEngaged(running);
+    const lines = logLines(running.stdout());
+    const engaged = lines.find(isEngaged)!;
+    expect(lines.some((line) => line.msg.startsWith('SIGUSR2: engaging engine:disk-full'))).toBe(
+      true,
+    );
+    const status = await engineStatus(running);
+    expect(status.killSwitch.enforcedState).toBe('ENGAGED');
+    expect(status.killSwitch.failure).toContain('ENOSPC');
+    process.stdout.write(`kill issued -> ENGAGED ${Date.parse(engaged.time) - killStarted} ms\n`);
+
+    // Machines get the same facts.
+    const again = await runCli(['kill', '--state-dir', stateDir, '--reason', 'again', '--json']);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      ok: false,
+      path: 'signal',
+      durable: false,
+      signal: 'SIGUSR2',
+      signalled: [{ engineId: 'disk-full' }],
+    });
+
+    running.child.kill('SIGTERM');
+    await running.exited;
   });
 });
