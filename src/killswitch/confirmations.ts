@@ -4,6 +4,7 @@ import os from 'node:os';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { EngineReport } from '../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../core/ports.js';
+import { processExists } from '../core/processes.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
 
 export interface EngineConfirmation {
@@ -106,14 +107,5 @@ export async function awaitConfirmations(
       };
     }
     await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { EngineReport } from '../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../core/ports.js';
+import { processExists } from '../core/processes.js';
 import { appliedRevision } from './confirmations.js';
 import { engageDecision } from './transitions.js';
 
@@ -142,13 +143,7 @@ export class HeartbeatWatchdog {
   }
 
   private processExists(pid: number): boolean {
-    if (this.options.processExists !== undefined) return this.options.processExists(pid);
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
+    return (this.options.processExists ?? processExists)(pid);
   }
 
   private emit(event: WatchdogEvent): void {
