@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { auditTextProblem, MAX_BY_LENGTH, MAX_REASON_LENGTH } from '../core/audit-text.js';
 import { systemClock } from '../core/clock.js';
-import { isLivegateError, LivegateError } from '../core/errors.js';
+import { LivegateError } from '../core/errors.js';
 import type { KillSwitchRecord } from '../core/kill-switch-record.js';
 import type { KillSwitchStore, KillSwitchUpdateResult } from '../core/ports.js';
 import type { LivegateConfig } from '../config/schema.js';
@@ -24,6 +24,7 @@ import { GLOBAL_SCOPE, isScopeName } from '../core/scopes.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { noStateHere } from './no-state-here.js';
+import { killWithoutStore } from './signal-local-engines.js';
 
 type ChangeKind = 'kill' | 'reduce' | 'reset';
 
@@ -36,7 +37,7 @@ interface ChangeOptions extends CommonOptions {
 }
 
 const DESCRIPTIONS: Record<ChangeKind, string> = {
-  kill: 'engage the kill switch (ENGAGED: nothing new passes) and wait for running engines to confirm',
+  kill: 'engage the kill switch (ENGAGED: nothing new passes) and wait for running engines to confirm; if the store cannot be written, signal the engines on this host',
   reduce: 'put the kill switch in REDUCING (only orders that shrink a position pass)',
   reset: 'release the kill switch back to SAFE (needs an operator name and a reason)',
 };
@@ -84,7 +85,15 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
       return EXIT_FAILURE;
     }
     const issuedAt = systemClock.now();
-    const result = await store.update(decision);
+    let result: KillSwitchUpdateResult;
+    try {
+      result = await store.update(decision);
+    } catch (error) {
+      // Not durable (disk full, store down): a kill still reaches this host's engines by signal.
+      if (kind === 'kill')
+        return await killWithoutStore(store, scope, error, options.json === true);
+      throw error;
+    }
     const acknowledgedAt = systemClock.now();
     const confirmations = await awaitConfirmations(store, result.record.revision, {
       timeoutMs,
@@ -96,6 +105,7 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
     const ok = confirmations.missing.length === 0;
     const output = {
       ok,
+      path: 'store',
       store: store.name,
       scope,
       changed: result.changed,
@@ -135,9 +145,10 @@ async function refuseWithoutState(
   let record: KillSwitchRecord | null;
   try {
     record = await store.read();
-  } catch (error) {
-    if (isLivegateError(error, 'ERR_STATE_UNREADABLE')) return undefined; // Written over: the repair.
-    throw error;
+  } catch {
+    // Unreadable: written over (the repair). Unreachable: the write fails too, and a kill then
+    // takes its same-host fallback.
+    return undefined;
   }
   if (record !== null) return undefined;
   // Narrower scopes are written on demand under an existing global state.

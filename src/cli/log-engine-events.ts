@@ -19,6 +19,14 @@ export function logEngineEvents(engine: LiveEngine, logger: Logger): void {
           `kill switch failing closed: ${event.message}`,
         );
         return;
+      case 'JournalFailed':
+        logger.error(
+          { event: event.type, code: event.errorCode, action: event.action },
+          event.action === 'engage'
+            ? `journal stopped, engaging the kill switch (journal.onFailure: engage): ${event.message}`
+            : `journal stopped, TRADING WITHOUT AN AUDIT TRAIL (journal.onFailure: alert): ${event.message}`,
+        );
+        return;
       case 'RiskLimitBreached':
         logger[event.action === 'alert' ? 'warn' : 'error'](
           { event: event.type, detail: event },

@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import type { EventSink } from '../core/ports.js';
 import type { LivegateConfig } from '../config/schema.js';
 import { createKillSwitchStore, createTradingAdapters } from '../adapters/index.js';
-import { JsonlJournalSink } from '../adapters/sinks/jsonl-journal-sink.js';
 import { LiveEngine } from '../engine/live-engine.js';
 import { scopesOfEngine } from '../core/scopes.js';
 import { failClosedTrigger } from '../core/kill-switch-record.js';
@@ -14,6 +13,8 @@ import { createLogger, flushLogger, type Logger } from '../observability/logger.
 import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js';
 import { addCommonOptions, resolveConfig } from './command-options.js';
 import { describeError, EXIT_FAILURE, EXIT_OK, exitCodeFor } from './exit-codes.js';
+import { createEngineJournal } from './journal-wiring.js';
+import { engageOnKillSignal } from './kill-signal.js';
 import { logEngineEvents } from './log-engine-events.js';
 import { createRiskWiring } from './risk-wiring.js';
 import { overridesFrom, primaryScopeOf, withVenueLimits, type RunOptions } from './run-options.js';
@@ -119,17 +120,10 @@ async function runWithLogger(
   const { feed, broker } = adapters;
   const strategy = await loadStrategy(config.strategy.module, config.strategy.options);
   const sinks: EventSink[] = [];
-  if (config.journal.enabled) {
-    sinks.push(
-      new JsonlJournalSink({
-        directory: journalDirectory(config.stateDir, engineId),
-        runId,
-        maxFileBytes: config.journal.maxFileBytes,
-        maxFiles: config.journal.maxFiles,
-        onError: (error) => logger.error({ err: error }, 'journal write failed'),
-      }),
-    );
-  }
+  const journal = config.journal.enabled
+    ? createEngineJournal(config, { engineId, runId, killSwitch, logger })
+    : undefined;
+  if (journal !== undefined) sinks.push(journal.sink);
   const streaming = config.streams.kafka.brokers.length > 0 || config.streams.nats.url !== null;
   if (streaming) {
     const { createStreamSinks } = await import('../adapters/stream-sinks.js');
@@ -161,6 +155,7 @@ async function runWithLogger(
     cancelOpenOrdersOnShutdown: config.engine.cancelOpenOrdersOnShutdown,
   });
   risk.bind(engine);
+  journal?.bind(engine);
   logEngineEvents(engine, logger);
   // Metrics, webhook alerts and startControlServer (API + console), before the first tick. Loaded
   // here, not at the top, so `livegate kill` never pays for loading fastify and prom-client.
@@ -174,6 +169,7 @@ async function runWithLogger(
     eventSinks: sinks,
   }).catch(async (error: unknown) => {
     risk.stop();
+    journal?.stop();
     killSwitch.close();
     await settleWithin(SHUTDOWN_TIMEOUT_MS, [
       ...sinks.map((sink) => sink.close()),
@@ -184,6 +180,7 @@ async function runWithLogger(
     throw error;
   });
   const removeSignalHandlers = stopOnSignals(engine, logger);
+  const removeKillSignal = engageOnKillSignal(killSwitch, engineId, logger);
   const stopStatusLine = interactive
     ? startStatusLine(process.stdout, () => engine.summary(), engineId)
     : undefined;
@@ -199,6 +196,7 @@ async function runWithLogger(
     throw error;
   } finally {
     risk.stop();
+    journal?.stop();
     killSwitch.close();
     // Handlers stay until everything is closed, so a second signal can still cut a hung close short.
     const closed = await settleWithin(shutdownTimeoutMs, [
@@ -209,6 +207,7 @@ async function runWithLogger(
       controlPlane.close().finally(closeStores),
     ]);
     removeSignalHandlers();
+    removeKillSignal();
     if (!closed) {
       logger.error(`shutdown: adapters did not close within ${shutdownTimeoutMs} ms`);
       process.stderr.write(
@@ -233,14 +232,6 @@ async function settleWithin(milliseconds: number, promises: readonly unknown[]):
   const result = await Promise.race([settled, timedOut]);
   clearTimeout(timer);
   return result;
-}
-
-/**
- * One journal directory per engine id: engines share a state dir for the kill switch, but two
- * writers rotating one file would rename and prune each other's data.
- */
-export function journalDirectory(stateDir: string, engineId: string): string {
-  return path.join(stateDir, 'journal', engineId.replace(/[^A-Za-z0-9._-]/g, '_'));
 }
 
 /** First SIGINT/SIGTERM: graceful stop. Second: exit at once. */

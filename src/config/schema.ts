@@ -173,6 +173,10 @@ export const configSchema = z.strictObject({
         .min(1024)
         .default(64 * 1024 * 1024),
       maxFiles: nonNegativeInteger().default(10),
+      /** A journal that stops (disk full, write error): engage the kill switch, or only alert. */
+      onFailure: z.enum(['engage', 'alert']).default('engage'),
+      /** Free bytes the journal leaves on its filesystem for the kill-switch state; 0 disables. */
+      reserveBytes: nonNegativeInteger().default(64 * 1024 * 1024),
     })
     .prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),

@@ -133,6 +133,15 @@ export interface VenueReported extends EventBase {
   readonly symbol?: string;
 }
 
+/** The journal stopped writing for the rest of the run (disk full, its reserve reached, a write error). */
+export interface JournalFailed extends EventBase {
+  readonly type: 'JournalFailed';
+  /** What the engine does about it: `engage` the kill switch (the default) or only `alert`. */
+  readonly action: 'engage' | 'alert';
+  readonly errorCode: string;
+  readonly message: string;
+}
+
 export interface Heartbeat extends EventBase {
   readonly type: 'Heartbeat';
   readonly report: EngineReport;
@@ -153,6 +162,7 @@ export type LivegateEvent =
   | BrokerFailed
   | RiskLimitBreached
   | VenueReported
+  | JournalFailed
   | Heartbeat;
 
 export type LivegateEventType = LivegateEvent['type'];

@@ -7,6 +7,9 @@ export class EventBus {
   private readonly listeners = new Set<(event: LivegateEvent) => void>();
   /** Writes a sink threw on (each isolated). */
   sinkFailures = 0;
+  private delivering = false;
+  /** Emitted while another event was being delivered; reused, so the hot path allocates nothing. */
+  private readonly queued: LivegateEvent[] = [];
 
   constructor(private readonly sinks: readonly EventSink[]) {}
 
@@ -15,7 +18,27 @@ export class EventBus {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * An event emitted during another's delivery (a journal that fails on an OrderSubmitted, a risk
+   * rule that trips on a fill) is delivered right after it, so every sink and listener sees a
+   * cause before its effects: never a KillSwitchChanged before the order that was already sent.
+   */
   emit(event: LivegateEvent): void {
+    if (this.delivering) {
+      this.queued.push(event);
+      return;
+    }
+    this.delivering = true;
+    try {
+      this.deliver(event);
+      for (let index = 0; index < this.queued.length; index++) this.deliver(this.queued[index]!);
+    } finally {
+      this.queued.length = 0;
+      this.delivering = false;
+    }
+  }
+
+  private deliver(event: LivegateEvent): void {
     for (let index = 0; index < this.sinks.length; index++) {
       // A sink must not throw (it buffers); one that does must not stop a gate or a kill-switch change.
       try {

@@ -5,8 +5,8 @@ import os from 'node:os';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { EngineReport, KillSwitchState } from '../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../core/ports.js';
+import { processExists } from '../core/processes.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
-import { processExists } from '../core/process-exists.js';
 
 export interface EngineConfirmation {
   readonly engineId: string;

@@ -9,8 +9,8 @@ import os from 'node:os';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { EngineReport } from '../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../core/ports.js';
+import { processExists } from '../core/processes.js';
 import { appliedRevision } from './confirmations.js';
-import { processExists } from '../core/process-exists.js';
 import { engageDecision } from './transitions.js';
 
 export type WatchdogEvent =
@@ -143,8 +143,7 @@ export class HeartbeatWatchdog {
   }
 
   private processExists(pid: number): boolean {
-    if (this.options.processExists !== undefined) return this.options.processExists(pid);
-    return processExists(pid);
+    return (this.options.processExists ?? processExists)(pid);
   }
 
   private emit(event: WatchdogEvent): void {

@@ -88,7 +88,13 @@ describe('configSchema', () => {
         maxBufferedTicks: 10_000,
         reconnect: { initialDelayMs: 250, maxDelayMs: 10_000 },
       },
-      journal: { enabled: true, maxFileBytes: 67_108_864, maxFiles: 10 },
+      journal: {
+        enabled: true,
+        maxFileBytes: 67_108_864,
+        maxFiles: 10,
+        onFailure: 'engage',
+        reserveBytes: 67_108_864,
+      },
       log: { level: 'info' },
       risk: {
         preTrade: { enabled: true },
@@ -218,7 +224,7 @@ describe('configSchema', () => {
         engine: { maxConsecutiveErrors: 0, heartbeatIntervalMs: 49, yieldIntervalMs: 0 },
         killSwitch: { pollIntervalMs: 9, confirmTimeoutMs: -1, engineStaleAfterMs: 999 },
         feed: { synthetic: { ticks: 1.5, symbols: [], startPrice: 0 } },
-        journal: { maxFileBytes: 1023, maxFiles: -1 },
+        journal: { maxFileBytes: 1023, maxFiles: -1, reserveBytes: -1, onFailure: 'ignore' },
       }).sort(),
     ).toEqual(
       [
@@ -233,6 +239,8 @@ describe('configSchema', () => {
         'feed.synthetic.startPrice',
         'journal.maxFileBytes',
         'journal.maxFiles',
+        'journal.reserveBytes',
+        'journal.onFailure',
       ].sort(),
     );
     expect(pathsOf({ engine: { yieldIntervalMs: 100.5 } })).toEqual(['engine.yieldIntervalMs']);

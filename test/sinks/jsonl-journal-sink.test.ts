@@ -239,12 +239,12 @@ describe('JsonlJournalSink', () => {
     },
   );
 
-  it('drops events beyond maxBufferedBytes and says so, instead of growing without bound', async () => {
+  it('stops at maxBufferedBytes and says so once, keeping what it held, instead of growing without bound', async () => {
     const directory = await scratch.create();
     const { sink, errors } = openSink({ directory, maxBufferedBytes: 16 * 1024 });
     // One synchronous burst: nothing reaches the disk until the event loop turns.
     for (let index = 0; index < 1000; index++) sink.write(sampleEvent(index));
-    await sink.close();
+    await expect(sink.close()).rejects.toMatchObject({ code: 'ERR_JOURNAL_FAILED' });
 
     expect(errors.map((error) => error.code)).toEqual(['ERR_JOURNAL_FAILED']);
     expect(errors[0]?.message).toContain('buffer full');
@@ -252,6 +252,7 @@ describe('JsonlJournalSink', () => {
     expect(events.length).toBeGreaterThan(0);
     expect(events.length).toBeLessThan(1000);
     expect(seqs(events)).toEqual(range(1, events.length));
+    expect(sink.droppedEvents).toBe(1000 - events.length);
   });
 
   it('reports, once, events written after close()', async () => {

@@ -1,21 +1,28 @@
 // Append-only JSONL event journal with size-based rotation; write() only buffers and sonic-boom writes behind it.
+// A journal that cannot write stops for good and says so once: no buffer waits to eat freed space.
 
-import { closeSync, fstatSync, mkdirSync, open, openSync, readSync } from 'node:fs';
+import { closeSync, mkdirSync } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import sonicBoom from 'sonic-boom';
 import { LivegateError } from '../../core/errors.js';
 import type { LivegateEvent } from '../../core/events.js';
 import type { EventSink } from '../../core/ports.js';
+import {
+  endStream,
+  flushStream,
+  ignoreMissing,
+  journalError,
+  openExisting,
+  openForAppend,
+  type SonicBoom,
+} from './journal-files.js';
 import { JOURNAL_FILE_NAME, listRotatedFiles, rotatedFileName } from './journal-reader.js';
+import { JournalSpace } from './journal-space.js';
+import { validateOptions, type JsonlJournalSinkOptions } from './jsonl-journal-options.js';
 
 export { JOURNAL_FILE_NAME } from './journal-reader.js';
-
-/** sonic-boom's typings miss `destroyed` and the Buffers that contentMode "buffer" takes. */
-type SonicBoom = InstanceType<typeof sonicBoom.SonicBoom> & {
-  readonly destroyed: boolean;
-  write(data: Buffer): boolean;
-};
+export type { JsonlJournalSinkOptions } from './jsonl-journal-options.js';
 
 const MEBIBYTE = 1024 * 1024;
 /** Buffer at least this much before a write, to amortise syscalls at high event rates... */
@@ -26,20 +33,6 @@ const IDLE_FLUSH_MS = 100;
 const MAX_WRITE_BYTES = 256 * 1024;
 const NEWLINE = Buffer.from('\n');
 
-export interface JsonlJournalSinkOptions {
-  readonly directory: string;
-  /** Prefix of every event id (`<runId>:<seq>`); unique per run so ids never repeat across runs. */
-  readonly runId: string;
-  /** Rotate before the current file would grow past this. Default 64 MiB. */
-  readonly maxFileBytes?: number;
-  /** Rotated files kept; older ones are deleted. Default 10. */
-  readonly maxFiles?: number;
-  /** Bytes allowed to wait for the disk; beyond it events are dropped and reported rather than exhausting memory. Default 64 MiB. */
-  readonly maxBufferedBytes?: number;
-  /** Write failures end up here, never as exceptions in the caller. Default: a process warning. */
-  readonly onError?: (error: LivegateError) => void;
-}
-
 export class JsonlJournalSink implements EventSink {
   readonly name = 'jsonl-journal';
   private readonly directory: string;
@@ -49,6 +42,8 @@ export class JsonlJournalSink implements EventSink {
   private readonly maxFiles: number;
   private readonly maxBufferedBytes: number;
   private readonly onError: (error: LivegateError) => void;
+  private readonly onFailure: (error: LivegateError) => void;
+  private readonly space: JournalSpace;
   private seq = 0;
   private stream: SonicBoom;
   /** Bytes in the current file, counted here so rotation never needs a stat. */
@@ -62,9 +57,11 @@ export class JsonlJournalSink implements EventSink {
   /** Rotated-out streams still writing their tail, then pruning; flush() and close() wait for it. */
   private retiring: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
-  /** Set after an I/O failure so a dead disk is reported once, not once per event. */
-  private failing = false;
+  /** Set after a rotation problem so it is reported once, not once per event, until a write succeeds. */
+  private warned = false;
   private reportedClosed = false;
+  private stoppedBy: LivegateError | undefined;
+  private dropped = 0;
 
   constructor(options: JsonlJournalSinkOptions) {
     validateOptions(options);
@@ -75,10 +72,18 @@ export class JsonlJournalSink implements EventSink {
     this.maxFiles = options.maxFiles ?? 10;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * MEBIBYTE;
     this.onError = options.onError ?? ((error) => process.emitWarning(error));
+    this.onFailure = options.onFailure ?? this.onError;
+    this.space = new JournalSpace(options.directory, options.reserveBytes ?? 64 * MEBIBYTE);
     // Synchronous once, at startup: an unwritable journal should stop a run before it trades.
     try {
       mkdirSync(options.directory, { recursive: true });
       const { fd, size, endsWithNewline } = openExisting(this.path);
+      const refusal =
+        this.space.check() ?? (endsWithNewline ? undefined : this.space.take(NEWLINE.length));
+      if (refusal !== undefined) {
+        closeSync(fd);
+        throw refusal;
+      }
       this.stream = this.createStream(fd);
       this.bytes = size;
       // A crash may have left a torn last line; start on a fresh line so our first event stays readable.
@@ -91,6 +96,16 @@ export class JsonlJournalSink implements EventSink {
     }
   }
 
+  /** Why the journal stopped writing, or undefined while it writes. */
+  get failure(): LivegateError | undefined {
+    return this.stoppedBy;
+  }
+
+  /** Events lost because the journal stopped: the one that stopped it, those held, and every later one. */
+  get droppedEvents(): number {
+    return this.dropped;
+  }
+
   write(event: LivegateEvent): void {
     if (this.closing !== undefined) {
       if (!this.reportedClosed) {
@@ -99,6 +114,10 @@ export class JsonlJournalSink implements EventSink {
           new LivegateError('ERR_JOURNAL_FAILED', 'events written after close() are dropped'),
         );
       }
+      return;
+    }
+    if (this.stoppedBy !== undefined) {
+      this.dropped++;
       return;
     }
     // A seq is consumed even if serialising fails, so the gap in the journal shows the loss.
@@ -118,7 +137,10 @@ export class JsonlJournalSink implements EventSink {
   /** Resolves once every event written so far is in the OS (fsynced); rejects with ERR_JOURNAL_FAILED if not. */
   async flush(): Promise<void> {
     await this.settle();
-    await flushStream(this.stream, this.path);
+    if (this.stoppedBy !== undefined) throw this.stoppedBy;
+    await flushStream(this.stream, this.path).catch((error: unknown) => {
+      throw this.stoppedBy ?? error;
+    });
   }
 
   /** Flushes, fsyncs and closes; rejects with ERR_JOURNAL_FAILED when the tail could not be written. */
@@ -130,7 +152,7 @@ export class JsonlJournalSink implements EventSink {
   private async finish(): Promise<void> {
     await this.settle();
     try {
-      await flushStream(this.stream, this.path);
+      await this.flush();
     } finally {
       await endStream(this.stream);
     }
@@ -148,6 +170,10 @@ export class JsonlJournalSink implements EventSink {
   }
 
   private append(line: Buffer, seq: number): void {
+    if (this.stoppedBy !== undefined) {
+      this.dropped++;
+      return;
+    }
     if (
       this.rotation === undefined &&
       this.bytes > 0 &&
@@ -159,6 +185,12 @@ export class JsonlJournalSink implements EventSink {
       this.hold(line, seq);
       return;
     }
+    const refusal = this.space.take(line.length);
+    if (refusal !== undefined) {
+      this.dropped++;
+      this.stop(refusal);
+      return;
+    }
     this.bytes += line.length;
     this.lastSeqInFile = seq;
     this.stream.write(line);
@@ -166,7 +198,8 @@ export class JsonlJournalSink implements EventSink {
 
   private hold(line: Buffer, seq: number): void {
     if (this.pendingBytes + line.length > this.maxBufferedBytes) {
-      this.reportIo(
+      this.dropped++;
+      this.stop(
         new LivegateError('ERR_JOURNAL_FAILED', `journal buffer full; event ${seq} dropped`),
       );
       return;
@@ -194,7 +227,7 @@ export class JsonlJournalSink implements EventSink {
       await rename(this.path, join(this.directory, rotatedFileName(new Date(), lastSeq)));
     } catch (error) {
       // Keep appending to the file we have: bigger than asked, but nothing lost or reordered.
-      this.reportIo(journalError(`cannot rotate ${this.path}`, error));
+      this.warn(journalError(`cannot rotate ${this.path}`, error));
       this.bytes = 0;
       return;
     }
@@ -203,12 +236,13 @@ export class JsonlJournalSink implements EventSink {
       fd = await openForAppend(this.path);
     } catch (error) {
       // The old stream still works (it writes into the rotated file): better misnamed than lost.
-      this.reportIo(journalError(`cannot open a new ${this.path}`, error));
+      this.warn(journalError(`cannot open a new ${this.path}`, error));
       this.bytes = 0;
       return;
     }
     this.stream = this.createStream(fd);
     this.bytes = 0;
+    this.space.recheck();
     const ended = endStream(previous);
     this.retiring = this.retiring.then(() => ended).then(() => this.prune());
   }
@@ -232,7 +266,7 @@ export class JsonlJournalSink implements EventSink {
         await unlink(join(this.directory, name)).catch(ignoreMissing);
       }
     } catch (error) {
-      this.reportIo(journalError(`cannot delete old journal files in ${this.directory}`, error));
+      this.warn(journalError(`cannot delete old journal files in ${this.directory}`, error));
     }
   }
 
@@ -247,113 +281,42 @@ export class JsonlJournalSink implements EventSink {
       maxLength: this.maxBufferedBytes,
     }) as SonicBoom;
     stream.on('error', (error: Error) => {
-      this.reportIo(journalError(`cannot write ${this.path}`, error));
+      // Its buffer must never reach the disk later: freed space would be eaten within milliseconds.
+      if (!stream.destroyed) stream.destroy();
+      this.stop(journalError(`cannot write ${this.path}`, error), 'discard');
     });
     stream.on('drop', () => {
-      this.reportIo(new LivegateError('ERR_JOURNAL_FAILED', 'journal buffer full; events dropped'));
+      this.dropped++;
+      this.stop(new LivegateError('ERR_JOURNAL_FAILED', 'journal buffer full; events dropped'));
     });
-    stream.on('write', () => {
-      this.failing = false;
+    stream.on('write', (bytes: number) => {
+      this.space.wrote(bytes);
+      this.warned = false;
     });
     return stream;
   }
 
-  private reportIo(error: LivegateError): void {
-    if (this.failing) return;
-    this.failing = true;
+  /**
+   * Stops for good: later events are dropped and counted, and held lines are dropped now. After a
+   * write error the buffer is discarded; otherwise the stream writes what it already holds (the
+   * space check allowed for it) and closes.
+   */
+  private stop(error: LivegateError, buffered: 'write' | 'discard' = 'write'): void {
+    if (this.stoppedBy !== undefined) return;
+    this.stoppedBy = error;
+    this.dropped += this.pendingLines.length;
+    this.pendingLines = [];
+    this.pendingSeqs = [];
+    this.pendingBytes = 0;
+    if (buffered === 'discard' && !this.stream.destroyed) this.stream.destroy();
+    const ended = endStream(this.stream);
+    this.retiring = this.retiring.then(() => ended);
+    this.onFailure(error);
+  }
+
+  private warn(error: LivegateError): void {
+    if (this.warned) return;
+    this.warned = true;
     this.onError(error);
-  }
-}
-
-/** Opens (or creates) the journal and says whether it ends mid-line. */
-function openExisting(path: string): { fd: number; size: number; endsWithNewline: boolean } {
-  // a+ rather than a: the last byte is read to detect a torn line left by a crash.
-  const fd = openSync(path, 'a+');
-  try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return { fd, size, endsWithNewline: true };
-    const last = Buffer.alloc(1);
-    readSync(fd, last, 0, 1, size - 1);
-    return { fd, size, endsWithNewline: last[0] === 0x0a };
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
-}
-
-function openForAppend(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    open(path, 'a', (error, fd) => (error === null ? resolve(fd) : reject(error)));
-  });
-}
-
-function flushStream(stream: SonicBoom, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.flush((error) => {
-      if (error === undefined || error === null) resolve();
-      else reject(journalError(`cannot flush ${path}`, error));
-    });
-  });
-}
-
-/** Resolves once the file is closed; an end that fails destroys the stream so nothing waits forever. */
-function endStream(stream: SonicBoom): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.destroyed) {
-      resolve();
-      return;
-    }
-    const onClose = (): void => {
-      stream.off('error', onError);
-      resolve();
-    };
-    const onError = (): void => {
-      stream.off('close', onClose);
-      if (!stream.destroyed) stream.destroy();
-      resolve();
-    };
-    stream.once('close', onClose);
-    stream.once('error', onError);
-    stream.end();
-  });
-}
-
-function ignoreMissing(error: unknown): void {
-  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-}
-
-function journalError(message: string, cause: unknown): LivegateError {
-  const reason = cause instanceof Error ? `: ${cause.message}` : '';
-  return new LivegateError('ERR_JOURNAL_FAILED', `${message}${reason}`, { cause });
-}
-
-function validateOptions(options: JsonlJournalSinkOptions): void {
-  const problems: string[] = [];
-  for (const key of ['directory', 'runId'] as const) {
-    if (typeof options[key] !== 'string' || options[key] === '') {
-      problems.push(`${key}: must be a non-empty string`);
-    }
-  }
-  for (const key of ['maxFileBytes', 'maxBufferedBytes'] as const) {
-    const value = options[key];
-    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
-      problems.push(`${key}: must be a positive integer`);
-    }
-  }
-  const { maxFiles, onError } = options;
-  if (maxFiles !== undefined && !(Number.isSafeInteger(maxFiles) && maxFiles >= 0)) {
-    problems.push('maxFiles: must be an integer >= 0');
-  }
-  if (onError !== undefined && typeof onError !== 'function') {
-    problems.push('onError: must be a function');
-  }
-  if (problems.length > 0) {
-    throw new LivegateError(
-      'ERR_CONFIG_INVALID',
-      `invalid journal options:\n${problems.join('\n')}`,
-      {
-        details: { issues: problems },
-      },
-    );
   }
 }

@@ -2,10 +2,11 @@
 
 import type { LivegateEvent, LivegateEventType } from '../../core/events.js';
 
-/** Never dropped: the audit trail of the kill switch, risk breaches and run boundaries. */
+/** Never dropped: the audit trail of the kill switch, risk breaches, a lost journal and run boundaries. */
 export const CRITICAL_EVENT_TYPES: ReadonlySet<LivegateEventType> = new Set([
   'KillSwitchChanged',
   'KillSwitchFailedClosed',
+  'JournalFailed',
   'RiskLimitBreached',
   'RunStarted',
   'RunStopped',
@@ -74,6 +75,7 @@ function symbolOf(event: LivegateEvent): string | undefined {
     case 'KillSwitchFailedClosed':
     case 'BrokerFailed':
     case 'RiskLimitBreached':
+    case 'JournalFailed':
     case 'Heartbeat':
       return undefined;
   }

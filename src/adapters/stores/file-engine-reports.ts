@@ -109,7 +109,6 @@ export class FileEngineReports {
     return readEngineReport(text, key);
   }
 
-
   /** Temp files of a publisher killed mid-write would otherwise pile up forever. */
   private async removeIfStale(path: string): Promise<void> {
     try {

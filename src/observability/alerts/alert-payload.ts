@@ -2,6 +2,7 @@
 // in `text` and the structured facts in `livegate`, so machine receivers need not parse the text.
 
 import type {
+  JournalFailed,
   KillSwitchChanged,
   KillSwitchFailedClosed,
   LivegateEvent,
@@ -49,8 +50,18 @@ export interface RiskLimitBreachedAlert extends AlertFieldsBase {
   readonly message: string;
 }
 
+export interface JournalFailedAlert extends AlertFieldsBase {
+  readonly type: 'JournalFailed';
+  readonly action: 'engage' | 'alert';
+  readonly errorCode: string;
+  readonly message: string;
+}
+
 export type AlertFields =
-  KillSwitchChangedAlert | KillSwitchFailedClosedAlert | RiskLimitBreachedAlert;
+  | KillSwitchChangedAlert
+  | KillSwitchFailedClosedAlert
+  | RiskLimitBreachedAlert
+  | JournalFailedAlert;
 
 export interface AlertPayload {
   /** One line for people (Slack mrkdwn, with `&`, `<`, `>` escaped). */
@@ -67,6 +78,8 @@ export function alertPayloadFor(event: LivegateEvent, engineId: string): AlertPa
       return killSwitchFailedClosedAlert(event, engineId);
     case 'RiskLimitBreached':
       return riskLimitBreachedAlert(event, engineId);
+    case 'JournalFailed':
+      return journalFailedAlert(event, engineId);
     case 'RunStarted':
     case 'RunStopped':
     case 'TickBlocked':
@@ -88,6 +101,7 @@ export function alertPayloadFor(event: LivegateEvent, engineId: string): AlertPa
 export function isEngagedAlert(payload: AlertPayload): boolean {
   const fields = payload.livegate;
   if (fields.type === 'KillSwitchFailedClosed') return true;
+  if (fields.type === 'JournalFailed') return fields.action === 'engage';
   return fields.type === 'KillSwitchChanged' && fields.enforcedState === 'ENGAGED';
 }
 
@@ -160,6 +174,27 @@ function riskLimitBreachedAlert(event: RiskLimitBreached, engineId: string): Ale
       action: event.action,
       value: event.value,
       threshold: event.threshold,
+      message: event.message,
+    },
+  };
+}
+
+function journalFailedAlert(event: JournalFailed, engineId: string): AlertPayload {
+  const consequence =
+    event.action === 'engage'
+      ? 'kill switch engaged (journal.onFailure: engage)'
+      : 'still trading WITHOUT an audit trail (journal.onFailure: alert)';
+  const text =
+    `${event.action === 'engage' ? STATE_EMOJI.ENGAGED : ':warning:'} livegate ${engineId}: ` +
+    `journal stopped, ${consequence}: ${event.message}`;
+  return {
+    text: escapeMrkdwn(text),
+    livegate: {
+      type: 'JournalFailed',
+      engineId,
+      time: isoTime(event.time),
+      action: event.action,
+      errorCode: event.errorCode,
       message: event.message,
     },
   };

@@ -118,6 +118,7 @@ export class RiskMonitor implements TickObserver, EventObserver {
       case 'KillSwitchFailedClosed':
       case 'BrokerFailed':
       case 'RiskLimitBreached':
+      case 'JournalFailed':
       case 'Heartbeat':
         return;
     }

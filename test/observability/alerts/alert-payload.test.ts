@@ -170,6 +170,34 @@ describe('alertPayloadFor', () => {
     expect(breach?.text).toContain('risk rule dailyLoss breached');
   });
 
+  it('alerts on a stopped journal, saying whether the engine engaged or trades without an audit trail', () => {
+    const journalFailed = (action: 'engage' | 'alert') =>
+      alertPayloadFor(
+        {
+          ...base,
+          type: 'JournalFailed',
+          action,
+          errorCode: 'ERR_JOURNAL_FAILED',
+          message: 'cannot write journal.jsonl: ENOSPC',
+        },
+        'engine-a',
+      );
+    const engaged = journalFailed('engage');
+    expect(engaged?.livegate).toEqual({
+      type: 'JournalFailed',
+      engineId: 'engine-a',
+      time: '2024-01-02T12:00:00.000Z',
+      action: 'engage',
+      errorCode: 'ERR_JOURNAL_FAILED',
+      message: 'cannot write journal.jsonl: ENOSPC',
+    });
+    expect(engaged?.text).toContain('kill switch engaged');
+    expect(engaged !== null && isEngagedAlert(engaged)).toBe(true);
+    const alerted = journalFailed('alert');
+    expect(alerted?.text).toContain('WITHOUT an audit trail');
+    expect(alerted !== null && isEngagedAlert(alerted)).toBe(false);
+  });
+
   it('returns null for events that are not worth an alert', () => {
     for (const event of NOT_ALERTS) expect(alertPayloadFor(event, 'engine-a')).toBeNull();
   });
