@@ -181,7 +181,7 @@ function decisionFor(kind: ChangeKind, reason: string, by: string): Decision {
 }
 
 /** The same rule as the HTTP API's body: a person's text is refused, not silently rewritten. */
-function requireAuditText(flag: string, text: string, maxLength: number): void {
+export function requireAuditText(flag: string, text: string, maxLength: number): void {
   const problem = auditTextProblem(text, maxLength);
   if (problem !== null) throw new LivegateError('ERR_USAGE', `${flag} ${problem}`);
 }

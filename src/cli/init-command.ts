@@ -8,6 +8,8 @@ import { isLivegateError } from '../core/errors.js';
 import { initDecision } from '../killswitch/transitions.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+import { requireAuditText } from './change-command.js';
+import { MAX_BY_LENGTH, MAX_REASON_LENGTH } from '../core/audit-text.js';
 
 interface InitOptions extends CommonOptions {
   readonly reason: string;
@@ -35,6 +37,8 @@ export function registerInitCommand(program: Command): void {
 async function runInit(options: InitOptions): Promise<number> {
   const config = resolveConfig(options);
   const by = options.by ?? `${os.userInfo().username}@${os.hostname()}`;
+  requireAuditText('--reason', options.reason, MAX_REASON_LENGTH);
+  requireAuditText('--by', by, MAX_BY_LENGTH);
   const decide = initDecision(options.reason, by, options.engaged === true);
   const store = await createSharedKillSwitchStore(config);
   try {

@@ -176,7 +176,10 @@ export class KillSwitch implements EnforcedKillSwitch {
     trigger: KillSwitchTrigger = 'manual',
     origin?: KillSwitchOrigin,
   ): Promise<KillSwitchRecord> {
-    return this.tighten(KillSwitchLevel.ENGAGED, engageDecision(reason, by, trigger, origin));
+    return this.tighten(
+      KillSwitchLevel.ENGAGED,
+      engageDecision(...this.tighteningText(reason, by), trigger, origin),
+    );
   }
 
   reduce(
@@ -185,7 +188,22 @@ export class KillSwitch implements EnforcedKillSwitch {
     trigger: KillSwitchTrigger = 'manual',
     origin?: KillSwitchOrigin,
   ): Promise<KillSwitchRecord> {
-    return this.tighten(KillSwitchLevel.REDUCING, reduceDecision(reason, by, trigger, origin));
+    return this.tighten(
+      KillSwitchLevel.REDUCING,
+      reduceDecision(...this.tighteningText(reason, by), trigger, origin),
+    );
+  }
+
+  /**
+   * A tightening is never refused over its text (a strategy calling engageKillSwitch('') would
+   * otherwise leave the gates open): empty text is replaced, and said to be. People's text is
+   * validated where they type it (CLI flags, HTTP body).
+   */
+  private tighteningText(reason: string, by: string): [string, string] {
+    return [
+      reason.trim().length > 0 ? reason : '(no reason given)',
+      by.trim().length > 0 ? by : this.actor,
+    ];
   }
 
   /** Back to SAFE; the gates open only after the store has made the reset durable. */

@@ -43,6 +43,7 @@ describe('livegate kill | reduce | reset --reason/--by', () => {
     }
     expect(await storedRecord(stateDir)).toBeNull();
 
+    expect((await runCli(['init', '--reason', 'new', '--state-dir', stateDir])).code).toBe(0);
     const accepted = await runCli(['kill', '--reason', ' halt ', '--state-dir', stateDir]);
     expect(accepted.code).toBe(0);
     expect(await storedRecord(stateDir)).toMatchObject({ state: 'ENGAGED', reason: 'halt' });

@@ -106,3 +106,15 @@ describe('listeners', () => {
     second.close();
   });
 });
+
+describe('tightening text', () => {
+  it('closes the gates and writes the engage even when a strategy gives no reason', async () => {
+    const store = new MemoryKillSwitchStore();
+    const engine = await KillSwitch.open(store, { actor: 'engine-a' });
+    const pending = engine.engage('   ', '');
+    expect(engine.state).toBe('ENGAGED');
+    const record = await pending;
+    expect(record).toMatchObject({ state: 'ENGAGED', reason: '(no reason given)', by: 'engine-a' });
+    engine.close();
+  });
+});

@@ -42,6 +42,12 @@ function isNoBucketForWrite(error: unknown): boolean {
   );
 }
 
+/** A server's refusal rather than silence: JetStream off for the account, a permission denied. */
+function isRefusal(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === 'JetStreamNotEnabled' || /permissions violation/i.test(error.message);
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -106,6 +112,14 @@ export class NatsKvConnection {
       }
       if (isLivegateError(error)) throw error;
       this.noteProblem(messageOf(error));
+      // The server answered, with a refusal: an error, never contact (the policy fails closed on it).
+      if (isRefusal(error)) {
+        throw new LivegateError(
+          'ERR_STORE_ERROR',
+          `${this.settings.description} at ${this.server}: ${what} refused: ${messageOf(error)}`,
+          { cause: error, details: { bucket: this.settings.bucket } },
+        );
+      }
       throw this.unreachable(`${what} failed: ${messageOf(error)}`, error);
     } finally {
       clearTimeout(timer);
