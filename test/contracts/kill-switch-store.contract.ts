@@ -7,6 +7,9 @@ import type {
   KillSwitchRecord,
 } from '../../src/core/kill-switch-record.js';
 import type { KillSwitchStore, KillSwitchWatcher } from '../../src/core/ports.js';
+import { KillSwitch } from '../../src/killswitch/kill-switch.js';
+import { awaitConfirmations } from '../../src/killswitch/confirmations.js';
+import { engageDecision, initDecision } from '../../src/killswitch/transitions.js';
 
 export interface KillSwitchStoreUnderTest {
   store: KillSwitchStore;
@@ -339,6 +342,68 @@ export function runKillSwitchStoreContract(
           Array.from({ length: 20 }, (_, index) => index + 1),
         );
         expect(new Set(history.map((record) => record.reason)).size).toBe(20);
+      });
+    });
+
+    // The fail-closed policy lives in one place (KillSwitch + StoreContact) and is tested here
+    // once against every backend: the store supplies facts, the policy decides.
+    describe('under the kill switch policy', () => {
+      const CONTACT = { failClosedAfterMs: 400, leaseMs: 150, pollIntervalMs: 25 };
+      const open = async (createIfMissing = false) => {
+        const killSwitch = await KillSwitch.open(store, {
+          actor: 'contract-engine',
+          createIfMissing,
+          contact: CONTACT,
+        });
+        stops.push(() => killSwitch.close());
+        killSwitch.watch();
+        return killSwitch;
+      };
+
+      it('fails closed with state-missing on a store without state, and an init written after releases it', async () => {
+        const killSwitch = await open();
+        expect(killSwitch.state).toBe('ENGAGED');
+        expect(killSwitch.failClosedReason?.code).toBe('ERR_STATE_MISSING');
+        await store.update(initDecision('new desk', 'ops', false));
+        await waitFor(() => killSwitch.state === 'SAFE', 'SAFE after init');
+        expect(killSwitch.record?.generation).toMatch(/^[A-Za-z0-9._-]+$/);
+      });
+
+      it('keeps the lease fresh while reads succeed', async () => {
+        await store.update(initDecision('new desk', 'ops', false));
+        const killSwitch = await open();
+        const until = performance.now() + 3 * CONTACT.leaseMs;
+        while (performance.now() < until) {
+          expect(killSwitch.leaseExpiresAt).toBeGreaterThan(
+            performance.now() - CONTACT.pollIntervalMs * 4,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        expect(killSwitch.failClosedReason).toBeNull();
+      });
+
+      it('confirms a kill only by the engines registered when it was written that enforce it', async () => {
+        await store.update(initDecision('new desk', 'ops', false));
+        await store.publishEngineReport(
+          report('silent-remote', {
+            host: 'another-host',
+            reportedAt: Date.now() - 3_600_000,
+            observedRevision: 1,
+            enforcedState: 'SAFE',
+          }),
+        );
+        const issuedAt = Date.now();
+        const { record } = await store.update(engageDecision('drill', 'ops', 'manual'));
+        const result = await awaitConfirmations(store, record.revision, {
+          timeoutMs: 200,
+          expectedState: 'ENGAGED',
+          issuedAt,
+          acknowledgedAt: Date.now(),
+        });
+        expect(result.confirmed).toEqual([]);
+        expect(result.missing).toMatchObject([
+          { engineId: 'silent-remote', reason: 'not-applied' },
+        ]);
       });
     });
 
