@@ -39,6 +39,18 @@ async function plantReport(stateDir: string, report: Record<string, unknown>): P
   await writeFile(path.join(directory, engineReportFileName(engineId)), JSON.stringify(report));
 }
 
+async function initialise(stateDir: string): Promise<void> {
+  expect(
+    (await runCli(['init', '--state-dir', stateDir, '--reason', 'new', '--by', 't'])).code,
+  ).toBe(0);
+}
+
+/** A kill that gives members 300 ms to confirm, as JSON. */
+function killBriefly(stateDir: string) {
+  const args = ['--state-dir', stateDir, '--reason', 'drill', '--by', 'tester'];
+  return runCli(['kill', ...args, '--timeout', '300', '--json']);
+}
+
 function reportFields(engineId: string, overrides: Record<string, unknown> = {}) {
   const now = Date.now();
   return {
@@ -143,24 +155,11 @@ describe('confirmed kill: membership fixed at the write, never by comparing cloc
 
   it('counts an engine whose report has a field from a newer version, and one whose report is garbage, as members that must confirm', async () => {
     const stateDir = await scratchDirectory();
-    expect(
-      (await runCli(['init', '--state-dir', stateDir, '--reason', 'new', '--by', 't'])).code,
-    ).toBe(0);
+    await initialise(stateDir);
     await plantReport(stateDir, reportFields('newer-version', { addedInVersion2: { x: 1 } }));
     await mkdir(path.join(stateDir, 'engines'), { recursive: true });
     await writeFile(path.join(stateDir, 'engines', 'garbled.json'), '{"engineId": "garb');
-    const kill = await runCli([
-      'kill',
-      '--state-dir',
-      stateDir,
-      '--reason',
-      'drill',
-      '--by',
-      'tester',
-      '--timeout',
-      '300',
-      '--json',
-    ]);
+    const kill = await killBriefly(stateDir);
     expect(kill.code).toBe(1);
     const result = JSON.parse(kill.stdout) as KillOutput;
     const missing = Object.fromEntries(
@@ -171,26 +170,13 @@ describe('confirmed kill: membership fixed at the write, never by comparing cloc
 
   it('waits for an engine on another host whose clock is a minute behind, instead of dropping it as stale', async () => {
     const stateDir = await scratchDirectory();
-    expect(
-      (await runCli(['init', '--state-dir', stateDir, '--reason', 'new', '--by', 't'])).code,
-    ).toBe(0);
+    await initialise(stateDir);
     const behind = Date.now() - 60_000;
     await plantReport(
       stateDir,
       reportFields('remote', { host: 'another-host', reportedAt: behind, observedAt: behind }),
     );
-    const kill = await runCli([
-      'kill',
-      '--state-dir',
-      stateDir,
-      '--reason',
-      'drill',
-      '--by',
-      'tester',
-      '--timeout',
-      '300',
-      '--json',
-    ]);
+    const kill = await killBriefly(stateDir);
     expect(kill.code).toBe(1);
     const result = JSON.parse(kill.stdout) as KillOutput;
     expect(result.confirmations.missing.map((engine) => engine.engineId)).toEqual(['remote']);
@@ -199,9 +185,7 @@ describe('confirmed kill: membership fixed at the write, never by comparing cloc
 
   it('does not wait for a same-host engine whose process is gone', async () => {
     const stateDir = await scratchDirectory();
-    expect(
-      (await runCli(['init', '--state-dir', stateDir, '--reason', 'new', '--by', 't'])).code,
-    ).toBe(0);
+    await initialise(stateDir);
     const exited = startCli(['--version']);
     const deadPid = exited.child.pid ?? 0;
     await exited.exited;

@@ -2,7 +2,7 @@
 // the file store for comparison); `livegate kill` from a fourth process stops them all; then 100
 // engage/reset cycles measure acknowledged-to-blocked latency per engine, and every journal is
 // checked for an order submitted while that engine enforced ENGAGED.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,13 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { KillSwitchStore } from '../../src/core/ports.js';
 import { awaitConfirmations } from '../../src/killswitch/confirmations.js';
 import { engageDecision, resetDecision } from '../../src/killswitch/transitions.js';
-import { runCli, startCli, waitFor, type RunningCli } from '../support/cli-harness.js';
+import {
+  runCli,
+  startCli,
+  waitFor,
+  writeFleetConfig,
+  type RunningCli,
+} from '../support/cli-harness.js';
 import { MACHINE_NATS_URL, machineNatsAvailable } from '../support/nats-server.js';
 import {
   deleteNamespace,
@@ -57,23 +63,8 @@ function percentile(sorted: readonly number[], quantile: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(quantile * sorted.length) - 1)] ?? NaN;
 }
 
-async function writeConfig(directory: string, killSwitch: Record<string, unknown>) {
-  const file = path.join(directory, 'livegate.yaml');
-  const lines = Object.entries(killSwitch).map(([key, value]) => `  ${key}: ${String(value)}`);
-  await writeFile(
-    file,
-    [
-      'killSwitch:',
-      ...lines,
-      '  confirmTimeoutMs: 10000',
-      'engine:',
-      '  heartbeatIntervalMs: 250',
-      'http:',
-      '  enabled: false',
-      '',
-    ].join('\n'),
-  );
-  return file;
+function writeConfig(directory: string, killSwitch: Record<string, unknown>) {
+  return writeFleetConfig(directory, { ...killSwitch, confirmTimeoutMs: 10_000 }, 250);
 }
 
 describe.each(BACKENDS)('fleet of three engines on the $name store', (backend) => {

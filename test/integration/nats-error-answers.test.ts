@@ -66,28 +66,11 @@ describe.skipIf(!available)('a NATS server that answers with errors', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  it('fails closed when its bucket is deleted and the account cannot create another (stream limit reached)', async () => {
-    const { url, server, start } = await configuredServer(
-      'accounts { A: { jetstream: { max_streams: 2 }, users: [ { user: a, password: a } ] } }',
-    );
-    cleanups.push(() => server.dispose());
-    await start('a');
-    const store = new NatsKillSwitchStore({
-      servers: url,
-      namespace: 'desk',
-      requestTimeoutMs: 500,
-    });
-    const other = new NatsKillSwitchStore({
-      servers: url,
-      namespace: 'other',
-      requestTimeoutMs: 500,
-    });
-    cleanups.push(
-      () => store.close(),
-      () => other.close(),
-    );
+  /** A namespace with state on `url`, and an engine SAFE on it under the one policy. */
+  async function engineOn(url: string, namespace: string) {
+    const store = new NatsKillSwitchStore({ servers: url, namespace, requestTimeoutMs: 500 });
+    cleanups.push(() => store.close());
     await store.update(resetDecision('first', 'ops'));
-    await other.update(resetDecision('first', 'ops'));
     const engine = await KillSwitch.open(store, {
       actor: 'engine-1',
       createIfMissing: false,
@@ -96,6 +79,17 @@ describe.skipIf(!available)('a NATS server that answers with errors', () => {
     cleanups.push(() => engine.close());
     engine.watch();
     expect(engine.state).toBe('SAFE');
+    return engine;
+  }
+
+  it('fails closed when its bucket is deleted and the account cannot create another (stream limit reached)', async () => {
+    const { url, server, start } = await configuredServer(
+      'accounts { A: { jetstream: { max_streams: 2 }, users: [ { user: a, password: a } ] } }',
+    );
+    cleanups.push(() => server.dispose());
+    await start('a');
+    const engine = await engineOn(url, 'desk');
+    await engineOn(url, 'other');
 
     // The bucket goes, and the account's stream limit is reached again by someone else.
     const connection = await natsConnect({ servers: url });
@@ -126,21 +120,7 @@ describe.skipIf(!available)('a NATS server that answers with errors', () => {
     );
     cleanups.push(() => server.dispose());
     await start('js');
-    const store = new NatsKillSwitchStore({
-      servers: url,
-      namespace: 'desk',
-      requestTimeoutMs: 500,
-    });
-    cleanups.push(() => store.close());
-    await store.update(resetDecision('first', 'ops'));
-    const engine = await KillSwitch.open(store, {
-      actor: 'engine-1',
-      createIfMissing: false,
-      contact: CONTACT,
-    });
-    cleanups.push(() => engine.close());
-    engine.watch();
-    expect(engine.state).toBe('SAFE');
+    const engine = await engineOn(url, 'desk');
 
     // Same address, but the client now lands in an account without JetStream: every read is
     // answered at once, with a refusal.

@@ -1,7 +1,7 @@
 // Issue 9, scenarios 5 and 11, through real `livegate` processes on real servers that a test kills
 // and restarts EMPTY: an empty store never reads as SAFE, and one reset releases every engine that
 // failed closed, whatever the store went through (generations make "newer" unambiguous).
-import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,13 @@ import { createKillSwitchStore } from '../../src/adapters/index.js';
 import { readJournal } from '../../src/adapters/sinks/journal-reader.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { EngineReport } from '../../src/core/kill-switch-record.js';
-import { runCli, startCli, waitFor, type RunningCli } from '../support/cli-harness.js';
+import {
+  runCli,
+  startCli,
+  waitFor,
+  writeFleetConfig,
+  type RunningCli,
+} from '../support/cli-harness.js';
 import { natsServerBinaryAvailable, PrivateNatsServer } from '../support/nats-server.js';
 import { PrivateRedisServer, redisServerInstalled } from '../support/redis-server.js';
 
@@ -84,25 +90,9 @@ afterAll(async () => {
   }
 });
 
-async function writeConfig(directory: string, killSwitch: Record<string, string | number>) {
-  const file = path.join(directory, 'livegate.yaml');
-  const lines = Object.entries(killSwitch).map(([key, value]) => `  ${key}: ${String(value)}`);
-  await writeFile(
-    file,
-    [
-      'killSwitch:',
-      ...lines,
-      '  failClosedAfterMs: 1000',
-      '  pollIntervalMs: 100',
-      '  confirmTimeoutMs: 8000',
-      'engine:',
-      '  heartbeatIntervalMs: 200',
-      'http:',
-      '  enabled: false',
-      '',
-    ].join('\n'),
-  );
-  return file;
+function writeConfig(directory: string, killSwitch: Record<string, string | number>) {
+  const timing = { failClosedAfterMs: 1000, pollIntervalMs: 100, confirmTimeoutMs: 8000 };
+  return writeFleetConfig(directory, { ...killSwitch, ...timing }, 200);
 }
 
 interface ChangeOutput {

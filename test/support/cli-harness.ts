@@ -2,7 +2,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -80,4 +80,23 @@ export async function onlyJournal(stateDir: string): Promise<string> {
   if (engines.length !== 1)
     throw new Error(`expected one engine journal, found ${engines.join(', ')}`);
   return path.join(stateDir, 'journal', engines[0]!);
+}
+
+/**
+ * A fleet test's config file in `directory`: the given killSwitch keys, engines heartbeating every
+ * `heartbeatIntervalMs`, no HTTP server (engines side by side would fight over the port).
+ */
+export async function writeFleetConfig(
+  directory: string,
+  killSwitch: Readonly<Record<string, unknown>>,
+  heartbeatIntervalMs: number,
+): Promise<string> {
+  const file = path.join(directory, 'livegate.yaml');
+  const lines = Object.entries(killSwitch).map(([key, value]) => `  ${key}: ${String(value)}`);
+  const engine = ['engine:', `  heartbeatIntervalMs: ${heartbeatIntervalMs}`];
+  await writeFile(
+    file,
+    ['killSwitch:', ...lines, ...engine, 'http:', '  enabled: false', ''].join('\n'),
+  );
+  return file;
 }
