@@ -149,7 +149,10 @@ export class EngineReporter {
     }
     this.publishing = this.options.killSwitch.store
       .publishEngineReport(this.report())
-      .catch(() => undefined)
+      .catch((error: unknown) => {
+        if (process.env.LIVEGATE_DEBUG_REPORTS)
+          process.stderr.write(`REPORT FAILED ${String(error)}\n`);
+      })
       .finally(() => {
         this.publishing = undefined;
         if (this.publishAgain) {

@@ -26,6 +26,7 @@ interface Backend {
   readonly start: (directory: string) => Promise<{
     killSwitch: Record<string, string | number>;
     loseEverything: () => Promise<void>;
+    describe?: () => string;
     dispose: () => Promise<void>;
   }>;
 }
@@ -36,14 +37,35 @@ const BACKENDS: Backend[] = [
     available: () => natsServerBinaryAvailable('store loss test (nats)'),
     start: async () => {
       const server = await PrivateNatsServer.start();
+      // Debian's nats-server 2.9.10 sometimes panics (nil pointer in jsMsgGetRequest) when reads
+      // arrive while a client re-creates the bucket just after it restarted empty. Production runs
+      // it under systemd with Restart=always; so does this test, so that it tests livegate.
+      const supervision: { state: 'supervised' | 'paused' | 'done' } = { state: 'supervised' };
+      let crashes = 0;
+      const supervisor = (async () => {
+        while (supervision.state !== 'done') {
+          if (supervision.state === 'supervised' && server.pid === undefined) {
+            crashes++;
+            await server.start().catch(() => undefined);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      })();
       return {
         killSwitch: { store: 'nats', url: server.url },
         loseEverything: async () => {
+          supervision.state = 'paused';
           await server.kill();
           await rm(server.directory, { recursive: true, force: true });
           await server.start();
+          supervision.state = 'supervised';
         },
-        dispose: () => server.dispose(),
+        describe: () => `nats-server restarted after ${crashes} crash(es)`,
+        dispose: async () => {
+          supervision.state = 'done';
+          await supervisor;
+          await server.dispose();
+        },
       };
     },
   },
@@ -118,13 +140,56 @@ describe.each(BACKENDS)('kill-switch state lost on the $name store', (backend) =
     let reader = await createKillSwitchStore(
       loadConfig({ path: config, env: {}, overrides: { stateDir } }),
     );
-    const reports = async (): Promise<Map<string, EngineReport>> =>
-      new Map(
-        (await reader.listEngineReports().catch(() => [])).map((report) => [
-          report.engineId,
-          report,
-        ]),
-      );
+    // Listed at most every 200 ms, as an operator's tooling would: each NATS listing is a consumer
+    // the server creates, and a test polling every 10 ms would load the server it is testing.
+    let listedAt = 0;
+    let listed = new Map<string, EngineReport>();
+    const reports = async (): Promise<Map<string, EngineReport>> => {
+      if (performance.now() - listedAt < 200) return listed;
+      listedAt = performance.now();
+      const all = await reader.listEngineReports().catch(() => []);
+      listed = new Map(all.map((report) => [report.engineId, report]));
+      return listed;
+    };
+    /** waitFor, but a timeout says what every engine reported and printed: a failure must explain itself. */
+    const waitOrExplain = async <T>(
+      what: string,
+      probe: () => Promise<T | undefined>,
+      timeoutMs: number,
+    ): Promise<T> =>
+      waitFor(what, probe, timeoutMs).catch(async (error: unknown) => {
+        const seen = [...(await reports()).values()].map(
+          (report) =>
+            `${report.engineId}: ${report.enforcedState} failClosed=${report.failClosed} orders=${String(report.stats.ordersSubmitted)}`,
+        );
+        const probe = await createKillSwitchStore(
+          loadConfig({ path: config, env: {}, overrides: { stateDir } }),
+        );
+        const fresh = await probe
+          .publishEngineReport({
+            engineId: 'probe',
+            host: 'h',
+            pid: 1,
+            startedAt: new Date().toISOString(),
+            reportedAt: Date.now(),
+            observedRevision: 0,
+            observedAt: Date.now(),
+            enforcedState: 'SAFE',
+            failClosed: false,
+            stats: {},
+          })
+          .then(
+            () => 'ok',
+            (e: unknown) => String(e),
+          );
+        await probe.close();
+        const printed = running.map(
+          (cli) => `exit ${String(cli.child.exitCode)} ${cli.stderr().slice(-600)}`,
+        );
+        throw new Error(
+          `${String(error)}; server: ${store.describe?.() ?? ''}; fresh client publish: ${fresh}; reports: ${seen.join('; ') || 'none'}; engines: ${printed.join(' | ')}`,
+        );
+      });
     const start = (engineId: string, extra: string[] = []) => {
       const cli = startCli([
         'run',
@@ -146,7 +211,7 @@ describe.each(BACKENDS)('kill-switch state lost on the $name store', (backend) =
       if (backend.name !== 'file') {
         // Scenario 5: a shared store with no state. The engine fails closed and says how to init.
         const early = start('early');
-        const failed = await waitFor(
+        const failed = await waitOrExplain(
           'the early engine to fail closed',
           async () => {
             const report = (await reports()).get('early');
@@ -166,7 +231,7 @@ describe.each(BACKENDS)('kill-switch state lost on the $name store', (backend) =
       start('plain');
       start('fx-1', ['--desk', 'fx']);
       const engines = backend.name === 'file' ? ['fx-1', 'plain'] : ['early', 'fx-1', 'plain'];
-      await waitFor(
+      await waitOrExplain(
         'every engine trading (init releases the one that waited)',
         async () => {
           const all = await reports();
@@ -184,33 +249,24 @@ describe.each(BACKENDS)('kill-switch state lost on the $name store', (backend) =
       // The store loses everything: killed and restarted empty (or the directory deleted).
       await store.loseEverything();
       // A fresh client, as an operator's CLI would be: this test watches, it is not under test.
+      listedAt = 0;
       await reader.close();
       reader = await createKillSwitchStore(
         loadConfig({ path: config, env: {}, overrides: { stateDir } }),
       );
-      await waitFor(
+      await waitOrExplain(
         'every engine to fail closed',
         async () => {
           const all = await reports();
           return engines.every((id) => all.get(id)?.failClosed === true) ? true : undefined;
         },
         30_000,
-      ).catch(async (error: unknown) => {
-        const seen = [...(await reports()).values()].map(
-          (report) => `${report.engineId}: ${report.enforcedState} failClosed=${report.failClosed}`,
-        );
-        const engineErrors = running.map(
-          (cli) => `exit ${String(cli.child.exitCode)} ${cli.stderr().slice(-400)}`,
-        );
-        throw new Error(
-          `${String(error)}; reports: ${seen.join('; ') || 'none'}; engines: ${engineErrors.join(' | ')}`,
-        );
-      });
+      );
       if (backend.name !== 'file') {
         // A new engine on the empty shared store does not come up SAFE and trade. (A fresh file
         // state dir may: that is README's first command, so the file store creates state on start.)
         start('newcomer');
-        const newcomer = await waitFor(
+        const newcomer = await waitOrExplain(
           'the newcomer to report',
           async () => (await reports()).get('newcomer'),
           30_000,

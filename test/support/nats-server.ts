@@ -128,6 +128,10 @@ export class PrivateNatsServer {
     return this.process.pid;
   }
 
+  get printed(): string {
+    return this.process.printed;
+  }
+
   /** (Re)starts on the same port and store dir, and waits until JetStream answers. */
   start(): Promise<void> {
     return this.process.start([

@@ -37,6 +37,11 @@ export class ServerProcess {
     return this.child?.pid;
   }
 
+  /** What the server printed since its last start (for a failing test to show). */
+  get printed(): string {
+    return this.output;
+  }
+
   /** (Re)starts with `args` and waits until the server answers. */
   async start(args: readonly string[]): Promise<void> {
     const { command, port } = this.spec;

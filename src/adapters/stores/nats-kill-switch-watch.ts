@@ -35,6 +35,11 @@ export class NatsKillSwitchWatch {
   private stopReconnectListener: (() => void) | undefined;
   private push: QueuedIterator<KvWatchEntry> | undefined;
   private pushStarting = false;
+  /** A failed push watch is retried with backoff: a missing bucket must not flood the JetStream API. */
+  private pushRetryAt = 0;
+  private pushFailures = 0;
+  /** The last read found a record: the bucket exists, a push watch can be set up on it. */
+  private stateSeen = false;
   private reading = false;
   private readAgain = false;
 
@@ -69,7 +74,8 @@ export class NatsKillSwitchWatch {
     // A watch must never be what keeps a process alive.
     this.timer.unref();
     this.stopReconnectListener = this.options.connection.onReconnect(() => this.restartPush());
-    this.startPush();
+    // The push watch starts once a read has found state (tick): a watch on a bucket that does not
+    // exist makes the client retry its consumer in the background, flooding the server.
   }
 
   private stop(): void {
@@ -84,7 +90,9 @@ export class NatsKillSwitchWatch {
   private tick(): void {
     if (performance.now() - this.lastReadAt < this.readEveryMs) return;
     this.requestRead();
-    if (this.push === undefined) this.startPush();
+    if (this.push === undefined && this.stateSeen && performance.now() >= this.pushRetryAt) {
+      this.startPush();
+    }
   }
 
   /** One read at a time, so results arrive in order; a request during a read runs right after it. */
@@ -114,6 +122,12 @@ export class NatsKillSwitchWatch {
     } catch {
       return; // Unreachable: the kill switch's contact policy decides what silence means.
     }
+    this.stateSeen = state.record !== null;
+    if (!this.stateSeen && this.push !== undefined) {
+      // The bucket or its state is gone: a push consumer on it would retry in the background.
+      this.push.stop();
+      this.push = undefined;
+    }
     for (const channel of this.channels) {
       if (state.unreadable === undefined) channel.succeeded(state.record);
       else channel.failed(state.unreadable);
@@ -137,12 +151,18 @@ export class NatsKillSwitchWatch {
       .then(
         (entries) => {
           if (this.timer === undefined) return entries.stop();
+          this.pushFailures = 0;
           this.push = entries;
           void this.follow(entries);
           // Changes between the last read and the push watch starting are only seen by a read.
           this.requestRead();
         },
-        () => undefined, // Retried on the next tick.
+        () => {
+          // Retried later, backing off to 5 s: each attempt creates a consumer on the server.
+          this.pushFailures++;
+          const delay = Math.min(5_000, 100 * 2 ** Math.min(this.pushFailures, 6));
+          this.pushRetryAt = performance.now() + delay * (0.5 + Math.random() / 2);
+        },
       )
       .finally(() => {
         this.pushStarting = false;
@@ -152,7 +172,8 @@ export class NatsKillSwitchWatch {
   private restartPush(): void {
     this.push?.stop();
     this.push = undefined;
-    this.startPush();
+    // The server may have come back without the bucket: read first, the next tick starts the push.
+    this.stateSeen = false;
     this.requestRead();
   }
 
