@@ -128,6 +128,15 @@ export const configSchema = z.strictObject({
     }))
     .refine(
       (killSwitch) =>
+        killSwitch.leaseMs >= Math.min(killSwitch.pollIntervalMs, killSwitch.failClosedAfterMs),
+      {
+        path: ['leaseMs'],
+        message:
+          'must be at least killSwitch.pollIntervalMs: a lease shorter than the time between reads denies orders (KILL_SWITCH_STATE_STALE) between every two reads',
+      },
+    )
+    .refine(
+      (killSwitch) =>
         killSwitch.store === 'file' || killSwitch.store === 'memory' || killSwitch.url !== null,
       {
         path: ['url'],

@@ -266,3 +266,12 @@ describe('configSchema', () => {
     expect([...BUILTIN_STRATEGY_NAMES].sort()).toEqual([...BUILTIN_STRATEGIES].sort());
   });
 });
+
+describe('killSwitch.leaseMs', () => {
+  it('defaults to twice the poll interval, and refuses a lease shorter than the time between reads', () => {
+    expect(validateConfig({ killSwitch: { pollIntervalMs: 100 } }).killSwitch.leaseMs).toBe(200);
+    expect(() => validateConfig({ killSwitch: { pollIntervalMs: 250, leaseMs: 100 } })).toThrow(
+      /killSwitch\.leaseMs: must be at least killSwitch\.pollIntervalMs/,
+    );
+  });
+});
