@@ -194,4 +194,59 @@ describe('confirmed kill: membership fixed at the write, never by comparing cloc
     expect(kill.code).toBe(0);
     expect((JSON.parse(kill.stdout) as KillOutput).confirmations.missing).toEqual([]);
   });
+
+  it('names an engine frozen with SIGSTOP, exits 1, and the engine sends nothing after the durable kill once it is thawed', async () => {
+    const stateDir = await scratchDirectory();
+    const engine = startCli([
+      'run',
+      '--state-dir',
+      stateDir,
+      '--engine-id',
+      'frozen',
+      '--strategy',
+      'one-order-per-tick',
+      '--rate',
+      '200',
+      '--ticks',
+      '0',
+      '--no-http',
+    ]);
+    try {
+      await waitFor('the engine to trade', async () => {
+        const report = await reportOf(stateDir, 'frozen');
+        return report !== undefined && Number(report.stats.ordersSubmitted) > 2
+          ? report
+          : undefined;
+      });
+      engine.child.kill('SIGSTOP');
+      const kill = await runCli([
+        'kill',
+        '--state-dir',
+        stateDir,
+        '--reason',
+        'frozen engine drill',
+        '--timeout',
+        '1000',
+        '--json',
+      ]);
+      expect(kill.code).toBe(1);
+      expect(kill.stderr).toContain('frozen');
+      const durableAt = Date.parse((JSON.parse(kill.stdout) as KillOutput).durableAt);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      engine.child.kill('SIGCONT');
+      await waitFor('the thawed engine to enforce the kill', async () => {
+        const report = await reportOf(stateDir, 'frozen');
+        return report?.enforcedState === 'ENGAGED' ? report : undefined;
+      });
+      engine.child.kill('SIGTERM');
+      expect((await engine.exited).code).toBe(0);
+      const journal = await readJournal(path.join(stateDir, 'journal', 'frozen'));
+      expect(
+        journal.events.filter((event) => event.type === 'OrderSubmitted' && event.time > durableAt),
+      ).toEqual([]);
+    } finally {
+      engine.child.kill('SIGCONT');
+      engine.child.kill('SIGKILL');
+    }
+  }, 30_000);
 });
