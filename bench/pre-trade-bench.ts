@@ -71,16 +71,51 @@ function quotesAround(): Tick[] {
   );
 }
 
-/** Builds a chain with marks and a few open orders and positions, as mid-session. */
+/** Resting orders per symbol and side while the checks run: the accept path reads them. */
+const WORKING_PER_SIDE = 2;
+
+/**
+ * Builds a chain as mid-session: marks, positions, and working orders on both sides of every
+ * symbol (one of them partly filled), so position and gross exposure use worst cases.
+ */
 function midSessionChain(limits: PreTradeLimits, ticks: readonly Tick[]): PreTradeRiskEngine {
   const chain = new PreTradeRiskEngine(limits, { clock: new ManualClock(0) });
   for (const tick of ticks) chain.observeTick(tick);
   for (const [index, { symbol, mid }] of SYMBOLS.entries()) {
+    for (let number = 0; number < WORKING_PER_SIDE; number++) {
+      for (const side of ['buy', 'sell'] as const) {
+        const order = {
+          id: `working-${symbol}-${side}-${number}`,
+          symbol,
+          side,
+          quantity: 50_000,
+          type: 'limit' as const,
+          price: mid,
+          tag: undefined,
+          createdAt: 0,
+        };
+        chain.onEvent({
+          type: 'OrderSubmitted',
+          time: 0,
+          engineId: 'bench',
+          order,
+          latencyNs: 0,
+          revision: 1,
+        });
+      }
+    }
     chain.onEvent({
       type: 'OrderFilled',
       time: 0,
       engineId: 'bench',
-      fill: { orderId: `seed-${index}`, symbol, side: 'buy', quantity: 1000, price: mid, time: 0 },
+      fill: {
+        orderId: `working-${symbol}-buy-0`,
+        symbol,
+        side: 'buy',
+        quantity: 10_000,
+        price: mid,
+        time: 0,
+      },
       position: (index + 1) * 1_000_000,
     });
   }
@@ -193,7 +228,7 @@ export async function benchPreTrade(): Promise<void> {
   expectAll('early denial path', deniedEarly.accepted, 0);
   expectAll('late denial path', deniedLate.accepted, 0);
   console.log(
-    `pre-trade chain (gate 2): 3 symbols, every check on, ${CHECKS.toLocaleString('en-US')} accepted checks`,
+    `pre-trade chain (gate 2): 3 symbols, every check on, ${SYMBOLS.length * WORKING_PER_SIDE * 2} working orders tracked, ${CHECKS.toLocaleString('en-US')} accepted checks`,
   );
   const row = (label: string, samples: readonly number[]): void =>
     console.log(formatRow(label, percentiles(samples), 'ns', 1));

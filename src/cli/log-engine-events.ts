@@ -60,6 +60,7 @@ export function logEngineEvents(engine: LiveEngine, logger: Logger): void {
         return;
       case 'OrderSubmitted':
       case 'OrderFilled':
+      case 'OrderDone':
       case 'OrderDenied':
       case 'TickBlocked':
         if (perOrder) logger.debug({ event: event.type, detail: event }, event.type);

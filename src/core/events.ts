@@ -2,7 +2,7 @@
 
 import type { EngineReport, KillSwitchRecord, KillSwitchState } from './kill-switch-record.js';
 import type { RiskAction } from './risk-snapshot.js';
-import type { VenueReport } from './ports.js';
+import type { OrderDoneReason, VenueReport } from './ports.js';
 import type { Fill, Order, Side, Tick } from './types.js';
 
 /** Gate 1 runs before the strategy, gate 2 before a signal becomes an order, gate 3 just before submit. */
@@ -74,6 +74,13 @@ export interface OrderRejected extends EventBase {
   readonly type: 'OrderRejected';
   readonly orderId: string;
   readonly reason: string;
+}
+
+/** A working order ended unfilled or part-filled (cancelled or expired): it no longer counts. */
+export interface OrderDone extends EventBase {
+  readonly type: 'OrderDone';
+  readonly orderId: string;
+  readonly reason: OrderDoneReason;
 }
 
 export interface OrdersCancelled extends EventBase {
@@ -155,6 +162,7 @@ export type LivegateEvent =
   | OrderSubmitted
   | OrderFilled
   | OrderRejected
+  | OrderDone
   | OrdersCancelled
   | KillSwitchChanged
   | KillSwitchFailedClosed

@@ -68,10 +68,24 @@ export interface Strategy {
   close?(): Promise<void>;
 }
 
+/**
+ * Why a working order ended without filling completely: `cancelled` on livegate's request (a
+ * cancel, a cancel-all), `expired` when the venue ended it on its own (time in force, a venue
+ * cancel, gone from the venue's book unfilled).
+ */
+export type OrderDoneReason = 'cancelled' | 'expired';
+
 /** How a broker reports back; the engine supplies it on connect. */
 export interface BrokerListener {
+  /** Partial fills too: an order works until fills reach its quantity or it is done. */
   onFill(fill: Fill): void;
   onReject(orderId: string, reason: string): void;
+  /**
+   * An order the broker accepted ended unfilled or part-filled: what remained will never fill.
+   * Once per order, after every fill the broker knows of for it; the engine counts the order's
+   * remaining quantity as exposure until this, a reject or its last fill.
+   */
+  onOrderDone(orderId: string, reason: OrderDoneReason): void;
   /** Connectivity, reconciliation and dead-man facts (venue brokers; the paper broker has none). */
   onVenueReport?(report: VenueReport): void;
 }

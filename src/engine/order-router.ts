@@ -2,7 +2,13 @@
 
 import type { Clock } from '../core/clock.js';
 import { KillSwitchLevel } from '../core/kill-switch-record.js';
-import type { Broker, BrokerListener, SignalResult, VenueReport } from '../core/ports.js';
+import type {
+  Broker,
+  BrokerListener,
+  OrderDoneReason,
+  SignalResult,
+  VenueReport,
+} from '../core/ports.js';
 import type { Fill, Order, Signal } from '../core/types.js';
 import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 import type { PreTradeRisk } from '../risk/risk-ports.js';
@@ -67,6 +73,7 @@ export class OrderRouter {
     return {
       onFill: (fill) => this.fillReceived(fill),
       onReject: (orderId, reason) => this.orderRejected(orderId, reason),
+      onOrderDone: (orderId, reason) => this.orderDone(orderId, reason),
       onVenueReport: (report) => this.venueReported(report),
     };
   }
@@ -93,15 +100,12 @@ export class OrderRouter {
       if (order !== null) this.gateThreeAndSubmit(order, arrival);
       return;
     }
-    if (result.length === 0) return;
-    // All signals pass gate 2 before any is submitted, so a change made during one submit
-    // (a broker callback that engages) is caught at gate 3 for the rest.
-    const orders: Order[] = [];
-    for (const signal of result) {
-      const order = this.gateTwo(signal);
-      if (order !== null) orders.push(order);
+    // One signal through both gates before the next is judged: each must see the orders before
+    // it as working (position, exposure, open orders), and any change their submits caused.
+    for (let index = 0; index < result.length; index++) {
+      const order = this.gateTwo(result[index]!);
+      if (order !== null) this.gateThreeAndSubmit(order, arrival);
     }
-    for (const order of orders) this.gateThreeAndSubmit(order, arrival);
   }
 
   /** Gate 2: the signal becomes an order only if the switch and the pre-trade check allow it. */
@@ -143,18 +147,18 @@ export class OrderRouter {
       this.deny(3, 'KILL_SWITCH_ENGAGED', order);
       return;
     }
-    // The lease: one clock read and one compare per order. A level older than the last read's
-    // lease may predate a kill (a strategy that stalled past it), so it is not trusted.
-    if (this.clock.monotonic() > this.killSwitch.leaseExpiresAt) {
-      this.deny(3, 'KILL_SWITCH_STATE_STALE', order);
-      this.killSwitch.refresh();
-      return;
-    }
     if (
       level === REDUCING &&
       !this.positions.reducesExposure(order.symbol, order.side, order.quantity)
     ) {
       this.deny(3, 'KILL_SWITCH_REDUCING', order);
+      return;
+    }
+    // The lease: one clock read and one compare per order. A level older than the last read's
+    // lease may predate a kill (a strategy that stalled past it), so it is not trusted.
+    if (this.clock.monotonic() > this.killSwitch.leaseExpiresAt) {
+      this.deny(3, 'KILL_SWITCH_STATE_STALE', order);
+      this.killSwitch.refresh();
       return;
     }
     const latencyNs = (this.clock.monotonic() - arrival) * 1e6;
@@ -170,6 +174,8 @@ export class OrderRouter {
       return;
     }
     this.submitting = false;
+    // Working from now until a fill, a reject, a cancel or an expiry says it is done.
+    this.positions.orderSubmitted(order);
     this.counters.latency.record(latencyNs);
     this.counters.ordersSubmitted++;
     this.bus.emit({
@@ -240,8 +246,20 @@ export class OrderRouter {
   }
 
   private orderRejected(orderId: string, reason: string): void {
+    this.positions.orderDone(orderId);
     this.bus.emit({
       type: 'OrderRejected',
+      time: this.clock.now(),
+      engineId: this.id,
+      orderId,
+      reason,
+    });
+  }
+
+  private orderDone(orderId: string, reason: OrderDoneReason): void {
+    this.positions.orderDone(orderId);
+    this.bus.emit({
+      type: 'OrderDone',
       time: this.clock.now(),
       engineId: this.id,
       orderId,
@@ -269,16 +287,18 @@ export class OrderRouter {
 
   /**
    * Closes every position with market orders through gates 2 and 3 (so REDUCING lets them pass
-   * and ENGAGED does not). Returns how many orders were submitted.
+   * and ENGAGED does not). Working orders that already close part of a position are counted, so
+   * the flatten never overshoots if they fill. Returns how many orders were submitted.
    */
   flatten(reason: string): number {
     const before = this.counters.ordersSubmitted;
     const arrival = this.clock.monotonic();
-    for (const [symbol, quantity] of this.positions.entries()) {
+    for (const symbol of [...this.positions.symbols()]) {
+      const quantity = this.positions.closingQuantity(symbol);
       if (quantity === 0) continue;
       const signal: Signal = {
         symbol,
-        side: quantity > 0 ? 'sell' : 'buy',
+        side: quantity > 0 ? 'buy' : 'sell',
         quantity: Math.abs(quantity),
         type: 'market',
         tag: `flatten: ${reason}`,

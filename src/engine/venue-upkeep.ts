@@ -57,7 +57,7 @@ export class VenueUpkeep {
     if (broker.reconcile === undefined || this.reconciling) return;
     this.reconciling = true;
     broker
-      .reconcile(new Map(positions.entries()))
+      .reconcile(positions.positions())
       .then((result) => {
         if (result.matched) {
           this.options.reconciled?.();

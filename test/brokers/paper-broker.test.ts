@@ -103,6 +103,7 @@ describe('PaperBroker', () => {
         if (fill.orderId === 'first') broker.submit(order({ id: 'from-listener' }));
       },
       onReject: () => undefined,
+      onOrderDone: () => undefined,
     });
     broker.submit(order({ id: 'first', type: 'limit', price: 1 }));
     broker.submit(order({ id: 'second', type: 'limit', price: 1 }));

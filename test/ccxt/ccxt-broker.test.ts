@@ -84,6 +84,34 @@ describe('CcxtBroker', () => {
     await waitFor(() => ccxtBroker.openOrders().length === 0, 'the order to leave the book');
   });
 
+  it('reports a part-filled order done after its fills, when cancelled or closed by the venue', async () => {
+    const { broker: ccxtBroker, listener } = await connected();
+    const events: string[] = [];
+    const onFill = listener.onFill.bind(listener);
+    const onOrderDone = listener.onOrderDone.bind(listener);
+    listener.onFill = (fill) => (events.push(`fill ${fill.orderId}`), onFill(fill));
+    listener.onOrderDone = (id, reason) => (
+      events.push(`${reason} ${id}`),
+      onOrderDone(id, reason)
+    );
+    const cancelled = resting({ quantity: 0.02 });
+    const expired = resting({ quantity: 0.02, price: 39_000 });
+    await ccxtBroker.submit(cancelled);
+    await ccxtBroker.submit(expired);
+    const [first, second] = server.openOrders();
+    // Traded at the venue, not yet seen by a poll, when the cancel goes out.
+    server.fill(first!.txid, 0.005);
+    expect(await ccxtBroker.cancel(cancelled.id)).toBe(true);
+    second!.status = 'canceled';
+    await waitFor(() => listener.done.length === 2, 'both orders reported done');
+    // The engine counts the remaining 0.015 until the done: the fill must come before it.
+    expect(events).toHaveLength(3);
+    expect(events).toContain(`expired ${expired.id}`);
+    expect(events.indexOf(`fill ${cancelled.id}`)).toBe(
+      events.indexOf(`cancelled ${cancelled.id}`) - 1,
+    );
+  });
+
   it.each([
     ['an order below the venue minimum', () => btc({ quantity: 0.00005 }), 'VENUE_INVALID_ORDER'],
     [

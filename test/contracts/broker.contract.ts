@@ -1,7 +1,7 @@
 // The Broker contract: every broker adapter (paper now, real venues later) runs this suite.
 import { describe, expect, it } from 'vitest';
 import { isLivegateError } from '../../src/core/errors.js';
-import type { Broker, BrokerListener } from '../../src/core/ports.js';
+import type { Broker, BrokerListener, OrderDoneReason } from '../../src/core/ports.js';
 import type { Fill, Order, Tick } from '../../src/core/types.js';
 
 export interface BrokerContractOptions {
@@ -27,14 +27,18 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
 export function recordingListener(): BrokerListener & {
   fills: Fill[];
   rejects: { orderId: string; reason: string }[];
+  done: { orderId: string; reason: OrderDoneReason }[];
 } {
   const fills: Fill[] = [];
   const rejects: { orderId: string; reason: string }[] = [];
+  const done: { orderId: string; reason: OrderDoneReason }[] = [];
   return {
     fills,
     rejects,
+    done,
     onFill: (fill) => fills.push(fill),
     onReject: (orderId, reason) => rejects.push({ orderId, reason }),
+    onOrderDone: (orderId, reason) => done.push({ orderId, reason }),
   };
 }
 
@@ -112,6 +116,8 @@ export function runBrokerContract(
       expect(listener.fills[0]!.price).toBeGreaterThan(0);
       expect(listener.rejects).toEqual([]);
       expect(broker.openOrders()).toEqual([]);
+      // Its fill says it is done: a done report as well would be a second ending.
+      expect(listener.done).toEqual([]);
       await broker.close();
     });
 
@@ -140,6 +146,24 @@ export function runBrokerContract(
       expect(await broker.cancelAll()).toBe(3);
       expect(broker.openOrders()).toEqual([]);
       expect(await broker.cancelAll()).toBe(0);
+      await broker.close();
+    });
+
+    it('reports each order cancel() or cancelAll() ends through onOrderDone, once', async () => {
+      const { broker, listener } = await connected();
+      const orders = [restingLimit(), restingLimit(), restingLimit()];
+      for (const limit of orders) await submitted(broker, limit);
+      await waitFor(() => broker.openOrders().length === 3, 'three resting orders');
+      expect(await broker.cancel(orders[0]!.id)).toBe(true);
+      expect(await broker.cancelAll()).toBe(2);
+      // The engine counts a working order as exposure until this report: it must come, and once.
+      await waitFor(() => listener.done.length >= 3, 'three done reports');
+      expect(await broker.cancelAll()).toBe(0);
+      expect(listener.done).toHaveLength(3);
+      expect(listener.done).toEqual(
+        expect.arrayContaining(orders.map((limit) => ({ orderId: limit.id, reason: 'cancelled' }))),
+      );
+      expect(listener.fills).toEqual([]);
       await broker.close();
     });
 

@@ -10,6 +10,7 @@ import {
   ScriptedStrategy,
   ticks,
 } from './engine-fixtures.js';
+import { LaterFillingBroker } from './later-filling-broker.js';
 
 describe('LiveEngine gates', () => {
   it('gate 1 blocks every tick while ENGAGED, counting and emitting each one', async () => {
@@ -56,7 +57,7 @@ describe('LiveEngine gates', () => {
     expect(summary.blocks['gate2:KILL_SWITCH_ENGAGED']).toBe(1);
   });
 
-  it('gate 3 catches an engage made by a broker callback while an earlier order was submitted', async () => {
+  it('an engage made by a broker callback during one submit stops the rest of the tick', async () => {
     const { killSwitch } = await openKillSwitch();
     const submitted: Order[] = [];
     const broker = new PaperBroker();
@@ -73,14 +74,15 @@ describe('LiveEngine gates', () => {
     const summary = await engine.run(ticks(1));
     expect(submitted).toHaveLength(1);
     expect(summary.ordersSubmitted).toBe(1);
+    // Each signal goes through gates 2 and 3 before the next is judged, so gate 2 sees it first.
     expect(seen.ofType('OrderDenied')[0]).toMatchObject({
-      gate: 3,
+      gate: 2,
       code: 'KILL_SWITCH_ENGAGED',
       quantity: 2,
     });
   });
 
-  it('gate 3 catches an engage from a fill listener before the next order of the tick', async () => {
+  it('an engage from a fill listener stops the next order of the tick', async () => {
     const { killSwitch } = await openKillSwitch();
     const strategy = new ScriptedStrategy(() => [marketOrder('buy', 1), marketOrder('buy', 1)]);
     const engine = new LiveEngine({ killSwitch, strategy, broker: new PaperBroker() });
@@ -89,25 +91,30 @@ describe('LiveEngine gates', () => {
     });
     const summary = await engine.run(ticks(1));
     expect(summary.ordersSubmitted).toBe(1);
-    expect(summary.blocks['gate3:KILL_SWITCH_ENGAGED']).toBe(1);
+    expect(summary.blocks).toEqual({ 'gate2:KILL_SWITCH_ENGAGED': 1 });
   });
 
   it('REDUCING lets only orders that shrink a position through, never a flip', async () => {
     const { killSwitch } = await openKillSwitch();
+    // Fills come later, between ticks: every REDUCING decision below is made with orders working.
+    const broker = new LaterFillingBroker();
     const plan = [
       marketOrder('buy', 3),
       marketOrder('buy', 1), // grows: denied once REDUCING
-      marketOrder('sell', 2), // shrinks 3 -> 1: passes
-      marketOrder('sell', 5), // would flip 1 -> -4: denied
-      marketOrder('sell', 1), // 1 -> 0: passes
-      marketOrder('sell', 1), // from flat: grows exposure, denied
+      marketOrder('sell', 2), // shrinks 3 -> 1 if it fills: passes, and works
+      marketOrder('sell', 2), // 3 - 2 working - 2 = -1, a flip if both fill: denied
+      marketOrder('sell', 1), // 3 - 2 working - 1 = 0: passes
+      marketOrder('sell', 1), // from flat once all fill: grows exposure, denied
     ];
-    const strategy = new ScriptedStrategy((_tick, _context, call) => plan[call - 1] ?? null);
-    const engine = new LiveEngine({ killSwitch, strategy, broker: new PaperBroker() });
-    engine.on((event) => {
-      if (event.type === 'OrderFilled' && event.position === 3)
-        void killSwitch.reduce('cut', 'ops');
+    const strategy = new ScriptedStrategy(async (_tick, _context, call) => {
+      if (call === 2) {
+        broker.fillAll();
+        await killSwitch.reduce('cut', 'ops');
+      }
+      if (call === 6) broker.fillAll();
+      return plan[call - 1] ?? null;
     });
+    const engine = new LiveEngine({ killSwitch, strategy, broker });
     const seen = collect((listener) => engine.on(listener));
     const summary = await engine.run(ticks(plan.length));
     expect(summary.ordersSubmitted).toBe(3);
@@ -118,7 +125,7 @@ describe('LiveEngine gates', () => {
         .map((event) => [event.gate, event.code, event.side, event.quantity]),
     ).toEqual([
       [2, 'KILL_SWITCH_REDUCING', 'buy', 1],
-      [2, 'KILL_SWITCH_REDUCING', 'sell', 5],
+      [2, 'KILL_SWITCH_REDUCING', 'sell', 2],
       [2, 'KILL_SWITCH_REDUCING', 'sell', 1],
     ]);
   });

@@ -204,11 +204,19 @@ export class SimulatedVenue {
     });
   }
 
-  /** Fills an open order now, telling its owner if still connected. */
-  fill(clientOrderId: string, price = this.ask): void {
+  /** Fills an open order now (all that remains, or `quantity` of it), telling its owner. */
+  fill(clientOrderId: string, price = this.ask, quantity?: number): void {
     const order = this.orders.get(clientOrderId);
     if (order?.status !== 'open') throw new Error(`no open order ${clientOrderId}`);
-    this.execute(order, price);
+    this.execute(order, price, quantity);
+  }
+
+  /** The venue ends an open order on its own (time in force): `cancelled` with no requestId. */
+  expire(clientOrderId: string): void {
+    const order = this.orders.get(clientOrderId);
+    if (order?.status !== 'open') throw new Error(`no open order ${clientOrderId}`);
+    order.status = 'cancelled';
+    if (order.owner?.closed === false) order.owner.send({ type: 'cancelled', clientOrderId });
   }
 
   handle(peer: GatewayPeer, frame: ReceivedFrame): void {
@@ -339,9 +347,11 @@ export class SimulatedVenue {
     });
   }
 
-  private execute(order: VenueOrder, price: number): void {
-    order.status = 'filled';
-    const signed = order.side === 'buy' ? order.quantity : -order.quantity;
+  private execute(order: VenueOrder, price: number, part?: number): void {
+    const filledBefore = order.fills.reduce((sum, fill) => sum + (fill.quantity as number), 0);
+    const quantity = part ?? order.quantity - filledBefore;
+    if (filledBefore + quantity >= order.quantity) order.status = 'filled';
+    const signed = order.side === 'buy' ? quantity : -quantity;
     this.positions.set(order.symbol, (this.positions.get(order.symbol) ?? 0) + signed);
     const fill: FrameBody = {
       type: 'fill',
@@ -349,7 +359,7 @@ export class SimulatedVenue {
       fillId: `F${this.nextFillId++}`,
       symbol: order.symbol,
       side: order.side,
-      quantity: order.quantity,
+      quantity,
       price,
       time: Date.now(),
     };

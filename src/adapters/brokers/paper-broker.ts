@@ -96,15 +96,19 @@ export class PaperBroker implements Broker {
 
   cancel(orderId: string): Promise<boolean> {
     const order = this.resting.get(orderId);
-    if (order !== undefined) this.unrest(order);
-    return Promise.resolve(order !== undefined);
+    if (order === undefined) return Promise.resolve(false);
+    this.unrest(order);
+    this.listener?.onOrderDone(orderId, 'cancelled');
+    return Promise.resolve(true);
   }
 
   cancelAll(): Promise<number> {
-    const count = this.resting.size;
+    const cancelled = [...this.resting.keys()];
     this.resting.clear();
     this.restingBySymbol.clear();
-    return Promise.resolve(count);
+    // Reported after the book is empty, so a listener that submits sees it settled.
+    for (const orderId of cancelled) this.listener?.onOrderDone(orderId, 'cancelled');
+    return Promise.resolve(cancelled.length);
   }
 
   openOrders(): readonly Order[] {

@@ -70,8 +70,12 @@ export class CcxtBroker implements Broker {
       clock: this.clock,
       link: this.link,
     });
-    this.poller = new FillPoller(this.venue, this.tracker, this.clock, (fill) =>
-      this.deliver(fill),
+    this.poller = new FillPoller(
+      this.venue,
+      this.tracker,
+      this.clock,
+      (fill) => this.deliver(fill),
+      (orderId, reason) => this.listener?.onOrderDone(orderId, reason),
     );
   }
 
@@ -126,11 +130,14 @@ export class CcxtBroker implements Broker {
       // Gone already (filled or cancelled at the venue): late fills still arrive by polling.
       if (error instanceof LivegateError && error.cause instanceof OrderNotFound) {
         this.tracker.close(tracked, this.clock.now());
+        this.schedulePoll(0);
         return false;
       }
       throw error;
     }
     this.tracker.close(tracked, this.clock.now());
+    // The next poll reads the trades that came before the cancel, then reports the order done.
+    this.schedulePoll(0);
     return true;
   }
 
@@ -146,6 +153,7 @@ export class CcxtBroker implements Broker {
       for (const tracked of open) await this.cancel(tracked.order.id);
     }
     for (const tracked of open) this.tracker.close(tracked, this.clock.now());
+    this.schedulePoll(0);
     return open.length;
   }
 

@@ -1,8 +1,10 @@
 // Fills by polling: the venue's open orders, then its trade history, matched to our orders by
-// venue order id and reported once per trade id. Orders gone from the venue are closed here.
+// venue order id and reported once per trade id. Orders gone from the venue are closed here, and
+// an order that ended without filling completely is reported done once its trades are all read.
 
 import type { Order as VenueOrder, Trade } from 'ccxt';
 import type { Clock } from '../../core/clock.js';
+import type { OrderDoneReason } from '../../core/ports.js';
 import type { Fill } from '../../core/types.js';
 import type { CcxtVenue } from './ccxt-venue.js';
 import type { OrderTracker, TrackedOrder } from './ccxt-order-tracker.js';
@@ -29,6 +31,7 @@ export class FillPoller {
     private readonly tracker: OrderTracker,
     private readonly clock: Clock,
     private readonly deliver: (fill: Fill) => void,
+    private readonly ended: (orderId: string, reason: OrderDoneReason) => void,
   ) {}
 
   poll(): Promise<PollResult> {
@@ -59,8 +62,20 @@ export class FillPoller {
         vanished.push(tracked);
       }
     }
+    // Closed before this poll began (a cancel), or gone in it (after the open-order read): the
+    // trade history read above holds all their fills, so what remains will never fill.
+    if (watched.length > 0) this.reportEnded(startedAt, vanished);
     this.tracker.prune(this.clock.now());
     return { venueOpen, vanished };
+  }
+
+  private reportEnded(startedAt: number, vanished: readonly TrackedOrder[]): void {
+    const ended = [...this.tracker.endedUnfilled(startedAt), ...vanished];
+    for (const tracked of ended) {
+      if (tracked.doneReported) continue;
+      tracked.doneReported = true;
+      this.ended(tracked.order.id, this.cancelledHere.has(tracked) ? 'cancelled' : 'expired');
+    }
   }
 
   private async readTrades(): Promise<void> {

@@ -20,6 +20,8 @@ export interface TrackedOrder {
   open: boolean;
   /** Epoch ms it left the book (filled, cancelled, gone at the venue). */
   closedAt: number | undefined;
+  /** Its end without a complete fill was reported to the listener (once). */
+  doneReported: boolean;
   readonly tradeIds: Set<string>;
 }
 
@@ -68,6 +70,7 @@ export class OrderTracker {
       filled: 0,
       open: false,
       closedAt: undefined,
+      doneReported: false,
       tradeIds: new Set(),
     };
     this.byId.set(order.id, tracked);
@@ -136,6 +139,21 @@ export class OrderTracker {
 
   fullyFilled(tracked: TrackedOrder): boolean {
     return tracked.filled >= tracked.order.quantity - QUANTITY_EPSILON;
+  }
+
+  /**
+   * Closed without a complete fill, not reported yet, and closed before `since`: a trade history
+   * read after `since` holds every fill it will have, so it can be reported done.
+   */
+  endedUnfilled(since: number): TrackedOrder[] {
+    const ended: TrackedOrder[] = [];
+    for (const tracked of this.byId.values()) {
+      if (tracked.doneReported || tracked.closedAt === undefined || tracked.closedAt > since) {
+        continue;
+      }
+      if (!this.fullyFilled(tracked)) ended.push(tracked);
+    }
+    return ended;
   }
 
   /** Drops closed orders past the grace period; their trades can no longer be reported twice. */

@@ -249,9 +249,18 @@ export class WebSocketBroker implements Broker {
     if (clientOrderId === undefined) return;
     const known = this.orders.get(clientOrderId) !== undefined;
     this.orders.finish(clientOrderId);
-    if (request?.frame.type === 'cancel-all') return;
+    const cancelAll = request?.frame.type === 'cancel-all';
     const cancelRequest = request?.frame.type === 'cancel' ? requestId : undefined;
-    const waiting = cancelRequest ?? this.requests.cancelFor(clientOrderId);
+    const waiting = cancelAll
+      ? undefined
+      : (cancelRequest ?? this.requests.cancelFor(clientOrderId));
+    // The gateway sends an order's fills before its `cancelled`: what remained will never fill.
+    // Reported before the cancel resolves, so the caller's next order sees it gone.
+    if (known) {
+      const asked = cancelAll || waiting !== undefined;
+      this.listener?.onOrderDone(clientOrderId, asked ? 'cancelled' : 'expired');
+    }
+    if (cancelAll) return;
     if (waiting !== undefined) return this.requests.answer(waiting, true);
     if (!known) this.lateOrUnknown('cancelled', clientOrderId);
   }

@@ -70,6 +70,7 @@ function symbolOf(event: LivegateEvent): string | undefined {
     case 'RunStarted':
     case 'RunStopped':
     case 'OrderRejected':
+    case 'OrderDone':
     case 'OrdersCancelled':
     case 'KillSwitchChanged':
     case 'KillSwitchFailedClosed':

@@ -87,6 +87,7 @@ export function alertPayloadFor(event: LivegateEvent, engineId: string): AlertPa
     case 'OrderSubmitted':
     case 'OrderFilled':
     case 'OrderRejected':
+    case 'OrderDone':
     case 'OrdersCancelled':
     case 'StrategyFailed':
     case 'BrokerFailed':

@@ -113,6 +113,7 @@ export class RiskMonitor implements TickObserver, EventObserver {
         return;
       case 'TickBlocked':
       case 'OrderDenied':
+      case 'OrderDone':
       case 'OrdersCancelled':
       case 'KillSwitchChanged':
       case 'KillSwitchFailedClosed':

@@ -1,5 +1,6 @@
-// Position and gross-exposure limits; an order that shrinks a position without crossing zero
-// always passes them, so a book already over a (lowered) limit can still be worked down.
+// Position and gross-exposure limits over the worst case of filled positions and working orders;
+// an order that shrinks its worst case without crossing zero always passes them, so a book already
+// over a (lowered) limit can still be worked down.
 
 import { signedQuantity, type Signal } from '../../core/types.js';
 import { denial, type PreTradeDenialOf } from './pre-trade-codes.js';
@@ -7,7 +8,10 @@ import { exceeds } from './float-grid.js';
 import type { ResolvedLimits } from './resolved-limits.js';
 import type { SymbolState } from './symbol-state.js';
 
-/** `position` is the signed position in the order's symbol before it. */
+/**
+ * `position` is the signed filled position in the order's symbol. The order is judged from the
+ * worst case in its own direction: every working order on its side fills, none on the other.
+ */
 export function positionDenial(
   signal: Signal,
   state: SymbolState,
@@ -15,15 +19,23 @@ export function positionDenial(
 ): PreTradeDenialOf | null {
   const limit = state.limits.maxPosition;
   if (limit === Infinity) return null;
-  const after = position + signedQuantity(signal.side, signal.quantity);
+  const buy = signal.side === 'buy';
+  const before = buy ? position + state.workingBuys : position - state.workingSells;
+  const after = before + signedQuantity(signal.side, signal.quantity);
   const size = Math.abs(after);
-  if (!exceeds(size, limit) || reduces(position, after)) return null;
-  return denial('MAX_POSITION_EXCEEDED', { limit, actual: size, position });
+  if (!exceeds(size, limit) || reduces(before, after)) return null;
+  return denial('MAX_POSITION_EXCEEDED', {
+    limit,
+    actual: size,
+    position,
+    working: buy ? state.workingBuys : state.workingSells,
+  });
 }
 
 /**
- * Σ |position| × mid over every symbol, the order's own at its position after the order. Another
- * symbol held without a mid fails closed: its exposure is unknown.
+ * Σ worst |position| × mid over every symbol, where a symbol's worst is the larger of |position +
+ * working buys| and |position − working sells|, with the order added to its own side. Another
+ * symbol held or working without a mid fails closed: its exposure is unknown.
  */
 export function grossExposureDenial(
   states: readonly SymbolState[],
@@ -37,24 +49,31 @@ export function grossExposureDenial(
   let others = 0;
   for (let index = 0; index < states.length; index++) {
     const state = states[index]!;
-    if (state === own || state.position === 0) continue;
+    if (state === own) continue;
+    const long = Math.abs(state.position + state.workingBuys);
+    const short = Math.abs(state.position - state.workingSells);
+    if (long === 0 && short === 0) continue;
     if (!(state.mid > 0)) {
       return denial('NO_REFERENCE_PRICE', { symbol: state.symbol, check: 'grossExposure' });
     }
-    others += Math.abs(state.position) * state.mid;
+    others += (long > short ? long : short) * state.mid;
   }
-  const after = position + signedQuantity(signal.side, signal.quantity);
+  const buy = signal.side === 'buy';
+  const before = buy ? position + own.workingBuys : position - own.workingSells;
+  const after = before + signedQuantity(signal.side, signal.quantity);
+  const otherSide = Math.abs(buy ? position - own.workingSells : position + own.workingBuys);
+  const sizeAfter = Math.abs(after) > otherSide ? Math.abs(after) : otherSide;
   // Marked at the mid; a limit order with the collar off may have none yet, so use its price.
   // Products per branch, so V8 never holds the mid in a possibly boxed variable.
-  const ownAfter =
-    own.mid > 0 ? Math.abs(after) * own.mid : Math.abs(after) * (signal.price as number);
+  const ownAfter = own.mid > 0 ? sizeAfter * own.mid : sizeAfter * (signal.price as number);
   const gross = others + ownAfter;
-  if (!exceeds(gross, limit) || reduces(position, after)) return null;
+  if (!exceeds(gross, limit) || reduces(before, after)) return null;
   const mark = own.mid > 0 ? own.mid : (signal.price as number);
+  const sizeBefore = Math.abs(before) > otherSide ? Math.abs(before) : otherSide;
   return denial('MAX_GROSS_EXPOSURE_EXCEEDED', {
     limit,
     actual: gross,
-    before: others + Math.abs(position) * mark,
+    before: others + sizeBefore * mark,
   });
 }
 

@@ -20,9 +20,9 @@ export const PRE_TRADE_CODES = {
   MIN_NOTIONAL_NOT_MET:
     'quantity × price is below the venue minimum order value (details: limit, actual, price)',
   MAX_POSITION_EXCEEDED:
-    '|position after the order| is above the limit and the order grows it (details: limit, actual, position)',
+    '|position after the order|, with every working order on its side filled, is above the limit and the order grows it (details: limit, actual, position = filled, working = on its side)',
   MAX_GROSS_EXPOSURE_EXCEEDED:
-    'Σ |position| × mid over symbols, this order included, is above the limit and the order grows it (details: limit, actual, before)',
+    'Σ worst |position| × mid over symbols, working orders and this order included, is above the limit and the order grows it (details: limit, actual, before)',
   PRICE_COLLAR_BREACHED:
     'The limit price is too far from the mid (details: limit, actual, unit = percent | ticks, referencePrice, price)',
   NO_REFERENCE_PRICE:

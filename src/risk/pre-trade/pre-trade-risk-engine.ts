@@ -13,8 +13,8 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import type { LivegateEvent } from '../../core/events.js';
 import type { Signal, Tick } from '../../core/types.js';
 import type { PreTradeDenial, PreTradeRisk } from '../risk-ports.js';
+import { WorkingOrders } from '../working-orders.js';
 import { grossExposureDenial, positionDenial } from './exposure-checks.js';
-import { OpenOrderTracker } from './open-order-tracker.js';
 import {
   instrumentDenial,
   limitPriceDenial,
@@ -43,7 +43,7 @@ export interface PreTradeRiskEngineOptions {
 export class PreTradeRiskEngine implements PreTradeRisk {
   private readonly resolved: ResolvedLimits;
   private readonly book: SymbolBook;
-  private readonly orders = new OpenOrderTracker();
+  private readonly working: WorkingOrders;
   private readonly engineBucket: TokenBucket;
 
   /** Throws ERR_CONFIG_INVALID listing every bad option at once. */
@@ -57,6 +57,7 @@ export class PreTradeRiskEngine implements PreTradeRisk {
       this.resolved.burst,
       start,
     );
+    this.working = new WorkingOrders((symbol) => this.book.forFill(symbol));
   }
 
   /** The merged, frozen limits an order in `symbol` is checked against; undefined if unknown. */
@@ -65,8 +66,9 @@ export class PreTradeRiskEngine implements PreTradeRisk {
     return own ?? (this.resolved.openUniverse ? this.resolved.defaults : undefined);
   }
 
+  /** Orders submitted and not yet done: filled completely, rejected, cancelled or expired. */
   get openOrders(): number {
-    return this.orders.count;
+    return this.working.count;
   }
 
   observeTick(tick: Tick): void {
@@ -77,10 +79,19 @@ export class PreTradeRiskEngine implements PreTradeRisk {
     state.mid = mid > 0 && mid !== Infinity ? mid : Number.NaN;
   }
 
+  /**
+   * BrokerFailed is deliberately not a close: the order's fate is unknown, so it keeps counting
+   * (fail closed) until a fill, a reject or its done report says otherwise. OrdersCancelled is
+   * not one either: each order the broker cancelled is reported done on its own.
+   */
   onEvent(event: LivegateEvent): void {
-    this.orders.onEvent(event);
-    if (event.type === 'OrderFilled') {
+    if (event.type === 'OrderSubmitted') {
+      this.working.submitted(event.order);
+    } else if (event.type === 'OrderFilled') {
       this.book.forFill(event.fill.symbol).position = event.position;
+      this.working.filled(event.fill.orderId, event.fill.quantity);
+    } else if (event.type === 'OrderRejected' || event.type === 'OrderDone') {
+      this.working.done(event.orderId);
     }
   }
 
@@ -111,7 +122,7 @@ export class PreTradeRiskEngine implements PreTradeRisk {
 
   private flowDenial(signal: Signal, state: SymbolState, now: number): PreTradeDenial | null {
     return (
-      openOrdersDenial(this.orders.count, this.resolved) ??
+      openOrdersDenial(this.working.count, this.resolved) ??
       duplicateDenial(signal, state, now, this.resolved)
     );
   }

@@ -1,14 +1,18 @@
 // What the chain remembers per symbol, mutated in place so ticks and accepted checks do not allocate.
 
 import type { Side, Signal } from '../../core/types.js';
+import type { SymbolExposure } from '../working-orders.js';
 import type { ResolvedSymbolLimits } from './resolved-limits.js';
 import { TokenBucket } from './token-bucket.js';
 
-export class SymbolState {
+export class SymbolState implements SymbolExposure {
   /** Latest mid; NaN until a usable tick arrives, which makes price checks fail closed. */
   mid = Number.NaN;
   /** Signed position from the latest OrderFilled, for the gross exposure of other symbols' orders. */
   position = 0;
+  /** Remaining quantity of working orders, kept by WorkingOrders from the engine's events. */
+  workingBuys = 0;
+  workingSells = 0;
   readonly bucket: TokenBucket;
   /** The last accepted order, for the duplicate window (price 0 stands for a market order). */
   lastSide: Side | undefined = undefined;

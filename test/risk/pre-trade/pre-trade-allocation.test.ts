@@ -56,6 +56,33 @@ function signals(): Signal[] {
   return list;
 }
 
+/** Resting orders on both sides of every symbol, one partly filled: the checks read worst cases. */
+function withWorkingOrders(chain: PreTradeRiskEngine): PreTradeRiskEngine {
+  for (const { symbol, mid } of SYMBOLS) {
+    for (const side of ['buy', 'sell'] as const) {
+      const id = `working-${symbol}-${side}`;
+      const order = { id, symbol, side, quantity: 50_000.5, type: 'limit' as const, price: mid };
+      chain.onEvent({
+        type: 'OrderSubmitted',
+        time: 0,
+        engineId: 'test',
+        order: { ...order, tag: undefined, createdAt: 0 },
+        latencyNs: 0,
+        revision: 1,
+      });
+    }
+    const fill = { orderId: `working-${symbol}-buy`, symbol, side: 'buy' as const, price: mid };
+    chain.onEvent({
+      type: 'OrderFilled',
+      time: 0,
+      engineId: 'test',
+      fill: { ...fill, quantity: 0.25, time: 0 },
+      position: 0.25,
+    });
+  }
+  return chain;
+}
+
 function quotes(): Tick[] {
   return SYMBOLS.flatMap(({ symbol, mid }) =>
     [0.9999, 1.0001].map((move) => ({ symbol, bid: mid * move, ask: mid * move + 0.002, time: 0 })),
@@ -84,10 +111,10 @@ function run(
 
 describe('PreTradeRiskEngine accept path', () => {
   it.skipIf(gc === undefined)(
-    '1,000,000 accepted checks allocate nothing (skipped unless run with NODE_OPTIONS=--expose-gc)',
+    '1,000,000 accepted checks with working orders tracked allocate nothing (skipped unless run with NODE_OPTIONS=--expose-gc)',
     async () => {
       const collect = gc!;
-      const chain = fullChain();
+      const chain = withWorkingOrders(fullChain());
       const list = signals();
       const ticks = quotes();
       for (const next of ticks) chain.observeTick(next);

@@ -114,7 +114,7 @@ const scenarios: Record<PreTradeCode, () => Scenario> = {
   }),
   MAX_POSITION_EXCEEDED: () => ({
     denial: chainWith({ defaults: { maxPosition: 100 } }).check(market('buy', 20), 90, T0),
-    details: { limit: 100, actual: 110, position: 90 },
+    details: { limit: 100, actual: 110, position: 90, working: 0 },
   }),
   MAX_GROSS_EXPOSURE_EXCEEDED: () => {
     const chain = chainWith({ maxGrossExposure: 3000 }, [

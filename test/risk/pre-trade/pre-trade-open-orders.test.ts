@@ -11,13 +11,18 @@ import { collect, openKillSwitch, ScriptedStrategy, ticks } from '../../engine/e
 const T0 = 1_700_000_000_000;
 const base = { time: T0, engineId: 'test' };
 
-function submitted(id: string, type: OrderType = 'limit', side: Side = 'buy'): LivegateEvent {
+function submitted(
+  id: string,
+  type: OrderType = 'limit',
+  side: Side = 'buy',
+  quantity = 1,
+): LivegateEvent {
   const price = type === 'limit' ? 1.09 : undefined;
   const order = {
     id,
     symbol: 'EURUSD',
     side,
-    quantity: 1,
+    quantity,
     type,
     price,
     tag: undefined,
@@ -38,6 +43,10 @@ function filled(orderId: string, position: number): LivegateEvent {
   return { ...base, type: 'OrderFilled', fill, position };
 }
 
+function done(orderId: string): LivegateEvent & { type: 'OrderDone' } {
+  return { ...base, type: 'OrderDone', orderId, reason: 'cancelled' };
+}
+
 function rejected(orderId: string): LivegateEvent {
   return { ...base, type: 'OrderRejected', orderId, reason: 'NO_QUOTE' };
 }
@@ -49,7 +58,7 @@ function chain(maxOpenOrders = 100): PreTradeRiskEngine {
 }
 
 describe('open-order tracking', () => {
-  it('counts resting limit orders until they fill or everything is cancelled', () => {
+  it('counts resting limit orders until they fill or the broker reports each one done', () => {
     const risk = chain();
     risk.onEvent(submitted('o1'));
     risk.onEvent(submitted('o2'));
@@ -57,7 +66,21 @@ describe('open-order tracking', () => {
     expect(risk.openOrders).toBe(3);
     risk.onEvent(filled('o2', 1));
     expect(risk.openOrders).toBe(2);
+    // A cancel-all's count is not a close: an order it missed (filled in the race) still counts.
     risk.onEvent({ ...base, type: 'OrdersCancelled', count: 2, reason: 'kill-switch-engaged' });
+    expect(risk.openOrders).toBe(2);
+    risk.onEvent(done('o1'));
+    risk.onEvent({ ...done('o3'), reason: 'expired' });
+    expect(risk.openOrders).toBe(0);
+  });
+
+  it('keeps a partly filled order open until the rest fills', () => {
+    const risk = chain();
+    risk.onEvent(submitted('p1', 'limit', 'buy', 3));
+    risk.onEvent(filled('p1', 1));
+    risk.onEvent(filled('p1', 2));
+    expect(risk.openOrders).toBe(1);
+    risk.onEvent(filled('p1', 3));
     expect(risk.openOrders).toBe(0);
   });
 

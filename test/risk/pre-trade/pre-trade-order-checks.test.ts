@@ -172,6 +172,7 @@ describe('position and gross exposure', () => {
       limit: 100,
       actual: 110,
       position: -90,
+      working: 0,
     });
     expect(codeOf(chain, market('sell', 200), 50)).toBe('MAX_POSITION_EXCEEDED');
   });
@@ -198,6 +199,59 @@ describe('position and gross exposure', () => {
     chain.onEvent(filledEvent('GBPUSD', 0));
     expect(codeOf(chain, market('buy', 2700))).toBeNull();
     expect(codeOf(chain, market('sell', 100), 2800)).toBeNull();
+  });
+
+  it('counts working orders on the side an order pushes, and only that side, toward maxPosition', () => {
+    const chain = chainWith({ defaults: { maxPosition: 100 } });
+    chain.onEvent(submittedEvent('b1', 'buy', 60));
+    chain.onEvent(submittedEvent('s1', 'sell', 30));
+    // Long worst case 0 + 60: a buy of 41 could reach 101.
+    expect(chain.check(market('buy', 41), 0, T0)?.details).toEqual({
+      limit: 100,
+      actual: 101,
+      position: 0,
+      working: 60,
+    });
+    expect(codeOf(chain, market('buy', 40))).toBeNull();
+    // Short worst case 0 − 30: the resting buy may never fill, so it makes no room for a sell.
+    expect(codeOf(chain, market('sell', 71))).toBe('MAX_POSITION_EXCEEDED');
+    expect(codeOf(chain, market('sell', 70))).toBeNull();
+    // A partial fill moves quantity from working to filled: the worst case stays 60.
+    chain.onEvent({
+      ...filledEvent('EURUSD', 25),
+      fill: { ...filledEvent('EURUSD', 25).fill, orderId: 'b1', quantity: 25 },
+    });
+    expect(codeOf(chain, market('buy', 41), 25)).toBe('MAX_POSITION_EXCEEDED');
+    expect(codeOf(chain, market('buy', 40), 25)).toBeNull();
+    // Cancelled: the 35 that remained stop counting.
+    chain.onEvent({
+      type: 'OrderDone',
+      time: T0,
+      engineId: 'test',
+      orderId: 'b1',
+      reason: 'cancelled',
+    });
+    expect(codeOf(chain, market('buy', 75), 25)).toBeNull();
+  });
+
+  it('marks another symbol at the worst case of its working orders for gross exposure', () => {
+    const chain = chainWith({ maxGrossExposure: 3000 }, [
+      quote('EURUSD', 0.9999, 1.0001),
+      quote('GBPUSD', 0.9999, 1.0001),
+    ]);
+    chain.onEvent(submittedEvent('g1', 'buy', 500, 'GBPUSD'));
+    chain.onEvent(submittedEvent('g2', 'sell', 1500, 'GBPUSD'));
+    // GBPUSD counts at max(|0 + 500|, |0 − 1500|) = 1500.
+    expect(codeOf(chain, market('buy', 1500))).toBeNull();
+    expect(chain.check(market('buy', 1501), 0, T0)?.details?.actual).toBeCloseTo(3001, 6);
+    chain.onEvent({
+      type: 'OrderRejected',
+      time: T0,
+      engineId: 'test',
+      orderId: 'g2',
+      reason: 'x',
+    });
+    expect(codeOf(chain, market('buy', 2500))).toBeNull();
   });
 
   it('fails closed when another held symbol has no mid to mark it', () => {
@@ -236,6 +290,27 @@ describe('known and unknown symbols', () => {
     expect(codeOf(chain, market('buy', 1, 'GBPUSD'))).toBe('RESTRICTED_SYMBOL');
   });
 });
+
+function submittedEvent(id: string, side: Side, quantity: number, symbol = 'EURUSD') {
+  const order = {
+    id,
+    symbol,
+    side,
+    quantity,
+    type: 'market' as const,
+    price: undefined,
+    tag: undefined,
+    createdAt: T0,
+  };
+  return {
+    type: 'OrderSubmitted' as const,
+    time: T0,
+    engineId: 'test',
+    order,
+    latencyNs: 1,
+    revision: 1,
+  };
+}
 
 function filledEvent(symbol: string, position: number) {
   return {
