@@ -23,6 +23,7 @@ import { formatRow, percentiles } from './bench-stats.js';
 import { benchControlPlane } from './control-plane-bench.js';
 import { benchPreTrade } from './pre-trade-bench.js';
 import { benchStuckEngine } from './stuck-engine-bench.js';
+import { benchUnwritableKill } from './unwritable-kill-bench.js';
 
 const TICKS = Number(process.env.LIVEGATE_BENCH_TICKS ?? 2_000_000);
 const CYCLES = Number(process.env.LIVEGATE_BENCH_CYCLES ?? 200);
@@ -271,6 +272,7 @@ try {
   await engineThroughput(scratch);
   await propagation(scratch);
   await benchStuckEngine();
+  await benchUnwritableKill();
 } finally {
   await rm(scratch, { recursive: true, force: true });
 }
