@@ -290,9 +290,12 @@ export class KillSwitch implements EnforcedKillSwitch {
     this.latch.observe(this.primaryScope, null);
     if (this.current !== null) {
       this.failClosed(this.missingError()); // Seen, then gone: the store lost its data.
-      // A narrower scope forgets what it lost: once a reset has released the latch, a scope that
-      // nobody has written since has nothing to enforce (the global scope alone stands for "lost").
-      if (this.primaryScope !== GLOBAL_SCOPE) this.current = null;
+      // Forget what was lost. The global scope then enforces ENGAGED by itself until state exists
+      // again, so a reset in a narrower scope (which releases the shared latch) cannot open the
+      // gates on a wiped store; a narrower scope nobody has written since has nothing to enforce.
+      const previous = this.state;
+      this.current = null;
+      this.recomputeLevel(previous);
       return;
     }
     // A desk or engine scope nobody has written yet has nothing to enforce: whether the store as a

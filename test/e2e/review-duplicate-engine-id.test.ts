@@ -53,7 +53,7 @@ describe('confirmed kill with an engine id held by two live processes', () => {
       try {
         await waitFor('the first process to trade', async () => {
           const report = await reportOf(stateDir, 'dup');
-          return report?.pid === first.child.pid && Number(report.stats.ordersSubmitted) > 2
+          return report?.pid === first.child.pid && Number(report?.stats.ordersSubmitted) > 2
             ? true
             : undefined;
         });

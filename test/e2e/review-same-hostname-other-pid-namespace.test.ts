@@ -70,7 +70,9 @@ describe('confirmed kill with an engine in another PID namespace on a host of th
           'the namespaced engine to trade',
           async () => {
             const found = (await store.listEngineReports()).find((r) => r.engineId === engineId);
-            return found !== undefined && Number(found.stats.ordersSubmitted) > 2 ? found : undefined;
+            return found !== undefined && Number(found.stats.ordersSubmitted) > 2
+              ? found
+              : undefined;
           },
           20_000,
         );

@@ -34,112 +34,108 @@ afterAll(async () => {
 });
 
 describe('a wiped shared store (redis restarted empty)', () => {
-  it.fails(
-    'a desk-scope reset does not release engines while the global state is still missing (no order until init/global reset)',
-    async (context) => {
-      if (!redisServerInstalled('review: wiped store scope reset')) {
-        context.skip();
-        return;
-      }
-      const directory = await mkdtemp(path.join(os.tmpdir(), 'livegate-review-wipe-'));
-      const server = await PrivateRedisServer.start();
-      const config = await writeFleetConfig(
-        directory,
-        {
-          store: 'redis',
-          url: server.url,
-          failClosedAfterMs: 1000,
-          pollIntervalMs: 100,
-          confirmTimeoutMs: 5000,
+  it('a desk-scope reset does not release engines while the global state is still missing (no order until init/global reset)', async (context) => {
+    if (!redisServerInstalled('review: wiped store scope reset')) {
+      context.skip();
+      return;
+    }
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'livegate-review-wipe-'));
+    const server = await PrivateRedisServer.start();
+    const config = await writeFleetConfig(
+      directory,
+      {
+        store: 'redis',
+        url: server.url,
+        failClosedAfterMs: 1000,
+        pollIntervalMs: 100,
+        confirmTimeoutMs: 5000,
+      },
+      200,
+    );
+    const stateDir = path.join(directory, 'state');
+    const common = ['--config', config, '--state-dir', stateDir];
+    const reader = await createKillSwitchStore(
+      loadConfig({ path: config, env: {}, overrides: { stateDir } }),
+    );
+    try {
+      const init = await runCli(['init', ...common, '--reason', 'new', '--by', 'ops']);
+      expect(init.code).toBe(0);
+      const engine = startCli([
+        'run',
+        ...common,
+        '--engine-id',
+        'fx-1',
+        '--desk',
+        'fx',
+        '--strategy',
+        'one-order-per-tick',
+        '--rate',
+        '200',
+        '--ticks',
+        '0',
+      ]);
+      running.push(engine);
+      const report = async () =>
+        (await reader.listEngineReports().catch(() => [])).find((r) => r.engineId === 'fx-1');
+      await waitFor(
+        'fx-1 trading',
+        async () => {
+          const r = await report();
+          return r?.enforcedState === 'SAFE' && Number(r.stats.ordersSubmitted) > 0
+            ? true
+            : undefined;
         },
-        200,
+        30_000,
       );
-      const stateDir = path.join(directory, 'state');
-      const common = ['--config', config, '--state-dir', stateDir];
-      const reader = await createKillSwitchStore(
-        loadConfig({ path: config, env: {}, overrides: { stateDir } }),
+      // The store loses everything.
+      await server.kill();
+      await server.start();
+      await waitFor(
+        'fx-1 to fail closed',
+        async () => ((await report())?.failClosed === true ? true : undefined),
+        30_000,
       );
-      try {
-        const init = await runCli(['init', ...common, '--reason', 'new', '--by', 'ops']);
-        expect(init.code).toBe(0);
-        const engine = startCli([
-          'run',
-          ...common,
-          '--engine-id',
-          'fx-1',
-          '--desk',
-          'fx',
-          '--strategy',
-          'one-order-per-tick',
-          '--rate',
-          '200',
-          '--ticks',
-          '0',
-        ]);
-        running.push(engine);
-        const report = async () =>
-          (await reader.listEngineReports().catch(() => [])).find((r) => r.engineId === 'fx-1');
-        await waitFor(
-          'fx-1 trading',
-          async () => {
-            const r = await report();
-            return r?.enforcedState === 'SAFE' && Number(r.stats.ordersSubmitted) > 0
-              ? true
-              : undefined;
-          },
-          30_000,
-        );
-        // The store loses everything.
-        await server.kill();
-        await server.start();
-        await waitFor(
-          'fx-1 to fail closed',
-          async () => ((await report())?.failClosed === true ? true : undefined),
-          30_000,
-        );
-        // An operator resets the fx desk (for an unrelated desk-level kill, say). Global is still missing.
-        const deskReset = await runCli([
-          'reset',
-          ...common,
-          '--scope',
-          'desk:fx',
-          '--reason',
-          'desk reviewed',
-          '--by',
-          'ops',
-          '--json',
-        ]);
-        // Let the engine run a while: the global state is still missing throughout.
-        await new Promise((resolve) => setTimeout(resolve, 1500));
-        const status = await runCli(['status', ...common]);
-        expect(status.stderr).toContain('ERR_STATE_MISSING');
-        engine.child.kill('SIGTERM');
-        await engine.exited;
-        const journal = await readJournal(path.join(stateDir, 'journal', 'fx-1'));
-        const failedAt = journal.events.findIndex((e) => e.type === 'KillSwitchFailedClosed');
-        expect(failedAt).toBeGreaterThanOrEqual(0);
-        const after = journal.events.slice(failedAt);
-        const ordersAfterWipe = after.filter((e) => e.type === 'OrderSubmitted').length;
-        const safeAgain = after.filter(
-          (e) => e.type === 'KillSwitchChanged' && e.enforcedState === 'SAFE',
-        ).length;
-        // Diagnostics for the reader of a failure.
-        console.log(
-          `desk reset exit ${String(deskReset.code)}; SAFE again ${safeAgain}x; orders after the wipe: ${ordersAfterWipe}`,
-        );
-        expect(safeAgain).toBe(0);
-        expect(ordersAfterWipe).toBe(0);
-        // And a reset that "released" must not leave its engine ENGAGED.
-        expect(deskReset.code).not.toBe(0);
-      } finally {
-        for (const cli of running.splice(0)) {
-          cli.child.kill('SIGKILL');
-          await cli.exited;
-        }
-        await reader.close();
-        await server.destroy();
+      // An operator resets the fx desk (for an unrelated desk-level kill, say). Global is still missing.
+      const deskReset = await runCli([
+        'reset',
+        ...common,
+        '--scope',
+        'desk:fx',
+        '--reason',
+        'desk reviewed',
+        '--by',
+        'ops',
+        '--json',
+      ]);
+      // Let the engine run a while: the global state is still missing throughout.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const status = await runCli(['status', ...common]);
+      expect(status.stderr).toContain('ERR_STATE_MISSING');
+      engine.child.kill('SIGTERM');
+      await engine.exited;
+      const journal = await readJournal(path.join(stateDir, 'journal', 'fx-1'));
+      const failedAt = journal.events.findIndex((e) => e.type === 'KillSwitchFailedClosed');
+      expect(failedAt).toBeGreaterThanOrEqual(0);
+      const after = journal.events.slice(failedAt);
+      const ordersAfterWipe = after.filter((e) => e.type === 'OrderSubmitted').length;
+      const safeAgain = after.filter(
+        (e) => e.type === 'KillSwitchChanged' && e.enforcedState === 'SAFE',
+      ).length;
+      // Diagnostics for the reader of a failure.
+      console.log(
+        `desk reset exit ${String(deskReset.code)}; SAFE again ${safeAgain}x; orders after the wipe: ${ordersAfterWipe}`,
+      );
+      expect(safeAgain).toBe(0);
+      expect(ordersAfterWipe).toBe(0);
+      // And a reset that "released" must not leave its engine ENGAGED.
+      expect(deskReset.code).not.toBe(0);
+    } finally {
+      for (const cli of running.splice(0)) {
+        cli.child.kill('SIGKILL');
+        await cli.exited;
       }
-    },
-    90_000,
-  );
+      await reader.close();
+      await server.destroy();
+    }
+  }, 90_000);
 });
