@@ -48,4 +48,14 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
+/** Resolves once everything written to the stream so far has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
 await main(process.argv);
+// Every command has finished here (`run` exits by itself). A store client still reconnecting in
+// the background (NATS to a frozen server) must not keep a finished `kill` or `status` alive.
+await flushed(process.stdout);
+await flushed(process.stderr);
+process.exit(Number(process.exitCode ?? 0));
