@@ -250,6 +250,8 @@ function describeMissing(engine: MissingConfirmation): string {
       return `${engine.engineId}: its report cannot be read (${engine.problem ?? 'unknown problem'}); it is registered, so it counts as unconfirmed`;
     case 'not-enforced':
       return `${engine.engineId} pid ${engine.pid} applied revision ${engine.observedRevision} but still enforces ${engine.enforcedState}${engine.failClosed ? ' (fail-closed latch)' : ' (another scope holds it)'}`;
+    case 'replaced':
+      return `${engine.engineId} pid ${engine.pid} on ${engine.host}: ${engine.problem ?? 'another process took its engine id'}; it never confirmed`;
     case 'not-applied':
       return `${engine.engineId} pid ${engine.pid} still at revision ${engine.observedRevision}, enforcing ${engine.enforcedState} (${unchanged}: hung, partitioned or slow)`;
   }

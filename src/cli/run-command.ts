@@ -7,7 +7,9 @@ import type { LivegateConfig } from '../config/schema.js';
 import { createKillSwitchStore, createTradingAdapters } from '../adapters/index.js';
 import { LiveEngine } from '../engine/live-engine.js';
 import { scopesOfEngine } from '../core/scopes.js';
+import { isLivegateError } from '../core/errors.js';
 import { failClosedTrigger } from '../core/kill-switch-record.js';
+import { claimEngineId } from '../killswitch/engine-id-claim.js';
 import { ScopedKillSwitch } from '../killswitch/scoped-kill-switch.js';
 import { createLogger, flushLogger, type Logger } from '../observability/logger.js';
 import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js';
@@ -101,6 +103,7 @@ async function runWithLogger(
     onListenerError: (error) =>
       logger.error({ err: error }, 'a kill-switch change listener threw (the change went ahead)'),
   });
+  await claimEngineIdOrClose(killSwitch, config, logger, closeStores);
   const failure = killSwitch.failClosedReason;
   if (failure !== null) {
     const trigger = failClosedTrigger(failure.code);
@@ -254,4 +257,42 @@ function stopOnSignals(engine: LiveEngine, logger: Logger): () => void {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
+}
+
+/**
+ * One process per engine id: a confirmed kill counts an id's confirmation for the process behind
+ * it. Watching an unjudgeable holder for two heartbeats tells a running one from a dead one.
+ */
+async function claimEngineIdOrClose(
+  killSwitch: ScopedKillSwitch,
+  config: LivegateConfig,
+  logger: Logger,
+  closeStores: () => Promise<unknown>,
+): Promise<void> {
+  const engineId = config.engine.id;
+  try {
+    const claim = await claimEngineId(killSwitch.store, engineId, {
+      observeMs: 2 * config.engine.heartbeatIntervalMs,
+    });
+    if (claim.kind === 'replaced-silent') {
+      const { host, pid } = claim.previous;
+      logger.warn(
+        { engineId, previousHost: host, previousPid: pid, silentMs: Math.round(claim.silentMs) },
+        `taking over engine id ${engineId} from pid ${pid} on ${host}: its report did not change for ${Math.round(claim.silentMs)} ms`,
+      );
+    }
+  } catch (error) {
+    if (!isLivegateError(error, 'ERR_ENGINE_ID_IN_USE')) {
+      // The store cannot list reports now: the engine starts fail-closed anyway, and a store
+      // that cannot be read cannot confirm anyone's kill either.
+      logger.warn(
+        { err: error },
+        `engine id ${engineId} not checked: the store cannot list engines`,
+      );
+      return;
+    }
+    killSwitch.close();
+    await closeStores();
+    throw error;
+  }
 }

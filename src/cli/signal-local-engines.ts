@@ -2,16 +2,17 @@
 // every engine registered on this host; each engages at once (see kill-signal.ts). Only `kill` has
 // this path: a signal carries no payload, and the safe reading of "stop" is the strictest one.
 
-import os from 'node:os';
 import type { EngineReport } from '../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../core/ports.js';
-import { processExists, processStartedAt } from '../core/processes.js';
+import {
+  processFate,
+  thisHostProcesses,
+  type LocalProcesses,
+  type ProcessIdentity,
+} from '../core/process-identity.js';
 import { appliedRevision } from '../killswitch/confirmations.js';
 import { EXIT_FAILURE } from './exit-codes.js';
 import { KILL_SIGNAL } from './kill-signal.js';
-
-/** btime has 1 s resolution, and the wall clock may have been stepped since the engine started. */
-const START_TIME_TOLERANCE_MS = 2_000;
 
 export interface SignalledEngine {
   readonly engineId: string;
@@ -29,23 +30,25 @@ export interface LocalSignalResult {
 }
 
 /** What the signal path needs from the host; tests give fakes. */
-export interface HostProcesses {
-  readonly hostname: string;
-  exists(pid: number): boolean;
-  startedAt(pid: number): number | undefined;
+export interface HostProcesses extends LocalProcesses {
   signal(pid: number): void;
 }
 
 const thisHost: HostProcesses = {
-  hostname: os.hostname(),
-  exists: processExists,
-  startedAt: processStartedAt,
+  hostname: thisHostProcesses.hostname,
+  get own(): ProcessIdentity | undefined {
+    return thisHostProcesses.own;
+  },
+  exists: (pid) => thisHostProcesses.exists(pid),
+  startTicks: (pid) => thisHostProcesses.startTicks(pid),
   signal: (pid) => process.kill(pid, KILL_SIGNAL),
 };
 
 /**
- * Signals every engine under `scope` whose report names this host and whose pid is still that
- * engine. A report's age does not matter: on a full disk no engine can refresh its report.
+ * Signals every engine under `scope` whose report names a process this one can see (same host,
+ * boot and pid namespace) and that still runs with the start time the engine reported, so a
+ * reused pid is never signalled. A report's age does not matter: on a full disk no engine can
+ * refresh its report.
  */
 export function signalLocalEngines(
   reports: readonly EngineReport[],
@@ -75,12 +78,17 @@ export function signalLocalEngines(
 
 function notSignallable(report: EngineReport, host: HostProcesses): string | undefined {
   if (report.host !== host.hostname) return 'not on this host';
-  if (!host.exists(report.pid)) return 'not running';
-  // A pid reused by another program must not get a signal whose default action ends it.
-  const startedAt = host.startedAt(report.pid);
-  if (startedAt !== undefined && startedAt > Date.parse(report.startedAt) + START_TIME_TOLERANCE_MS)
-    return 'pid reused by a process started after this engine';
-  return undefined;
+  switch (processFate(report, host)) {
+    case 'running':
+      return undefined;
+    case 'gone':
+      // A pid reused by another program must not get a signal whose default action ends it.
+      return host.exists(report.pid) ? 'pid reused by a later process' : 'not running';
+    case 'not-visible':
+      return report.process === undefined
+        ? 'its report has no process identity (an older livegate or another system): cannot tell it from a reused pid'
+        : 'in another pid namespace or kernel boot of this host name: its pid is not ours to signal';
+  }
 }
 
 /**

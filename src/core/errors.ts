@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   ERR_ALERT_FAILED: 'An alert could not be delivered to its webhook',
   ERR_STORE_UNREACHABLE: 'The shared kill-switch store cannot be reached',
   ERR_STORE_ERROR: 'The kill-switch store answers, but with errors instead of a valid state',
+  ERR_ENGINE_ID_IN_USE: 'Another running engine reports under this engine id',
   ERR_STATE_MISSING: 'No kill-switch state exists at the store (never initialised, or lost)',
 } as const;
 

@@ -1,5 +1,6 @@
 // The persisted shape of the kill switch: every store reads and writes exactly this.
 
+import type { ProcessIdentity } from './process-identity.js';
 import type { RiskSnapshot } from './risk-snapshot.js';
 
 export const KILL_SWITCH_STATES = ['SAFE', 'REDUCING', 'ENGAGED'] as const;
@@ -72,6 +73,8 @@ export interface EngineReport {
   readonly engineId: string;
   readonly host: string;
   readonly pid: number;
+  /** Boot, pid namespace and start ticks (Linux): tells a live process from a reused pid. */
+  readonly process?: ProcessIdentity;
   readonly startedAt: string;
   /** Epoch ms (fractional) of this report. */
   readonly reportedAt: number;

@@ -2,6 +2,7 @@
 
 import os from 'node:os';
 import type { Clock } from '../core/clock.js';
+import { ownProcessIdentity } from '../core/process-identity.js';
 import type { LivegateEvent, RunSummary } from '../core/events.js';
 import { failClosedTrigger, type EngineReport } from '../core/kill-switch-record.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
@@ -60,10 +61,12 @@ export class EngineReporter {
   report(): EngineReport {
     const { killSwitch, clock, engineId } = this.options;
     const summary = this.options.summary();
+    const identity = ownProcessIdentity();
     return {
       engineId,
       host: os.hostname(),
       pid: process.pid,
+      ...(identity === undefined ? {} : { process: identity }),
       startedAt: this.startedAt,
       reportedAt: clock.now(),
       observedRevision: killSwitch.revision,

@@ -1,11 +1,10 @@
 // Confirmed change: who must confirm is fixed when the change is written (every registered engine
 // not known to be gone), and a member confirms only by enforcing the new level at its gates.
 
-import os from 'node:os';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { EngineReport, KillSwitchState } from '../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../core/ports.js';
-import { processExists } from '../core/processes.js';
+import { processFate, sameProcess, type LocalProcesses } from '../core/process-identity.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
 
 export interface EngineConfirmation {
@@ -27,7 +26,9 @@ export type UnconfirmedReason =
   /** It applied the revision but enforces something else (a reset held by another scope or a latch). */
   | 'not-enforced'
   /** Its report cannot be parsed: it is registered, but nothing it says can be trusted. */
-  | 'unreadable';
+  | 'unreadable'
+  /** Another process now reports under its engine id while it may still run (a duplicate id). */
+  | 'replaced';
 
 export interface MissingConfirmation {
   readonly engineId: string;
@@ -37,7 +38,7 @@ export interface MissingConfirmation {
   readonly enforcedState: string;
   readonly failClosed: boolean;
   readonly reason: UnconfirmedReason;
-  /** Set for `unreadable`: what is wrong with the report. */
+  /** Set for `unreadable`: what is wrong with the report; for `replaced`: who reports instead. */
   readonly problem?: string;
   /** How long its report had not changed, by this process's own monotonic clock. */
   readonly unchangedForMs: number;
@@ -82,11 +83,12 @@ export function appliedRevision(report: EngineReport, scope: string): number | u
     : undefined;
 }
 
-/** Known to be gone: only a same-host engine whose process no longer exists (no clock is compared). */
-export function isKnownGone(report: EngineReport): boolean {
-  return (
-    report.unreadable === undefined && report.host === os.hostname() && !processExists(report.pid)
-  );
+/**
+ * Known to be gone: only an engine this process can see (same host, boot and pid namespace) whose
+ * pid no longer runs or now belongs to a later process. No clock is compared.
+ */
+export function isKnownGone(report: EngineReport, local?: LocalProcesses): boolean {
+  return report.unreadable === undefined && processFate(report, local) === 'gone';
 }
 
 /** Registered engines a change in `scope` must be confirmed by: fixed once, when it is written. */
@@ -106,7 +108,11 @@ function enforces(state: KillSwitchState, expected: KillSwitchState): boolean {
 }
 
 interface Tracked {
+  /** The report the membership was fixed with: the process that must confirm. */
+  readonly member: EngineReport;
   latest: EngineReport;
+  /** Set when another process reports under the member's id while the member may still run. */
+  replacedBy?: EngineReport;
   lastReportedAt: number;
   changedAt: number;
   departed?: DepartedEngine['how'];
@@ -124,13 +130,15 @@ export async function awaitConfirmations(
   const members = new Map<string, Tracked>();
   for (const report of membersOf(await store.listEngineReports(), scope)) {
     members.set(report.engineId, {
+      member: report,
       latest: report,
       lastReportedAt: report.reportedAt,
       changedAt: started,
     });
   }
   const settled = (tracked: Tracked): boolean =>
-    tracked.departed !== undefined || confirms(tracked.latest, scope, revision, options);
+    tracked.departed !== undefined ||
+    (tracked.replacedBy === undefined && confirms(tracked.latest, scope, revision, options));
   for (;;) {
     const waitedMs = clock.monotonic() - started;
     const done = [...members.values()].every(settled);
@@ -150,6 +158,17 @@ function follow(tracked: Tracked, report: EngineReport | undefined, now: number)
   if (tracked.departed !== undefined) return;
   if (report === undefined) {
     tracked.departed = 'stopped';
+    return;
+  }
+  if (
+    tracked.member.unreadable === undefined &&
+    report.unreadable === undefined &&
+    !sameProcess(tracked.member, report)
+  ) {
+    // A second process took the id (a restart, or the same id on two hosts): its confirmation
+    // says nothing about the member, which confirms only if it is known to be gone.
+    if (isKnownGone(tracked.member)) tracked.departed = 'exited';
+    else tracked.replacedBy = report;
     return;
   }
   if (isKnownGone(report)) {
@@ -193,10 +212,18 @@ function summarise(
   for (const tracked of members.values()) {
     const report = tracked.latest;
     if (tracked.departed !== undefined) {
-      departed.push({ engineId: report.engineId, pid: report.pid, how: tracked.departed });
+      departed.push({
+        engineId: report.engineId,
+        pid: tracked.member.pid,
+        how: tracked.departed,
+      });
       continue;
     }
     const applied = appliedRevision(report, scope) ?? 0;
+    if (tracked.replacedBy !== undefined) {
+      missing.push(replacedMember(tracked, tracked.replacedBy, scope, now));
+      continue;
+    }
     if (confirms(report, scope, revision, options)) {
       confirmed.push({
         engineId: report.engineId,
@@ -227,4 +254,24 @@ function summarise(
     });
   }
   return { revision, confirmed, missing, departed, waitedMs };
+}
+
+function replacedMember(
+  tracked: Tracked,
+  replacement: EngineReport,
+  scope: string,
+  now: number,
+): MissingConfirmation {
+  const member = tracked.member;
+  return {
+    engineId: member.engineId,
+    host: member.host,
+    pid: member.pid,
+    observedRevision: appliedRevision(member, scope) ?? 0,
+    enforcedState: member.enforcedState,
+    failClosed: member.failClosed,
+    reason: 'replaced',
+    problem: `pid ${replacement.pid} on ${replacement.host} now reports as ${member.engineId}; pid ${member.pid} may still run`,
+    unchangedForMs: now - tracked.changedAt,
+  };
 }

@@ -5,11 +5,11 @@
 // keeps changing, so clock skew between hosts (and server-side TTLs, which NATS 2.9 ignores per
 // key) play no part. A report that vanishes was withdrawn by a clean shutdown and is not a death.
 
-import os from 'node:os';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { EngineReport } from '../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../core/ports.js';
-import { processExists } from '../core/processes.js';
+import type { LocalProcesses } from '../core/process-identity.js';
+import { isKnownGone } from './confirmations.js';
 import { appliedRevision } from './confirmations.js';
 import { engageDecision } from './transitions.js';
 
@@ -41,8 +41,8 @@ export interface HeartbeatWatchdogOptions {
   /** Who the engage is recorded as. */
   readonly actor: string;
   readonly clock?: Clock;
-  /** True when a same-host pid no longer exists (a crash is stale at once). */
-  readonly processExists?: (pid: number) => boolean;
+  /** How processes on this host are seen (a crash of one is stale at once); tests give fakes. */
+  readonly localProcesses?: LocalProcesses;
   readonly onEvent?: (event: WatchdogEvent) => void;
 }
 
@@ -101,7 +101,7 @@ export class HeartbeatWatchdog {
       return;
     }
     const silentForMs = now - tracked.changedAt;
-    const processGone = report.host === os.hostname() && !this.processExists(report.pid);
+    const processGone = isKnownGone(report, this.options.localProcesses);
     if (tracked.stale || (silentForMs <= this.options.staleAfterMs && !processGone)) return;
     tracked.stale = true;
     this.emit({
@@ -140,10 +140,6 @@ export class HeartbeatWatchdog {
       if (tracked !== undefined) tracked.stale = false;
       this.emit({ type: 'store-error', message: (error as Error).message });
     }
-  }
-
-  private processExists(pid: number): boolean {
-    return (this.options.processExists ?? processExists)(pid);
   }
 
   private emit(event: WatchdogEvent): void {

@@ -405,6 +405,38 @@ export function runKillSwitchStoreContract(
           { engineId: 'silent-remote', reason: 'not-applied' },
         ]);
       });
+      it('names a member whose engine id another process takes over during the wait', async () => {
+        await store.update(initDecision('new desk', 'ops', false));
+        const member = report('dup', {
+          host: 'another-host',
+          pid: 41,
+          observedRevision: 1,
+          enforcedState: 'SAFE',
+        });
+        await store.publishEngineReport(member);
+        const issuedAt = Date.now();
+        const { record } = await store.update(engageDecision('drill', 'ops', 'manual'));
+        const waiting = awaitConfirmations(store, record.revision, {
+          timeoutMs: 800,
+          expectedState: 'ENGAGED',
+          issuedAt,
+          acknowledgedAt: Date.now(),
+        });
+        // After the membership is fixed (its first listing), a newcomer under the same id
+        // enforces the kill; the member itself never did.
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await store.publishEngineReport(
+          report('dup', {
+            host: 'another-host',
+            pid: 42,
+            observedRevision: record.revision,
+            enforcedState: 'ENGAGED',
+          }),
+        );
+        const result = await waiting;
+        expect(result.confirmed).toEqual([]);
+        expect(result.missing).toMatchObject([{ engineId: 'dup', pid: 41, reason: 'replaced' }]);
+      });
     });
 
     describe('close', () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/adapters/sinks/journal-reader.js';
 import { FileKillSwitchStore } from '../../src/adapters/stores/file-kill-switch-store.js';
 import type { EngineReport } from '../../src/core/kill-switch-record.js';
+import { ownProcessIdentity } from '../../src/core/process-identity.js';
 import { engineReportFileName } from '../../src/adapters/stores/file-kill-switch-layout.js';
 import { runCli, scratchDirectory, startCli, waitFor } from '../support/cli-harness.js';
 
@@ -189,7 +190,9 @@ describe('confirmed kill: membership fixed at the write, never by comparing cloc
     const exited = startCli(['--version']);
     const deadPid = exited.child.pid ?? 0;
     await exited.exited;
-    await plantReport(stateDir, reportFields('crashed', { pid: deadPid }));
+    // Its identity says it ran in this boot and pid namespace, so its absence is conclusive.
+    const identity = { ...ownProcessIdentity()!, startTicks: 1 };
+    await plantReport(stateDir, reportFields('crashed', { pid: deadPid, process: identity }));
     const kill = await runCli(['kill', '--state-dir', stateDir, '--reason', 'x', '--json']);
     expect(kill.code).toBe(0);
     expect((JSON.parse(kill.stdout) as KillOutput).confirmations.missing).toEqual([]);

@@ -7,7 +7,7 @@
 // the NATS connection (reconnecting forever, maxReconnectAttempts -1) keeps the process alive after
 // NatsKvConnection.close() gave up waiting, and the CLI relies on the event loop draining. An
 // operator's script or runbook step waiting for the exit code waits forever. (Against a frozen Redis
-// the same commands exit 1 in 2.4–3.5 s.) Marked it.fails until fixed.
+// the same commands exit 1 in 2.4–3.5 s.) Fixed: main.ts exits once the command is done.
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -11,7 +11,8 @@
 // (The same rule makes `status`/the watchdog call it stale, and the signal fallback would signal
 // whatever local process has that pid if it started earlier than the report claims.)
 // Reproduced with a real `livegate run` in its own PID namespace (unshare -pf, root only).
-// Marked it.fails until fixed (e.g. a host identity that includes the pid namespace / boot id).
+// Fixed: reports carry the kernel boot id and pid namespace;
+// only a process in ours can be known gone (src/core/process-identity.ts).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -47,61 +48,55 @@ function hostPidOf(marker: string): number | undefined {
 }
 
 describe('confirmed kill with an engine in another PID namespace on a host of the same name', () => {
-  it.fails(
-    'kill exits 1 naming a frozen engine whose pid is not visible to the CLI',
-    async (context) => {
-      if (!unshareAvailable()) {
-        context.skip();
-        return;
+  it('kill exits 1 naming a frozen engine whose pid is not visible to the CLI', async (context) => {
+    if (!unshareAvailable()) {
+      context.skip();
+      return;
+    }
+    assertBuilt();
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'livegate-review-pidns-'));
+    const engineId = `pod-${process.pid}`;
+    // A pid far above anything on this host, inside the new namespace.
+    const script = `echo 3999990 > /proc/sys/kernel/ns_last_pid; "${process.execPath}" "${CLI}" run --state-dir "${stateDir}" --engine-id ${engineId} --strategy one-order-per-tick --rate 100 --ticks 0 --no-http`;
+    const wrapper = spawn('unshare', ['-pf', '--mount-proc', 'sh', '-c', script], {
+      env: { ...process.env, LIVEGATE_CONFIG: '', LIVEGATE_STATE_DIR: '' },
+      stdio: 'ignore',
+    });
+    let enginePid: number | undefined;
+    try {
+      const store = new FileKillSwitchStore({ stateDirectory: stateDir });
+      const report = await waitFor(
+        'the namespaced engine to trade',
+        async () => {
+          const found = (await store.listEngineReports()).find((r) => r.engineId === engineId);
+          return found !== undefined && Number(found.stats.ordersSubmitted) > 2 ? found : undefined;
+        },
+        20_000,
+      );
+      await store.close();
+      expect(report.host).toBe(os.hostname());
+      expect(existsSync(`/proc/${report.pid}`)).toBe(false); // its pid is not ours to see
+      enginePid = hostPidOf(engineId);
+      expect(enginePid).toBeDefined();
+      process.kill(enginePid!, 'SIGSTOP'); // alive, hung, applies nothing
+      const kill = await runCli([
+        'kill',
+        '--state-dir',
+        stateDir,
+        '--reason',
+        'pid namespace drill',
+        '--timeout',
+        '1500',
+      ]);
+      console.log(`kill exit ${String(kill.code)}: ${kill.stdout.trim().split('\n').at(-1)}`);
+      expect(kill.code).toBe(1);
+      expect(kill.stderr).toContain(engineId);
+    } finally {
+      if (enginePid !== undefined) {
+        process.kill(enginePid, 'SIGCONT');
+        process.kill(enginePid, 'SIGKILL');
       }
-      assertBuilt();
-      const stateDir = await mkdtemp(path.join(os.tmpdir(), 'livegate-review-pidns-'));
-      const engineId = `pod-${process.pid}`;
-      // A pid far above anything on this host, inside the new namespace.
-      const script = `echo 3999990 > /proc/sys/kernel/ns_last_pid; "${process.execPath}" "${CLI}" run --state-dir "${stateDir}" --engine-id ${engineId} --strategy one-order-per-tick --rate 100 --ticks 0 --no-http`;
-      const wrapper = spawn('unshare', ['-pf', '--mount-proc', 'sh', '-c', script], {
-        env: { ...process.env, LIVEGATE_CONFIG: '', LIVEGATE_STATE_DIR: '' },
-        stdio: 'ignore',
-      });
-      let enginePid: number | undefined;
-      try {
-        const store = new FileKillSwitchStore({ stateDirectory: stateDir });
-        const report = await waitFor(
-          'the namespaced engine to trade',
-          async () => {
-            const found = (await store.listEngineReports()).find((r) => r.engineId === engineId);
-            return found !== undefined && Number(found.stats.ordersSubmitted) > 2
-              ? found
-              : undefined;
-          },
-          20_000,
-        );
-        await store.close();
-        expect(report.host).toBe(os.hostname());
-        expect(existsSync(`/proc/${report.pid}`)).toBe(false); // its pid is not ours to see
-        enginePid = hostPidOf(engineId);
-        expect(enginePid).toBeDefined();
-        process.kill(enginePid!, 'SIGSTOP'); // alive, hung, applies nothing
-        const kill = await runCli([
-          'kill',
-          '--state-dir',
-          stateDir,
-          '--reason',
-          'pid namespace drill',
-          '--timeout',
-          '1500',
-        ]);
-        console.log(`kill exit ${String(kill.code)}: ${kill.stdout.trim().split('\n').at(-1)}`);
-        expect(kill.code).toBe(1);
-        expect(kill.stderr).toContain(engineId);
-      } finally {
-        if (enginePid !== undefined) {
-          process.kill(enginePid, 'SIGCONT');
-          process.kill(enginePid, 'SIGKILL');
-        }
-        wrapper.kill('SIGKILL');
-      }
-    },
-    40_000,
-  );
+      wrapper.kill('SIGKILL');
+    }
+  }, 40_000);
 });

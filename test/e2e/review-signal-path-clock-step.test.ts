@@ -11,8 +11,8 @@
 // like a reused pid: `kill` skips it ("pid reused by a process started after this engine") and the
 // engine, on a full disk, keeps trading. Reproduced on a real full tmpfs; the step is stood for by
 // shifting only the engine's clock (test/fixtures/review-clock-stepped-preload.mjs), which gives the
-// same two numbers the check compares. Marked it.fails until fixed (e.g. compare the start time from
-// /proc that the engine itself reads at start and reports, not its wall clock).
+// same two numbers the check compares. Fixed: the engine reports its start in clock ticks after
+// boot (/proc), compared exactly; no wall clock is involved.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,62 +40,58 @@ afterEach(async () => {
 });
 
 describe.skipIf(CANNOT_MOUNT !== '')(`kill on a full disk ${CANNOT_MOUNT}`, () => {
-  it.fails(
-    'signals a same-host engine that started before a forward step of the host clock',
-    async () => {
-      disk = await mountSmallDisk(4 * 1024 * 1024);
-      const stateDir = disk.directory;
-      const configPath = path.join(await scratchDirectory(), 'livegate.json');
-      await writeFile(
+  it('signals a same-host engine that started before a forward step of the host clock', async () => {
+    disk = await mountSmallDisk(4 * 1024 * 1024);
+    const stateDir = disk.directory;
+    const configPath = path.join(await scratchDirectory(), 'livegate.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        journal: { onFailure: 'alert', reserveBytes: 256 * 1024 },
+        engine: { heartbeatIntervalMs: 200 },
+      }),
+    );
+    engine = startCli(
+      [
+        'run',
+        '--config',
         configPath,
-        JSON.stringify({
-          journal: { onFailure: 'alert', reserveBytes: 256 * 1024 },
-          engine: { heartbeatIntervalMs: 200 },
-        }),
-      );
-      engine = startCli(
-        [
-          'run',
-          '--config',
-          configPath,
-          '--state-dir',
-          stateDir,
-          '--engine-id',
-          'stepped',
-          '--strategy',
-          'one-order-per-tick',
-          '--rate',
-          '200',
-          '--ticks',
-          '0',
-          '--no-http',
-        ],
-        { NODE_OPTIONS: `--import=${PRELOAD}`, LIVEGATE_TEST_CLOCK_STEP_MS: '10000' },
-      );
-      const store = new FileKillSwitchStore({ stateDirectory: stateDir });
-      await waitFor('the engine to report', async () =>
-        (await store.listEngineReports()).some(
-          (report) => report.engineId === 'stepped' && Number(report.stats.ordersSubmitted) > 0,
-        )
-          ? true
-          : undefined,
-      );
-      await store.close();
-      disk.fill();
-      const kill = await runCli([
-        'kill',
         '--state-dir',
         stateDir,
-        '--reason',
-        'disk full',
-        '--by',
-        'ops',
-      ]);
-      console.log(kill.stdout);
-      expect(kill.code).toBe(1);
-      expect(kill.stdout).toContain('the change is NOT in the store');
-      expect(kill.stdout).toMatch(/^ {2}signalled {2}stepped pid \d+$/m);
-    },
-    60_000,
-  );
+        '--engine-id',
+        'stepped',
+        '--strategy',
+        'one-order-per-tick',
+        '--rate',
+        '200',
+        '--ticks',
+        '0',
+        '--no-http',
+      ],
+      { NODE_OPTIONS: `--import=${PRELOAD}`, LIVEGATE_TEST_CLOCK_STEP_MS: '10000' },
+    );
+    const store = new FileKillSwitchStore({ stateDirectory: stateDir });
+    await waitFor('the engine to report', async () =>
+      (await store.listEngineReports()).some(
+        (report) => report.engineId === 'stepped' && Number(report.stats.ordersSubmitted) > 0,
+      )
+        ? true
+        : undefined,
+    );
+    await store.close();
+    disk.fill();
+    const kill = await runCli([
+      'kill',
+      '--state-dir',
+      stateDir,
+      '--reason',
+      'disk full',
+      '--by',
+      'ops',
+    ]);
+    console.log(kill.stdout);
+    expect(kill.code).toBe(1);
+    expect(kill.stdout).toContain('the change is NOT in the store');
+    expect(kill.stdout).toMatch(/^ {2}signalled {2}stepped pid \d+$/m);
+  }, 60_000);
 });

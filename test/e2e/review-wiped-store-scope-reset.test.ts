@@ -8,7 +8,7 @@
 // scope's KillSwitch kept its last record (SAFE) in `current`, so the engine goes SAFE and routes
 // orders (the lease is renewed too: "missing" is a valid read) until its next global read re-latches
 // it. The scope reset even exits 0 ("released") although the engine ends up ENGAGED again.
-// Marked it.fails until fixed.
+// Fixed: a vanished scope keeps the engine ENGAGED by itself.
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

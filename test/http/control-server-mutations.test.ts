@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { Writable } from 'node:stream';
+import { ownProcessIdentity } from '../../src/core/process-identity.js';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -389,9 +390,13 @@ describe('kill-switch mutations over HTTP', () => {
     await fixture.store.publishEngineReport(
       foreignReport('clock-behind-engine', { reportedAt: Date.now() - 3_600_000 }),
     );
-    // A same-host engine whose process is gone is known to be gone: not waited for.
+    // A process in this host's boot and pid namespace that is gone is known gone: not waited for.
     await fixture.store.publishEngineReport(
-      foreignReport('exited-engine', { host: os.hostname(), pid: 2 ** 22 + 17 }),
+      foreignReport('exited-engine', {
+        host: os.hostname(),
+        pid: 2 ** 22 + 17,
+        process: { ...ownProcessIdentity()!, startTicks: 1 },
+      }),
     );
     const { post } = await harness(fixture);
     const response = await post('engage', TOKENS.operator, GOOD_BODY);

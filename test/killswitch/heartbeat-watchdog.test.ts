@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { MemoryKillSwitchStore } from '../../src/adapters/stores/memory-kill-switch-store.js';
 import { ManualClock } from '../../src/core/clock.js';
@@ -31,7 +32,12 @@ function setUp(scope = 'global', processExists = () => true) {
     staleAfterMs: 3_000,
     actor: 'watchdog@test',
     clock,
-    processExists,
+    localProcesses: {
+      hostname: os.hostname(),
+      own: undefined,
+      exists: processExists,
+      startTicks: () => undefined,
+    },
     onEvent: (event) => events.push(event),
   });
   return { store, clock, events, watchdog };

@@ -36,6 +36,13 @@ const engineReportShape = {
   engineId: z.string().min(1),
   host: z.string(),
   pid: z.int().min(0),
+  process: z
+    .strictObject({
+      bootId: z.string().min(1).max(64),
+      pidNamespace: z.string().min(1).max(64),
+      startTicks: z.int().min(0),
+    })
+    .optional(),
   startedAt: z.iso.datetime(),
   reportedAt: z.number().finite(),
   // 0 means the engine has not applied any revision yet.
