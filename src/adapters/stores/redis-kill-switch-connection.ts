@@ -40,6 +40,21 @@ export function isReplyError(error: unknown): error is Error {
   return error instanceof Error && error.name === 'ReplyError';
 }
 
+/** The one reply that is a fact about the stored state: the key holds another type. */
+export function isWrongType(error: unknown): error is Error {
+  return isReplyError(error) && error.message.startsWith('WRONGTYPE');
+}
+
+/**
+ * Any other error reply (NOPERM, LOADING after a restart, BUSY during a script, MISCONF) says
+ * nothing about the state: the store answered but cannot serve it, which is not contact.
+ */
+export function storeErrorFrom(what: string, error: Error): LivegateError {
+  return new LivegateError('ERR_STORE_ERROR', `${what} refused by the server: ${error.message}`, {
+    cause: error,
+  });
+}
+
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

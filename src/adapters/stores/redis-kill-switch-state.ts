@@ -5,7 +5,9 @@ import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import { describeSchemaProblems, killSwitchRecordSchema } from './kill-switch-record-schema.js';
 import {
   isReplyError,
+  isWrongType,
   messageOf,
+  storeErrorFrom,
   type RedisCommandConnection,
 } from './redis-kill-switch-connection.js';
 import type { RedisKillSwitchKeys } from './redis-kill-switch-options.js';
@@ -51,8 +53,9 @@ export async function readStoredState(
   try {
     raw = await connection.request('GET state', (client) => client.get(keys.state));
   } catch (error) {
-    if (!isReplyError(error)) throw error;
-    return wrongType(keys, error);
+    if (isWrongType(error)) return wrongType(keys, error);
+    if (isReplyError(error)) throw storeErrorFrom(`GET ${keys.state}`, error);
+    throw error;
   }
   return raw === null ? readMissingState(connection, keys) : fromRaw(keys, raw);
 }
@@ -67,11 +70,17 @@ async function readMissingState(
   connection: RedisCommandConnection,
   keys: RedisKillSwitchKeys,
 ): Promise<StoredState> {
-  const replies = await connection.request('GET state and EXISTS revisions', (client) =>
-    client.multi().get(keys.state).exists(keys.revisions).exec(),
-  );
-  const [[stateError, raw] = [], [, trail] = []] = replies ?? [];
-  if (isReplyError(stateError)) return wrongType(keys, stateError);
+  const replies = await connection
+    .request('GET state and EXISTS revisions', (client) =>
+      client.multi().get(keys.state).exists(keys.revisions).exec(),
+    )
+    .catch((error: unknown) => {
+      throw isReplyError(error) ? storeErrorFrom(`GET ${keys.state}`, error) : error;
+    });
+  const [[stateError, raw] = [], [trailError, trail] = []] = replies ?? [];
+  if (isWrongType(stateError)) return wrongType(keys, stateError);
+  if (isReplyError(stateError)) throw storeErrorFrom(`GET ${keys.state}`, stateError);
+  if (isReplyError(trailError)) throw storeErrorFrom(`EXISTS ${keys.revisions}`, trailError);
   if (typeof raw === 'string') return fromRaw(keys, raw);
   if (trail === 0) return { record: null, unreadable: undefined, token: 'none' };
   const unreadable = unreadableState(
@@ -109,7 +118,8 @@ export async function readRevisions(
       client.lrange(keys.revisions, start, -1),
     );
   } catch (error) {
-    if (isReplyError(error)) throw unreadableState(keys.revisions, messageOf(error), error);
+    if (isWrongType(error)) throw unreadableState(keys.revisions, messageOf(error), error);
+    if (isReplyError(error)) throw storeErrorFrom(`LRANGE ${keys.revisions}`, error);
     throw error;
   }
   // Name a damaged entry by its LINDEX index (negative when counted from the end).

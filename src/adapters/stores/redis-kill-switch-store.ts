@@ -35,6 +35,8 @@ import type {
 import { readEngineReport, validEngineReport } from './kill-switch-record-schema.js';
 import {
   isReplyError,
+  isWrongType,
+  storeErrorFrom,
   messageOf,
   RedisCommandConnection,
   type RedisConnectionSettings,
@@ -156,6 +158,7 @@ export class RedisKillSwitchStore implements KillSwitchStore {
       );
     } catch (error) {
       if (!isReplyError(error)) throw error;
+      if (!isWrongType(error)) throw storeErrorFrom(`HGETALL ${this.keys.engines}`, error);
       throw new LivegateError(
         'ERR_STATE_UNREADABLE',
         `Engine reports in ${this.keys.engines} cannot be listed: ${messageOf(error)}`,
