@@ -17,6 +17,6 @@ export function createSharedServerStore(config: LivegateConfig, scope: string): 
     failClosedAfterMs: killSwitch.failClosedAfterMs,
   };
   return killSwitch.store === 'nats'
-    ? new NatsKillSwitchStore({ servers: url, ...common })
+    ? new NatsKillSwitchStore({ servers: url.split(','), replicas: killSwitch.replicas, ...common })
     : new RedisKillSwitchStore({ url, ...common });
 }

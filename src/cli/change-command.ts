@@ -25,6 +25,7 @@ import { addCommonOptions, resolveConfig, type CommonOptions } from './command-o
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { noStateHere } from './no-state-here.js';
 import { killWithoutStore } from './signal-local-engines.js';
+import { writeUntilDurable } from './write-until-durable.js';
 
 type ChangeKind = 'kill' | 'reduce' | 'reset';
 
@@ -48,7 +49,7 @@ export function registerChangeCommand(program: Command, kind: ChangeKind): void 
     .requiredOption('-r, --reason <text>', 'why (recorded in the audit trail)')
     .option(
       '--timeout <ms>',
-      'how long to wait for running engines to confirm (default: killSwitch.confirmTimeoutMs)',
+      'how long to retry the write while the store cannot answer, then how long to wait for running engines to confirm (default: killSwitch.confirmTimeoutMs)',
     )
     .option('--json', 'print the result as JSON')
     .option(
@@ -87,7 +88,15 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
     const issuedAt = systemClock.now();
     let result: KillSwitchUpdateResult;
     try {
-      result = await store.update(decision);
+      result = await writeUntilDurable(store, decision, {
+        deadline: performance.now() + timeoutMs,
+        by,
+        reason: options.reason,
+        onRetry: (error, remainingMs) =>
+          process.stderr.write(
+            `livegate: waiting for ${store.name} to take the ${kind} (retrying for ${Math.round(remainingMs)} ms more): ${error instanceof Error ? error.message : String(error)}\n`,
+          ),
+      });
     } catch (error) {
       // Not durable (disk full, store down): a kill still reaches this host's engines by signal.
       if (kind === 'kill')

@@ -20,7 +20,7 @@ export function addCommonOptions(command: Command): Command {
     )
     .option(
       '--store <store>',
-      'kill-switch store: file:DIR | nats://HOST:PORT | redis://HOST:PORT (default: killSwitch.store)',
+      'kill-switch store: file:DIR | nats://HOST:PORT[,nats://HOST:PORT...] | redis://HOST:PORT (default: killSwitch.store)',
     );
 }
 

@@ -16,6 +16,7 @@ interface InitOptions extends CommonOptions {
   readonly by?: string;
   readonly engaged?: boolean;
   readonly json?: boolean;
+  readonly replicas?: string;
 }
 
 export function registerInitCommand(program: Command): void {
@@ -29,13 +30,20 @@ export function registerInitCommand(program: Command): void {
     .option('-b, --by <name>', 'operator name (default: user@host)')
     .option('--engaged', 'create it ENGAGED: engines stay closed until a reset')
     .option('--json', 'print the result as JSON')
+    .option(
+      '--replicas <n>',
+      'NATS only: copies of the bucket across the cluster (default: killSwitch.replicas, 1; use 3 on a 3-node cluster)',
+    )
     .action(async (options: InitOptions) => {
       process.exitCode = await runInit(options);
     });
 }
 
 async function runInit(options: InitOptions): Promise<number> {
-  const config = resolveConfig(options);
+  const config = resolveConfig(
+    options,
+    options.replicas === undefined ? {} : { killSwitch: { replicas: Number(options.replicas) } },
+  );
   const by = options.by ?? `${os.userInfo().username}@${os.hostname()}`;
   requireAuditText('--reason', options.reason, MAX_REASON_LENGTH);
   requireAuditText('--by', by, MAX_BY_LENGTH);

@@ -39,15 +39,26 @@ const killSwitchSchema = z.strictObject({
   store: z.enum(['file', 'memory', 'nats', 'redis']).default('file'),
   /** The file store's directory; null = stateDir. */
   directory: z.string().min(1).nullable().default(null),
-  /** Server for the nats and redis stores: nats://HOST:PORT or redis://HOST:PORT. */
+  /**
+   * Server for the nats and redis stores: nats://HOST:PORT or redis://HOST:PORT. NATS takes a
+   * comma-separated list (nats://a:4222,nats://b:4222), so a node down at start-up is skipped.
+   */
   url: z.string().min(1).nullable().default(null),
+  /** NATS only: stream replicas when init (or the first reset) creates the bucket; 3 on a 3-node cluster. */
+  replicas: z.number().int().min(1).max(5).default(1),
   /** Prefix of every key/bucket on a shared server, so deployments can share one. */
   namespace: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
     .default('livegate'),
-  /** No valid read of the state for this long (any store) makes engines fail closed (ENGAGED, latched). */
-  failClosedAfterMs: z.number().int().min(100).max(600_000).default(1000),
+  /**
+   * No valid read of the state for this long (any store) makes engines fail closed (ENGAGED,
+   * latched). null = 1000 ms on the embedded stores; 15000 ms on nats and redis, which covers a
+   * cluster's leader election (a fleet trading again 5.1-9.3 s after the stream leader's node
+   * died, nats-server 2.9): an outage shorter than that latches nothing, and the lease keeps
+   * orders out while the state is unknown.
+   */
+  failClosedAfterMs: z.number().int().min(100).max(600_000).nullable().default(null),
   /**
    * How long one read vouches for the state at gate 3 (null = 2 x pollIntervalMs); after it an
    * order is denied KILL_SWITCH_STATE_STALE until the next read. At most failClosedAfterMs.
@@ -109,6 +120,9 @@ function isCsvFeedWithoutPath(value: unknown): boolean {
   return typeof csv === 'object' && csv !== null && (csv.path === null || csv.path === undefined);
 }
 
+/** A shared store rides through a cluster election; an embedded one has no election to wait for. */
+const DEFAULT_FAIL_CLOSED_AFTER_MS = { file: 1_000, memory: 1_000, nats: 15_000, redis: 15_000 };
+
 export const configSchema = z.strictObject({
   /** Kill-switch state, engine reports, journal and logs. */
   stateDir: z.string().min(1).default('./.livegate'),
@@ -119,13 +133,15 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   killSwitch: killSwitchSchema
-    .transform((killSwitch) => ({
-      ...killSwitch,
-      leaseMs: Math.min(
-        killSwitch.leaseMs ?? 2 * killSwitch.pollIntervalMs,
-        killSwitch.failClosedAfterMs,
-      ),
-    }))
+    .transform((killSwitch) => {
+      const failClosedAfterMs =
+        killSwitch.failClosedAfterMs ?? DEFAULT_FAIL_CLOSED_AFTER_MS[killSwitch.store];
+      return {
+        ...killSwitch,
+        failClosedAfterMs,
+        leaseMs: Math.min(killSwitch.leaseMs ?? 2 * killSwitch.pollIntervalMs, failClosedAfterMs),
+      };
+    })
     .refine(
       (killSwitch) =>
         killSwitch.leaseMs >= Math.min(killSwitch.pollIntervalMs, killSwitch.failClosedAfterMs),
@@ -147,7 +163,8 @@ export const configSchema = z.strictObject({
     .refine(
       (killSwitch) =>
         killSwitch.url === null ||
-        (killSwitch.store === 'nats' && /^nats:\/\/[^\s]+$/.test(killSwitch.url)) ||
+        (killSwitch.store === 'nats' &&
+          killSwitch.url.split(',').every((server) => /^nats:\/\/[^\s,]+$/.test(server))) ||
         (killSwitch.store === 'redis' && /^rediss?:\/\/[^\s]+$/.test(killSwitch.url)),
       {
         path: ['url'],

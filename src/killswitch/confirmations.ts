@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { EngineReport, KillSwitchState } from '../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../core/ports.js';
 import { processFate, sameProcess, type LocalProcesses } from '../core/process-identity.js';
+import { isLivegateError } from '../core/errors.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
 
 export interface EngineConfirmation {
@@ -128,7 +129,8 @@ export async function awaitConfirmations(
   const scope = options.scope ?? GLOBAL_SCOPE;
   const pollIntervalMs = options.pollIntervalMs ?? 2;
   const members = new Map<string, Tracked>();
-  for (const report of membersOf(await store.listEngineReports(), scope)) {
+  const deadline = started + options.timeoutMs;
+  for (const report of membersOf(await listUntil(store, clock, deadline), scope)) {
     members.set(report.engineId, {
       member: report,
       latest: report,
@@ -146,11 +148,31 @@ export async function awaitConfirmations(
       return summarise(members, revision, scope, options, clock.monotonic(), waitedMs);
     }
     await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
-    const current = new Map(
-      (await store.listEngineReports()).map((report) => [report.engineId, report]),
-    );
+    // A listing the store cannot answer now (an election, a reconnect) is skipped, not fatal.
+    const listed = await store.listEngineReports().catch((error: unknown) => {
+      if (isTransientStoreFailure(error)) return undefined;
+      throw error;
+    });
+    if (listed === undefined) continue;
+    const current = new Map(listed.map((report) => [report.engineId, report]));
     const now = clock.monotonic();
     for (const [engineId, tracked] of members) follow(tracked, current.get(engineId), now);
+  }
+}
+
+/** The first listing fixes the membership: retried while the store cannot answer, until the deadline. */
+async function listUntil(
+  store: KillSwitchStore,
+  clock: Clock,
+  deadline: number,
+): Promise<readonly EngineReport[]> {
+  for (;;) {
+    try {
+      return await store.listEngineReports();
+    } catch (error) {
+      if (!isTransientStoreFailure(error) || clock.monotonic() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 
@@ -274,4 +296,11 @@ function replacedMember(
     problem: `pid ${replacement.pid} on ${replacement.host} now reports as ${member.engineId}; pid ${member.pid} may still run`,
     unchangedForMs: now - tracked.changedAt,
   };
+}
+
+/** The store cannot answer now (unreachable, or answering with errors): worth asking again. */
+export function isTransientStoreFailure(error: unknown): boolean {
+  return (
+    isLivegateError(error, 'ERR_STORE_UNREACHABLE') || isLivegateError(error, 'ERR_STORE_ERROR')
+  );
 }

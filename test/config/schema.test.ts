@@ -44,6 +44,7 @@ describe('configSchema', () => {
         store: 'file',
         directory: null,
         url: null,
+        replicas: 1,
         namespace: 'livegate',
         failClosedAfterMs: 1000,
         leaseMs: 500,
@@ -191,6 +192,24 @@ describe('configSchema', () => {
       validateConfig({ killSwitch: { store: 'redis', url: 'redis://127.0.0.1:6379' } }),
     ).not.toThrow();
     expect(pathsOf({ engine: { desk: 'fx desk' } })).toEqual(['engine.desk']);
+    const cluster = 'nats://a:4222,nats://b:4222,nats://c:4222';
+    expect(validateConfig({ killSwitch: { store: 'nats', url: cluster } }).killSwitch.url).toBe(
+      cluster,
+    );
+    expect(pathsOf({ killSwitch: { store: 'nats', url: 'nats://a:4222,redis://b:1' } })).toEqual([
+      'killSwitch.url',
+    ]);
+  });
+
+  it('gives the shared stores a fail-closed bound that covers a cluster election, the embedded ones 1 s', () => {
+    expect(validateConfig({}).killSwitch.failClosedAfterMs).toBe(1000);
+    const nats = validateConfig({ killSwitch: { store: 'nats', url: 'nats://a:4222' } });
+    expect(nats.killSwitch.failClosedAfterMs).toBe(15_000);
+    expect(nats.killSwitch.leaseMs).toBe(500);
+    const redis = validateConfig({
+      killSwitch: { store: 'redis', url: 'redis://a:6379', failClosedAfterMs: 2000 },
+    });
+    expect(redis.killSwitch.failClosedAfterMs).toBe(2000);
   });
 
   it('checks the venue and gateway settings where they are written', () => {

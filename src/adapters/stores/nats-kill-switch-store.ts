@@ -77,6 +77,8 @@ export interface NatsKillSwitchStoreOptions {
   pollIntervalMs?: number;
   /** Longest wait for a connection and a reply before a call rejects (default 1000). */
   requestTimeoutMs?: number;
+  /** Stream replicas when a write creates the bucket (default 1; 3 on a three-node cluster). */
+  replicas?: number;
   clock?: Clock;
   /** Stamped into records (default os.hostname()). */
   host?: string;
@@ -112,6 +114,8 @@ const optionsSchema = z.strictObject({
   failClosedAfterMs: z.int().min(50).max(600_000).default(1000),
   pollIntervalMs: z.int().min(10).max(60_000).default(250),
   requestTimeoutMs: z.int().min(10).max(60_000).default(1000),
+  // Used only by a write that creates the bucket (init, the first reset): 3 on a 3-node cluster.
+  replicas: z.int().min(1).max(5).default(1),
   clock: clockOptionSchema.optional(),
   host: z.string().min(1).optional(),
   pid: z.int().min(0).optional(),
@@ -156,6 +160,7 @@ export class NatsKillSwitchStore implements KillSwitchStore {
       bucket: this.keys.bucket,
       requestTimeoutMs: settings.requestTimeoutMs,
       failClosedAfterMs: settings.failClosedAfterMs,
+      replicas: settings.replicas,
     });
     this.reports = new NatsEngineReports(this.connection, this.keys);
     this.watches = new NatsKillSwitchWatch({

@@ -10,8 +10,10 @@ export interface NatsKvConnectionSettings {
   readonly description: string;
   readonly bucket: string;
   readonly requestTimeoutMs: number;
-  /** The client's own PING interval follows it, so a frozen server also triggers a reconnect. */
+  /** The client's own PING interval follows it (a quarter, 0.5-2 s): a frozen server is left in time. */
   readonly failClosedAfterMs: number;
+  /** Copies of the bucket's stream a creating write asks for (3 on a three-node cluster). */
+  readonly replicas: number;
 }
 
 /** Gaps between connection attempts before the first connection (then the client's own loop). */
@@ -216,6 +218,7 @@ export class NatsKvConnection {
     return kvm.create(this.settings.bucket, {
       history: 1,
       allow_direct: false,
+      replicas: this.settings.replicas,
       description: 'livegate kill-switch state and engine reports',
     });
   }
@@ -247,7 +250,9 @@ export class NatsKvConnection {
           maxReconnectAttempts: -1,
           reconnectTimeWait: RETRY_DELAY_MS,
           reconnectJitter: RETRY_JITTER_MS,
-          pingInterval: Math.max(this.settings.failClosedAfterMs, 2_000),
+          // Two missed pings end a connection to a frozen node: well inside failClosedAfterMs, so
+          // the client moves to another node of a cluster before the engine would latch.
+          pingInterval: Math.min(2_000, Math.max(500, this.settings.failClosedAfterMs / 4)),
           maxPingOut: 2,
         });
         if (this.closed) {
