@@ -141,6 +141,55 @@ export class NatsCluster {
     }
   }
 
+  /**
+   * Asks the stream's leader to hand over (the runbook's `nats stream cluster step-down`) and
+   * waits until another node leads it.
+   */
+  async stepDown(stream: string): Promise<ClusterNode> {
+    const previous = await this.leaderOf(stream);
+    const connection = await this.connect();
+    try {
+      await connection.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, '', { timeout: 5_000 });
+    } finally {
+      await connection.close();
+    }
+    const deadline = performance.now() + 20_000;
+    for (;;) {
+      const leader = await this.leaderOf(stream).catch(() => undefined);
+      if (leader !== undefined && leader !== previous) return leader;
+      if (performance.now() > deadline) throw new Error(`${stream} kept leader ${previous.name}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Waits until every replica of the stream is current (a restarted node caught up). */
+  async waitForReplicas(stream: string, deadlineMs = 20_000): Promise<void> {
+    const deadline = performance.now() + deadlineMs;
+    for (;;) {
+      const connection = await this.connect().catch(() => undefined);
+      if (connection !== undefined) {
+        try {
+          const manager = await jetstreamManager(connection, { timeout: 2_000 });
+          const info = await manager.streams.info(stream);
+          const replicas = info.cluster?.replicas ?? [];
+          if (
+            info.cluster?.leader !== undefined &&
+            replicas.length === this.nodes.length - 1 &&
+            replicas.every((replica) => replica.current)
+          ) {
+            return;
+          }
+        } catch {
+          // electing or reconnecting: ask again
+        } finally {
+          await connection.close();
+        }
+      }
+      if (performance.now() > deadline) throw new Error(`${stream}: replicas not current`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /** Kills every node and removes the store dirs. */
   async dispose(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.process.dispose()));
