@@ -118,6 +118,10 @@ export interface BrokerFailed extends EventBase {
   readonly message: string;
   readonly orderId: string | undefined;
   readonly consecutiveErrors: number;
+  /** Set for the cancel-all of an engage, which is retried until the venue answers it (alerted). */
+  readonly operation?: 'cancel-all-on-engage';
+  /** Which attempt of that cancel-all failed (1, 2, ...). */
+  readonly attempt?: number;
 }
 
 /** A risk rule crossed its threshold; `action` says what the monitor did about it. */

@@ -88,6 +88,12 @@ export interface BrokerListener {
   onOrderDone(orderId: string, reason: OrderDoneReason): void;
   /** Connectivity, reconciliation and dead-man facts (venue brokers; the paper broker has none). */
   onVenueReport?(report: VenueReport): void;
+  /**
+   * Gate 3 for an order sent again after a lost connection, asked at that moment: false while the
+   * kill switch forbids it (ENGAGED, REDUCING that it does not reduce, a stale state). A broker
+   * then sends nothing that the venue might place, and asks for the order's status instead.
+   */
+  mayResend?(order: Order): boolean;
 }
 
 /** Orders and positions at the venue against the engine's own, from `Broker.reconcile`. */

@@ -390,9 +390,36 @@ export class LiveEngine {
   private killSwitchChanged(): void {
     const engaged = this.killSwitch.level === ENGAGED;
     if (engaged && !this.wasEngaged && this.cancelOpenOrdersOnEngage) {
-      void this.cancelAllOrders('kill-switch-engaged');
+      void this.cancelAllWhileEngaged();
     }
     this.wasEngaged = engaged;
+  }
+
+  /**
+   * The engage's cancel-all never expires silently: retried (backing off to 2 s) until the venue
+   * answers it, the switch is released or the engine stops. Each failure is a BrokerFailed event
+   * with `operation: cancel-all-on-engage`, which the webhook alerts.
+   */
+  private async cancelAllWhileEngaged(): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const count = await this.broker.cancelAll();
+        this.bus.emit({
+          type: 'OrdersCancelled',
+          time: this.clock.now(),
+          engineId: this.id,
+          count,
+          reason: 'kill-switch-engaged',
+        });
+        return;
+      } catch (error) {
+        this.router.brokerFailed(error, undefined, attempt);
+        if (this.killSwitch.level !== ENGAGED || !this.running) return;
+        const delayMs = Math.min(2_000, 100 * 2 ** attempt);
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+        if (this.killSwitch.level !== ENGAGED || !this.running) return;
+      }
+    }
   }
 
   private async shutDown(reason: 'feed-failed' | undefined): Promise<RunSummary> {

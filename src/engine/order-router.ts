@@ -75,7 +75,22 @@ export class OrderRouter {
       onReject: (orderId, reason) => this.orderRejected(orderId, reason),
       onOrderDone: (orderId, reason) => this.orderDone(orderId, reason),
       onVenueReport: (report) => this.venueReported(report),
+      mayResend: () => this.mayResend(),
     };
+  }
+
+  /**
+   * Gate 3 for an order the broker would send again after a lost connection: only while SAFE on a
+   * fresh state. In REDUCING it is not re-judged (it is already counted as working); the broker
+   * asks for its status instead, so nothing the venue might place goes out.
+   */
+  private mayResend(): boolean {
+    if (this.killSwitch.level !== KillSwitchLevel.SAFE) return false;
+    if (this.clock.monotonic() > this.killSwitch.leaseExpiresAt) {
+      this.killSwitch.refresh();
+      return false;
+    }
+    return true;
   }
 
   /** A venue fact from the broker (or the feed, through the engine) onto the bus. */
@@ -267,7 +282,7 @@ export class OrderRouter {
     });
   }
 
-  brokerFailed(error: unknown, orderId: string | undefined): void {
+  brokerFailed(error: unknown, orderId: string | undefined, cancelAllAttempt?: number): void {
     this.counters.brokerErrors++;
     this.consecutiveBrokerErrors++;
     this.bus.emit({
@@ -277,6 +292,9 @@ export class OrderRouter {
       message: messageOf(error),
       orderId,
       consecutiveErrors: this.consecutiveBrokerErrors,
+      ...(cancelAllAttempt === undefined
+        ? {}
+        : { operation: 'cancel-all-on-engage' as const, attempt: cancelAllAttempt }),
     });
     if (this.consecutiveBrokerErrors === this.maxConsecutiveErrors) {
       this.onTooManyErrors(

@@ -172,6 +172,32 @@ describe('CcxtBroker', () => {
     expect(server.callsTo('OpenOrders')).toBeGreaterThanOrEqual(1);
   });
 
+  it.each([
+    ['the connection drops before the venue saw the order', { kind: 'drop-before' } as const],
+    ['HTTP 429', { kind: 'http-429' } as const],
+  ])(
+    'does not retry a createOrder after a kill (%s): the order is rejected, never placed',
+    async (_what, fault) => {
+      broker = new CcxtBroker({
+        venue: testVenue(server, { symbols: ['BTC/USD'], timeoutMs: 500 }),
+        ...FAST,
+      });
+      let engaged = false;
+      const listener = { ...recordingListener(), mayResend: () => !engaged };
+      await broker.connect(listener);
+      server.failNext('AddOrder', fault);
+      const limit = resting();
+      const submitting = broker.submit(limit);
+      engaged = true; // the kill lands while the first attempt is failing
+      await submitting;
+      // The code before this retried with backoff and placed the order after the kill.
+      expect(server.openOrders()).toEqual([]);
+      expect(listener.rejects).toHaveLength(1);
+      expect(listener.rejects[0]!.reason).toContain('the kill switch forbids sending it again');
+      expect(broker.openOrders()).toEqual([]);
+    },
+  );
+
   it('gives up after the bounded attempts, rejects, and reports disconnected, then connected on the next success', async () => {
     const { broker: ccxtBroker, listener, reports } = await connected();
     server.failNext('AddOrder', { kind: 'http-429' }, 4);

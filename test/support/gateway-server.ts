@@ -178,6 +178,8 @@ export class SimulatedVenue {
   fillBeforeAck = false;
   /** Let cancel requests go unanswered. */
   ignoreCancels = false;
+  /** Order frames vanish on the way in (lost with a dying connection): nothing placed, no answer. */
+  loseOrders = false;
   readonly orders = new Map<string, VenueOrder>();
   readonly positions = new Map<string, number>();
   private nextVenueId = 1000;
@@ -262,6 +264,7 @@ export class SimulatedVenue {
   }
 
   private order(peer: GatewayPeer, frame: ReceivedFrame): void {
+    if (this.loseOrders) return;
     const clientOrderId = frame.clientOrderId as string;
     const known = this.orders.get(clientOrderId);
     if (known !== undefined) return this.replayStatus(peer, known);

@@ -271,6 +271,7 @@ export class CcxtBroker implements Broker {
       now: () => this.clock.now(),
       attemptFailed: (error) => this.link.failed(describeVendorError(error)),
       attemptSucceeded: () => this.link.succeeded(),
+      mayResend: (order) => this.listener?.mayResend?.(order) ?? true,
     };
   }
 

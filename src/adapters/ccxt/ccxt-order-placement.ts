@@ -37,6 +37,8 @@ export interface PlacementContext {
   /** Every failed attempt, for connectivity reports. */
   attemptFailed(error: unknown): void;
   attemptSucceeded(): void;
+  /** Gate 3 asked again before a createOrder is retried: false after a kill (nothing new goes out). */
+  mayResend(order: Order): boolean;
 }
 
 /** How far back a lookup searches closed orders, around clock skew and slow answers. */
@@ -58,6 +60,8 @@ export async function placeOrder(
         if (found !== undefined) return accepted(context, found);
         inDoubt = false;
       }
+      // A retry may place the order: it passes gate 3 again, like a new order.
+      if (attempt > 1 && !context.mayResend(order)) return notResent(lastError);
       const created = await context.exchange.createOrder(
         order.symbol,
         order.type,
@@ -89,6 +93,17 @@ export async function placeOrder(
     }
   }
   return rejected(lastError, !isRateLimit(lastError), inDoubt);
+}
+
+/** The kill switch forbade a retry: the venue did not take the order (a lookup said so, or none was in doubt). */
+function notResent(lastError: unknown): Placement {
+  return {
+    kind: 'rejected',
+    code: rejectCodeOf(lastError),
+    detail: `${describeVendorError(lastError)}; not retried: the kill switch forbids sending it again`,
+    unreachable: false,
+    inDoubt: false,
+  };
 }
 
 function accepted(context: PlacementContext, venueId: string): Placement {

@@ -17,7 +17,7 @@ import {
   type GatewayConnectionSettings,
   type WebSocketBrokerOptions,
 } from './gateway-options.js';
-import { GatewayOrderTracker } from './gateway-order-tracker.js';
+import { GatewayOrderTracker, type TrackedOrder } from './gateway-order-tracker.js';
 import { orderFrame, orderProblem } from './gateway-orders.js';
 import type {
   GatewayOrder,
@@ -170,13 +170,56 @@ export class WebSocketBroker implements Broker {
   private connected(): void {
     // Unfinished orders again, same ids: the gateway places none twice, and answers each with its
     // current status (ack, fills so far, cancelled), which recovers what the lost connection dropped.
+    // An order never acknowledged may never have reached the gateway: sending it again may place
+    // it, so it passes gate 3 now like a new order; if it may not, its status is asked instead.
+    const held: TrackedOrder[] = [];
     for (const tracked of this.orders.liveOrders()) {
+      if (!tracked.acknowledged && this.listener?.mayResend?.(tracked.order) === false) {
+        held.push(tracked);
+        continue;
+      }
       if (this.connection.send(orderFrame(tracked.order))) this.counts.resent += 1;
     }
+    if (held.length > 0) void this.settleHeld(held);
     if (this.state === 'connecting') this.state = 'open';
     const waiter = this.connectWaiter;
     this.connectWaiter = undefined;
     waiter?.();
+  }
+
+  /**
+   * Orders held back by gate 3 after a reconnect: the ones the gateway lists as open are known to
+   * it, so sending them again is only a status query; the others never reached it or are done,
+   * and are ended here (said in a reconciliation report: a fill, if any, shows in positions).
+   */
+  private async settleHeld(held: readonly TrackedOrder[]): Promise<void> {
+    let listed: readonly GatewayOrder[];
+    try {
+      listed = await this.requests.send<GatewayOrder[]>((requestId) => ({
+        type: 'open-orders',
+        requestId,
+      }));
+    } catch {
+      // No answer: they stay working (counted at their worst) and are asked about again next time.
+      return;
+    }
+    const open = new Set(listed.map((order) => order.clientOrderId));
+    for (const tracked of held) {
+      const id = tracked.order.id;
+      if (this.orders.get(id) === undefined || tracked.acknowledged) continue;
+      if (open.has(id)) {
+        if (this.connection.send(orderFrame(tracked.order))) this.counts.resent += 1;
+        continue;
+      }
+      this.orders.finish(id);
+      this.listener?.onOrderDone(id, 'expired');
+      this.report(
+        this.venueReport(
+          'reconciliation-mismatch',
+          `order ${id} was not acknowledged before the connection was lost, may not be sent again now (kill switch) and is not open at the gateway: ended as not placed; a fill, if it was placed, shows in positions`,
+        ),
+      );
+    }
   }
 
   private frameReceived(frame: InboundFrame): void {

@@ -2,6 +2,7 @@
 // in `text` and the structured facts in `livegate`, so machine receivers need not parse the text.
 
 import type {
+  BrokerFailed,
   JournalFailed,
   KillSwitchChanged,
   KillSwitchFailedClosed,
@@ -57,11 +58,19 @@ export interface JournalFailedAlert extends AlertFieldsBase {
   readonly message: string;
 }
 
+export interface CancelAllFailedAlert extends AlertFieldsBase {
+  readonly type: 'BrokerFailed';
+  readonly operation: 'cancel-all-on-engage';
+  readonly attempt: number;
+  readonly message: string;
+}
+
 export type AlertFields =
   | KillSwitchChangedAlert
   | KillSwitchFailedClosedAlert
   | RiskLimitBreachedAlert
-  | JournalFailedAlert;
+  | JournalFailedAlert
+  | CancelAllFailedAlert;
 
 export interface AlertPayload {
   /** One line for people (Slack mrkdwn, with `&`, `<`, `>` escaped). */
@@ -80,6 +89,10 @@ export function alertPayloadFor(event: LivegateEvent, engineId: string): AlertPa
       return riskLimitBreachedAlert(event, engineId);
     case 'JournalFailed':
       return journalFailedAlert(event, engineId);
+    case 'BrokerFailed':
+      return event.operation === 'cancel-all-on-engage'
+        ? cancelAllFailedAlert(event, engineId)
+        : null;
     case 'RunStarted':
     case 'RunStopped':
     case 'TickBlocked':
@@ -90,7 +103,6 @@ export function alertPayloadFor(event: LivegateEvent, engineId: string): AlertPa
     case 'OrderDone':
     case 'OrdersCancelled':
     case 'StrategyFailed':
-    case 'BrokerFailed':
     case 'Heartbeat':
     case 'VenueReported':
       // A venue outage that matters trips a risk rule, and that breach is what alerts.
@@ -196,6 +208,24 @@ function journalFailedAlert(event: JournalFailed, engineId: string): AlertPayloa
       time: isoTime(event.time),
       action: event.action,
       errorCode: event.errorCode,
+      message: event.message,
+    },
+  };
+}
+
+function cancelAllFailedAlert(event: BrokerFailed, engineId: string): AlertPayload {
+  const attempt = event.attempt ?? 1;
+  const text =
+    `${STATE_EMOJI.ENGAGED} livegate ${engineId}: the kill's cancel-all failed ` +
+    `(attempt ${attempt}, retrying): orders may still be working at the venue: ${event.message}`;
+  return {
+    text: escapeMrkdwn(text),
+    livegate: {
+      type: 'BrokerFailed',
+      engineId,
+      time: isoTime(event.time),
+      operation: 'cancel-all-on-engage',
+      attempt,
       message: event.message,
     },
   };
