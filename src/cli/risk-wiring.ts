@@ -38,6 +38,7 @@ export function createRiskWiring(
         ...(clock === undefined ? {} : { clock }),
         emit: (event) => boundEngine?.emit(event),
         flatten: (reason) => boundEngine?.flatten(reason) ?? 0,
+        flattenOrdersWorking: () => boundEngine?.flattenOrdersWorking() ?? 0,
       })
     : undefined;
   return {

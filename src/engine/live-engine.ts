@@ -369,6 +369,11 @@ export class LiveEngine {
     return this.router.flatten(reason);
   }
 
+  /** How many of the last flatten's orders are still working at the broker. */
+  flattenOrdersWorking(): number {
+    return this.router.flattenOrdersWorking();
+  }
+
   /** Cancels every open order at the broker and says so in an event. */
   async cancelAllOrders(reason: string): Promise<number> {
     try {

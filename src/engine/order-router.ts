@@ -49,6 +49,9 @@ export class OrderRouter {
   private readonly maxConsecutiveErrors: number;
   private readonly onTooManyErrors: (reason: string) => void;
   private consecutiveBrokerErrors = 0;
+  /** Ids submitted by the flatten in progress, then the last flatten's orders still to watch. */
+  private flattening: string[] | undefined;
+  private flattenOrders: string[] = [];
   private nextOrderNumber = 1;
   /** Fills reported synchronously inside submit() wait here so OrderSubmitted is journalled first. */
   private submitting = false;
@@ -191,6 +194,7 @@ export class OrderRouter {
     this.submitting = false;
     // Working from now until a fill, a reject, a cancel or an expiry says it is done.
     this.positions.orderSubmitted(order);
+    this.flattening?.push(order.id);
     this.counters.latency.record(latencyNs);
     this.counters.ordersSubmitted++;
     this.bus.emit({
@@ -311,6 +315,7 @@ export class OrderRouter {
   flatten(reason: string): number {
     const before = this.counters.ordersSubmitted;
     const arrival = this.clock.monotonic();
+    this.flattening = [];
     for (const symbol of [...this.positions.symbols()]) {
       const quantity = this.positions.closingQuantity(symbol);
       if (quantity === 0) continue;
@@ -324,7 +329,16 @@ export class OrderRouter {
       const order = this.gateTwo(signal);
       if (order !== null) this.gateThreeAndSubmit(order, arrival);
     }
+    const submitted = this.flattening;
+    this.flattening = undefined;
+    this.flattenOrders = submitted.filter((id) => this.positions.isWorking(id));
     return this.counters.ordersSubmitted - before;
+  }
+
+  /** The last flatten's orders that are still working (not yet filled, rejected or ended). */
+  flattenOrdersWorking(): number {
+    this.flattenOrders = this.flattenOrders.filter((id) => this.positions.isWorking(id));
+    return this.flattenOrders.length;
   }
 }
 

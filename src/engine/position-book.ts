@@ -18,6 +18,10 @@ export class PositionBook {
   }
 
   /** The broker has the order: its quantity counts until it is done. */
+  isWorking(orderId: string): boolean {
+    return this.working.isWorking(orderId);
+  }
+
   orderSubmitted(order: Order): void {
     this.working.submitted(order);
   }

@@ -46,6 +46,11 @@ export class WorkingOrders {
     return this.byId.size;
   }
 
+  /** True until its last fill, a reject, a cancel or an expiry. */
+  isWorking(orderId: string): boolean {
+    return this.byId.has(orderId);
+  }
+
   submitted(order: Order): void {
     const doneAlready = order.id === this.doneBeforeSubmit;
     this.doneBeforeSubmit = undefined;

@@ -103,6 +103,7 @@ describe('configSchema', () => {
           enabled: true,
           evaluationIntervalMs: 100,
           flattenOnEngage: false,
+          flattenTimeoutMs: 5000,
           rules: {
             staleFeed: { action: 'engage', limitMs: 10_000, perSymbol: false },
             eventLoopStall: { action: 'alert', limitMs: 1_000 },

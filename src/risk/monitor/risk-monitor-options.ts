@@ -14,6 +14,11 @@ export interface RiskMonitorOptions {
   evaluationIntervalMs?: number;
   /** On an engage trip: REDUCING, flatten through the gates, then ENGAGED. Default false. */
   flattenOnEngage?: boolean;
+  /**
+   * How long ENGAGED waits for the flatten's orders to be done (filled, rejected, cancelled) before
+   * it is written anyway, so the engage's cancel-all does not race them at the venue. Default 5000.
+   */
+  flattenTimeoutMs?: number;
   /** Every rule is optional; a missing rule is off. */
   rules?: {
     /** Trips when −dailyPnl ≥ limit (currency). */
@@ -81,6 +86,7 @@ export const riskRulesSchema = z.strictObject({
 export const riskMonitorOptionsSchema = z.strictObject({
   evaluationIntervalMs: windowMs().default(100),
   flattenOnEngage: z.boolean().default(false),
+  flattenTimeoutMs: z.number().int().min(0).max(600_000).default(5_000),
   rules: riskRulesSchema.default(() => ({})),
 });
 

@@ -26,6 +26,8 @@ export interface RiskMonitorWiring {
   readonly emit: (event: LivegateEvent) => void;
   /** engine.flatten: reduce-only orders through the normal gates; returns how many were submitted. */
   readonly flatten?: (reason: string) => number;
+  /** How many of the last flatten's orders are still working (ENGAGED waits for 0 or flattenTimeoutMs). */
+  readonly flattenOrdersWorking?: () => number;
 }
 
 /**
@@ -63,6 +65,9 @@ export class RiskMonitor implements TickObserver, EventObserver {
       engineId: this.engineId,
       flattenOnEngage: this.options.flattenOnEngage,
       flatten: wiring.flatten,
+      flattenOrdersWorking: wiring.flattenOrdersWorking,
+      flattenTimeoutMs: this.options.flattenTimeoutMs,
+      clock: this.clock,
     });
   }
 

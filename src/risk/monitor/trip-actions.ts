@@ -1,5 +1,6 @@
 // What a tripped rule does to the kill switch: reduce, engage, or reduce-flatten-engage.
 
+import { systemClock, type Clock } from '../../core/clock.js';
 import type { RiskAction } from '../../core/risk-snapshot.js';
 import type { EnforcedKillSwitch } from '../../killswitch/enforced-kill-switch.js';
 import type { RuleName } from './risk-rule.js';
@@ -17,6 +18,10 @@ export interface TripActionsWiring {
   readonly engineId: string;
   readonly flattenOnEngage: boolean;
   readonly flatten: ((reason: string) => number) | undefined;
+  readonly flattenOrdersWorking?: (() => number) | undefined;
+  /** ENGAGED waits this long at most for the flatten's orders to be done. */
+  readonly flattenTimeoutMs?: number;
+  readonly clock?: Clock;
 }
 
 /**
@@ -84,11 +89,32 @@ export class TripActions {
     let submitted = 0;
     // Only REDUCING lets reduce-only orders through; already ENGAGED means somebody stopped everything.
     if (killSwitch.state === 'REDUCING') submitted = this.flatten(reason);
+    // ENGAGED cancels every open order: written before the flatten's orders are done, its
+    // cancel-all would race them at the venue. So it waits for them, up to flattenTimeoutMs.
+    const outcome = submitted === 0 ? '' : await this.flattenOutcome(submitted);
     await killSwitch.engage(
-      `${reason}; flatten submitted ${submitted} order(s)`,
+      `${reason}; flatten submitted ${submitted} order(s)${outcome}`,
       this.actor,
       trigger,
     );
+  }
+
+  /** Waits until no flatten order works (or the bound), and says which it was, for the audit. */
+  private async flattenOutcome(submitted: number): Promise<string> {
+    const working = this.wiring.flattenOrdersWorking;
+    if (working === undefined) return '';
+    const timeoutMs = this.wiring.flattenTimeoutMs ?? 5_000;
+    const clock = this.wiring.clock ?? systemClock;
+    const started = clock.monotonic();
+    while (working() > 0 && clock.monotonic() - started < timeoutMs) {
+      // Not the hot path: a flatten happens once per trip.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const waitedMs = Math.round(clock.monotonic() - started);
+    const left = working();
+    return left === 0
+      ? `, all done after ${waitedMs} ms`
+      : `, ${left} of ${submitted} still working after flattenTimeoutMs ${timeoutMs} ms (cancelled by this engage)`;
   }
 
   private flatten(reason: string): number {

@@ -53,7 +53,12 @@ describe('RiskMonitor options', () => {
 
   it('turns every rule off and fills defaults when given nothing', () => {
     const options = parseRiskMonitorOptions({});
-    expect(options).toEqual({ evaluationIntervalMs: 100, flattenOnEngage: false, rules: {} });
+    expect(options).toEqual({
+      evaluationIntervalMs: 100,
+      flattenOnEngage: false,
+      flattenTimeoutMs: 5000,
+      rules: {},
+    });
     expect(Object.isFrozen(options)).toBe(true);
   });
 
