@@ -215,7 +215,7 @@ export function formatRisk(risk: RiskSnapshot): string[] {
   const closest = [...risk.rules].sort((a, b) => b.utilization - a.utilization).slice(0, 3);
   for (const rule of closest) {
     lines.push(
-      `      rule ${rule.rule.padEnd(15)} ${(rule.utilization * 100).toFixed(0).padStart(4)}% of limit (${rule.value.toFixed(2)} / ${rule.threshold}) -> ${rule.action}${rule.tripped ? ' TRIPPED' : ''}`,
+      `      rule ${rule.rule.padEnd(15)} ${(rule.utilization * 100).toFixed(0).padStart(4)}% of limit (${rule.value.toFixed(2)} / ${rule.threshold}) -> ${rule.action}${rule.tripped ? (rule.utilization >= 1 ? ' TRIPPED, still in breach: a reset re-trips it' : ' TRIPPED') : ''}`,
     );
   }
   return lines;

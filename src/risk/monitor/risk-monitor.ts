@@ -3,7 +3,7 @@
 import { systemClock, type Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
 import type { LivegateEvent, VenueReported } from '../../core/events.js';
-import type { RiskSnapshot } from '../../core/risk-snapshot.js';
+import type { RiskAction, RiskSnapshot } from '../../core/risk-snapshot.js';
 import type { Tick } from '../../core/types.js';
 import type { EnforcedKillSwitch } from '../../killswitch/enforced-kill-switch.js';
 import type { EventObserver, TickObserver } from '../risk-ports.js';
@@ -116,11 +116,15 @@ export class RiskMonitor implements TickObserver, EventObserver {
       case 'VenueReported':
         this.venueReported(event);
         return;
+      case 'KillSwitchChanged':
+        // A reset (or a loosening to REDUCING) is judged at once, before the next tick can trade:
+        // a rule still in breach re-trips in the same turn instead of one evaluation later.
+        if (event.enforcedState !== 'ENGAGED' && this.timer !== undefined) this.evaluate();
+        return;
       case 'TickBlocked':
       case 'OrderDenied':
       case 'OrderDone':
       case 'OrdersCancelled':
-      case 'KillSwitchChanged':
       case 'KillSwitchFailedClosed':
       case 'BrokerFailed':
       case 'RiskLimitBreached':
@@ -195,12 +199,25 @@ export class RiskMonitor implements TickObserver, EventObserver {
 
   private check(episode: RuleEpisode | undefined, now: number): void {
     if (episode === undefined) return;
-    if (episode.check(now, this.killSwitch.state === 'SAFE')) this.trip(episode);
+    if (episode.check(now, this.answered)) this.trip(episode);
   }
+
+  /** Whether the kill switch already does what a rule's action asks (a flatten under way counts). */
+  private readonly answered = (action: RiskAction): boolean => {
+    const state = this.killSwitch.state;
+    if (action === 'reduce') return state !== 'SAFE';
+    return state === 'ENGAGED' || (state === 'REDUCING' && this.actions.flattening);
+  };
 
   private trip(episode: RuleEpisode): void {
     const { rule, value } = episode;
-    const message = rule.describe(value);
+    const state = this.killSwitch.state;
+    // A breach under a kill already in force writes nothing to the switch: the event says so, so
+    // the operator sees it (journal, alert, status) before resetting; a reset re-trips it.
+    const message =
+      state === 'SAFE' || rule.action === 'alert'
+        ? rule.describe(value)
+        : `${rule.describe(value)} (kill switch already ${state}: a reset re-trips it while the breach lasts)`;
     try {
       // Emitted first so the journal shows the cause before the kill-switch change it causes.
       this.emit({

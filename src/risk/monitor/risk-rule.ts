@@ -40,19 +40,23 @@ export class RuleEpisode<R extends RiskRule = RiskRule> {
   constructor(readonly rule: R) {}
 
   /**
-   * Measures and returns true exactly once per breach episode. A tripped rule re-arms only once its
-   * value is back under the threshold and, unless it merely alerts, the kill switch is SAFE again:
-   * an operator's reset is not undone by the same breach it already answered.
+   * Measures and returns true when the rule must act: once when a breach starts, and again for as
+   * long as the breach lasts whenever the kill switch no longer answers it (`answered` false: a
+   * reset while the loss is still over the limit), so a reset never opens the gates on a breach.
+   * An alert fires once per episode. Back under the threshold, the rule re-arms.
    */
-  check(now: number, killSwitchSafe: boolean): boolean {
+  check(now: number, answered: (action: RiskAction) => boolean): boolean {
     this.value = this.rule.measure(now);
     const breached = this.rule.breached(this.value);
-    if (this.tripped) {
-      if (!breached && (killSwitchSafe || this.rule.action === 'alert')) this.tripped = false;
+    if (!breached) {
+      this.tripped = false;
       return false;
     }
-    this.tripped = breached;
-    return breached;
+    if (!this.tripped) {
+      this.tripped = true;
+      return true;
+    }
+    return this.rule.action !== 'alert' && !answered(this.rule.action);
   }
 
   status(): RuleStatus {

@@ -33,9 +33,14 @@ export interface TripActionsWiring {
 export class TripActions {
   private readonly pending = new Set<Promise<unknown>>();
   /** The reduce-flatten-engage sequence in progress: a second engage waits for it instead of cutting it short. */
-  private flattening: Promise<void> | undefined;
+  private flatteningSequence: Promise<void> | undefined;
 
   private readonly actor: string;
+
+  /** True while a reduce-flatten-engage sequence runs (the engage is on its way). */
+  get flattening(): boolean {
+    return this.flatteningSequence !== undefined;
+  }
 
   constructor(private readonly wiring: TripActionsWiring) {
     this.actor = riskMonitorActor(wiring.engineId);
@@ -67,14 +72,16 @@ export class TripActions {
       this.track(killSwitch.engage(reason, this.actor, trigger));
       return;
     }
-    if (this.flattening !== undefined) {
-      this.track(this.flattening.then(() => killSwitch.engage(reason, this.actor, trigger)));
+    if (this.flatteningSequence !== undefined) {
+      this.track(
+        this.flatteningSequence.then(() => killSwitch.engage(reason, this.actor, trigger)),
+      );
       return;
     }
     const sequence = this.reduceFlattenEngage(reason, trigger).finally(() => {
-      if (this.flattening === sequence) this.flattening = undefined;
+      if (this.flatteningSequence === sequence) this.flatteningSequence = undefined;
     });
-    this.flattening = sequence;
+    this.flatteningSequence = sequence;
     this.track(sequence);
   }
 

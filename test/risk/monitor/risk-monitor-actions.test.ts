@@ -57,18 +57,15 @@ describe('RiskMonitor actions', () => {
     expect(harness.monitor.snapshot().rules[0]).toMatchObject({ tripped: true, value: 5000 });
   });
 
-  it('re-arms only once reset to SAFE and back under the limit, then trips again', async () => {
+  it('a rule still in breach re-engages at the first evaluation after a reset (issue 10, scenario 3)', async () => {
     const harness = await createHarness(staleAfter('engage'));
     harness.clock.advance(1000);
     harness.monitor.evaluate();
     await harness.reset();
-    harness.monitor.evaluate(); // SAFE again but still stale: the operator's reset stands
-    expect(harness.killSwitch.state).toBe('SAFE');
-    harness.tick('EURUSD', 1.1);
-    harness.monitor.evaluate(); // back under: re-armed
-    expect(harness.monitor.snapshot().rules[0]).toMatchObject({ tripped: false });
-    harness.clock.advance(1000);
+    // The code before this left the gates open here: the breach had been "answered" once.
     harness.monitor.evaluate();
+    expect(harness.killSwitch.state).toBe('ENGAGED');
+    await harness.monitor.settled();
     expect((await harness.store.history()).map((record) => record.state)).toEqual([
       'SAFE',
       'ENGAGED',
@@ -76,18 +73,48 @@ describe('RiskMonitor actions', () => {
       'ENGAGED',
     ]);
     expect(harness.breaches()).toHaveLength(2);
-  });
-
-  it('does not re-arm while the kill switch is still engaged, even back under the limit', async () => {
-    const harness = await createHarness(staleAfter('engage'));
-    harness.clock.advance(1000);
-    harness.monitor.evaluate();
+    // Back under the limit, a reset stands and the rule is re-armed for the next breach.
     harness.tick('EURUSD', 1.1);
     harness.monitor.evaluate();
+    await harness.reset();
+    harness.monitor.evaluate();
+    expect(harness.killSwitch.state).toBe('SAFE');
+    expect(harness.monitor.snapshot().rules[0]).toMatchObject({ tripped: false });
+  });
+
+  it('a breach while an operator kill is in force is recorded, writes nothing, and re-trips at the reset', async () => {
+    const harness = await createHarness(staleAfter('engage'));
+    await harness.killSwitch.engage('manual stop', 'alice');
     harness.clock.advance(1000);
     harness.monitor.evaluate();
     await harness.monitor.settled();
+    expect(harness.breaches()).toMatchObject([
+      {
+        rule: 'staleFeed',
+        message:
+          'staleFeed: no tick for 1000 ms breached limit 1000 ms (kill switch already ENGAGED: a reset re-trips it while the breach lasts)',
+      },
+    ]);
+    expect(harness.monitor.snapshot().rules[0]).toMatchObject({ tripped: true });
+    expect(await harness.lastRecord()).toMatchObject({ state: 'ENGAGED', by: 'alice' });
+    for (let step = 0; step < 5; step++) harness.monitor.evaluate(); // answered: no repeats
     expect(harness.breaches()).toHaveLength(1);
+    await harness.reset();
+    harness.monitor.evaluate();
+    expect(harness.killSwitch.state).toBe('ENGAGED');
+    expect(await harness.lastRecord()).toMatchObject({ trigger: 'risk:staleFeed' });
+  });
+
+  it('a reduce rule in breach re-reduces after a reset, and REDUCING answers it', async () => {
+    const harness = await createHarness(staleAfter('reduce'));
+    harness.clock.advance(1000);
+    harness.monitor.evaluate();
+    harness.monitor.evaluate();
+    expect(harness.breaches()).toHaveLength(1);
+    await harness.reset();
+    harness.monitor.evaluate();
+    expect(harness.killSwitch.state).toBe('REDUCING');
+    expect(harness.breaches()).toHaveLength(2);
   });
 
   it('an alert re-arms as soon as it is back under the limit', async () => {
