@@ -224,7 +224,9 @@ function showRisk(risk) {
     risk.rules.map((rule) => ({
       className: rule.tripped ? 'tripped' : '',
       cells: [
-        rule.tripped ? `${rule.rule} (TRIPPED)` : rule.rule,
+        rule.tripped
+          ? `${rule.rule} (TRIPPED${rule.utilization >= 1 ? ', still in breach: a reset re-trips it' : ''})`
+          : rule.rule,
         rule.action,
         number(rule.value),
         number(rule.threshold),
