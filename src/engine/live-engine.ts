@@ -377,19 +377,24 @@ export class LiveEngine {
   /** Cancels every open order at the broker and says so in an event. */
   async cancelAllOrders(reason: string): Promise<number> {
     try {
-      const count = await this.broker.cancelAll();
-      this.bus.emit({
-        type: 'OrdersCancelled',
-        time: this.clock.now(),
-        engineId: this.id,
-        count,
-        reason,
-      });
-      return count;
+      return await this.cancelAllAtBroker(reason);
     } catch (error) {
       this.router.brokerFailed(error, undefined);
       return 0;
     }
+  }
+
+  /** One cancel-all, evented once the broker answered it; rejects as the broker does. */
+  private async cancelAllAtBroker(reason: string): Promise<number> {
+    const count = await this.broker.cancelAll();
+    this.bus.emit({
+      type: 'OrdersCancelled',
+      time: this.clock.now(),
+      engineId: this.id,
+      count,
+      reason,
+    });
+    return count;
   }
 
   private killSwitchChanged(): void {
@@ -408,14 +413,7 @@ export class LiveEngine {
   private async cancelAllWhileEngaged(): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const count = await this.broker.cancelAll();
-        this.bus.emit({
-          type: 'OrdersCancelled',
-          time: this.clock.now(),
-          engineId: this.id,
-          count,
-          reason: 'kill-switch-engaged',
-        });
+        await this.cancelAllAtBroker('kill-switch-engaged');
         return;
       } catch (error) {
         this.router.brokerFailed(error, undefined, attempt);

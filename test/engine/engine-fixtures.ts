@@ -11,6 +11,24 @@ export function tick(index: number, symbol = 'EURUSD'): Tick {
   return { symbol, bid: mid - 0.00005, ask: mid + 0.00005, time: 1_700_000_000_000 + index };
 }
 
+/** A tick at one price (bid = ask), for tests that move the mark by hand. */
+export function tickAt(price: number, index: number, symbol = 'EURUSD'): Tick {
+  return { symbol, bid: price, ask: price, time: 1_700_000_000_000 + index };
+}
+
+/** Polls until the condition holds, failing with `what` after the deadline. */
+export async function until(
+  what: string,
+  condition: () => boolean,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 export function ticks(count: number, symbol = 'EURUSD'): Tick[] {
   return Array.from({ length: count }, (_, index) => tick(index + 1, symbol));
 }

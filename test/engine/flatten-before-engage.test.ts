@@ -3,23 +3,17 @@
 // or flattenTimeoutMs, and the audit says which.
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/schema.js';
-import type { Tick } from '../../src/core/types.js';
 import { createRiskWiring } from '../../src/cli/risk-wiring.js';
 import { LiveEngine } from '../../src/engine/live-engine.js';
-import { collect, marketOrder, openKillSwitch, ScriptedStrategy } from './engine-fixtures.js';
+import {
+  collect,
+  marketOrder,
+  openKillSwitch,
+  ScriptedStrategy,
+  tickAt,
+  until,
+} from './engine-fixtures.js';
 import { LaterFillingBroker } from './later-filling-broker.js';
-
-function at(price: number, index: number): Tick {
-  return { symbol: 'EURUSD', bid: price, ask: price, time: 1_700_000_000_000 + index };
-}
-
-async function until(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 async function tripWithFlatten(
   flattenTimeoutMs: number,
@@ -48,8 +42,8 @@ async function tripWithFlatten(
   let finish = () => {};
   const finished = new Promise<void>((resolve) => (finish = resolve));
   async function* feed() {
-    yield at(1.1, 1);
-    yield at(0.9, 2);
+    yield tickAt(1.1, 1);
+    yield tickAt(0.9, 2);
     await finished; // the engine keeps running (and its monitor evaluating) until the test is done
   }
   const engine = new LiveEngine({

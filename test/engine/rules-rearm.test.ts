@@ -2,23 +2,17 @@
 // still over the limit; the rule re-engages in the same turn, so no order passes after the reset.
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/schema.js';
-import type { Tick } from '../../src/core/types.js';
 import { createRiskWiring } from '../../src/cli/risk-wiring.js';
 import { LiveEngine } from '../../src/engine/live-engine.js';
-import { collect, marketOrder, openKillSwitch, ScriptedStrategy } from './engine-fixtures.js';
+import {
+  collect,
+  marketOrder,
+  openKillSwitch,
+  ScriptedStrategy,
+  tickAt,
+  until,
+} from './engine-fixtures.js';
 import { LaterFillingBroker } from './later-filling-broker.js';
-
-function at(price: number, index: number): Tick {
-  return { symbol: 'EURUSD', bid: price, ask: price, time: 1_700_000_000_000 + index };
-}
-
-async function until(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('risk rules after a reset', () => {
   it('a reset with the loss still over the limit re-engages at once: no order passes after it', async () => {
@@ -38,11 +32,11 @@ describe('risk rules after a reset', () => {
     let finish = () => {};
     const finished = new Promise<void>((resolve) => (finish = resolve));
     async function* feed() {
-      yield at(1.1, 1);
-      yield at(0.9, 2);
+      yield tickAt(1.1, 1);
+      yield tickAt(0.9, 2);
       await until('the trip', () => killSwitch.state === 'ENGAGED');
       await killSwitch.reset('operator: resume', 'alice');
-      for (let index = 3; index < 20; index += 1) yield at(0.9, index);
+      for (let index = 3; index < 20; index += 1) yield tickAt(0.9, index);
       await finished;
     }
     const engine = new LiveEngine({
