@@ -93,11 +93,13 @@ async function oneRun(): Promise<{ engagedMs: number; ordersAfter: number; path:
     );
     let killOut = '';
     kill.stdout.on('data', (chunk: Buffer) => (killOut += chunk.toString()));
+    // Listened for at once: the CLI may exit before the engine's log shows ENGAGED.
+    const killClosed = new Promise((resolve) => kill.once('close', resolve));
     const engaged = (line: LogLine) =>
       line.event === 'KillSwitchChanged' && line.enforcedState === 'ENGAGED';
     await until('ENGAGED', () => lines(stdout).some(engaged));
     const engagedMs = performance.now() - started;
-    await new Promise((resolve) => kill.once('close', resolve));
+    await killClosed;
     await new Promise((resolve) => setTimeout(resolve, 300));
     const all = lines(stdout);
     const at = all.findIndex(engaged);
