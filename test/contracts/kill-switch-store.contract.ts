@@ -310,6 +310,30 @@ export function runKillSwitchStoreContract(
         ]);
       });
 
+      it('never leaves out an engine that republishes while the listing runs', async () => {
+        // Engines heartbeat all the time: a listing that reads entries in the order they were
+        // written used to lose an engine whose old report was replaced before it was reached.
+        const ids = Array.from({ length: 12 }, (_, index) => `engine-${index}`);
+        for (const id of ids) await store.publishEngineReport(report(id));
+        let publishing = true;
+        const publishers = ids.map(async (id, index) => {
+          for (let beat = 0; publishing; beat++) {
+            await store.publishEngineReport(report(id, { observedRevision: beat + index }));
+          }
+        });
+        const short: string[][] = [];
+        try {
+          for (let listing = 0; listing < 60; listing++) {
+            const listed = (await store.listEngineReports()).map((entry) => entry.engineId);
+            if (listed.length !== ids.length) short.push(listed);
+          }
+        } finally {
+          publishing = false;
+          await Promise.all(publishers);
+        }
+        expect(short).toEqual([]);
+      });
+
       it('refuses a report that would not validate', async () => {
         const bad = { ...report('engine-a'), enforcedState: 'MAYBE' } as unknown as EngineReport;
         const error = await rejection(store.publishEngineReport(bad));

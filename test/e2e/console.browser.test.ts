@@ -183,14 +183,21 @@ describe.skipIf(skip)('operator console in chromium', () => {
   }, 30_000);
 });
 
-/** Opens anonymous event streams until the engine answers 503; resolves to how many it got. */
+/**
+ * Opens anonymous event streams until the engine answers 503; resolves to how many it got. The open
+ * responses are kept referenced until the signal aborts: fetch closes the connection of a response
+ * the garbage collector reclaims, which freed slots mid-count on a loaded CI machine.
+ */
+const heldStreams = new Set<Response>();
 async function squatStreams(baseUrl: string, signal: AbortSignal): Promise<number> {
+  signal.addEventListener('abort', () => heldStreams.clear(), { once: true });
   for (let opened = 0; ; opened += 1) {
     const response = await fetch(new URL('/api/events', baseUrl), { signal });
     if (response.status === 503) {
       await response.body?.cancel();
       return opened;
     }
+    heldStreams.add(response);
     expect(response.status).toBe(200);
     if (opened > 64) throw new Error('the engine never refused an anonymous stream');
   }

@@ -1,5 +1,6 @@
 // Engine heartbeats in the namespace's bucket, one key per engine, shared by every scope.
 import { JetStreamApiError } from '@nats-io/jetstream';
+import { Bucket, type KV } from '@nats-io/kv';
 import { LivegateError } from '../../core/errors.js';
 import type { EngineReport } from '../../core/kill-switch-record.js';
 import {
@@ -63,14 +64,24 @@ export class NatsEngineReports {
     const listed = this.connection.call(
       'list engine reports',
       async (kv, signal) => {
+        // One stream-info call names every engine key present now and the stream's last sequence.
+        const present = await this.presentKeys(kv);
         // nats.js ends a listing when a message arrives with nothing pending behind it, which never
         // happens while engines keep publishing: stop at the first message newer than the stream
         // was when we started (delivery is in stream order, so everything before it has been seen).
-        const lastAtStart = (await kv.status()).streamInfo.state.last_seq;
         const entries = await kv.history({ key: this.keys.engines });
         await forEachEntry(entries, signal, (entry) => {
           latest.set(entry.key, entry.operation === 'PUT' ? entry.value : undefined);
-          if (entry.revision >= lastAtStart) entries.stop();
+          if (entry.revision >= present.lastSequence) entries.stop();
+        });
+        // A key whose old entry was replaced before the scan reached it, by a newer one after the
+        // stop, was never delivered: an engine heartbeating mid-listing dropped out of it (and a
+        // kill called it stopped). Each such key is read directly.
+        const unseen = present.keys.filter((key) => !latest.has(key));
+        const read = await Promise.all(unseen.map((key) => kv.get(key)));
+        unseen.forEach((key, index) => {
+          const entry = read[index];
+          latest.set(key, entry?.operation === 'PUT' ? entry.value : undefined);
         });
       },
       this.connection.listTimeoutMs,
@@ -94,6 +105,18 @@ export class NatsEngineReports {
       );
     }
     return reports.sort((a, b) => (a.engineId < b.engineId ? -1 : a.engineId > b.engineId ? 1 : 0));
+  }
+
+  /** The engine keys the bucket holds (deleted ones included) and its last sequence, at one instant. */
+  private async presentKeys(kv: KV): Promise<{ keys: string[]; lastSequence: number }> {
+    if (!(kv instanceof Bucket)) throw new Error('engine listing needs a JetStream KV bucket');
+    const info = await kv.jsm.streams.info(kv.bucketName(), {
+      subjects_filter: `${kv.prefix}.${this.keys.engines}`,
+    });
+    const keys = Object.keys(info.state.subjects ?? {}).map((subject) =>
+      subject.slice(kv.prefixLen),
+    );
+    return { keys, lastSequence: info.state.last_seq };
   }
 
   private async write(what: string, operation: KvOperation<unknown>): Promise<void> {
