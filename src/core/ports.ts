@@ -94,6 +94,12 @@ export interface BrokerListener {
    * then sends nothing that the venue might place, and asks for the order's status instead.
    */
   mayResend?(order: Order): boolean;
+  /**
+   * Gate 3 for an order that waited inside the broker (a venue's rate-limit queue, a retry's
+   * backoff), asked as it is about to leave: true only on a fresh state that is SAFE, or REDUCING
+   * for an order gate 3 let through as reducing. False: the broker sends nothing and rejects it.
+   */
+  mayDepart?(order: Order): boolean;
 }
 
 /** Orders and positions at the venue against the engine's own, from `Broker.reconcile`. */

@@ -52,6 +52,8 @@ export class OrderRouter {
   /** Ids submitted by the flatten in progress, then the last flatten's orders still to watch. */
   private flattening: string[] | undefined;
   private flattenOrders: string[] = [];
+  /** Working orders gate 3 let through as reducing: in REDUCING, only these may still leave. */
+  private readonly admittedReducing = new Set<string>();
   private nextOrderNumber = 1;
   /** Fills reported synchronously inside submit() wait here so OrderSubmitted is journalled first. */
   private submitting = false;
@@ -79,6 +81,7 @@ export class OrderRouter {
       onOrderDone: (orderId, reason) => this.orderDone(orderId, reason),
       onVenueReport: (report) => this.venueReported(report),
       mayResend: () => this.mayResend(),
+      mayDepart: (order) => this.mayDepart(order),
     };
   }
 
@@ -89,6 +92,18 @@ export class OrderRouter {
    */
   private mayResend(): boolean {
     if (this.killSwitch.level !== KillSwitchLevel.SAFE) return false;
+    if (this.clock.monotonic() > this.killSwitch.leaseExpiresAt) {
+      this.killSwitch.refresh();
+      return false;
+    }
+    return true;
+  }
+
+  /** Gate 3 again for an order that waited in the broker: see BrokerListener.mayDepart. */
+  private mayDepart(order: Order): boolean {
+    const level = this.killSwitch.level;
+    if (level === ENGAGED) return false;
+    if (level === REDUCING && !this.admittedReducing.has(order.id)) return false;
     if (this.clock.monotonic() > this.killSwitch.leaseExpiresAt) {
       this.killSwitch.refresh();
       return false;
@@ -195,6 +210,7 @@ export class OrderRouter {
     // Working from now until a fill, a reject, a cancel or an expiry says it is done.
     this.positions.orderSubmitted(order);
     this.flattening?.push(order.id);
+    if (level === REDUCING) this.admittedReducing.add(order.id);
     this.counters.latency.record(latencyNs);
     this.counters.ordersSubmitted++;
     this.bus.emit({
@@ -249,6 +265,9 @@ export class OrderRouter {
     }
     this.counters.fills++;
     const position = this.positions.apply(fill);
+    if (this.admittedReducing.size > 0 && !this.positions.isWorking(fill.orderId)) {
+      this.admittedReducing.delete(fill.orderId);
+    }
     this.bus.emit({
       type: 'OrderFilled',
       time: this.clock.now(),
@@ -266,6 +285,7 @@ export class OrderRouter {
 
   private orderRejected(orderId: string, reason: string): void {
     this.positions.orderDone(orderId);
+    this.admittedReducing.delete(orderId);
     this.bus.emit({
       type: 'OrderRejected',
       time: this.clock.now(),
@@ -277,6 +297,7 @@ export class OrderRouter {
 
   private orderDone(orderId: string, reason: OrderDoneReason): void {
     this.positions.orderDone(orderId);
+    this.admittedReducing.delete(orderId);
     this.bus.emit({
       type: 'OrderDone',
       time: this.clock.now(),

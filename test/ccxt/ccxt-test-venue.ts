@@ -10,7 +10,12 @@ export const FAKE_CREDENTIALS = {
 
 export function testVenue(
   server: FakeVenueServer,
-  overrides: { symbols?: string[]; timeoutMs?: number; credentials?: boolean } = {},
+  overrides: {
+    symbols?: string[];
+    timeoutMs?: number;
+    credentials?: boolean;
+    rateLimit?: number;
+  } = {},
 ): CcxtVenue {
   return new CcxtVenue({
     venue: 'kraken',
@@ -19,7 +24,7 @@ export function testVenue(
     ...(overrides.credentials === false ? {} : FAKE_CREDENTIALS),
     urls: { public: server.url, private: server.url },
     timeoutMs: overrides.timeoutMs ?? 2_000,
-    rateLimit: 1,
+    rateLimit: overrides.rateLimit ?? 1,
   });
 }
 

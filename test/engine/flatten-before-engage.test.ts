@@ -73,16 +73,25 @@ async function tripWithFlatten(
 describe('flatten before engage', () => {
   it('waits for the flatten orders to be done before ENGAGED, so its cancel-all never cancels them', async () => {
     let stillReducing = false;
+    let departsWhileReducing: boolean | undefined;
+    let strangerDeparts: boolean | undefined;
     const { store, seen, broker } = await tripWithFlatten(
       3_000,
       async (venue, flattenId, state) => {
         await new Promise((resolve) => setTimeout(resolve, 200));
         // The code before this wrote ENGAGED in the same turn as the flatten and cancelled it.
         stillReducing = state() === 'REDUCING';
+        // A broker that queued orders lets the flatten leave in REDUCING, and nothing else.
+        const flatten = venue.submitted.find((order) => order.id === flattenId)!;
+        departsWhileReducing = venue.mayDepart(flatten);
+        strangerDeparts = venue.mayDepart({ ...flatten, id: 'never-admitted' });
         venue.fill(flattenId);
       },
     );
     expect(stillReducing).toBe(true);
+    expect(departsWhileReducing).toBe(true);
+    expect(strangerDeparts).toBe(false);
+    expect(broker.mayDepart(broker.submitted[1]!)).toBe(false); // ENGAGED now
     expect(seen.ofType('OrderDone')).toEqual([]);
     expect(seen.ofType('OrderFilled')).toHaveLength(2);
     expect(broker.workingIds()).toEqual([]);

@@ -28,6 +28,11 @@ export class LaterFillingBroker implements Broker {
     this.mostWorkingAtOnce = Math.max(this.mostWorkingAtOnce, this.working.size);
   }
 
+  /** Gate 3 as a broker that queued the order would ask it just before sending (see mayDepart). */
+  mayDepart(order: Order): boolean | undefined {
+    return this.listener?.mayDepart?.(order);
+  }
+
   /** Fills `quantity` of a working order (default: all that remains). */
   fill(orderId: string, quantity?: number): void {
     const working = this.working.get(orderId);

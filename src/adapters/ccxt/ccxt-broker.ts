@@ -29,6 +29,7 @@ import {
 
 export type { CcxtBrokerOptions };
 import { VenueLink } from './venue-link.js';
+import { VenueRequestGate } from './venue-request-gate.js';
 
 export class CcxtBroker implements Broker {
   readonly name: string;
@@ -40,6 +41,7 @@ export class CcxtBroker implements Broker {
   private readonly link: VenueLink;
   private readonly deadMan: VenueDeadMan;
   private readonly poller: FillPoller;
+  private readonly requests: VenueRequestGate;
   private listener: BrokerListener | undefined;
   private closed = false;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -70,6 +72,7 @@ export class CcxtBroker implements Broker {
       clock: this.clock,
       link: this.link,
     });
+    this.requests = new VenueRequestGate(this.venue.exchange);
     this.poller = new FillPoller(
       this.venue,
       this.tracker,
@@ -148,7 +151,9 @@ export class CcxtBroker implements Broker {
     for (const tracked of open) this.poller.cancelledHere.add(tracked);
     const exchange = this.venue.exchange;
     if (exchange.has.cancelAllOrders === true) {
-      await this.withRetries('cancelling all orders', () => cancelAllAtVenue(this.venue));
+      await this.withRetries('cancelling all orders', () =>
+        this.requests.urgent(() => cancelAllAtVenue(this.venue)),
+      );
     } else {
       for (const tracked of open) await this.cancel(tracked.order.id);
     }
@@ -271,7 +276,9 @@ export class CcxtBroker implements Broker {
       now: () => this.clock.now(),
       attemptFailed: (error) => this.link.failed(describeVendorError(error)),
       attemptSucceeded: () => this.link.succeeded(),
-      mayResend: (order) => this.listener?.mayResend?.(order) ?? true,
+      mayDepart: (order) => this.listener?.mayDepart?.(order) ?? true,
+      depart: (order, send) =>
+        this.requests.order(() => this.listener?.mayDepart?.(order) ?? true, send),
     };
   }
 

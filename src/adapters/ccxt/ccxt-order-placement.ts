@@ -14,6 +14,7 @@ import {
   type BackoffOptions,
   type VenueRejectCode,
 } from './ccxt-errors.js';
+import { HeldBackByKillSwitch } from './venue-request-gate.js';
 
 export type Placement =
   | { readonly kind: 'accepted'; readonly venueId: string }
@@ -37,8 +38,10 @@ export interface PlacementContext {
   /** Every failed attempt, for connectivity reports. */
   attemptFailed(error: unknown): void;
   attemptSucceeded(): void;
-  /** Gate 3 asked again before a createOrder is retried: false after a kill (nothing new goes out). */
-  mayResend(order: Order): boolean;
+  /** Gate 3 asked again before a retry and as each createOrder leaves: false after a kill. */
+  mayDepart(order: Order): boolean;
+  /** Sends one createOrder in its turn behind ccxt's rate limiter, asking the gate as it leaves. */
+  depart<T>(order: Order, send: () => Promise<T>): Promise<T>;
 }
 
 /** How far back a lookup searches closed orders, around clock skew and slow answers. */
@@ -61,20 +64,23 @@ export async function placeOrder(
         inDoubt = false;
       }
       // A retry may place the order: it passes gate 3 again, like a new order.
-      if (attempt > 1 && !context.mayResend(order)) return notResent(lastError);
-      const created = await context.exchange.createOrder(
-        order.symbol,
-        order.type,
-        order.side,
-        order.quantity,
-        order.type === 'limit' ? order.price : undefined,
-        { clientOrderId },
+      if (attempt > 1 && !context.mayDepart(order)) return notResent(lastError);
+      const created = await context.depart(order, () =>
+        context.exchange.createOrder(
+          order.symbol,
+          order.type,
+          order.side,
+          order.quantity,
+          order.type === 'limit' ? order.price : undefined,
+          { clientOrderId },
+        ),
       );
       if (created.id !== undefined) return accepted(context, created.id);
       // Accepted without an id to follow it by: find it by client order id on the next pass.
       lastError = new BadResponse(`${context.exchange.id} accepted an order without an order id`);
       inDoubt = true;
     } catch (error) {
+      if (error instanceof HeldBackByKillSwitch) return heldBack(error, lastError);
       lastError = error;
       if (!isTransient(error) && !isAmbiguous(error)) return rejected(error, false, false);
       context.attemptFailed(error);
@@ -101,6 +107,18 @@ function notResent(lastError: unknown): Placement {
     kind: 'rejected',
     code: rejectCodeOf(lastError),
     detail: `${describeVendorError(lastError)}; not retried: the kill switch forbids sending it again`,
+    unreachable: false,
+    inDoubt: false,
+  };
+}
+
+/** The kill switch closed while the order waited for its turn: it never left. */
+function heldBack(error: HeldBackByKillSwitch, lastError: unknown): Placement {
+  const before = lastError === undefined ? '' : ` (after ${describeVendorError(lastError)})`;
+  return {
+    kind: 'rejected',
+    code: lastError === undefined ? 'VENUE_ORDER_REJECTED' : rejectCodeOf(lastError),
+    detail: `${error.message}${before}`,
     unreachable: false,
     inDoubt: false,
   };
