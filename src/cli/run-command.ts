@@ -16,6 +16,7 @@ import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js
 import { addCommonOptions, resolveConfig } from './command-options.js';
 import { describeError, EXIT_FAILURE, EXIT_OK, exitCodeFor } from './exit-codes.js';
 import { createEngineJournal } from './journal-wiring.js';
+import { engageOnEngineIdConflict } from './engine-id-conflict.js';
 import { engageOnKillSignal } from './kill-signal.js';
 import { logEngineEvents } from './log-engine-events.js';
 import { createRiskWiring } from './risk-wiring.js';
@@ -156,6 +157,7 @@ async function runWithLogger(
     heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
     yieldIntervalMs: config.engine.yieldIntervalMs,
     cancelOpenOrdersOnShutdown: config.engine.cancelOpenOrdersOnShutdown,
+    onEngineIdConflict: engageOnEngineIdConflict(killSwitch, engineId, logger),
   });
   risk.bind(engine);
   journal?.bind(engine);

@@ -172,6 +172,8 @@ export interface KillSwitchStore {
   publishEngineReport(report: EngineReport): Promise<void>;
   removeEngineReport(engineId: string): Promise<void>;
   listEngineReports(): Promise<EngineReport[]>;
+  /** One engine's report (undefined when it has none): what a running engine checks its id with. */
+  readEngineReport(engineId: string): Promise<EngineReport | undefined>;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@
 
 import os from 'node:os';
 import type { Clock } from '../core/clock.js';
-import { ownProcessIdentity } from '../core/process-identity.js';
+import { ownProcessIdentity, sameProcess } from '../core/process-identity.js';
 import type { LivegateEvent, RunSummary } from '../core/events.js';
 import { failClosedTrigger, type EngineReport } from '../core/kill-switch-record.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
@@ -18,6 +18,11 @@ export interface EngineReporterOptions {
   /** Extra figures for the report (venue connectivity, last tick age). */
   readonly extraStats?: () => Readonly<Record<string, number | string>>;
   readonly emit: (event: LivegateEvent) => void;
+  /**
+   * Another process reports under this engine's id (two `run` started at once, or one whose
+   * claim could not be checked): called once per such process, found by reading the id back.
+   */
+  readonly onIdConflict?: (holder: EngineReport) => void;
 }
 
 export class EngineReporter {
@@ -30,6 +35,10 @@ export class EngineReporter {
   private lastScopes = '';
   private lastFailure: unknown = null;
   private readonly startedAt: string;
+  /** At least one report of ours reached the store: from then on the key must stay ours. */
+  private published = false;
+  private checkingId = false;
+  private readonly conflicts = new Set<string>();
 
   constructor(private readonly options: EngineReporterOptions) {
     this.startedAt = new Date(options.clock.now()).toISOString();
@@ -102,6 +111,30 @@ export class EngineReporter {
       report,
     });
     this.publish();
+    void this.checkIdHeld();
+  }
+
+  /**
+   * The id's key holds what was published last, by whichever process: a report of another process
+   * means two engines run under one id, and a kill would count one's confirmation for both.
+   */
+  private async checkIdHeld(): Promise<void> {
+    const { onIdConflict, killSwitch, engineId } = this.options;
+    if (onIdConflict === undefined || !this.published || this.checkingId) return;
+    this.checkingId = true;
+    try {
+      const held = await killSwitch.store.readEngineReport(engineId);
+      if (held === undefined || held.unreadable !== undefined) return;
+      if (sameProcess(held, this.report())) return;
+      const who = `${held.host}/${held.pid}/${held.process?.startTicks ?? ''}`;
+      if (this.conflicts.has(who)) return;
+      this.conflicts.add(who);
+      onIdConflict(held);
+    } catch {
+      // A store that cannot answer is the kill switch's business (it fails closed on its own).
+    } finally {
+      this.checkingId = false;
+    }
   }
 
   /** Emits what changed at the gates and confirms it to the store at once. */
@@ -152,6 +185,9 @@ export class EngineReporter {
     }
     this.publishing = this.options.killSwitch.store
       .publishEngineReport(this.report())
+      .then(() => {
+        this.published = true;
+      })
       .catch((error: unknown) => {
         if (process.env.LIVEGATE_DEBUG_REPORTS)
           process.stderr.write(`REPORT FAILED ${String(error)}\n`);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { systemClock, type Clock } from '../core/clock.js';
 import { LivegateError } from '../core/errors.js';
 import type { LivegateEvent, RunSummary } from '../core/events.js';
-import { KillSwitchLevel } from '../core/kill-switch-record.js';
+import { KillSwitchLevel, type EngineReport } from '../core/kill-switch-record.js';
 import type {
   Broker,
   EventSink,
@@ -45,6 +45,8 @@ export interface LiveEngineOptions {
   /** Strategy or broker errors in a row before the kill switch engages with trigger `error`. */
   readonly maxConsecutiveErrors?: number;
   readonly heartbeatIntervalMs?: number;
+  /** Another process publishes reports under this engine's id (see EngineReporterOptions). */
+  readonly onEngineIdConflict?: (holder: EngineReport) => void;
   /** A busy loop yields to the event loop at least this often, so kill-switch changes are delivered. */
   readonly yieldIntervalMs?: number;
   readonly cancelOpenOrdersOnShutdown?: boolean;
@@ -154,6 +156,9 @@ export class LiveEngine {
       extraStats: () =>
         this.venueStatus.stats(this.health().lastTickAgeMs, this.broker.lastMessageAt?.()),
       emit: (event) => this.bus.emit(event),
+      ...(options.onEngineIdConflict === undefined
+        ? {}
+        : { onIdConflict: options.onEngineIdConflict }),
     });
     this.context = {
       engineId: this.id,

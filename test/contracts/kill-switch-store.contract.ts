@@ -310,6 +310,20 @@ export function runKillSwitchStoreContract(
         ]);
       });
 
+      it('reads one engine report by id, the latest, and nothing for an id without one', async () => {
+        expect(await store.readEngineReport('engine-a')).toBeUndefined();
+        await store.publishEngineReport(report('engine-a'));
+        await store.publishEngineReport(report('engine-b'));
+        await store.publishEngineReport(report('engine-a', { observedRevision: 9 }));
+        expect(await store.readEngineReport('engine-a')).toEqual(
+          report('engine-a', { observedRevision: 9 }),
+        );
+        expect(await store.readEngineReport('desk/1')).toBeUndefined();
+        await store.removeEngineReport('engine-a');
+        expect(await store.readEngineReport('engine-a')).toBeUndefined();
+        expect(await store.readEngineReport('engine-b')).toEqual(report('engine-b'));
+      });
+
       it('never leaves out an engine that republishes while the listing runs', async () => {
         // Engines heartbeat all the time: a listing that reads entries in the order they were
         // written used to lose an engine whose old report was replaced before it was reached.

@@ -163,6 +163,7 @@ function failingWrites(inner: KillSwitchStore): KillSwitchStore {
     publishEngineReport: (report) => inner.publishEngineReport(report),
     removeEngineReport: (id) => inner.removeEngineReport(id),
     listEngineReports: () => inner.listEngineReports(),
+    readEngineReport: (id) => inner.readEngineReport(id),
     close: () => inner.close(),
   };
 }

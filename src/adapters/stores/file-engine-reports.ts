@@ -74,6 +74,18 @@ export class FileEngineReports {
     return (await this.scan()).reports;
   }
 
+  /** One engine's report; a file that cannot be read or parsed is a placeholder naming why. */
+  async readOne(engineId: string): Promise<EngineReport | undefined> {
+    const name = engineReportFileName(engineId);
+    const key = name.slice(0, -'.json'.length);
+    try {
+      return await this.read(join(this.directory, name), key);
+    } catch (error) {
+      if (!(error instanceof LivegateError)) throw error;
+      return unreadableEngineReport(key, error.message);
+    }
+  }
+
   async scan(): Promise<EngineReportScan> {
     const names = (await this.files.readdir(this.directory)) ?? [];
     const reports: EngineReport[] = [];

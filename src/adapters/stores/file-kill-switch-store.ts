@@ -201,6 +201,10 @@ export class FileKillSwitchStore implements KillSwitchStore {
     return this.reports.list();
   }
 
+  readEngineReport(engineId: string): Promise<EngineReport | undefined> {
+    return this.reports.readOne(engineId);
+  }
+
   close(): Promise<void> {
     for (const watch of this.watches) watch.stop();
     this.watches.clear();

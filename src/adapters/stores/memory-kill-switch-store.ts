@@ -106,6 +106,13 @@ export class MemoryKillSwitchStore implements KillSwitchStore {
     });
   }
 
+  readEngineReport(engineId: string): Promise<EngineReport | undefined> {
+    return settle(() => {
+      const report = this.reports.get(engineId);
+      return report === undefined ? undefined : structuredClone(report);
+    });
+  }
+
   listEngineReports(): Promise<EngineReport[]> {
     return settle(() => [...this.reports.values()].map((report) => structuredClone(report)));
   }

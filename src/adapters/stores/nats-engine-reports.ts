@@ -52,6 +52,20 @@ export class NatsEngineReports {
     return this.listing;
   }
 
+  /** One engine's report: a direct read of its key, no listing. */
+  async readOne(engineId: string): Promise<EngineReport | undefined> {
+    const key = this.keys.engine(engineId);
+    let entry: Awaited<ReturnType<KV['get']>>;
+    try {
+      entry = await this.connection.call(`get ${key}`, (kv) => kv.get(key));
+    } catch (error) {
+      if (isStreamNotFound(error)) return undefined;
+      throw error;
+    }
+    if (entry === null || entry.operation !== 'PUT') return undefined;
+    return this.decoded(key, entry.value);
+  }
+
   private async throttledList(): Promise<EngineReport[]> {
     const wait = this.lastListStartedAt + MIN_LIST_INTERVAL_MS - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -94,17 +108,18 @@ export class NatsEngineReports {
     }
     const reports: EngineReport[] = [];
     for (const [key, value] of latest) {
-      if (value === undefined) continue;
-      const engineId = this.keys.parseEngine(key) ?? key;
-      const report = readEngineReport(new TextDecoder().decode(value), engineId);
-      // A report filed under another engine's key is not that engine's word.
-      reports.push(
-        report.engineId === engineId
-          ? report
-          : unreadableEngineReport(engineId, `its key holds a report for ${report.engineId}`),
-      );
+      if (value !== undefined) reports.push(this.decoded(key, value));
     }
     return reports.sort((a, b) => (a.engineId < b.engineId ? -1 : a.engineId > b.engineId ? 1 : 0));
+  }
+
+  private decoded(key: string, value: Uint8Array): EngineReport {
+    const engineId = this.keys.parseEngine(key) ?? key;
+    const report = readEngineReport(new TextDecoder().decode(value), engineId);
+    // A report filed under another engine's key is not that engine's word.
+    return report.engineId === engineId
+      ? report
+      : unreadableEngineReport(engineId, `its key holds a report for ${report.engineId}`);
   }
 
   /** The engine keys the bucket holds (deleted ones included) and its last sequence, at one instant. */

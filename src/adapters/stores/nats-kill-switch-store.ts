@@ -230,6 +230,10 @@ export class NatsKillSwitchStore implements KillSwitchStore {
     return this.reports.list();
   }
 
+  readEngineReport(engineId: string): Promise<EngineReport | undefined> {
+    return this.reports.readOne(engineId);
+  }
+
   async close(): Promise<void> {
     this.watches.stopAll();
     await this.connection.close();

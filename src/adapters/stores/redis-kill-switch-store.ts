@@ -32,7 +32,11 @@ import type {
   KillSwitchUpdateResult,
   KillSwitchWatcher,
 } from '../../core/ports.js';
-import { readEngineReport, validEngineReport } from './kill-switch-record-schema.js';
+import {
+  readEngineReport,
+  unreadableEngineReport,
+  validEngineReport,
+} from './kill-switch-record-schema.js';
 import {
   isReplyError,
   isWrongType,
@@ -147,6 +151,20 @@ export class RedisKillSwitchStore implements KillSwitchStore {
     await this.writeReports(`remove engine report ${engineId}`, (client) =>
       client.hdel(this.keys.engines, engineId),
     );
+  }
+
+  async readEngineReport(engineId: string): Promise<EngineReport | undefined> {
+    let text: string | null;
+    try {
+      text = await this.connection.request('HGET engines', (client) =>
+        client.hget(this.keys.engines, engineId),
+      );
+    } catch (error) {
+      if (!isReplyError(error)) throw error;
+      if (!isWrongType(error)) throw storeErrorFrom(`HGET ${this.keys.engines}`, error);
+      return unreadableEngineReport(engineId, messageOf(error));
+    }
+    return text === null ? undefined : readEngineReport(text, engineId);
   }
 
   /** An entry that fails validation is listed as unreadable: that engine must still confirm. */
