@@ -35,6 +35,7 @@ interface ChangeOptions extends CommonOptions {
   readonly timeout?: string;
   readonly json?: boolean;
   readonly scope?: string;
+  readonly createScope?: boolean;
 }
 
 const DESCRIPTIONS: Record<ChangeKind, string> = {
@@ -56,6 +57,10 @@ export function registerChangeCommand(program: Command, kind: ChangeKind): void 
       '--scope <scope>',
       'global (default) | desk:<name> | engine:<id>: the engines under that scope obey',
       GLOBAL_SCOPE,
+    )
+    .option(
+      '--create-scope',
+      'write a desk:/engine: scope that has no state yet and no running engine obeys (for engines started later); without it such a scope is refused as a likely typo',
     );
   if (kind === 'reset') command.requiredOption('-b, --by <name>', 'operator name (required)');
   else command.option('-b, --by <name>', 'operator name (default: user@host)');
@@ -80,7 +85,13 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
   }
   const store = await createSharedKillSwitchStore(config, scope);
   try {
-    const refusal = await refuseWithoutState(kind, config, store, scope);
+    const refusal = await refuseWithoutState(
+      kind,
+      config,
+      store,
+      scope,
+      options.createScope === true,
+    );
     if (refusal !== undefined) {
       process.stderr.write(`${refusal}\n`);
       return EXIT_FAILURE;
@@ -150,6 +161,7 @@ async function refuseWithoutState(
   config: LivegateConfig,
   store: KillSwitchStore,
   scope: string,
+  createScope: boolean,
 ): Promise<string | undefined> {
   let record: KillSwitchRecord | null;
   try {
@@ -160,11 +172,40 @@ async function refuseWithoutState(
     return undefined;
   }
   if (record !== null) return undefined;
-  // Narrower scopes are written on demand under an existing global state.
-  if (scope !== GLOBAL_SCOPE && (await globalStateExists(config))) return undefined;
+  // Narrower scopes are written on demand under an existing global state, for engines that obey
+  // them: a scope no engine obeys is most likely a typo, and a kill there would stop nothing.
+  if (scope !== GLOBAL_SCOPE && (await globalStateExists(config))) {
+    return createScope ? undefined : unknownScope(kind, store, scope);
+  }
   const engines = (await store.listEngineReports()).length;
   if (kind === 'reset' && engines > 0) return undefined;
   return noStateHere(config, store.name, engines);
+}
+
+/** A never-written scope that no registered engine reports: refused, naming the scopes that are. */
+async function unknownScope(
+  kind: ChangeKind,
+  store: KillSwitchStore,
+  scope: string,
+): Promise<string | undefined> {
+  let reports;
+  try {
+    reports = await store.listEngineReports();
+  } catch {
+    return undefined; // Cannot tell: a kill that may be needless beats one refused by mistake.
+  }
+  const obeyed = new Set<string>();
+  for (const report of reports)
+    for (const name of Object.keys(report.scopes ?? {})) obeyed.add(name);
+  if (obeyed.has(scope)) return undefined;
+  const known = [...obeyed].sort();
+  return [
+    `livegate ${kind}: scope ${scope} has no state and no running engine obeys it: a ${kind} there would change nothing (a typo?).`,
+    known.length === 0
+      ? 'No running engine reports any scope.'
+      : `Scopes running engines obey: ${known.join(', ')}.`,
+    `To write it anyway, for engines that will start under it, add --create-scope.`,
+  ].join('\n');
 }
 
 async function globalStateExists(config: LivegateConfig): Promise<boolean> {

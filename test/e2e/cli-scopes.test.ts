@@ -157,3 +157,58 @@ describe('kill-switch scopes (file store, real processes)', () => {
     expect(result.stderr).toMatch(/--scope must be global, desk:<name> or engine:<id>/);
   });
 });
+
+describe('a scope no engine obeys', () => {
+  it('refuses `kill --scope` with a typo (exit 1, writes nothing, lists the real scopes); --create-scope writes it', async () => {
+    const stateDir = await scratchDirectory();
+    startEngine(stateDir, 'fx-1', 'fx');
+    await waitFor('fx-1 registered', async () =>
+      (await reportsOf(stateDir)).some((report) => report.scopes?.['desk:fx'] !== undefined)
+        ? true
+        : undefined,
+    );
+    const typo = await runCli([
+      'kill',
+      '--state-dir',
+      stateDir,
+      '--scope',
+      'desk:xf',
+      '--reason',
+      'typo drill',
+    ]);
+    // The code before this wrote desk:xf, stopped nothing and exited 0.
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('scope desk:xf has no state and no running engine obeys it');
+    expect(typo.stderr).toContain('desk:fx');
+    expect(typo.stderr).toContain('engine:fx-1');
+    const xf = new FileKillSwitchStore({ stateDirectory: stateDir, scope: 'desk:xf' });
+    try {
+      expect(await xf.read()).toBeNull();
+      const created = await runCli([
+        'kill',
+        '--state-dir',
+        stateDir,
+        '--scope',
+        'desk:xf',
+        '--create-scope',
+        '--reason',
+        'armed before the desk starts',
+      ]);
+      expect(created.code).toBe(0);
+      expect((await xf.read())?.state).toBe('ENGAGED');
+    } finally {
+      await xf.close();
+    }
+    // A scope engines obey needs no flag.
+    const fx = await runCli([
+      'kill',
+      '--state-dir',
+      stateDir,
+      '--scope',
+      'desk:fx',
+      '--reason',
+      'fx drill',
+    ]);
+    expect(fx.code).toBe(0);
+  }, 30_000);
+});
