@@ -26,6 +26,7 @@ import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { noStateHere } from './no-state-here.js';
 import { killWithoutStore } from './signal-local-engines.js';
 import { writeUntilDurable } from './write-until-durable.js';
+import { runningLocalEngines, storeIdentityOf } from '../killswitch/local-engine-registry.js';
 
 type ChangeKind = 'kill' | 'reduce' | 'reset';
 
@@ -110,8 +111,10 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
       });
     } catch (error) {
       // Not durable (disk full, store down): a kill still reaches this host's engines by signal.
-      if (kind === 'kill')
-        return await killWithoutStore(store, scope, error, options.json === true);
+      if (kind === 'kill') {
+        const registered = await runningLocalEngines(storeIdentityOf(config));
+        return await killWithoutStore(store, scope, error, options.json === true, registered);
+      }
       throw error;
     }
     const acknowledgedAt = systemClock.now();
@@ -121,6 +124,7 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
       issuedAt,
       acknowledgedAt,
       scope,
+      registeredHere: await runningLocalEngines(storeIdentityOf(config)),
     });
     const ok = confirmations.missing.length === 0;
     const output = {
@@ -302,6 +306,8 @@ function describeMissing(engine: MissingConfirmation): string {
       return `${engine.engineId} pid ${engine.pid} applied revision ${engine.observedRevision} but still enforces ${engine.enforcedState}${engine.failClosed ? ' (fail-closed latch)' : ' (another scope holds it)'}`;
     case 'replaced':
       return `${engine.engineId} pid ${engine.pid} on ${engine.host}: ${engine.problem ?? 'another process took its engine id'}; it never confirmed`;
+    case 'unreported':
+      return `${engine.engineId} pid ${engine.pid} on ${engine.host}: ${engine.problem ?? 'no report in the store'}`;
     case 'not-applied':
       return `${engine.engineId} pid ${engine.pid} still at revision ${engine.observedRevision}, enforcing ${engine.enforcedState} (${unchanged}: hung, partitioned or slow)`;
   }

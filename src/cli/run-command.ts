@@ -18,6 +18,7 @@ import { describeError, EXIT_FAILURE, EXIT_OK, exitCodeFor } from './exit-codes.
 import { createEngineJournal } from './journal-wiring.js';
 import { engageOnEngineIdConflict } from './engine-id-conflict.js';
 import { engageOnKillSignal } from './kill-signal.js';
+import { registerLocalEngine, storeIdentityOf } from '../killswitch/local-engine-registry.js';
 import { logEngineEvents } from './log-engine-events.js';
 import { createRiskWiring } from './risk-wiring.js';
 import { overridesFrom, primaryScopeOf, withVenueLimits, type RunOptions } from './run-options.js';
@@ -186,6 +187,17 @@ async function runWithLogger(
   });
   const removeSignalHandlers = stopOnSignals(engine, logger);
   const removeKillSignal = engageOnKillSignal(killSwitch, engineId, logger);
+  const unregister = await registerLocalEngine({
+    engineId,
+    store: storeIdentityOf(config),
+    scopes: killSwitch.scopeNames(),
+  }).catch((error: unknown) => {
+    logger.warn(
+      { err: error },
+      'engine not registered on this host (a kill after a store loss may not name it if it hangs)',
+    );
+    return () => Promise.resolve();
+  });
   const stopStatusLine = interactive
     ? startStatusLine(process.stdout, () => engine.summary(), engineId)
     : undefined;
@@ -213,6 +225,7 @@ async function runWithLogger(
     ]);
     removeSignalHandlers();
     removeKillSignal();
+    await unregister();
     if (!closed) {
       logger.error(`shutdown: adapters did not close within ${shutdownTimeoutMs} ms`);
       process.stderr.write(

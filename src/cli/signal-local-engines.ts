@@ -6,11 +6,17 @@ import type { EngineReport } from '../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../core/ports.js';
 import {
   processFate,
+  sameProcess,
   thisHostProcesses,
   type LocalProcesses,
   type ProcessIdentity,
 } from '../core/process-identity.js';
 import { appliedRevision } from '../killswitch/confirmations.js';
+import {
+  localRegistryDirectory,
+  registrationReport,
+  type LocalEngineRegistration,
+} from '../killswitch/local-engine-registry.js';
 import { EXIT_FAILURE } from './exit-codes.js';
 import { KILL_SIGNAL } from './kill-signal.js';
 
@@ -100,16 +106,22 @@ export async function killWithoutStore(
   scope: string,
   storeError: unknown,
   json: boolean,
+  registeredHere: readonly LocalEngineRegistration[] = [],
 ): Promise<number> {
   const failure = codeAndMessage(storeError);
-  let result: LocalSignalResult = { signalled: [], skipped: [] };
+  let listed: EngineReport[] = [];
   let listError: string | undefined;
   try {
     // Reading works on a full disk: the reports written before it filled are still there.
-    result = signalLocalEngines(await store.listEngineReports(), scope);
+    listed = await store.listEngineReports();
   } catch (error) {
+    // A store that is down cannot list either: this host's registry still names its engines.
     listError = codeAndMessage(error);
   }
+  const unlisted = registeredHere.filter(
+    (registered) => !listed.some((report) => sameProcess(report, registered)),
+  );
+  const result = signalLocalEngines([...listed, ...unlisted.map(registrationReport)], scope);
   if (json) {
     const output = {
       ok: false,
@@ -140,8 +152,11 @@ function humanReport(
   const { signalled, skipped } = result;
   const lines = [`store unwritable (${failure})`];
   if (listError !== undefined) {
-    lines.push(`the engines cannot be listed either (${listError}): no engine was signalled`);
-  } else if (signalled.length === 0) {
+    lines.push(
+      `the engines cannot be listed either (${listError}): only those registered on this host (${localRegistryDirectory()}) are signalled`,
+    );
+  }
+  if (signalled.length === 0) {
     lines.push(`no running engine under ${scope} on this host to signal`);
   } else {
     lines.push(
@@ -155,7 +170,7 @@ function humanReport(
     );
   }
   lines.push(
-    'the change is NOT in the store: engines engage locally and write it when the disk allows;',
+    'the change is NOT in the store: signalled engines engage locally and write it when the store allows;',
     'run `livegate kill` again once the store can be written, then check `livegate status`',
   );
   return lines;

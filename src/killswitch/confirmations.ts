@@ -7,6 +7,7 @@ import type { KillSwitchStore } from '../core/ports.js';
 import { processFate, sameProcess, type LocalProcesses } from '../core/process-identity.js';
 import { isLivegateError } from '../core/errors.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
+import { registrationReport, type LocalEngineRegistration } from './local-engine-registry.js';
 
 export interface EngineConfirmation {
   readonly engineId: string;
@@ -29,7 +30,12 @@ export type UnconfirmedReason =
   /** Its report cannot be parsed: it is registered, but nothing it says can be trusted. */
   | 'unreadable'
   /** Another process now reports under its engine id while it may still run (a duplicate id). */
-  | 'replaced';
+  | 'replaced'
+  /**
+   * It runs on this host registered for this store, but the store has no report of it (the store
+   * lost its data, and a hung engine has not reported since).
+   */
+  | 'unreported';
 
 export interface MissingConfirmation {
   readonly engineId: string;
@@ -72,6 +78,11 @@ export interface ConfirmationOptions {
   readonly pollIntervalMs?: number;
   /** The scope the revision belongs to (default `global`): only engines under it are members. */
   readonly scope?: string;
+  /**
+   * Engines running on this host for this store (local-engine-registry.ts): those under the scope
+   * that the store does not list are members too, missing until a report of theirs confirms.
+   */
+  readonly registeredHere?: readonly LocalEngineRegistration[];
 }
 
 /** The revision an engine has applied for a scope, or undefined when the scope does not govern it. */
@@ -117,6 +128,8 @@ interface Tracked {
   lastReportedAt: number;
   changedAt: number;
   departed?: DepartedEngine['how'];
+  /** Registered on this host and absent from the store: counted, but no report yet to judge. */
+  unreported?: boolean;
 }
 
 export async function awaitConfirmations(
@@ -136,6 +149,17 @@ export async function awaitConfirmations(
       latest: report,
       lastReportedAt: report.reportedAt,
       changedAt: started,
+    });
+  }
+  for (const registered of options.registeredHere ?? []) {
+    if (!registered.scopes.includes(scope) || members.has(registered.engineId)) continue;
+    const placeholder = registrationReport(registered);
+    members.set(registered.engineId, {
+      member: placeholder,
+      latest: placeholder,
+      lastReportedAt: 0,
+      changedAt: started,
+      unreported: true,
     });
   }
   const settled = (tracked: Tracked): boolean =>
@@ -178,6 +202,17 @@ async function listUntil(
 
 function follow(tracked: Tracked, report: EngineReport | undefined, now: number): void {
   if (tracked.departed !== undefined) return;
+  if (tracked.unreported === true) {
+    if (report !== undefined && sameProcess(tracked.member, report)) {
+      tracked.unreported = false; // It reported at last: judged like any member from here on.
+      tracked.latest = report;
+      tracked.lastReportedAt = report.reportedAt;
+      tracked.changedAt = now;
+    } else if (isKnownGone(tracked.member)) {
+      tracked.departed = 'exited';
+    }
+    return;
+  }
   if (report === undefined) {
     tracked.departed = 'stopped';
     return;
@@ -238,6 +273,20 @@ function summarise(
         engineId: report.engineId,
         pid: tracked.member.pid,
         how: tracked.departed,
+      });
+      continue;
+    }
+    if (tracked.unreported === true) {
+      missing.push({
+        engineId: report.engineId,
+        host: report.host,
+        pid: report.pid,
+        observedRevision: 0,
+        enforcedState: 'unknown',
+        failClosed: false,
+        reason: 'unreported',
+        problem: `runs on this host (registered ${report.startedAt}) but the store has no report of it: the store lost its data and the engine has not reported since (hung?)`,
+        unchangedForMs: now - tracked.changedAt,
       });
       continue;
     }

@@ -36,6 +36,9 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
       LIVEGATE_CONFIG: '',
       LIVEGATE_STATE_DIR: '',
       LIVEGATE_HTTP_PORT: '0',
+      // One host registry per test worker: engines of test files running side by side on the
+      // machine's shared servers must not count as members of each other's kills.
+      LIVEGATE_LOCAL_REGISTRY: path.join(os.tmpdir(), `livegate-test-engines-${process.pid}`),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
