@@ -5,6 +5,8 @@ import type { KillSwitchStore } from '../core/ports.js';
 import type { LivegateConfig } from '../config/schema.js';
 import { NatsKillSwitchStore } from './stores/nats-kill-switch-store.js';
 import { RedisKillSwitchStore } from './stores/redis-kill-switch-store.js';
+import { RevisionMarkFile } from './stores/revision-mark-file.js';
+import { storeIdentityOf } from '../killswitch/local-engine-registry.js';
 
 export function createSharedServerStore(config: LivegateConfig, scope: string): KillSwitchStore {
   const { killSwitch } = config;
@@ -16,7 +18,15 @@ export function createSharedServerStore(config: LivegateConfig, scope: string): 
     pollIntervalMs: killSwitch.pollIntervalMs,
     failClosedAfterMs: killSwitch.failClosedAfterMs,
   };
-  return killSwitch.store === 'nats'
-    ? new NatsKillSwitchStore({ servers: url.split(','), replicas: killSwitch.replicas, ...common })
-    : new RedisKillSwitchStore({ url, ...common });
+  const store =
+    killSwitch.store === 'nats'
+      ? new NatsKillSwitchStore({
+          servers: url.split(','),
+          replicas: killSwitch.replicas,
+          ...common,
+        })
+      : new RedisKillSwitchStore({ url, ...common });
+  // Every engine and CLI of this state dir starts from the highest revision any of them saw.
+  store.persistRevisionMark(new RevisionMarkFile(config.stateDir, storeIdentityOf(config), scope));
+  return store;
 }

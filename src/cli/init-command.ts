@@ -5,7 +5,8 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
 import { isLivegateError } from '../core/errors.js';
-import { initDecision } from '../killswitch/transitions.js';
+import type { KillSwitchStore } from '../core/ports.js';
+import { initDecision, type Decision } from '../killswitch/transitions.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { requireAuditText } from './change-command.js';
@@ -55,6 +56,7 @@ async function runInit(options: InitOptions): Promise<number> {
       existing = await store.read();
     } catch (error) {
       if (!isLivegateError(error, 'ERR_STATE_UNREADABLE')) throw error;
+      if (error.details?.['vanished'] === true) return await create(store, decide, options);
       process.stderr.write(
         `livegate: ERR_STATE_UNREADABLE: state exists at ${store.name} but is unreadable; repair it with livegate reset (${error.message})\n`,
       );
@@ -66,22 +68,31 @@ async function runInit(options: InitOptions): Promise<number> {
       );
       return EXIT_FAILURE;
     }
-    const { record, changed } = await store.update(decide);
-    if (!changed) {
-      process.stderr.write(
-        `livegate: ERR_TRANSITION_REFUSED: another writer created the state first (revision ${record.revision}); nothing written\n`,
-      );
-      return EXIT_FAILURE;
-    }
-    if (options.json === true) {
-      process.stdout.write(`${JSON.stringify({ ok: true, store: store.name, record }, null, 2)}\n`);
-    } else {
-      process.stdout.write(
-        `created kill-switch state on ${store.name}: ${record.state} at revision ${record.revision}, generation ${record.generation ?? 'none'}\n  by ${record.by}: ${record.reason}\n`,
-      );
-    }
-    return EXIT_OK;
+    return await create(store, decide, options);
   } finally {
     await store.close();
   }
+}
+
+/** Creates the state (a new generation); refused when another writer created it first. */
+async function create(
+  store: KillSwitchStore,
+  decide: Decision,
+  options: InitOptions,
+): Promise<number> {
+  const { record, changed } = await store.update(decide);
+  if (!changed) {
+    process.stderr.write(
+      `livegate: ERR_TRANSITION_REFUSED: another writer created the state first (revision ${record.revision}); nothing written\n`,
+    );
+    return EXIT_FAILURE;
+  }
+  if (options.json === true) {
+    process.stdout.write(`${JSON.stringify({ ok: true, store: store.name, record }, null, 2)}\n`);
+  } else {
+    process.stdout.write(
+      `created kill-switch state on ${store.name}: ${record.state} at revision ${record.revision}, generation ${record.generation ?? 'none'}\n  by ${record.by}: ${record.reason}\n`,
+    );
+  }
+  return EXIT_OK;
 }

@@ -71,6 +71,8 @@ export class KillSwitch implements EnforcedKillSwitch {
   private current: KillSwitchRecord | null = null;
   /** True once a read has said for certain that no state exists. */
   private knownMissing = false;
+  /** Where a rolled-back store's state stood before it went back (see noteRollback). */
+  private rolledBackFrom: StatePosition | undefined;
   private readonly pendingByLevel = [0, 0, 0];
   private stopWatching: (() => void) | undefined;
   private readonly listeners = new Set<KillSwitchChangeListener>();
@@ -148,7 +150,24 @@ export class KillSwitch implements EnforcedKillSwitch {
   /** Where this scope's state stands, for a fail-closed latch's baseline (undefined: never read). */
   get position(): StatePosition | undefined {
     if (this.current !== null) return positionOf(this.current);
+    if (this.rolledBackFrom !== undefined) return this.rolledBackFrom;
     return this.knownMissing ? { kind: 'missing' } : undefined;
+  }
+
+  /**
+   * A store behind the mark (rolled back) says where the state stood: a reset written after that
+   * releases the latch, even for an engine that never read a valid record from this store.
+   */
+  private noteRollback(error: unknown): void {
+    if (!isLivegateError(error)) return;
+    const floor = error.details?.['rolledBackFrom'] as
+      { generation: string; revision: number } | undefined;
+    if (floor === undefined) return;
+    this.rolledBackFrom = {
+      kind: 'record',
+      generation: floor.generation,
+      revision: floor.revision,
+    };
   }
 
   onChange(listener: KillSwitchChangeListener): () => void {
@@ -240,6 +259,7 @@ export class KillSwitch implements EnforcedKillSwitch {
       this.applyRead(record);
     } catch (error) {
       this.lastReadError = error;
+      this.noteRollback(error);
       if (isLivegateError(error, 'ERR_STORE_UNREACHABLE')) {
         this.failClosed(error);
       } else {
@@ -256,6 +276,7 @@ export class KillSwitch implements EnforcedKillSwitch {
       record = await this.store.read();
     } catch (error) {
       this.lastReadError = error;
+      this.noteRollback(error);
       return this.readFailed(error);
     }
     if (this.closed) return false;

@@ -98,5 +98,10 @@ export function initDecision(reason: string, by: string, engaged: boolean): Deci
     by: requireText(by, 'operator name (by)'),
     trigger: 'init',
   };
-  return (current, unreadable) => (current === null && unreadable === undefined ? change : null);
+  // State this process's high-water mark saw that is now gone (a store that lost its data) is
+  // what init is for; damaged or rolled-back state is not: a reset repairs that.
+  return (current, unreadable) =>
+    current === null && (unreadable === undefined || unreadable.details?.['vanished'] === true)
+      ? change
+      : null;
 }

@@ -76,7 +76,7 @@ import {
   unreadableState,
 } from './file-kill-switch-reader.js';
 import { FileKillSwitchWatch } from './file-kill-switch-watch.js';
-import { regressionFrom, RevisionMark, vanished } from './revision-mark.js';
+import { regressionFrom, RevisionMark, rolledBack, vanished } from './revision-mark.js';
 import { updateFileKillSwitch, type Decide } from './file-kill-switch-update.js';
 import {
   clockOptionSchema,
@@ -229,9 +229,12 @@ export class FileKillSwitchStore implements KillSwitchStore {
       );
     }
     if (regression === 'backwards') {
-      throw unreadableState(
-        this.layout.killSwitchDirectory,
-        `went backwards from revision ${floor.revision} to ${record?.revision} (restored from an old copy?)`,
+      throw rolledBack(
+        unreadableState(
+          this.layout.killSwitchDirectory,
+          `went backwards from revision ${floor.revision} to ${record?.revision} (restored from an old copy?)`,
+        ),
+        floor,
       );
     }
     if (record !== null) this.see(record);

@@ -57,7 +57,13 @@ import {
 import { updateNatsKillSwitch, type Decide } from './nats-kill-switch-update.js';
 import { NatsKillSwitchWatch } from './nats-kill-switch-watch.js';
 import { isStreamNotFound, NatsKvConnection } from './nats-kv-connection.js';
-import { regressionFrom, RevisionMark, vanished } from './revision-mark.js';
+import {
+  regressionFrom,
+  RevisionMark,
+  rolledBack,
+  vanished,
+  type MarkPersistence,
+} from './revision-mark.js';
 import {
   clockOptionSchema,
   invalidOptions,
@@ -234,9 +240,15 @@ export class NatsKillSwitchStore implements KillSwitchStore {
     return this.reports.readOne(engineId);
   }
 
+  /** Keeps the high-water mark across processes (see revision-mark-file.ts). */
+  persistRevisionMark(persistence: MarkPersistence): void {
+    this.mark.persistTo(persistence);
+  }
+
   async close(): Promise<void> {
     this.watches.stopAll();
     await this.connection.close();
+    await this.mark.flush();
   }
 
   /**
@@ -262,7 +274,7 @@ export class NatsKillSwitchStore implements KillSwitchStore {
       return {
         ...state,
         record: null,
-        unreadable: unreadableState(this.keys, this.keys.state, problem),
+        unreadable: rolledBack(unreadableState(this.keys, this.keys.state, problem), floor),
       };
     }
     if (record !== null) this.see(record);

@@ -60,7 +60,13 @@ import {
 } from './redis-kill-switch-state.js';
 import { updateRedisKillSwitch, type Decide } from './redis-kill-switch-update.js';
 import { RedisKillSwitchWatch } from './redis-kill-switch-watch.js';
-import { regressionFrom, RevisionMark, vanished } from './revision-mark.js';
+import {
+  regressionFrom,
+  RevisionMark,
+  rolledBack,
+  vanished,
+  type MarkPersistence,
+} from './revision-mark.js';
 import { invalidOptions, type StampContext } from './stamp-kill-switch-record.js';
 
 export type { RedisKillSwitchStoreOptions } from './redis-kill-switch-options.js';
@@ -190,10 +196,16 @@ export class RedisKillSwitchStore implements KillSwitchStore {
     return reports.sort((a, b) => (a.engineId < b.engineId ? -1 : a.engineId > b.engineId ? 1 : 0));
   }
 
+  /** Keeps the high-water mark across processes (see revision-mark-file.ts). */
+  persistRevisionMark(persistence: MarkPersistence): void {
+    this.mark.persistTo(persistence);
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.watches.stopAll();
       await this.connection.close();
+      await this.mark.flush();
     })();
     return this.closing;
   }
@@ -216,7 +228,8 @@ export class RedisKillSwitchStore implements KillSwitchStore {
     const { record } = state;
     if (regressionFrom(floor, record) === 'backwards') {
       const problem = `went backwards from revision ${floor.revision} to ${record?.revision} (restored from an old copy?)`;
-      return { ...state, record: null, unreadable: unreadableState(this.keys.state, problem) };
+      const unreadable = rolledBack(unreadableState(this.keys.state, problem), floor);
+      return { ...state, record: null, unreadable };
     }
     if (record !== null) this.see(record);
     return state;

@@ -11,8 +11,28 @@ export interface RevisionFloor {
 
 export type Regression = 'gone' | 'backwards' | undefined;
 
+/** Where a mark outlives its process (revision-mark-file.ts): a new process starts from it. */
+export interface MarkPersistence {
+  load(): RevisionFloor | undefined;
+  save(floor: RevisionFloor): void;
+  /** Resolves once the last save is on disk (or failed). */
+  flush(): Promise<void>;
+}
+
 export class RevisionMark {
   private floor: RevisionFloor = { generation: '', revision: 0 };
+  private persistence: MarkPersistence | undefined;
+
+  /** Starts from what earlier processes saw, and keeps it up to date from now on. */
+  persistTo(persistence: MarkPersistence): void {
+    const loaded = persistence.load();
+    if (loaded !== undefined && this.floor.revision === 0) this.floor = loaded;
+    this.persistence = persistence;
+  }
+
+  flush(): Promise<void> {
+    return this.persistence?.flush() ?? Promise.resolve();
+  }
 
   /** Taken before a read: a write seen while the read was in flight is no floor for it. */
   get current(): RevisionFloor {
@@ -27,6 +47,7 @@ export class RevisionMark {
     const generation = record.generation ?? '';
     if (generation !== this.floor.generation || record.revision > this.floor.revision) {
       this.floor = { generation, revision: record.revision };
+      this.persistence?.save(this.floor);
     }
   }
 }
@@ -47,5 +68,16 @@ export function vanished(error: LivegateError): LivegateError {
   return new LivegateError(error.code, error.message, {
     cause: error.cause,
     details: { ...error.details, vanished: true },
+  });
+}
+
+/**
+ * The error for state behind the mark, carrying the mark (`details.rolledBackFrom`): a reset
+ * written above it (or in another generation) is what releases an engine that failed closed on it.
+ */
+export function rolledBack(error: LivegateError, floor: RevisionFloor): LivegateError {
+  return new LivegateError(error.code, error.message, {
+    cause: error.cause,
+    details: { ...error.details, rolledBackFrom: { ...floor } },
   });
 }

@@ -1,0 +1,86 @@
+// A store's high-water mark kept in the state dir, so a process that starts after a store rolled
+// back (a node that lost acknowledged writes became leader, a server restored from an old
+// snapshot) knows the store is behind instead of taking it for the truth.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { MarkPersistence, RevisionFloor } from './revision-mark.js';
+
+const markSchema = z.object({
+  store: z.string(),
+  scope: z.string(),
+  generation: z.string(),
+  revision: z.number().int().nonnegative(),
+});
+
+/** One small JSON file per store and scope under `<stateDir>/store-marks/`. */
+export class RevisionMarkFile implements MarkPersistence {
+  readonly file: string;
+  private writing: Promise<void> = Promise.resolve();
+  private pending: RevisionFloor | undefined;
+
+  constructor(
+    stateDir: string,
+    private readonly store: string,
+    private readonly scope: string,
+    /** A mark file that cannot be read is said, not silently dropped. */
+    private readonly warn: (message: string) => void = (message) =>
+      process.stderr.write(`livegate: ${message}\n`),
+  ) {
+    const name = createHash('sha256').update(`${store}\0${scope}`).digest('hex').slice(0, 24);
+    this.file = path.join(stateDir, 'store-marks', `${name}.json`);
+  }
+
+  load(): RevisionFloor | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.warn(
+          `high-water mark ${this.file} cannot be read (${String(error)}): a rolled-back store is not detected by this process`,
+        );
+      }
+      return undefined;
+    }
+    try {
+      const mark = markSchema.parse(JSON.parse(text));
+      if (mark.store !== this.store || mark.scope !== this.scope) return undefined;
+      return { generation: mark.generation, revision: mark.revision };
+    } catch (error) {
+      this.warn(
+        `high-water mark ${this.file} is not valid (${error instanceof Error ? error.message : String(error)}): ignored, and rewritten at the next revision seen`,
+      );
+      return undefined;
+    }
+  }
+
+  /** Coalesced: one write in flight, the newest floor written next. A failed write is retried at the next. */
+  save(floor: RevisionFloor): void {
+    this.pending = floor;
+    this.writing = this.writing.then(() => this.writePending());
+  }
+
+  flush(): Promise<void> {
+    return this.writing;
+  }
+
+  private async writePending(): Promise<void> {
+    const floor = this.pending;
+    if (floor === undefined) return;
+    this.pending = undefined;
+    const temporary = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const body = JSON.stringify({ store: this.store, scope: this.scope, ...floor });
+    try {
+      await mkdir(path.dirname(this.file), { recursive: true });
+      await writeFile(temporary, body);
+      await rename(temporary, this.file);
+    } catch {
+      // A full disk or a read-only state dir: the in-memory mark still protects this process.
+      await unlink(temporary).catch(() => undefined);
+    }
+  }
+}

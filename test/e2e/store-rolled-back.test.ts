@@ -1,0 +1,121 @@
+// Issue 14 (4): a store that is behind is not the truth. A store restored to an older snapshot
+// (here: every key of the namespace put back as it was before a kill, while no engine ran) used
+// to be read by a newly started engine as the current state: SAFE, trading, after an acknowledged
+// kill. Every engine and CLI now keeps the highest revision it saw, per store, scope and
+// generation, in its state dir; a store below it reads as rolled back (fail closed, status says
+// so) and `reset` writes above the mark.
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { createKillSwitchStore } from '../../src/adapters/index.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { EngineReport } from '../../src/core/kill-switch-record.js';
+import { runCli, startCli, waitFor, writeFleetConfig } from '../support/cli-harness.js';
+import {
+  deleteNamespace,
+  machineRedisAvailable,
+  MACHINE_REDIS_URL,
+  uniqueNamespace,
+} from '../support/redis-server.js';
+
+const available = await machineRedisAvailable('rolled-back store (redis)');
+
+/** Every key of the namespace, DUMPed: the snapshot an operator would restore. */
+async function snapshot(client: Redis, namespace: string): Promise<Map<string, Buffer>> {
+  const keys = await client.keys(`${namespace}:*`);
+  const dumped = new Map<string, Buffer>();
+  for (const key of keys) {
+    const value = await client.dumpBuffer(key);
+    if (value !== null) dumped.set(key, value);
+  }
+  return dumped;
+}
+
+async function restore(client: Redis, namespace: string, dumped: Map<string, Buffer>) {
+  const now = await client.keys(`${namespace}:*`);
+  if (now.length > 0) await client.del(...now);
+  for (const [key, value] of dumped) await client.restore(key, 0, value, 'REPLACE');
+}
+
+describe.skipIf(!available)('a kill-switch store rolled back to an older snapshot', () => {
+  it('a new engine fails closed on it, status says so, and a reset writes above the mark', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'livegate-rollback-'));
+    const namespace = uniqueNamespace('rollback');
+    const config = await writeFleetConfig(
+      directory,
+      { store: 'redis', url: MACHINE_REDIS_URL, namespace, pollIntervalMs: 100 },
+      200,
+    );
+    const stateDir = path.join(directory, 'state');
+    const common = ['--config', config, '--state-dir', stateDir];
+    const client = new Redis(MACHINE_REDIS_URL);
+    const reader = await createKillSwitchStore(
+      loadConfig({
+        path: config,
+        env: {},
+        overrides: { stateDir: path.join(directory, 'reader') },
+      }),
+    );
+    const startEngine = () =>
+      startCli([
+        ...['run', ...common, '--engine-id', 'late', '--strategy', 'one-order-per-tick'],
+        ...['--rate', '100', '--ticks', '0'],
+      ]);
+    let engine: ReturnType<typeof startCli> | undefined;
+    try {
+      expect((await runCli(['init', ...common, '--reason', 'desk', '--by', 'ops'])).code).toBe(0);
+      const before = await snapshot(client, namespace); // SAFE at revision 1
+      const kill = await runCli(['kill', ...common, '--reason', 'runaway', '--by', 'ops']);
+      expect(kill.code).toBe(0); // ENGAGED at revision 2, acknowledged
+      await restore(client, namespace, before); // the store forgets the kill
+      expect((await client.keys(`${namespace}:*`)).length).toBeGreaterThan(0);
+
+      engine = startEngine();
+      const report = await waitFor(
+        'the new engine to report',
+        async () =>
+          (await reader.listEngineReports().catch(() => [])).find(
+            (entry: EngineReport) => entry.engineId === 'late',
+          ),
+        20_000,
+      );
+      // The code before this came up SAFE on revision 1 and traded.
+      expect(report.enforcedState).toBe('ENGAGED');
+      expect(report.failClosed).toBe(true);
+      expect(Number(report.stats.ordersSubmitted)).toBe(0);
+      const status = await runCli(['status', ...common]);
+      expect(status.code).toBe(1);
+      expect(status.stdout).toContain('went backwards from revision 2 to 1');
+
+      const reset = await runCli([
+        ...['reset', ...common, '--reason', 'checked the rollback', '--by', 'ops'],
+        ...['--json'],
+      ]);
+      expect(reset.stderr).toBe('');
+      expect(reset.code).toBe(0);
+      const written = JSON.parse(reset.stdout) as { record: { revision: number; state: string } };
+      expect(written.record.state).toBe('SAFE');
+      expect(written.record.revision).toBeGreaterThan(2); // above the mark, not revision 2 again
+      await waitFor(
+        'the engine released and trading',
+        async () => {
+          const latest = (await reader.listEngineReports().catch(() => [])).find(
+            (entry: EngineReport) => entry.engineId === 'late',
+          );
+          return latest?.enforcedState === 'SAFE' && Number(latest.stats.ordersSubmitted) > 0
+            ? true
+            : undefined;
+        },
+        20_000,
+      );
+    } finally {
+      engine?.child.kill('SIGKILL');
+      await engine?.exited;
+      await reader.close();
+      client.disconnect();
+      await deleteNamespace(MACHINE_REDIS_URL, namespace);
+    }
+  }, 60_000);
+});
