@@ -1,10 +1,13 @@
-// Exit codes are part of the interface: 0 ok, 1 runtime failure, 2 usage or configuration error.
+// Exit codes are part of the interface: 0 ok, 1 runtime failure, 2 usage or configuration error,
+// 3 a run that ended with the engine's own gates closed.
 
 import { isLivegateError } from '../core/errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** `run` only: the run ended with the engine's own gates closed (failed closed, or it tripped itself). */
+export const EXIT_ENDED_ENGAGED = 3;
 
 const USAGE_CODES = new Set([
   'ERR_CONFIG_INVALID',

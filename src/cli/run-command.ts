@@ -14,7 +14,7 @@ import { ScopedKillSwitch } from '../killswitch/scoped-kill-switch.js';
 import { createLogger, flushLogger, type Logger } from '../observability/logger.js';
 import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js';
 import { addCommonOptions, resolveConfig } from './command-options.js';
-import { describeError, EXIT_FAILURE, EXIT_OK, exitCodeFor } from './exit-codes.js';
+import { describeError, EXIT_FAILURE, exitCodeFor } from './exit-codes.js';
 import { createEngineJournal } from './journal-wiring.js';
 import { engageOnEngineIdConflict } from './engine-id-conflict.js';
 import { engageOnKillSignal } from './kill-signal.js';
@@ -23,6 +23,7 @@ import { logEngineEvents } from './log-engine-events.js';
 import { createRiskWiring } from './risk-wiring.js';
 import { overridesFrom, primaryScopeOf, withVenueLimits, type RunOptions } from './run-options.js';
 import { startStatusLine } from './status-line.js';
+import { formatRunSummary, killSwitchDetail, runOutcome } from './run-outcome.js';
 
 export function registerRunCommand(program: Command): void {
   const command = program
@@ -48,6 +49,7 @@ export function registerRunCommand(program: Command): void {
       'serve the control API, /metrics and the console here (port 0 = any free port)',
     )
     .option('--no-http', 'do not start the control API and console')
+    .option('--json', 'print the run summary as JSON on stdout when the run ends')
     .action(async (options: RunOptions) => {
       let code: number;
       try {
@@ -72,7 +74,7 @@ async function runEngine(options: RunOptions): Promise<number> {
   });
   if (interactive) process.stderr.write(`livegate: JSON logs go to ${logFile}\n`);
   try {
-    return await runWithLogger(config, logger, interactive);
+    return await runWithLogger(config, logger, interactive, options.json === true);
   } finally {
     await flushLogger(logger);
   }
@@ -82,6 +84,7 @@ async function runWithLogger(
   config: LivegateConfig,
   logger: Logger,
   interactive: boolean,
+  json: boolean,
 ): Promise<number> {
   const engineId = config.engine.id;
   const runId = `${engineId}-${Date.now().toString(36)}`;
@@ -199,14 +202,24 @@ async function runWithLogger(
     return () => Promise.resolve();
   });
   const stopStatusLine = interactive
-    ? startStatusLine(process.stdout, () => engine.summary(), engineId)
+    ? startStatusLine(
+        process.stdout,
+        () => engine.summary(),
+        engineId,
+        () => killSwitchDetail(killSwitch),
+      )
     : undefined;
-  let exitCode: number = EXIT_OK;
+  let exitCode: number;
   try {
     const summary = await engine.run(feed);
     stopStatusLine?.();
     logger.info({ summary }, 'run finished');
-    if (interactive) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else if (interactive)
+      process.stdout.write(formatRunSummary(summary, killSwitchDetail(killSwitch)));
+    const outcome = runOutcome(killSwitch, engineId);
+    if (outcome.line !== undefined) process.stderr.write(`${outcome.line}\n`);
+    exitCode = outcome.exitCode;
   } catch (error) {
     stopStatusLine?.();
     logger.error({ err: error }, 'run failed');

@@ -19,6 +19,7 @@ export interface RunOptions extends CommonOptions {
   readonly statusLine?: boolean;
   /** A HOST:PORT string, false for --no-http, undefined to keep the config. */
   readonly http?: string | false;
+  readonly json?: boolean;
 }
 
 export function overridesFrom(options: RunOptions): Record<string, unknown> {

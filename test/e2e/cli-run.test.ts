@@ -30,6 +30,36 @@ describe('livegate run', () => {
     expect(events.at(-1)).toMatchObject({ type: 'RunStopped', reason: 'stopped' });
   });
 
+  it('exits 3 with the trigger and reason on stderr when the run ends failed closed', async () => {
+    const stateDir = await scratchDirectory();
+    // Nothing listens on port 1: the engine cannot read its kill switch and fails closed.
+    const result = await runCli([
+      ...['run', '--state-dir', stateDir, '--store', 'nats://127.0.0.1:1'],
+      ...['--ticks', '100', '--rate', '1000', '--no-http'],
+    ]);
+    // The code before this exited 0 and said why only in the log.
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/run ended FAIL-CLOSED store-unreachable: .*127\.0\.0\.1:1/);
+  }, 30_000);
+
+  it("exits 0 after an operator's kill, saying on stderr that the run ended ENGAGED and by whom", async () => {
+    const stateDir = await scratchDirectory();
+    const run = startCli(['run', '--state-dir', stateDir, '--rate', '500', '--no-http']);
+    await waitFor('the first heartbeat', () =>
+      run.stdout().includes('"Heartbeat"') ? true : undefined,
+    );
+    const kill = await runCli([
+      ...['kill', '--state-dir', stateDir, '--reason', 'desk closed', '--by', 'alice'],
+    ]);
+    expect(kill.code).toBe(0);
+    run.child.kill('SIGTERM');
+    const exit = await run.exited;
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toContain(
+      'run ended with the kill switch ENGAGED (manual, by alice): desk closed',
+    );
+  }, 30_000);
+
   it('runs a fixed number of synthetic ticks and exits 0', async () => {
     const stateDir = await scratchDirectory();
     const result = await runCli([
