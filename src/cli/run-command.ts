@@ -23,6 +23,7 @@ import { logEngineEvents } from './log-engine-events.js';
 import { createRiskWiring } from './risk-wiring.js';
 import { overridesFrom, primaryScopeOf, withVenueLimits, type RunOptions } from './run-options.js';
 import { startStatusLine } from './status-line.js';
+import { checkBeforeRun } from './run-preflight.js';
 import { formatRunSummary, killSwitchDetail, runOutcome } from './run-outcome.js';
 
 export function registerRunCommand(program: Command): void {
@@ -65,6 +66,7 @@ export function registerRunCommand(program: Command): void {
 
 async function runEngine(options: RunOptions): Promise<number> {
   const config = resolveConfig(options, overridesFrom(options));
+  await checkBeforeRun(config, options);
   const interactive = options.statusLine !== false && process.stdout.isTTY === true;
   const logFile = path.join(config.stateDir, 'logs', 'livegate.log');
   const logger = createLogger({

@@ -2,7 +2,7 @@
 
 import os from 'node:os';
 import { systemClock, type Clock } from '../core/clock.js';
-import { LivegateError } from '../core/errors.js';
+import { isLivegateError, LivegateError } from '../core/errors.js';
 import type { LivegateEvent, RunSummary } from '../core/events.js';
 import { KillSwitchLevel, type EngineReport } from '../core/kill-switch-record.js';
 import type {
@@ -257,9 +257,11 @@ export class LiveEngine {
     }
     const summary = await this.shutDown(feedError === undefined ? undefined : 'feed-failed');
     if (feedError !== undefined) {
-      throw new LivegateError('ERR_FEED_FAILED', `feed failed: ${messageOf(feedError)}`, {
-        cause: feedError,
-      });
+      // A malformed tick in strict mode keeps its own code (docs/errors.md promises it).
+      const code = isLivegateError(feedError, 'ERR_FEED_BAD_TICK')
+        ? 'ERR_FEED_BAD_TICK'
+        : 'ERR_FEED_FAILED';
+      throw new LivegateError(code, `feed failed: ${messageOf(feedError)}`, { cause: feedError });
     }
     return summary;
   }

@@ -106,7 +106,7 @@ describe('livegate run', () => {
     );
     const result = await runCli(['run', '--state-dir', stateDir, '--config', config]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('ERR_FEED_FAILED');
+    expect(result.stderr).toContain('ERR_FEED_BAD_TICK');
     expect(result.stderr).toMatch(/bad-ticks\.csv:\d+/);
   });
 
@@ -121,7 +121,7 @@ describe('livegate run', () => {
       '--strict',
     ]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/ERR_FEED_FAILED.*bad-ticks\.csv:\d+/s);
+    expect(result.stderr).toMatch(/ERR_FEED_BAD_TICK.*bad-ticks\.csv:\d+/s);
   });
 
   it('rejects a bad config with every problem at once and exit code 2', async () => {
@@ -151,6 +151,26 @@ describe('livegate run', () => {
     ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('ERR_FEED_FAILED');
+  });
+
+  it('refuses before starting: --strict without a CSV feed, an empty CSV, a state dir that is a file', async () => {
+    const stateDir = await scratchDirectory();
+    const strict = await runCli(['run', '--state-dir', stateDir, '--strict', '--ticks', '5']);
+    expect(strict.code).toBe(2);
+    expect(strict.stderr).toContain('--strict applies to the csv feed only');
+    const empty = path.join(stateDir, 'empty.csv');
+    await writeFile(empty, '');
+    const replay = await runCli(['run', '--state-dir', stateDir, '--feed', `csv:${empty}`]);
+    expect(replay.code).toBe(1);
+    expect(replay.stderr).toContain(`CSV file ${empty} is empty`);
+    const notADirectory = path.join(stateDir, 'a-file');
+    await writeFile(notADirectory, 'x');
+    const state = await runCli(['run', '--state-dir', notADirectory, '--ticks', '5']);
+    expect(state.code).toBe(2);
+    expect(state.stderr).toContain(`state dir ${notADirectory} is not a writable directory`);
+    // None of them started an engine: no journal, no log under the state dir.
+    expect(strict.stdout).not.toContain('RunStarted');
+    expect(replay.stdout).not.toContain('RunStarted');
   });
 
   it('runs the seed drill with its exact figures', async () => {

@@ -1,0 +1,56 @@
+// What `livegate run` can tell is wrong before anything starts: a flag that does not fit the feed,
+// a CSV that is missing or empty, a state dir that cannot be written. Found later, these looked
+// like journal or feed failures of a run that had already started.
+
+import { constants } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
+import type { LivegateConfig } from '../config/schema.js';
+import { LivegateError } from '../core/errors.js';
+
+export async function checkBeforeRun(
+  config: LivegateConfig,
+  options: { readonly strict?: boolean },
+): Promise<void> {
+  if (options.strict === true && config.feed.kind !== 'csv') {
+    throw new LivegateError(
+      'ERR_USAGE',
+      `--strict applies to the csv feed only (this run's feed is ${config.feed.kind})`,
+    );
+  }
+  await checkStateDir(config.stateDir);
+  if (config.feed.kind === 'csv' && config.feed.csv.path !== null)
+    await checkCsv(config.feed.csv.path);
+}
+
+async function checkStateDir(directory: string): Promise<void> {
+  try {
+    await mkdir(directory, { recursive: true });
+    if (!(await stat(directory)).isDirectory()) throw new Error('not a directory');
+    await access(directory, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new LivegateError(
+      'ERR_USAGE',
+      `state dir ${directory} is not a writable directory (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): pass --state-dir or set LIVEGATE_STATE_DIR`,
+      { cause: error },
+    );
+  }
+}
+
+async function checkCsv(file: string): Promise<void> {
+  let size: number;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new Error('not a regular file');
+    size = info.size;
+    await access(file, constants.R_OK);
+  } catch (error) {
+    throw new LivegateError(
+      'ERR_FEED_FAILED',
+      `CSV file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was started`,
+      { cause: error },
+    );
+  }
+  if (size === 0) {
+    throw new LivegateError('ERR_FEED_FAILED', `CSV file ${file} is empty: no ticks to replay`);
+  }
+}
