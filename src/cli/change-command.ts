@@ -48,7 +48,7 @@ const DESCRIPTIONS: Record<ChangeKind, string> = {
 export function registerChangeCommand(program: Command, kind: ChangeKind): void {
   const command = program.command(kind).description(DESCRIPTIONS[kind]);
   addCommonOptions(command)
-    .requiredOption('-r, --reason <text>', 'why (recorded in the audit trail)')
+    .requiredOption('-r, --reason <text>', 'why (required; recorded in the audit trail)')
     .option(
       '--timeout <ms>',
       'how long to retry the write while the store cannot answer, then how long to wait for running engines to confirm (default: killSwitch.confirmTimeoutMs)',

@@ -27,7 +27,7 @@ export function registerInitCommand(program: Command): void {
       'create the kill-switch state on a store that has none (SAFE, or ENGAGED with --engaged); refuses if it exists',
     );
   addCommonOptions(command)
-    .requiredOption('-r, --reason <text>', 'why (recorded in the audit trail)')
+    .requiredOption('-r, --reason <text>', 'why (required; recorded in the audit trail)')
     .option('-b, --by <name>', 'operator name (default: user@host)')
     .option('--engaged', 'create it ENGAGED: engines stay closed until a reset')
     .option('--json', 'print the result as JSON')

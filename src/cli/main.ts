@@ -17,10 +17,14 @@ export function buildProgram(): Command {
     .description('A live-trading engine guarded by a kill switch you can bet the firm on.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    // Parse errors in the same form as every other error: `livegate: CODE: message`.
+    .configureOutput({
+      outputError: (text, write) => write(`livegate: ERR_USAGE: ${text.replace(/^error: /, '')}`),
+    })
     .exitOverride()
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 runtime failure (or an engine did not confirm a kill), 2 usage or configuration error.\nEnvironment: LIVEGATE_CONFIG, LIVEGATE_STATE_DIR, LIVEGATE_ENGINE_ID, LIVEGATE_LOG_LEVEL, LIVEGATE_HTTP_PORT, LIVEGATE_OPERATOR_TOKEN, LIVEGATE_ADMIN_TOKEN, LIVEGATE_VENUE_API_KEY, LIVEGATE_VENUE_SECRET, LIVEGATE_VENUE_PASSWORD.',
+      '\nExit codes: 0 ok, 1 runtime failure (or an engine did not confirm a kill), 2 usage or configuration error, 3 a run that ended with its own gates closed.\nEnvironment: LIVEGATE_CONFIG, LIVEGATE_STATE_DIR, LIVEGATE_ENGINE_ID, LIVEGATE_LOG_LEVEL, LIVEGATE_HTTP_PORT, LIVEGATE_OPERATOR_TOKEN, LIVEGATE_ADMIN_TOKEN, LIVEGATE_VENUE_API_KEY, LIVEGATE_VENUE_SECRET, LIVEGATE_VENUE_PASSWORD.',
     );
   registerRunCommand(program);
   registerChangeCommand(program, 'kill');

@@ -220,8 +220,9 @@ describe('livegate run + kill across processes', () => {
       '--strategy',
       'one-order-per-tick',
     ]);
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(3); // the run ended with its own gates closed
     expect(run.stderr).toContain('kill switch FAIL-CLOSED (state-unreadable)');
+    expect(run.stderr).toContain('run ended FAIL-CLOSED state-unreadable');
     const { events } = await readJournal(await onlyJournal(stateDir));
     expect(events.filter((event) => event.type === 'OrderSubmitted')).toEqual([]);
     expect(events.filter((event) => event.type === 'TickBlocked')).toHaveLength(50);

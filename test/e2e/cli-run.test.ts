@@ -140,7 +140,12 @@ describe('livegate run', () => {
   });
 
   it('exits 2 on an unknown flag and 1 on a missing CSV file', async () => {
-    expect((await runCli(['run', '--no-such-flag'])).code).toBe(2);
+    const unknown = await runCli(['run', '--no-such-flag']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^livegate: ERR_USAGE: unknown option '--no-such-flag'/);
+    const noReason = await runCli(['kill']);
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toMatch(/^livegate: ERR_USAGE: required option '-r, --reason <text>'/);
     const stateDir = await scratchDirectory();
     const missing = await runCli([
       'run',
