@@ -122,9 +122,13 @@ export async function startControlServer(
     await app.close().catch(() => undefined);
     const cause = error as NodeJS.ErrnoException;
     const reason = cause.code === undefined ? cause.message : `${cause.code}: ${cause.message}`;
+    const hint =
+      cause.code === 'EADDRINUSE'
+        ? ` (another process holds the port: pass --http ${host}:0 for any free port, another port, or --no-http)`
+        : '';
     throw new LivegateError(
       'ERR_HTTP_FAILED',
-      `control API cannot listen on ${host}:${port}: ${reason}`,
+      `control API cannot listen on ${host}:${port}: ${reason}${hint}`,
       { cause: error, details: { host, port } },
     );
   }

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/adapters/sinks/journal-reader.js';
@@ -176,6 +178,32 @@ describe('livegate run', () => {
     // None of them started an engine: no journal, no log under the state dir.
     expect(strict.stdout).not.toContain('RunStarted');
     expect(replay.stdout).not.toContain('RunStarted');
+  });
+
+  it('says how to get past a control port that is in use', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const result = await runCli([
+        ...['run', '--state-dir', await scratchDirectory(), '--ticks', '5'],
+        ...['--http', `127.0.0.1:${port}`],
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('EADDRINUSE');
+      expect(result.stderr).toContain('or --no-http');
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('runs as `npx livegate` in the checkout, as README says, with no install step', () => {
+    const result = spawnSync('npx', ['--no-install', 'livegate', '--version'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it('runs the seed drill with its exact figures', async () => {
