@@ -68,6 +68,11 @@ async function readScopes(
 
 interface EngineStatus extends EngineReport {
   readonly live: boolean;
+  /**
+   * `gone`: its process exited (this host); `silent`: no report for 3 heartbeats by the reported
+   * time (hung, partitioned, or another host's clock); `live` otherwise.
+   */
+  readonly condition: 'live' | 'silent' | 'gone';
   readonly reportAgeMs: number;
 }
 
@@ -87,11 +92,13 @@ async function showStatus(options: StatusOptions): Promise<number> {
     const history =
       unreadable === null && historyLength > 0 ? await store.history(historyLength) : [];
     const now = systemClock.now();
-    const engines: EngineStatus[] = (await store.listEngineReports()).map((report) => ({
-      ...report,
-      live: !isKnownGone(report),
-      reportAgeMs: Math.round(now - report.reportedAt),
-    }));
+    const silentAfterMs = 3 * config.engine.heartbeatIntervalMs;
+    const engines: EngineStatus[] = (await store.listEngineReports()).map((report) => {
+      const reportAgeMs = Math.round(now - report.reportedAt);
+      const gone = isKnownGone(report);
+      const condition = gone ? 'gone' : reportAgeMs > silentAfterMs ? 'silent' : 'live';
+      return { ...report, live: !gone, condition, reportAgeMs };
+    });
     const scopes = await readScopes(config, engines);
     const status = {
       stateDir: config.stateDir,
@@ -168,7 +175,7 @@ function formatStatus(status: {
   for (const engine of status.engines) {
     const stats = engine.stats;
     lines.push(
-      `  ${engine.live ? 'live ' : 'stale'} ${engine.engineId} pid ${engine.pid} enforcing ${engine.enforcedState}${engine.failClosed ? ' (fail-closed)' : ''} rev ${engine.observedRevision}, report ${engine.reportAgeMs} ms ago, ticks ${String(stats.ticks ?? 0)} (${String(stats.ticksPerSecond ?? 0)}/s), orders ${String(stats.ordersSubmitted ?? 0)}, p99 ${(Number(stats.latencyP99Ns ?? 0) / 1000).toFixed(1)}µs`,
+      `  ${engine.condition.padEnd(6)} ${engine.engineId} pid ${engine.pid} enforcing ${engine.enforcedState}${engine.failClosed ? ' (fail-closed)' : ''} rev ${engine.observedRevision}, report ${engine.reportAgeMs} ms ago, ticks ${String(stats.ticks ?? 0)} (${String(stats.ticksPerSecond ?? 0)}/s), orders ${String(stats.ordersSubmitted ?? 0)}, p99 ${(Number(stats.latencyP99Ns ?? 0) / 1000).toFixed(1)}µs`,
     );
     for (const key of [
       'venueFeed',

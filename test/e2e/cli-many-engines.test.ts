@@ -84,6 +84,6 @@ describe('livegate kill with several engines on one state dir', () => {
     expect(events[0]?.type).toBe('RunStarted');
     expect(events.filter((event) => event.type === 'OrderSubmitted').length).toBeGreaterThan(0);
     const status = await runCli(['status', '--state-dir', stateDir]);
-    expect(status.stdout).toMatch(/stale crashed/);
+    expect(status.stdout).toMatch(/gone +crashed/); // its process exited: not "stale", not "live"
   });
 });
