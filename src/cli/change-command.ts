@@ -61,7 +61,7 @@ export function registerChangeCommand(program: Command, kind: ChangeKind): void 
     )
     .option(
       '--create-scope',
-      'write a desk:/engine: scope that has no state yet and no running engine obeys (for engines started later); without it such a scope is refused as a likely typo',
+      'arm a desk:/engine: scope that has no state yet and no running engine reports (for engines started later); without it kill/reduce exit 1 when no engine confirmed such a scope (a likely typo) and reset refuses it',
     );
   if (kind === 'reset') command.requiredOption('-b, --by <name>', 'operator name (required)');
   else command.option('-b, --by <name>', 'operator name (default: user@host)');
@@ -86,7 +86,7 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
   }
   const store = await createSharedKillSwitchStore(config, scope);
   try {
-    const refusal = await refuseWithoutState(
+    const { refusal, unobeyed } = await refuseWithoutState(
       kind,
       config,
       store,
@@ -149,6 +149,11 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
       process.stderr.write(`${describeUnconfirmed(kind, timeoutMs, confirmations)}\n`);
       return EXIT_FAILURE;
     }
+    if (unobeyed !== undefined && confirmations.confirmed.length === 0) {
+      // Written (an engine still connecting obeys it), but nobody confirmed: maybe a typo.
+      process.stderr.write(`${unobeyed}\n`);
+      return EXIT_FAILURE;
+    }
     return EXIT_OK;
   } finally {
     await store.close();
@@ -166,29 +171,35 @@ async function refuseWithoutState(
   store: KillSwitchStore,
   scope: string,
   createScope: boolean,
-): Promise<string | undefined> {
+): Promise<{ refusal?: string; unobeyed?: string }> {
   let record: KillSwitchRecord | null;
   try {
     record = await store.read();
   } catch {
     // Unreadable: written over (the repair). Unreachable: the write fails too, and a kill then
     // takes its same-host fallback.
-    return undefined;
+    return {};
   }
-  if (record !== null) return undefined;
+  if (record !== null) return {};
   // Narrower scopes are written on demand under an existing global state, for engines that obey
-  // them: a scope no engine obeys is most likely a typo, and a kill there would stop nothing.
+  // them. One no engine reports is most likely a typo: a reset there is refused; a kill or reduce
+  // is still written (an engine that has not published its first report yet obeys it) and exits 1
+  // unless someone confirmed it.
   if (scope !== GLOBAL_SCOPE && (await globalStateExists(config))) {
-    return createScope ? undefined : unknownScope(kind, store, scope);
+    if (createScope) return {};
+    const unknown = await unknownScope(kind, config, store, scope);
+    if (unknown === undefined) return {};
+    return kind === 'reset' ? { refusal: unknown } : { unobeyed: unknown };
   }
   const engines = (await store.listEngineReports()).length;
-  if (kind === 'reset' && engines > 0) return undefined;
-  return noStateHere(config, store.name, engines);
+  if (kind === 'reset' && engines > 0) return {};
+  return { refusal: noStateHere(config, store.name, engines) };
 }
 
 /** A never-written scope that no registered engine reports: refused, naming the scopes that are. */
 async function unknownScope(
   kind: ChangeKind,
+  config: LivegateConfig,
   store: KillSwitchStore,
   scope: string,
 ): Promise<string | undefined> {
@@ -201,14 +212,22 @@ async function unknownScope(
   const obeyed = new Set<string>();
   for (const report of reports)
     for (const name of Object.keys(report.scopes ?? {})) obeyed.add(name);
+  // An engine of this host that has not published its first report yet (its venue is still
+  // connecting) obeys its scopes already: its registration says which.
+  for (const registered of await runningLocalEngines(storeIdentityOf(config)))
+    for (const name of registered.scopes) obeyed.add(name);
   if (obeyed.has(scope)) return undefined;
   const known = [...obeyed].sort();
+  const what =
+    kind === 'reset'
+      ? `livegate reset: scope ${scope} has no state and no running engine reports it: refused (a typo?).`
+      : `livegate ${kind}: scope ${scope} had no state and no running engine reported it: written, but no engine confirmed it (a typo? an engine still starting obeys it once it reads it).`;
   return [
-    `livegate ${kind}: scope ${scope} has no state and no running engine obeys it: a ${kind} there would change nothing (a typo?).`,
+    what,
     known.length === 0
       ? 'No running engine reports any scope.'
       : `Scopes running engines obey: ${known.join(', ')}.`,
-    `To write it anyway, for engines that will start under it, add --create-scope.`,
+    `--create-scope writes a scope for engines that will start under it, without this exit 1.`,
   ].join('\n');
 }
 

@@ -111,6 +111,19 @@ async function runWithLogger(
       logger.error({ err: error }, 'a kill-switch change listener threw (the change went ahead)'),
   });
   await claimEngineIdOrClose(killSwitch, config, logger, closeStores);
+  // Before the venue connects: an engine still connecting already obeys its scopes, and a kill
+  // on this host must count it (an exited process's entry is ignored).
+  const unregister = await registerLocalEngine({
+    engineId,
+    store: storeIdentityOf(config),
+    scopes: killSwitch.scopeNames(),
+  }).catch((error: unknown) => {
+    logger.warn(
+      { err: error },
+      'engine not registered on this host (a kill after a store loss may not name it if it hangs)',
+    );
+    return () => Promise.resolve();
+  });
   const failure = killSwitch.failClosedReason;
   if (failure !== null) {
     const trigger = failClosedTrigger(failure.code);
@@ -192,17 +205,6 @@ async function runWithLogger(
   });
   const removeSignalHandlers = stopOnSignals(engine, logger);
   const removeKillSignal = engageOnKillSignal(killSwitch, engineId, logger);
-  const unregister = await registerLocalEngine({
-    engineId,
-    store: storeIdentityOf(config),
-    scopes: killSwitch.scopeNames(),
-  }).catch((error: unknown) => {
-    logger.warn(
-      { err: error },
-      'engine not registered on this host (a kill after a store loss may not name it if it hangs)',
-    );
-    return () => Promise.resolve();
-  });
   const stopStatusLine = interactive
     ? startStatusLine(
         process.stdout,

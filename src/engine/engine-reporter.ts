@@ -110,8 +110,9 @@ export class EngineReporter {
       engineId: report.engineId,
       report,
     });
-    this.publish();
-    void this.checkIdHeld();
+    // Read back before writing: on one connection a read queued behind our own write returns our
+    // report, and a second process writing between our heartbeats was never seen (Redis, NATS).
+    void this.checkIdHeld().finally(() => this.publish());
   }
 
   /**
@@ -127,7 +128,9 @@ export class EngineReporter {
       if (held === undefined || held.unreadable !== undefined) return;
       if (sameProcess(held, this.report())) return;
       const who = `${held.host}/${held.pid}/${held.process?.startTicks ?? ''}`;
-      if (this.conflicts.has(who)) return;
+      // Raised once per process while the gates stay closed; again after a reset released them
+      // with both processes still running (a reset is no way out of a duplicate id).
+      if (this.conflicts.has(who) && killSwitch.state === 'ENGAGED') return;
       this.conflicts.add(who);
       onIdConflict(held);
     } catch {

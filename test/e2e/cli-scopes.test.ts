@@ -159,7 +159,7 @@ describe('kill-switch scopes (file store, real processes)', () => {
 });
 
 describe('a scope no engine obeys', () => {
-  it('refuses `kill --scope` with a typo (exit 1, writes nothing, lists the real scopes); --create-scope writes it', async () => {
+  it('`kill --scope` with a typo exits 1 naming the real scopes (written all the same: an engine still starting may obey it); reset refuses it; --create-scope is quiet', async () => {
     const stateDir = await scratchDirectory();
     startEngine(stateDir, 'fx-1', 'fx');
     await waitFor('fx-1 registered', async () =>
@@ -178,24 +178,25 @@ describe('a scope no engine obeys', () => {
     ]);
     // The code before this wrote desk:xf, stopped nothing and exited 0.
     expect(typo.code).toBe(1);
-    expect(typo.stderr).toContain('scope desk:xf has no state and no running engine obeys it');
+    expect(typo.stderr).toContain('scope desk:xf had no state and no running engine reported it');
     expect(typo.stderr).toContain('desk:fx');
     expect(typo.stderr).toContain('engine:fx-1');
     const xf = new FileKillSwitchStore({ stateDirectory: stateDir, scope: 'desk:xf' });
     try {
-      expect(await xf.read()).toBeNull();
-      const created = await runCli([
-        'kill',
-        '--state-dir',
-        stateDir,
-        '--scope',
-        'desk:xf',
-        '--create-scope',
-        '--reason',
-        'armed before the desk starts',
-      ]);
-      expect(created.code).toBe(0);
       expect((await xf.read())?.state).toBe('ENGAGED');
+      const reset = await runCli([
+        ...['reset', '--state-dir', stateDir, '--scope', 'desk:xq'],
+        ...['--reason', 'typo', '--by', 'ops'],
+      ]);
+      expect(reset.code).toBe(1);
+      expect(reset.stderr).toContain(
+        'scope desk:xq has no state and no running engine reports it: refused',
+      );
+      const armed = await runCli([
+        ...['kill', '--state-dir', stateDir, '--scope', 'desk:eq', '--create-scope'],
+        ...['--reason', 'armed before the desk starts'],
+      ]);
+      expect(armed.code).toBe(0);
     } finally {
       await xf.close();
     }
