@@ -59,7 +59,7 @@ describe('deploy/prometheus/livegate-rules.yml', () => {
     expect(result.output).toContain('SUCCESS');
   });
 
-  it('alerts on each condition the issue lists, each unit-tested firing', async () => {
+  it('alerts on each condition the issue lists, each unit-tested firing and silent', async () => {
     const alerts = (await rules()).map((rule) => rule.alert);
     expect(alerts.sort()).toEqual([...ALERTS].sort());
     const tests = await readFile(RULE_TESTS, 'utf8');
@@ -67,6 +67,8 @@ describe('deploy/prometheus/livegate-rules.yml', () => {
       // An alert only ever expected silent would pass with a rule that never fires.
       const firing = new RegExp(`alertname: ${alert}\\n\\s+exp_alerts:\\n\\s+- exp_labels`);
       expect(tests, `${alert} has a test where it fires`).toMatch(firing);
+      const silent = new RegExp(`alertname: ${alert}\\n\\s+exp_alerts: \\[\\]`);
+      expect(tests, `${alert} has a test where it stays silent`).toMatch(silent);
     }
   });
 
