@@ -39,6 +39,8 @@ export class EngineReporter {
   private published = false;
   private checkingId = false;
   private readonly conflicts = new Set<string>();
+  /** observedRevision of the latest report written to the store: this engine's confirmation. */
+  private confirmed = 0;
 
   constructor(private readonly options: EngineReporterOptions) {
     this.startedAt = new Date(options.clock.now()).toISOString();
@@ -65,6 +67,11 @@ export class EngineReporter {
     await this.options.killSwitch.store
       .removeEngineReport(this.options.engineId)
       .catch(() => undefined);
+  }
+
+  /** The kill-switch revision of the latest report that reached the store; 0 before the first. */
+  get confirmedRevision(): number {
+    return this.confirmed;
   }
 
   report(): EngineReport {
@@ -186,10 +193,12 @@ export class EngineReporter {
       this.publishAgain = true;
       return;
     }
+    const report = this.report();
     this.publishing = this.options.killSwitch.store
-      .publishEngineReport(this.report())
+      .publishEngineReport(report)
       .then(() => {
         this.published = true;
+        this.confirmed = report.observedRevision;
       })
       .catch((error: unknown) => {
         if (process.env.LIVEGATE_DEBUG_REPORTS)

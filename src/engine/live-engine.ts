@@ -208,6 +208,11 @@ export class LiveEngine {
     };
   }
 
+  /** The kill-switch revision this engine last confirmed to the store (0 before the first report). */
+  get confirmedRevision(): number {
+    return this.reporter.confirmedRevision;
+  }
+
   /** The live tick-to-order histogram; read it, never record into it. */
   get latency(): LatencyHistogram {
     return this.counters.latency;

@@ -29,6 +29,8 @@ export interface EngineView {
   readonly confirmTimeoutMs: number;
   readonly engineStaleAfterMs: number;
   summary(): RunSummary;
+  /** The kill-switch revision in this engine's latest report written to the store (0 before). */
+  confirmedRevision(): number;
   /** The live tick-to-order histogram (ns). Read only. */
   readonly latency: LatencyHistogram;
   /** Positions, PnL and rule headroom; undefined when no risk monitor runs. */
@@ -62,6 +64,7 @@ export function engineViewOf(options: EngineViewOptions): EngineView {
     confirmTimeoutMs: options.confirmTimeoutMs,
     engineStaleAfterMs: options.engineStaleAfterMs,
     summary: () => engine.summary(),
+    confirmedRevision: () => engine.confirmedRevision,
     latency: engine.latency,
     riskSnapshot: () => options.riskSnapshot?.(),
     readiness: () => readinessOf(engine, killSwitch, feedStaleAfterMs),

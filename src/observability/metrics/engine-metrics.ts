@@ -61,7 +61,9 @@ export function createEngineMetrics(
     'Time from tick arrival to the order handed to the broker.',
     view.latency,
   );
-  const killSwitch = new KillSwitchMetrics(metrics, view.killSwitch, tally);
+  const killSwitch = new KillSwitchMetrics(metrics, view.killSwitch, tally, () =>
+    view.confirmedRevision(),
+  );
   const risk = new RiskMetrics(metrics);
   const sinks = new EventSinkMetrics(metrics, eventSinks);
   metrics

@@ -1,6 +1,7 @@
 // The kill switch as the gates enforce it (state, revision, fail-closed latch, when it was applied),
-// how often it changed and why, and the engine's last heartbeat: what an alert on "trading while
-// it should not" or "engine gone quiet" needs. Read from the in-process KillSwitch at scrape time.
+// how often it changed and why, the revision this engine confirmed to the store, and its last
+// heartbeat: what an alert on "trading while it should not", "kill not confirmed" or "engine gone
+// quiet" needs. Read from the in-process KillSwitch at scrape time.
 
 import type { Counter, Gauge } from 'prom-client';
 import { KILL_SWITCH_STATES } from '../../core/kill-switch-record.js';
@@ -15,6 +16,7 @@ export class KillSwitchMetrics {
   private readonly revision: Gauge;
   private readonly failClosed: Gauge;
   private readonly appliedAt: Gauge;
+  private readonly confirmed: Gauge;
   private readonly changes: Counter<'trigger'>;
   private readonly heartbeat: Gauge;
 
@@ -22,6 +24,7 @@ export class KillSwitchMetrics {
     metrics: MetricFactory,
     private readonly killSwitch: EnforcedKillSwitch,
     private readonly tally: EngineEventTally,
+    private readonly confirmedRevision: () => number,
   ) {
     this.state = metrics.gauge(
       'kill_switch_state',
@@ -39,6 +42,10 @@ export class KillSwitchMetrics {
     this.appliedAt = metrics.gauge(
       'kill_switch_applied_timestamp_seconds',
       'When the current revision (or the fail-closed latch) was applied at the gates, in seconds since the epoch; 0 before.',
+    );
+    this.confirmed = metrics.gauge(
+      'kill_switch_confirmed_revision',
+      "Kill-switch revision in this engine's latest report written to the store, which is what `livegate kill` counts as its confirmation; 0 before the first. Below livegate_kill_switch_revision while an applied change is not yet confirmed.",
     );
     this.changes = metrics.counter(
       'kill_switch_changes_total',
@@ -58,6 +65,7 @@ export class KillSwitchMetrics {
     this.revision.set(killSwitch.revision);
     this.failClosed.set(killSwitch.failClosedReason === null ? 0 : 1);
     this.appliedAt.set(killSwitch.appliedAt / MILLISECONDS_PER_SECOND);
+    this.confirmed.set(this.confirmedRevision());
     this.changes.reset();
     for (const [trigger, count] of tally.killSwitchChangesByTrigger) {
       this.changes.inc({ trigger }, count);

@@ -1,4 +1,5 @@
-// Positions, PnL, drawdown and exposure from the risk monitor's snapshot, in the account currency.
+// Positions, PnL, drawdown, exposure and each rule's headroom from the risk monitor's snapshot, in
+// the account currency.
 // Without a risk monitor there is no snapshot and these metrics have no samples at all: a flat
 // book reports 0, an unmonitored one reports nothing, so dashboards never confuse the two.
 
@@ -32,6 +33,8 @@ const SCALARS: Readonly<Record<ScalarField, readonly [name: string, help: string
 
 export class RiskMetrics {
   private readonly positions: Gauge<'symbol'>;
+  private readonly ruleUtilization: Gauge<'rule' | 'action'>;
+  private readonly ruleTripped: Gauge<'rule' | 'action'>;
   private readonly scalars: readonly (readonly [ScalarField, Gauge])[];
 
   constructor(metrics: MetricFactory) {
@@ -39,6 +42,16 @@ export class RiskMetrics {
       'position_quantity',
       'Signed open position per symbol: positive long, negative short.',
       ['symbol'],
+    );
+    this.ruleUtilization = metrics.gauge(
+      'risk_rule_utilization_ratio',
+      "Each risk rule's measured value over its threshold (1 is at the limit), by rule and the action it takes.",
+      ['rule', 'action'],
+    );
+    this.ruleTripped = metrics.gauge(
+      'risk_rule_tripped',
+      '1 while a risk rule is tripped (authoritative: some rules trip only strictly above 1 or after a minimum sample), by rule and action.',
+      ['rule', 'action'],
     );
     this.scalars = (Object.keys(SCALARS) as ScalarField[]).map((field) => {
       const [name, help] = SCALARS[field];
@@ -48,6 +61,8 @@ export class RiskMetrics {
 
   update(snapshot: RiskSnapshot | undefined): void {
     this.positions.reset();
+    this.ruleUtilization.reset();
+    this.ruleTripped.reset();
     if (snapshot === undefined) {
       // remove() without labels drops an unlabelled gauge's only sample.
       for (const [, gauge] of this.scalars) gauge.remove();
@@ -55,6 +70,11 @@ export class RiskMetrics {
     }
     for (const position of snapshot.positions) {
       this.positions.set({ symbol: position.symbol }, position.quantity);
+    }
+    for (const rule of snapshot.rules) {
+      const labels = { rule: rule.rule, action: rule.action };
+      this.ruleUtilization.set(labels, rule.utilization);
+      this.ruleTripped.set(labels, rule.tripped ? 1 : 0);
     }
     for (const [field, gauge] of this.scalars) gauge.set(snapshot[field]);
   }

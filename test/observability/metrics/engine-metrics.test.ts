@@ -17,6 +17,7 @@ import {
   type EngineMetrics,
   type EngineMetricsOptions,
 } from '../../../src/observability/metrics/index.js';
+import type { RiskMonitorOptions } from '../../../src/risk/monitor/risk-monitor-options.js';
 import { RiskMonitor } from '../../../src/risk/monitor/risk-monitor.js';
 import { OneOrderPerTickStrategy } from '../../../src/strategies/one-order-per-tick-strategy.js';
 import { collect, tick, ticks } from '../../engine/engine-fixtures.js';
@@ -80,13 +81,22 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function tradingEngine(options: { engineId?: string; risk?: boolean; heartbeatMs?: number }) {
+interface TradingEngineOptions {
+  engineId?: string;
+  risk?: boolean;
+  riskOptions?: RiskMonitorOptions;
+  heartbeatMs?: number;
+}
+
+async function tradingEngine(options: TradingEngineOptions) {
   const engineId = options.engineId ?? 'metrics-engine';
   const store = new MemoryKillSwitchStore();
   const killSwitch = await KillSwitch.open(store, { actor: engineId });
   // The monitor reports through the engine's bus; it emits nothing before the engine exists.
   const emit = (event: LivegateEvent) => engine.emit(event);
-  const monitor = options.risk ? new RiskMonitor({}, { killSwitch, engineId, emit }) : undefined;
+  const monitor = options.risk
+    ? new RiskMonitor(options.riskOptions ?? {}, { killSwitch, engineId, emit })
+    : undefined;
   const riskSnapshot = monitor === undefined ? {} : { riskSnapshot: () => monitor.snapshot() };
   const engine = new LiveEngine({
     killSwitch,
@@ -292,6 +302,56 @@ describe('createEngineMetrics', () => {
     const riskNames =
       /^livegate_(position_quantity|.*profit_and_loss|equity_peak|drawdown|gross_exposure)$/;
     expect(bare.samples.filter((sample) => riskNames.test(sample.name))).toEqual([]);
+  });
+
+  it("exports each risk rule's utilization and tripped flag by rule and action", async () => {
+    const { engine, view } = await tradingEngine({
+      risk: true,
+      riskOptions: {
+        rules: {
+          positionLimit: { limit: 8, action: 'alert' },
+          orderRate: { limit: 1_000, windowMs: 60_000, action: 'reduce' },
+        },
+      },
+    });
+    const metrics = metricsOf(view);
+    await engine.run(twoSymbolTicks(10));
+    const scrape = await Scrape.of(metrics);
+    const rules = view.riskSnapshot()!.rules;
+    expect(rules.map((rule) => rule.rule).sort()).toEqual(['orderRate', 'positionLimit']);
+    for (const rule of rules) {
+      const labels = { rule: rule.rule, action: rule.action };
+      expect(scrape.value('livegate_risk_rule_utilization_ratio', labels)).toBe(rule.utilization);
+      expect(scrape.value('livegate_risk_rule_tripped', labels)).toBe(rule.tripped ? 1 : 0);
+    }
+    // 10 EURUSD bought against a limit of 8: over it, tripped; 20 orders of 1,000: far under.
+    const position = { rule: 'positionLimit', action: 'alert' };
+    expect(scrape.value('livegate_risk_rule_utilization_ratio', position)).toBeGreaterThan(1);
+    expect(scrape.value('livegate_risk_rule_tripped', position)).toBe(1);
+    const rate = { rule: 'orderRate', action: 'reduce' };
+    expect(scrape.value('livegate_risk_rule_utilization_ratio', rate)).toBeLessThan(0.1);
+    expect(scrape.value('livegate_risk_rule_tripped', rate)).toBe(0);
+  });
+
+  it('exports the kill-switch revision confirmed to the store, catching up with the applied one', async () => {
+    const { engine, killSwitch, store, view } = await tradingEngine({ heartbeatMs: 10 });
+    const metrics = metricsOf(view);
+    expect((await Scrape.of(metrics)).value('livegate_kill_switch_confirmed_revision')).toBe(0);
+    const running = engine.run(endlessTicks());
+    await killSwitch.engage('confirm me', 'tester');
+    const applied = killSwitch.revision;
+    expect(applied).toBeGreaterThan(0);
+    const scrape = await until(async () => {
+      const current = await Scrape.of(metrics);
+      return current.value('livegate_kill_switch_confirmed_revision') === applied
+        ? current
+        : undefined;
+    }, 'the engage confirmed');
+    expect(scrape.value('livegate_kill_switch_revision')).toBe(applied);
+    const report = await store.readEngineReport('metrics-engine');
+    expect(report?.observedRevision).toBe(applied);
+    engine.stop();
+    await running;
   });
 
   it('counts control-plane events through its ControlCounters', async () => {

@@ -35,7 +35,10 @@ async function busyEngineScrape(): Promise<string> {
   );
   // The monitor reports through the engine's bus; it emits nothing before the engine exists.
   const emit = (event: LivegateEvent) => engine.emit(event);
-  const monitor = new RiskMonitor({}, { killSwitch, engineId: 'lint-engine', emit });
+  const monitor = new RiskMonitor(
+    { rules: { positionLimit: { limit: 1_000, action: 'alert' } } },
+    { killSwitch, engineId: 'lint-engine', emit },
+  );
   const riskSnapshot = () => monitor.snapshot();
   const engine = new LiveEngine({
     killSwitch,
@@ -82,6 +85,7 @@ describe('GET /metrics exposition', () => {
         'livegate_orders_denied_total{gate="2",code="KILL_SWITCH_REDUCING"} 3',
       );
       expect(text).toContain('nodejs_eventloop_lag_seconds ');
+      expect(text).toContain('livegate_risk_rule_utilization_ratio{rule="positionLimit"');
       const result = spawnSync('promtool', ['check', 'metrics'], {
         input: text,
         encoding: 'utf8',
