@@ -26,7 +26,11 @@ import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { noStateHere } from './no-state-here.js';
 import { killWithoutStore } from './signal-local-engines.js';
 import { writeUntilDurable } from './write-until-durable.js';
-import { runningLocalEngines, storeIdentityOf } from '../killswitch/local-engine-registry.js';
+import {
+  runningLocalEngines,
+  storeIdentityOf,
+  type LocalEngineRegistration,
+} from '../killswitch/local-engine-registry.js';
 
 type ChangeKind = 'kill' | 'reduce' | 'reset';
 
@@ -86,12 +90,16 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
   }
   const store = await createSharedKillSwitchStore(config, scope);
   try {
+    // Engines of this host for this store, read once: they obey their scopes before their first
+    // report, count as members of the confirmation, and are signalled when the store is down.
+    const registered = await runningLocalEngines(storeIdentityOf(config));
     const { refusal, unobeyed } = await refuseWithoutState(
       kind,
       config,
       store,
       scope,
       options.createScope === true,
+      registered,
     );
     if (refusal !== undefined) {
       process.stderr.write(`${refusal}\n`);
@@ -112,7 +120,6 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
     } catch (error) {
       // Not durable (disk full, store down): a kill still reaches this host's engines by signal.
       if (kind === 'kill') {
-        const registered = await runningLocalEngines(storeIdentityOf(config));
         return await killWithoutStore(store, scope, error, options.json === true, registered);
       }
       throw error;
@@ -124,7 +131,7 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
       issuedAt,
       acknowledgedAt,
       scope,
-      registeredHere: await runningLocalEngines(storeIdentityOf(config)),
+      registeredHere: registered,
     });
     const ok = confirmations.missing.length === 0;
     const output = {
@@ -171,6 +178,7 @@ async function refuseWithoutState(
   store: KillSwitchStore,
   scope: string,
   createScope: boolean,
+  registered: readonly LocalEngineRegistration[],
 ): Promise<{ refusal?: string; unobeyed?: string }> {
   let record: KillSwitchRecord | null;
   try {
@@ -187,7 +195,7 @@ async function refuseWithoutState(
   // unless someone confirmed it.
   if (scope !== GLOBAL_SCOPE && (await globalStateExists(config))) {
     if (createScope) return {};
-    const unknown = await unknownScope(kind, config, store, scope);
+    const unknown = await unknownScope(kind, store, scope, registered);
     if (unknown === undefined) return {};
     return kind === 'reset' ? { refusal: unknown } : { unobeyed: unknown };
   }
@@ -199,9 +207,9 @@ async function refuseWithoutState(
 /** A never-written scope that no registered engine reports: refused, naming the scopes that are. */
 async function unknownScope(
   kind: ChangeKind,
-  config: LivegateConfig,
   store: KillSwitchStore,
   scope: string,
+  registered: readonly LocalEngineRegistration[],
 ): Promise<string | undefined> {
   let reports;
   try {
@@ -214,8 +222,7 @@ async function unknownScope(
     for (const name of Object.keys(report.scopes ?? {})) obeyed.add(name);
   // An engine of this host that has not published its first report yet (its venue is still
   // connecting) obeys its scopes already: its registration says which.
-  for (const registered of await runningLocalEngines(storeIdentityOf(config)))
-    for (const name of registered.scopes) obeyed.add(name);
+  for (const engine of registered) for (const name of engine.scopes) obeyed.add(name);
   if (obeyed.has(scope)) return undefined;
   const known = [...obeyed].sort();
   const what =
