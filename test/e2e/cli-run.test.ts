@@ -63,8 +63,15 @@ describe('livegate run', () => {
 
   it('runs a fixed number of synthetic ticks and exits 0', async () => {
     const stateDir = await scratchDirectory();
+    // A CI machine under load can starve this process past the default 500 ms lease, and gate 3
+    // then rightly denies orders KILL_SWITCH_STATE_STALE (CI saw 44 of 300). This test is about
+    // the run itself, so the lease is long enough that only a real loss of orders fails it.
+    const config = path.join(stateDir, 'long-lease.yaml');
+    await writeFile(config, 'killSwitch:\n  leaseMs: 60000\n  failClosedAfterMs: 60000\n');
     const result = await runCli([
       'run',
+      '--config',
+      config,
       '--state-dir',
       stateDir,
       '--ticks',
@@ -76,6 +83,8 @@ describe('livegate run', () => {
     ]);
     expect(result.code).toBe(0);
     const { events } = await readJournal(await onlyJournal(stateDir));
+    const denied = events.filter((event) => event.type === 'OrderDenied');
+    expect(denied, 'no order denied with a 60 s lease').toEqual([]);
     expect(events.filter((event) => event.type === 'OrderSubmitted')).toHaveLength(300);
   });
 
