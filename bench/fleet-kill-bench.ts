@@ -5,7 +5,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,13 @@ const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/c
 const NATS_URL = process.env.LIVEGATE_NATS_URL ?? 'nats://127.0.0.1:4222';
 const SIZES = (process.env.LIVEGATE_FLEET_SIZES ?? '10,30,100').split(',').map(Number);
 const CYCLES = Number(process.env.LIVEGATE_FLEET_CYCLES ?? 8);
+/**
+ * The state lease and poll interval of the engines (unset = the product defaults, 500 ms / 250 ms).
+ * An idle engine's cost is mostly its store reads (one per scope every leaseMs / 4): a fleet of
+ * 100 on one 2-vCPU host needs a longer lease to fit, which is a setting an operator can choose.
+ */
+const LEASE_MS = process.env.LIVEGATE_FLEET_LEASE_MS;
+const POLL_MS = process.env.LIVEGATE_FLEET_POLL_MS;
 /** Engines started at once: 100 node processes starting together on 2 vCPUs take a minute. */
 const START_BATCH = 10;
 
@@ -67,6 +74,22 @@ interface SizeResult {
   readonly wallMs: number[];
   readonly waitedMs: number[];
   readonly listingMs: number[];
+  /** CPU of one engine between kills, in % of one core (Linux /proc; NaN elsewhere). */
+  readonly idleCorePercent: number;
+}
+
+/** Seconds of CPU (user + system) the processes used so far, from /proc/PID/stat. */
+async function cpuSecondsOf(processes: readonly ChildProcess[]): Promise<number> {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let ticks = 0;
+  for (const child of processes) {
+    const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8').catch(() => undefined);
+    if (stat === undefined) return Number.NaN;
+    // Fields after the ")" that closes the command name: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / ticksPerSecond;
 }
 
 async function benchSize(engines: number, directory: string): Promise<SizeResult> {
@@ -79,6 +102,8 @@ async function benchSize(engines: number, directory: string): Promise<SizeResult
       '  store: nats',
       `  url: ${NATS_URL}`,
       `  namespace: ${namespace}`,
+      ...(LEASE_MS === undefined ? [] : [`  leaseMs: ${LEASE_MS}`]),
+      ...(POLL_MS === undefined ? [] : [`  pollIntervalMs: ${POLL_MS}`]),
       'engine:',
       '  heartbeatIntervalMs: 1000',
       'journal:',
@@ -125,6 +150,12 @@ async function benchSize(engines: number, directory: string): Promise<SizeResult
       },
       120_000,
     );
+    const cpuBefore = await cpuSecondsOf(running);
+    const idleStarted = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const idleCorePercent =
+      (((await cpuSecondsOf(running)) - cpuBefore) / ((performance.now() - idleStarted) / 1000)) *
+      (100 / engines);
     const listingMs: number[] = [];
     for (let sample = 0; sample < 20; sample++) {
       const started = performance.now();
@@ -154,7 +185,7 @@ async function benchSize(engines: number, directory: string): Promise<SizeResult
       ]);
       if (reset.code !== 0) throw new Error(`fleet bench: reset exited ${reset.code}`);
     }
-    return { engines, wallMs, waitedMs, listingMs };
+    return { engines, wallMs, waitedMs, listingMs, idleCorePercent };
   } finally {
     for (const child of running) child.kill('SIGKILL');
     await store.close();
@@ -168,7 +199,7 @@ async function benchSize(engines: number, directory: string): Promise<SizeResult
 async function main(): Promise<void> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'livegate-fleet-bench-'));
   console.log(
-    `fleet kill on NATS (${NATS_URL}): real \`livegate run\` processes at 2 ticks/s, ${CYCLES} kill/reset cycles per size; ${os.cpus().length} vCPUs, node ${process.version}, ${new Date().toISOString()}`,
+    `fleet kill on NATS (${NATS_URL}): real \`livegate run\` processes at 2 ticks/s, ${CYCLES} kill/reset cycles per size, lease ${LEASE_MS ?? 'default'} ms, poll ${POLL_MS ?? 'default'} ms; ${os.cpus().length} vCPUs, node ${process.version}, ${new Date().toISOString()}`,
   );
   console.log(
     `${''.padEnd(44)}${'p50'.padStart(14)}${'p99'.padStart(14)}${'p99.9'.padStart(14)}${'max'.padStart(14)}`,
@@ -193,6 +224,9 @@ async function main(): Promise<void> {
           'ms',
           0,
         ),
+      );
+      console.log(
+        `  ${engines} engines: one idle engine uses ${result.idleCorePercent.toFixed(2)} % of a core`,
       );
       console.log(
         formatRow(
