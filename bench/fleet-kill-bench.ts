@@ -116,6 +116,7 @@ async function benchSize(engines: number, directory: string): Promise<SizeResult
   const common = ['--config', config, '--state-dir', path.join(directory, `cli-${engines}`)];
   const store = new NatsKillSwitchStore({ servers: NATS_URL, namespace });
   const running: ChildProcess[] = [];
+  const stderrOf = new Map<number, string>();
   try {
     const init = await runCli(['init', ...common, '--reason', 'fleet bench', '--by', 'bench']);
     if (init.code !== 0) throw new Error(`fleet bench: init failed: ${init.stderr}`);
@@ -129,8 +130,12 @@ async function benchSize(engines: number, directory: string): Promise<SizeResult
           ...['--engine-id', `fleet-${index}`, '--strategy', 'one-order-per-tick'],
           ...['--rate', '2', '--ticks', '0', '--log-level', 'warn'],
         ],
-        { stdio: 'ignore' },
+        { stdio: ['ignore', 'ignore', 'pipe'] },
       );
+      // The last of each engine's stderr, to say why an engine is not SAFE.
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderrOf.set(index, ((stderrOf.get(index) ?? '') + chunk.toString()).slice(-600));
+      });
       running.push(child);
       if ((index + 1) % START_BATCH === 0) {
         await until(
@@ -140,16 +145,27 @@ async function benchSize(engines: number, directory: string): Promise<SizeResult
         );
       }
     }
+    let lastSeen = 'no listing yet';
     await until(
       `all ${engines} engines SAFE`,
       async () => {
         const reports = await store.listEngineReports();
-        return reports.length === engines && reports.every((r) => r.enforcedState === 'SAFE')
-          ? true
-          : undefined;
+        const notSafe = reports.filter((r) => r.enforcedState !== 'SAFE');
+        const exited = running.filter((child) => child.exitCode !== null).length;
+        lastSeen = `${reports.length} reporting, ${exited} exited, not SAFE: ${
+          notSafe
+            .map(
+              (r) =>
+                `${r.engineId} ${r.enforcedState}${r.failClosed ? ' fail-closed' : ''} ${JSON.stringify(r.scopes)}: ${stderrOf.get(Number(r.engineId.slice('fleet-'.length))) ?? ''}`,
+            )
+            .join('; ') || 'none'
+        }`;
+        return reports.length === engines && notSafe.length === 0 ? true : undefined;
       },
       120_000,
-    );
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message} (last seen: ${lastSeen})`);
+    });
     const cpuBefore = await cpuSecondsOf(running);
     const idleStarted = performance.now();
     await new Promise((resolve) => setTimeout(resolve, 10_000));

@@ -109,6 +109,15 @@ async function runWithLogger(
     },
     onListenerError: (error) =>
       logger.error({ err: error }, 'a kill-switch change listener threw (the change went ahead)'),
+    onStoreNotAnswering: (error, retryForMs) => {
+      logger.warn(
+        { err: error, retryForMs },
+        'kill-switch store not answering at start: ENGAGED (not trading) while it is read again',
+      );
+      process.stderr.write(
+        `livegate: kill-switch store not answering (${error.message}): reading it again for up to ${retryForMs} ms before failing closed\n`,
+      );
+    },
   });
   await claimEngineIdOrClose(killSwitch, config, logger, closeStores);
   // Before the venue connects: an engine still connecting already obeys its scopes, and a kill

@@ -53,6 +53,11 @@ export interface KillSwitchOpenOptions {
   readonly scope?: string;
   /** Told when a change listener throws (the change itself is never held up). */
   readonly onListenerError?: (error: unknown) => void;
+  /**
+   * Told when the first read finds the store not answering: open() keeps reading (ENGAGED, not
+   * trading) until failClosedAfterMs has passed, then opens failed closed as before.
+   */
+  readonly onStoreNotAnswering?: (error: LivegateError, retryForMs: number) => void;
 }
 
 /**
@@ -247,23 +252,47 @@ export class KillSwitch implements EnforcedKillSwitch {
     this.listeners.clear();
   }
 
+  /**
+   * The one contact policy applies from the first read: a store that does not answer at start
+   * (an election, a loaded machine) is read again until failClosedAfterMs, like a running engine's
+   * outage; only then does the switch open latched. Gates are ENGAGED meanwhile (no state yet).
+   */
   private async openState(): Promise<void> {
-    const issuedAt = this.clock.monotonic();
-    try {
-      let record = await this.store.read();
-      if (record === null && (this.options.createIfMissing ?? true)) {
-        const decide = initialDecision(this.options.startEngaged ?? false, this.actor);
-        record = (await this.store.update(decide)).record;
-      }
-      this.contactPolicy.contact(issuedAt);
-      this.applyRead(record);
-    } catch (error) {
-      this.lastReadError = error;
-      this.noteRollback(error);
-      if (isLivegateError(error, 'ERR_STORE_UNREACHABLE')) {
-        this.failClosed(error);
-      } else {
-        this.failClosed(asStateError(error));
+    const startedAt = this.clock.monotonic();
+    // Real time bounds it too: an injected clock that never moves must not retry forever.
+    const realDeadline = performance.now() + this.contactPolicy.options.failClosedAfterMs;
+    const { failClosedAfterMs, pollIntervalMs } = this.contactPolicy.options;
+    for (let attempt = 0; ; attempt++) {
+      const issuedAt = this.clock.monotonic();
+      try {
+        let record = await this.store.read();
+        if (record === null && (this.options.createIfMissing ?? true)) {
+          const decide = initialDecision(this.options.startEngaged ?? false, this.actor);
+          record = (await this.store.update(decide)).record;
+        }
+        this.lastReadError = undefined;
+        this.contactPolicy.contact(issuedAt);
+        this.applyRead(record);
+        break;
+      } catch (error) {
+        this.lastReadError = error;
+        const leftMs = Math.min(
+          startedAt + failClosedAfterMs - this.clock.monotonic(),
+          realDeadline - performance.now(),
+        );
+        // A latch another scope of this engine already set has decided: no point waiting.
+        if (notAnswering(error) && leftMs > 0 && !this.closed && this.latch.failure === null) {
+          if (attempt === 0) this.options.onStoreNotAnswering?.(error, Math.round(leftMs));
+          await new Promise((resolve) => setTimeout(resolve, Math.min(pollIntervalMs, leftMs)));
+          continue;
+        }
+        this.noteRollback(error);
+        if (isLivegateError(error, 'ERR_STORE_UNREACHABLE')) {
+          this.failClosed(error);
+        } else {
+          this.failClosed(asStateError(error));
+        }
+        break;
       }
     }
     this.recomputeLevel(this.state);
@@ -448,4 +477,12 @@ function asStateError(error: unknown): LivegateError {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** No answer from the store (down, electing, timed out): worth asking again, unlike bad state. */
+function notAnswering(error: unknown): error is LivegateError {
+  return (
+    isLivegateError(error, 'ERR_STORE_UNREACHABLE') ||
+    (isLivegateError(error) && error.details?.timedOut === true)
+  );
 }

@@ -43,6 +43,8 @@ export interface ScopedKillSwitchOptions {
   readonly createIfMissing?: boolean;
   readonly contact?: Partial<StoreContactOptions>;
   readonly onListenerError?: (error: unknown) => void;
+  /** See KillSwitchOpenOptions.onStoreNotAnswering. */
+  readonly onStoreNotAnswering?: (error: LivegateError, retryForMs: number) => void;
 }
 
 interface Scope {
@@ -113,6 +115,9 @@ export class ScopedKillSwitch implements EnforcedKillSwitch {
         ...(options.onListenerError === undefined
           ? {}
           : { onListenerError: options.onListenerError }),
+        ...(options.onStoreNotAnswering === undefined
+          ? {}
+          : { onStoreNotAnswering: options.onStoreNotAnswering }),
       });
     const [widest, ...narrower] = stores;
     if (widest === undefined) throw new Error('a scoped kill switch needs at least one scope');
