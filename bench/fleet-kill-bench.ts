@@ -76,6 +76,8 @@ interface SizeResult {
   readonly listingMs: number[];
   /** CPU of one engine between kills, in % of one core (Linux /proc; NaN elsewhere). */
   readonly idleCorePercent: number;
+  /** CPU all engines together spent on one kill + reset, above their idle cost (ms). */
+  readonly cpuPerCycleMs: number;
 }
 
 /** Seconds of CPU (user + system) the processes used so far, from /proc/PID/stat. */
@@ -181,6 +183,8 @@ async function benchSize(engines: number, directory: string): Promise<SizeResult
     }
     const wallMs: number[] = [];
     const waitedMs: number[] = [];
+    const cyclesCpuBefore = await cpuSecondsOf(running);
+    const cyclesStarted = performance.now();
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const kill = await runCli([
         ...['kill', ...common, '--reason', `cycle ${cycle}`, '--by', 'bench'],
@@ -201,7 +205,12 @@ async function benchSize(engines: number, directory: string): Promise<SizeResult
       ]);
       if (reset.code !== 0) throw new Error(`fleet bench: reset exited ${reset.code}`);
     }
-    return { engines, wallMs, waitedMs, listingMs, idleCorePercent };
+    const cyclesSeconds = (performance.now() - cyclesStarted) / 1000;
+    const engineCpuSeconds = (await cpuSecondsOf(running)) - cyclesCpuBefore;
+    // What the engines spent on the kills and resets, over what they spend idle in that time.
+    const cpuPerCycleMs =
+      ((engineCpuSeconds - (idleCorePercent / 100) * engines * cyclesSeconds) * 1000) / CYCLES;
+    return { engines, wallMs, waitedMs, listingMs, idleCorePercent, cpuPerCycleMs };
   } finally {
     for (const child of running) child.kill('SIGKILL');
     await store.close();
@@ -242,7 +251,7 @@ async function main(): Promise<void> {
         ),
       );
       console.log(
-        `  ${engines} engines: one idle engine uses ${result.idleCorePercent.toFixed(2)} % of a core`,
+        `  ${engines} engines: one idle engine uses ${result.idleCorePercent.toFixed(2)} % of a core; one kill + reset costs the engines ${result.cpuPerCycleMs.toFixed(0)} ms of CPU together (${(result.cpuPerCycleMs / engines).toFixed(1)} ms each)`,
       );
       console.log(
         formatRow(
