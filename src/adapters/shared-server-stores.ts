@@ -25,7 +25,7 @@ export function createSharedServerStore(config: LivegateConfig, scope: string): 
           replicas: killSwitch.replicas,
           ...common,
         })
-      : new RedisKillSwitchStore({ url, ...common });
+      : new RedisKillSwitchStore({ url, ...killSwitch.redis, ...common });
   // Every engine and CLI of this state dir starts from the highest revision any of them saw.
   store.persistRevisionMark(new RevisionMarkFile(config.stateDir, storeIdentityOf(config), scope));
   return store;

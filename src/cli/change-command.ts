@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { auditTextProblem, MAX_BY_LENGTH, MAX_REASON_LENGTH } from '../core/audit-text.js';
 import { systemClock } from '../core/clock.js';
-import { LivegateError } from '../core/errors.js';
+import { isPrimaryOnlyWrite, LivegateError } from '../core/errors.js';
 import type { KillSwitchRecord } from '../core/kill-switch-record.js';
 import type { KillSwitchStore, KillSwitchUpdateResult } from '../core/ports.js';
 import type { LivegateConfig } from '../config/schema.js';
@@ -24,6 +24,7 @@ import { GLOBAL_SCOPE, isScopeName } from '../core/scopes.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { noStateHere } from './no-state-here.js';
+import { reportPrimaryOnly } from './report-primary-only.js';
 import { killWithoutStore } from './signal-local-engines.js';
 import { writeUntilDurable } from './write-until-durable.js';
 import {
@@ -118,6 +119,9 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
           ),
       });
     } catch (error) {
+      if (isPrimaryOnlyWrite(error)) {
+        return reportPrimaryOnly(kind, store.name, scope, error, options.json === true);
+      }
       // Not durable (disk full, store down): a kill still reaches this host's engines by signal.
       if (kind === 'kill') {
         return await killWithoutStore(store, scope, error, options.json === true, registered);

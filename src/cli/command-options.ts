@@ -20,7 +20,7 @@ export function addCommonOptions(command: Command): Command {
     )
     .option(
       '--store <store>',
-      'kill-switch store: file:DIR | nats://HOST:PORT[,nats://HOST:PORT...] | redis://HOST:PORT (default: killSwitch.store)',
+      'kill-switch store: file:DIR | nats://HOST:PORT[,nats://HOST:PORT...] | redis://HOST:PORT | redis+sentinel://HOST:26379[,HOST:PORT...]/MASTER_NAME (default: killSwitch.store)',
     );
 }
 
@@ -30,10 +30,11 @@ export function storeOverrides(text: string): Record<string, unknown> {
     return { store: 'file', directory: text.slice(5), url: null };
   }
   if (/^nats:\/\/\S+$/.test(text)) return { store: 'nats', url: text };
-  if (/^rediss?:\/\/\S+$/.test(text)) return { store: 'redis', url: text };
+  // The config check then names what is wrong with a malformed Redis address.
+  if (/^(rediss?|redis\+sentinel):\/\/\S+$/.test(text)) return { store: 'redis', url: text };
   throw new LivegateError(
     'ERR_USAGE',
-    `--store must be file:DIR, nats://HOST:PORT or redis://HOST:PORT, got "${text}"`,
+    `--store must be file:DIR, nats://HOST:PORT, redis://HOST:PORT or redis+sentinel://HOST:PORT/MASTER_NAME, got "${text}"`,
   );
 }
 

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { LivegateError } from '../core/errors.js';
+import { redisAddressProblem } from '../core/redis-server-address.js';
 import { riskSchema } from './risk-schema.js';
 import { describeInput } from '../core/describe-input.js';
 import { httpSchema, streamsSchema, webhookSchema } from './operations-schema.js';
@@ -41,9 +42,19 @@ const killSwitchSchema = z.strictObject({
   directory: z.string().min(1).nullable().default(null),
   /**
    * Server for the nats and redis stores: nats://HOST:PORT or redis://HOST:PORT. NATS takes a
-   * comma-separated list (nats://a:4222,nats://b:4222), so a node down at start-up is skipped.
+   * comma-separated list (nats://a:4222,nats://b:4222), so a node down at start-up is skipped;
+   * Redis takes redis+sentinel://HOST:26379,HOST:26379/MASTER_NAME to follow a Sentinel failover.
    */
   url: z.string().min(1).nullable().default(null),
+  /** Redis only: how far a state write must have travelled before it counts as written. */
+  redis: z
+    .strictObject({
+      /** Replicas that must have a state write (Redis WAIT) before it is acknowledged; 0 = the primary's word. */
+      replicasToAcknowledge: nonNegativeInteger().default(0),
+      /** How long a write waits for them before failing as not durable; below the 1000 ms call deadline. */
+      replicaTimeoutMs: z.number().int().min(10).max(900).default(500),
+    })
+    .prefault({}),
   /** NATS only: stream replicas when init (or the first reset) creates the bucket; 3 on a 3-node cluster. */
   replicas: z.number().int().min(1).max(5).default(1),
   /** Prefix of every key/bucket on a shared server, so deployments can share one. */
@@ -157,19 +168,34 @@ export const configSchema = z.strictObject({
       {
         path: ['url'],
         message:
-          'required when killSwitch.store is nats or redis (nats://HOST:PORT, redis://HOST:PORT)',
+          'required when killSwitch.store is nats or redis (nats://HOST:PORT, redis://HOST:PORT, redis+sentinel://HOST:PORT/MASTER_NAME)',
       },
     )
     .refine(
       (killSwitch) =>
         killSwitch.url === null ||
+        // A Redis address gets its own check below, which names what is wrong with it.
+        killSwitch.store === 'redis' ||
         (killSwitch.store === 'nats' &&
-          killSwitch.url.split(',').every((server) => /^nats:\/\/[^\s,]+$/.test(server))) ||
-        (killSwitch.store === 'redis' && /^rediss?:\/\/[^\s]+$/.test(killSwitch.url)),
+          killSwitch.url.split(',').every((server) => /^nats:\/\/[^\s,]+$/.test(server))),
       {
         path: ['url'],
         message:
-          'must be nats://HOST:PORT for store nats, redis://HOST:PORT for store redis, and unset otherwise',
+          'must be nats://HOST:PORT for store nats, redis://HOST:PORT or redis+sentinel://HOST:PORT/MASTER_NAME for store redis, and unset otherwise',
+      },
+    )
+    .superRefine((killSwitch, context) => {
+      if (killSwitch.store !== 'redis' || killSwitch.url === null) return;
+      const problem = redisAddressProblem(killSwitch.url);
+      if (problem !== undefined)
+        context.addIssue({ code: 'custom', path: ['url'], message: problem });
+    })
+    .refine(
+      (killSwitch) => killSwitch.store === 'redis' || killSwitch.redis.replicasToAcknowledge === 0,
+      {
+        path: ['redis', 'replicasToAcknowledge'],
+        message:
+          'only the redis store waits for replicas; set killSwitch.store to redis or leave this 0',
       },
     )
     .prefault({}),

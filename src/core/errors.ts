@@ -45,3 +45,14 @@ export class LivegateError extends Error {
 export function isLivegateError(error: unknown, code?: ErrorCode): error is LivegateError {
   return error instanceof LivegateError && (code === undefined || error.code === code);
 }
+
+/**
+ * A kill-switch change the store's primary took but too few replicas acknowledged in time: it is
+ * in force (engines read the primary) but a failover could lose it, so it must not be called done.
+ */
+export function isPrimaryOnlyWrite(error: unknown): error is LivegateError {
+  return (
+    isLivegateError(error, 'ERR_STATE_WRITE_FAILED') &&
+    error.details?.['durability'] === 'primary-only'
+  );
+}

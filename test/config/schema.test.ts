@@ -45,6 +45,7 @@ describe('configSchema', () => {
         directory: null,
         url: null,
         replicas: 1,
+        redis: { replicasToAcknowledge: 0, replicaTimeoutMs: 500 },
         namespace: 'livegate',
         failClosedAfterMs: 1000,
         leaseMs: 500,
@@ -200,6 +201,56 @@ describe('configSchema', () => {
     expect(pathsOf({ killSwitch: { store: 'nats', url: 'nats://a:4222,redis://b:1' } })).toEqual([
       'killSwitch.url',
     ]);
+  });
+
+  it('takes a redis+sentinel:// address for the redis store, and names what is wrong with a malformed one', () => {
+    const url = 'redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/livegate';
+    expect(validateConfig({ killSwitch: { store: 'redis', url } }).killSwitch.url).toBe(url);
+    const { issues } = problemsOf({
+      killSwitch: { store: 'redis', url: 'redis+sentinel://127.0.0.1:26379' },
+    });
+    expect(issues).toEqual([
+      {
+        path: 'killSwitch.url',
+        message: expect.stringMatching(/^no master name: expected redis\+sentinel:\/\//) as string,
+      },
+    ]);
+    expect(pathsOf({ killSwitch: { store: 'nats', url } })).toEqual(['killSwitch.url']);
+  });
+
+  it('waits for no replica by default; replicasToAcknowledge needs the redis store and a timeout of 10-900 ms', () => {
+    expect(validateConfig({}).killSwitch.redis).toEqual({
+      replicasToAcknowledge: 0,
+      replicaTimeoutMs: 500,
+    });
+    const redis = validateConfig({
+      killSwitch: {
+        store: 'redis',
+        url: 'redis://a:6379',
+        redis: { replicasToAcknowledge: 2, replicaTimeoutMs: 900 },
+      },
+    });
+    expect(redis.killSwitch.redis).toEqual({ replicasToAcknowledge: 2, replicaTimeoutMs: 900 });
+    const { issues } = problemsOf({
+      killSwitch: {
+        store: 'redis',
+        url: 'redis://a:6379',
+        redis: { replicasToAcknowledge: -1, replicaTimeoutMs: 901, extra: 1 },
+      },
+    });
+    expect(issues).toEqual([
+      {
+        path: 'killSwitch.redis.replicasToAcknowledge',
+        message: 'must be >= 0, received number -1',
+      },
+      { path: 'killSwitch.redis.replicaTimeoutMs', message: 'must be <= 900, received number 901' },
+      { path: 'killSwitch.redis.extra', message: 'unknown key' },
+    ]);
+    expect(
+      pathsOf({
+        killSwitch: { store: 'nats', url: 'nats://a:4222', redis: { replicasToAcknowledge: 1 } },
+      }),
+    ).toEqual(['killSwitch.redis.replicasToAcknowledge']);
   });
 
   it('gives the shared stores a fail-closed bound that covers a cluster election, the embedded ones 1 s', () => {

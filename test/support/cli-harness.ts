@@ -95,7 +95,12 @@ export async function writeFleetConfig(
   heartbeatIntervalMs: number,
 ): Promise<string> {
   const file = path.join(directory, 'livegate.yaml');
-  const lines = Object.entries(killSwitch).map(([key, value]) => `  ${key}: ${String(value)}`);
+  // One level of nesting (killSwitch.redis.*) is enough for every fleet test.
+  const lines = Object.entries(killSwitch).flatMap(([key, value]) =>
+    typeof value === 'object' && value !== null
+      ? [`  ${key}:`, ...Object.entries(value).map(([inner, v]) => `    ${inner}: ${String(v)}`)]
+      : [`  ${key}: ${String(value)}`],
+  );
   const engine = ['engine:', `  heartbeatIntervalMs: ${heartbeatIntervalMs}`];
   await writeFile(
     file,

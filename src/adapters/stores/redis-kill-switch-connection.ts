@@ -1,12 +1,13 @@
 // One ioredis connection that fails fast: every call has a deadline and every reply counts as contact.
 import { Redis, type RedisOptions } from 'ioredis';
 import { LivegateError } from '../../core/errors.js';
+import type { RedisServerAddress } from '../../core/redis-server-address.js';
 
 /** Reconnect forever, backing off to this: an engine must find the server again after any outage. */
 const RECONNECT_MAX_DELAY_MS = 500;
 
 export interface RedisConnectionSettings {
-  readonly url: string;
+  readonly address: RedisServerAddress;
   /** For messages: the store's name and its URL without credentials. */
   readonly storeName: string;
   readonly displayUrl: string;
@@ -31,8 +32,42 @@ export function redisClientOptions(settings: RedisConnectionSettings): RedisOpti
     commandTimeout: timeout,
     socketTimeout: timeout,
     connectTimeout: timeout,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times - 1, 8), RECONNECT_MAX_DELAY_MS),
+    retryStrategy: reconnectDelay,
   };
+}
+
+function reconnectDelay(times: number): number {
+  return Math.min(50 * 2 ** Math.min(times - 1, 8), RECONNECT_MAX_DELAY_MS);
+}
+
+/**
+ * A client of the one server, or of whichever server the sentinels name primary. In Sentinel mode
+ * every (re)connect asks a sentinel for the primary and checks the server's role is master (a
+ * demoted primary is refused), and a READONLY answer (we are on a primary that was demoted while
+ * alive) drops the link so the next call asks the sentinels again. Not ioredis's failover
+ * detector: its +switch-master handler, left subscribed while the client reconnects, aborts that
+ * reconnect and ends the client for good (engines stopped following after a second failover).
+ */
+export function openRedisClient(settings: RedisConnectionSettings): Redis {
+  const options = redisClientOptions(settings);
+  const { address } = settings;
+  if (address.kind === 'server') return new Redis(address.url, options);
+  return new Redis({
+    ...options,
+    sentinels: address.sentinels.map(({ host, port }) => ({ host, port })),
+    name: address.masterName,
+    role: 'master',
+    db: address.db,
+    ...(address.username === undefined ? {} : { username: address.username }),
+    ...(address.password === undefined ? {} : { password: address.password }),
+    ...(address.username === undefined ? {} : { sentinelUsername: address.username }),
+    ...(address.password === undefined ? {} : { sentinelPassword: address.password }),
+    failoverDetector: false,
+    // 1: reconnect, but resend nothing (see redisClientOptions).
+    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 1 : false),
+    sentinelRetryStrategy: reconnectDelay,
+    sentinelCommandTimeout: settings.requestTimeoutMs,
+  });
 }
 
 /** A server-side error (WRONGTYPE, a script error): the server answered, so it is not an outage. */
@@ -77,7 +112,7 @@ export class RedisCommandConnection {
   private nextReady: Promise<void> | undefined;
 
   constructor(private readonly settings: RedisConnectionSettings) {
-    this.client = new Redis(settings.url, redisClientOptions(settings));
+    this.client = openRedisClient(settings);
     this.client.on('error', (error: unknown) => {
       this.connectionProblem = messageOf(error);
       this.noteProblem(this.connectionProblem);
@@ -107,11 +142,16 @@ export class RedisCommandConnection {
   }
 
   /**
-   * Waits up to requestTimeoutMs for a usable connection and a reply. Reply errors are passed
-   * through for the caller to judge; anything else is ERR_STORE_UNREACHABLE.
+   * Waits up to requestTimeoutMs (plus `serverWaitMs`, for a command the server itself holds, such
+   * as WAIT) for a usable connection and a reply. Reply errors are passed through for the caller
+   * to judge; anything else is ERR_STORE_UNREACHABLE.
    */
-  async request<T>(what: string, send: (client: Redis) => Promise<T>): Promise<T> {
-    const deadline = performance.now() + this.settings.requestTimeoutMs;
+  async request<T>(
+    what: string,
+    send: (client: Redis) => Promise<T>,
+    serverWaitMs = 0,
+  ): Promise<T> {
+    const deadline = performance.now() + this.settings.requestTimeoutMs + serverWaitMs;
     if (this.closed) throw this.unreachable(`${what}: the store is closed`);
     try {
       await this.ready(deadline);

@@ -1,10 +1,14 @@
 // Options of the Redis kill-switch store, validated once, and the key layout they imply.
 import { z } from 'zod';
 import type { Clock } from '../../core/clock.js';
+import { redisAddressProblem } from '../../core/redis-server-address.js';
 import { clockOptionSchema } from './stamp-kill-switch-record.js';
 
 export interface RedisKillSwitchStoreOptions {
-  /** `redis://host:port` (or `rediss://` for TLS); credentials may be included and are never echoed. */
+  /**
+   * `redis://host:port` (or `rediss://` for TLS), or `redis+sentinel://host:26379,.../MASTER_NAME`
+   * to follow the primary a Sentinel group names; credentials may be included and are never echoed.
+   */
   url: string;
   /** Prefix of every key of one deployment (default `livegate`). */
   namespace?: string;
@@ -16,6 +20,10 @@ export interface RedisKillSwitchStoreOptions {
   pollIntervalMs?: number;
   /** Longest wait for a connection and a reply before a call rejects (default 1000). */
   requestTimeoutMs?: number;
+  /** A state write is acknowledged only once this many replicas have it (WAIT; default 0). */
+  replicasToAcknowledge?: number;
+  /** How long a write waits for those replicas before it fails as not durable (default 500). */
+  replicaTimeoutMs?: number;
   clock?: Clock;
   /** Stamped into records (default os.hostname()). */
   host?: string;
@@ -23,54 +31,43 @@ export interface RedisKillSwitchStoreOptions {
   pid?: number;
 }
 
-function parseRedisUrl(value: string): URL | undefined {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'redis:' || url.protocol === 'rediss:' ? url : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export const redisOptionsSchema = z.strictObject({
-  url: z.string().refine((value) => parseRedisUrl(value) !== undefined, {
-    message: 'expected a redis:// or rediss:// URL such as redis://127.0.0.1:6379',
-  }),
-  // No ':' in a namespace, so `<namespace>:` can never be the start of another namespace's keys.
-  namespace: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (at most 64)')
-    .default('livegate'),
-  // No braces: the scope sits inside a {hash tag}, and its closing brace ends it unambiguously.
-  scope: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits, . _ : - (at most 128)')
-    .default('global'),
-  failClosedAfterMs: z.int().min(50).max(600_000).default(1000),
-  pollIntervalMs: z.int().min(10).max(60_000).default(250),
-  requestTimeoutMs: z.int().min(10).max(60_000).default(1000),
-  clock: clockOptionSchema.optional(),
-  host: z.string().min(1).optional(),
-  pid: z.int().min(0).optional(),
-});
+export const redisOptionsSchema = z
+  .strictObject({
+    url: z.string().superRefine((value, context) => {
+      const problem = redisAddressProblem(value);
+      if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+    }),
+    // No ':' in a namespace, so `<namespace>:` can never be the start of another namespace's keys.
+    namespace: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (at most 64)')
+      .default('livegate'),
+    // No braces: the scope sits inside a {hash tag}, and its closing brace ends it unambiguously.
+    scope: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits, . _ : - (at most 128)')
+      .default('global'),
+    failClosedAfterMs: z.int().min(50).max(600_000).default(1000),
+    pollIntervalMs: z.int().min(10).max(60_000).default(250),
+    requestTimeoutMs: z.int().min(10).max(60_000).default(1000),
+    replicasToAcknowledge: z.int().min(0).default(0),
+    replicaTimeoutMs: z.int().min(10).max(60_000).default(500),
+    clock: clockOptionSchema.optional(),
+    host: z.string().min(1).optional(),
+    pid: z.int().min(0).optional(),
+  })
+  // ioredis gives up on any one command after requestTimeoutMs, WAIT included.
+  .refine(
+    (options) =>
+      options.replicasToAcknowledge === 0 || options.replicaTimeoutMs < options.requestTimeoutMs,
+    {
+      path: ['replicaTimeoutMs'],
+      message:
+        'must be below requestTimeoutMs, or the client gives up on WAIT before the server answers',
+    },
+  );
 
 export type RedisKillSwitchSettings = z.output<typeof redisOptionsSchema>;
-
-/** Where the server is, without credentials: for the store's name and error messages. */
-export interface RedisServerAddress {
-  /** `host:port`, with the default port filled in. */
-  readonly hostAndPort: string;
-  /** The URL with any user name and password removed. */
-  readonly displayUrl: string;
-}
-
-export function redisServerAddress(url: string): RedisServerAddress {
-  const parsed = parseRedisUrl(url);
-  if (parsed === undefined) throw new TypeError(`not a redis URL: ${url}`);
-  const hostAndPort = parsed.port === '' ? `${parsed.hostname}:6379` : parsed.host;
-  const path = parsed.pathname === '/' ? '' : parsed.pathname;
-  return { hostAndPort, displayUrl: `${parsed.protocol}//${parsed.host}${path}` };
-}
 
 /**
  * The scope is a Redis Cluster hash tag, so one scope's keys share a slot and the

@@ -1,6 +1,6 @@
 // Reading and compare-and-set writing of one scope's kill-switch keys; nothing unreadable is guessed at.
 import { createHash } from 'node:crypto';
-import { isLivegateError, LivegateError } from '../../core/errors.js';
+import { LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import { describeSchemaProblems, killSwitchRecordSchema } from './kill-switch-record-schema.js';
 import {
@@ -152,78 +152,4 @@ export async function highestTrailRevision(
     if (isReplyError(error)) return 0; // The write itself will fail and say why.
     throw error;
   }
-}
-
-/*
- * Compare-and-set. The token is computed the same way the reader computed it, so a writer only
- * replaces exactly the value it decided on. RPUSH comes first: if the trail cannot take the
- * record (wrong type), the script stops before anything is changed. An unreadable state is
- * renamed aside, not overwritten, so the evidence survives the repair.
- */
-const COMPARE_AND_SET = `
-local kind = redis.call('TYPE', KEYS[1])['ok']
-local token = kind
-if kind == 'string' then
-  token = 'sha1:' .. redis.sha1hex(redis.call('GET', KEYS[1]))
-elseif kind ~= 'none' then
-  token = 'wrongtype'
-end
-if token ~= ARGV[1] then return 0 end
-redis.call('RPUSH', KEYS[2], ARGV[2])
-if kind ~= 'none' and ARGV[4] == '1' then redis.call('RENAME', KEYS[1], KEYS[3]) end
-redis.call('SET', KEYS[1], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ARGV[2])
-return 1
-`;
-
-export interface CompareAndSet {
-  readonly expectedToken: string;
-  readonly record: KillSwitchRecord;
-  /** Move the current value to `asideKey` first (it was unreadable). */
-  readonly setAside: boolean;
-  readonly asideKey: string;
-}
-
-/** True when the record was written; false when another writer changed the state first. */
-export async function compareAndSet(
-  connection: RedisCommandConnection,
-  keys: RedisKillSwitchKeys,
-  write: CompareAndSet,
-): Promise<boolean> {
-  const { record } = write;
-  let written: unknown;
-  try {
-    written = await connection.request(`write revision ${record.revision}`, (client) =>
-      client.eval(
-        COMPARE_AND_SET,
-        3,
-        keys.state,
-        keys.revisions,
-        write.asideKey,
-        write.expectedToken,
-        JSON.stringify(record),
-        keys.changed,
-        write.setAside ? '1' : '0',
-      ),
-    );
-  } catch (error) {
-    if (isReplyError(error)) {
-      throw new LivegateError(
-        'ERR_STATE_WRITE_FAILED',
-        `Kill-switch revision ${record.revision} was refused by the server: ${messageOf(error)}`,
-        { cause: error, details: { revision: record.revision, key: keys.state } },
-      );
-    }
-    // The script may still run when a frozen server resumes: say so rather than promise nothing happened.
-    throw new LivegateError(
-      'ERR_STORE_UNREACHABLE',
-      `${messageOf(error)} (revision ${record.revision} may still be applied if the server resumes)`,
-      { cause: error, details: { ...detailsOf(error), revision: record.revision } },
-    );
-  }
-  return written === 1;
-}
-
-function detailsOf(error: unknown): Readonly<Record<string, unknown>> | undefined {
-  return isLivegateError(error) ? error.details : undefined;
 }

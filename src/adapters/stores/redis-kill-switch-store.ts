@@ -26,6 +26,7 @@
 import { hostname } from 'node:os';
 import { systemClock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
+import { parseRedisServerAddress } from '../../core/redis-server-address.js';
 import type { EngineReport, KillSwitchRecord } from '../../core/kill-switch-record.js';
 import type {
   KillSwitchStore,
@@ -48,7 +49,6 @@ import {
 import {
   redisKillSwitchKeys,
   redisOptionsSchema,
-  redisServerAddress,
   type RedisKillSwitchKeys,
   type RedisKillSwitchStoreOptions,
 } from './redis-kill-switch-options.js';
@@ -58,6 +58,7 @@ import {
   unreadableState,
   type StoredState,
 } from './redis-kill-switch-state.js';
+import type { ReplicaAcknowledgement } from './redis-compare-and-set.js';
 import { updateRedisKillSwitch, type Decide } from './redis-kill-switch-update.js';
 import { RedisKillSwitchWatch } from './redis-kill-switch-watch.js';
 import {
@@ -72,12 +73,13 @@ import { invalidOptions, type StampContext } from './stamp-kill-switch-record.js
 export type { RedisKillSwitchStoreOptions } from './redis-kill-switch-options.js';
 
 export class RedisKillSwitchStore implements KillSwitchStore {
-  /** `redis:<host:port>/<scope>` */
+  /** `redis:<host:port>/<scope>`, or `redis+sentinel:<sentinels>/<master name>/<scope>` */
   readonly name: string;
   readonly namespace: string;
   readonly scope: string;
   readonly keys: RedisKillSwitchKeys;
   private readonly stamp: StampContext;
+  private readonly acknowledgement: ReplicaAcknowledgement;
   private readonly connection: RedisCommandConnection;
   private readonly watches: RedisKillSwitchWatch;
   /** Highest revision this instance has read or written: the state must never fall below it. */
@@ -88,8 +90,8 @@ export class RedisKillSwitchStore implements KillSwitchStore {
     const parsed = redisOptionsSchema.safeParse(options);
     if (!parsed.success) throw invalidOptions('RedisKillSwitchStore', parsed.error);
     const settings = parsed.data;
-    const address = redisServerAddress(settings.url);
-    this.name = `redis:${address.hostAndPort}/${settings.scope}`;
+    const address = parseRedisServerAddress(settings.url);
+    this.name = `${address.label}/${settings.scope}`;
     this.namespace = settings.namespace;
     this.scope = settings.scope;
     this.keys = redisKillSwitchKeys(settings.namespace, settings.scope);
@@ -98,8 +100,12 @@ export class RedisKillSwitchStore implements KillSwitchStore {
       host: settings.host ?? hostname(),
       pid: settings.pid ?? process.pid,
     });
+    this.acknowledgement = Object.freeze({
+      replicas: settings.replicasToAcknowledge,
+      timeoutMs: settings.replicaTimeoutMs,
+    });
     const connectionSettings = (role: string): RedisConnectionSettings => ({
-      url: settings.url,
+      address,
       storeName: this.name,
       displayUrl: address.displayUrl,
       connectionName: `livegate:${settings.namespace}:${settings.scope}:${role}`,
@@ -128,6 +134,7 @@ export class RedisKillSwitchStore implements KillSwitchStore {
       keys: this.keys,
       stamp: this.stamp,
       decide,
+      acknowledgement: this.acknowledgement,
       read: () => this.readChecked(),
       highestSeen: () => this.mark.highest,
       wrote: (record) => this.see(record),

@@ -4,11 +4,8 @@ import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import type { KillSwitchUpdateResult } from '../../core/ports.js';
 import type { RedisCommandConnection } from './redis-kill-switch-connection.js';
 import type { RedisKillSwitchKeys } from './redis-kill-switch-options.js';
-import {
-  compareAndSet,
-  highestTrailRevision,
-  type StoredState,
-} from './redis-kill-switch-state.js';
+import { compareAndSet, type ReplicaAcknowledgement } from './redis-compare-and-set.js';
+import { highestTrailRevision, type StoredState } from './redis-kill-switch-state.js';
 import { optimisticUpdate, type Decide } from './optimistic-update.js';
 import type { StampContext } from './stamp-kill-switch-record.js';
 
@@ -19,6 +16,7 @@ export interface RedisUpdateContext {
   readonly keys: RedisKillSwitchKeys;
   readonly stamp: StampContext;
   readonly decide: Decide;
+  readonly acknowledgement: ReplicaAcknowledgement;
   /** The store's checked read: a vanished or rewound state comes back as unreadable. */
   readonly read: () => Promise<StoredState>;
   readonly highestSeen: () => number;
@@ -37,14 +35,17 @@ export function updateRedisKillSwitch(
     claim: async (record, current) => {
       const setAside = current.unreadable !== undefined && current.token !== 'none';
       const asideKey = `${context.keys.unreadablePrefix}${Math.floor(context.stamp.clock.now())}-${randomBytes(4).toString('hex')}`;
-      const written = await compareAndSet(context.connection, context.keys, {
+      const outcome = await compareAndSet(context.connection, context.keys, {
         expectedToken: current.token,
         record,
         setAside,
         asideKey,
+        acknowledgement: context.acknowledgement,
       });
-      if (!written) return null;
+      if (!outcome.written) return null;
+      // On the primary either way: the mark must not let a read call it a rewind later.
       context.wrote(record);
+      if (outcome.replicaShortfall !== undefined) throw outcome.replicaShortfall;
       return setAside
         ? { record, changed: true, repairedFrom: asideKey }
         : { record, changed: true };

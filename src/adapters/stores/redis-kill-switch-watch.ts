@@ -1,13 +1,13 @@
 // Watchers of one store instance: pub/sub for speed, a periodic re-read for what pub/sub misses, and
 // probes that drop half-open links. Facts only: the kill switch's contact policy decides on silence.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { isLivegateError, LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import type { KillSwitchWatcher } from '../../core/ports.js';
 import { KillSwitchWatcherChannel } from './kill-switch-watcher-channel.js';
 import {
   messageOf,
-  redisClientOptions,
+  openRedisClient,
   type RedisCommandConnection,
   type RedisConnectionSettings,
 } from './redis-kill-switch-connection.js';
@@ -84,10 +84,7 @@ export class RedisKillSwitchWatch {
   }
 
   private openSubscriber(): Redis {
-    const subscriber = new Redis(
-      this.context.subscriberSettings.url,
-      redisClientOptions(this.context.subscriberSettings),
-    );
+    const subscriber = openRedisClient(this.context.subscriberSettings);
     // Its outages need no report of their own: the heartbeat on the command connection judges.
     subscriber.on('error', () => undefined);
     subscriber.on('message', (channel: string) => {
