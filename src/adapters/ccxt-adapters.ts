@@ -3,11 +3,12 @@
 
 import type { LivegateConfig } from '../config/schema.js';
 import { LivegateError } from '../core/errors.js';
-import type { Broker, MarketFeed } from '../core/ports.js';
+import type { Broker, MarketFeed, VenueCanceller } from '../core/ports.js';
 import { CcxtBroker } from './ccxt/ccxt-broker.js';
 import { CcxtFeed } from './ccxt/ccxt-feed.js';
 import { CcxtStreamFeed } from './ccxt/ccxt-stream-feed.js';
 import { CcxtVenue, preTradeSymbolLimits } from './ccxt/ccxt-venue.js';
+import { CcxtVenueCanceller } from './ccxt/ccxt-venue-canceller.js';
 
 export interface CcxtAdapters {
   readonly feed: MarketFeed | undefined;
@@ -24,6 +25,51 @@ export const VENUE_CREDENTIAL_VARIABLES = {
   secret: 'LIVEGATE_VENUE_SECRET',
   password: 'LIVEGATE_VENUE_PASSWORD',
 } as const;
+
+/**
+ * A kill's own credentials, so a cancel-only key can be used where the venue offers one; the
+ * trading key's variables are the fallback when none of these is set.
+ */
+export const KILL_CREDENTIAL_VARIABLES = {
+  apiKey: 'LIVEGATE_KILL_VENUE_API_KEY',
+  secret: 'LIVEGATE_KILL_VENUE_SECRET',
+  password: 'LIVEGATE_KILL_VENUE_PASSWORD',
+} as const;
+
+/** The venue as a kill reaches it (no engine): markets are loaded on first use. */
+export function createCcxtCanceller(
+  config: LivegateConfig,
+  env: NodeJS.ProcessEnv,
+): { canceller: VenueCanceller; credentials: string } {
+  const { venue: settings } = config;
+  if (settings.id === null || settings.symbols.length === 0) {
+    throw new LivegateError(
+      'ERR_CONFIG_INVALID',
+      'venue.id and venue.symbols are required when broker.kind is ccxt',
+    );
+  }
+  const ownKey = Object.values(KILL_CREDENTIAL_VARIABLES).some((name) => (env[name] ?? '') !== '');
+  const variables = ownKey ? KILL_CREDENTIAL_VARIABLES : VENUE_CREDENTIAL_VARIABLES;
+  const credential = (name: keyof typeof variables) => {
+    const value = env[variables[name]];
+    return value === undefined || value === '' ? {} : { [name]: value };
+  };
+  const venue = new CcxtVenue({
+    venue: settings.id,
+    sandbox: settings.sandbox,
+    symbols: settings.symbols,
+    timeoutMs: settings.timeoutMs,
+    ...(settings.urls === null ? {} : { urls: settings.urls }),
+    ...(settings.rateLimitMs === null ? {} : { rateLimit: settings.rateLimitMs }),
+    ...credential('apiKey'),
+    ...credential('secret'),
+    ...credential('password'),
+  });
+  const credentials = venue.hasCredentials
+    ? `${variables.apiKey.replace(/_API_KEY$/, '_*')}`
+    : `none (set ${KILL_CREDENTIAL_VARIABLES.apiKey} and ${KILL_CREDENTIAL_VARIABLES.secret})`;
+  return { canceller: new CcxtVenueCanceller(venue), credentials };
+}
 
 export async function openCcxtAdapters(
   config: LivegateConfig,
@@ -86,6 +132,8 @@ export async function openCcxtAdapters(
           deadManCountdownMs: settings.deadMan.countdownMs,
           deadManRefreshEveryMs: settings.deadMan.refreshEveryMs,
           cancelOrdersOnClose: settings.cancelOrdersOnClose,
+          cancelScopeOnKill: settings.cancelScope.kill,
+          cancelScopeOnShutdown: settings.cancelScope.shutdown,
           clientOrderIdNamespace: engineId,
         })
       : undefined;

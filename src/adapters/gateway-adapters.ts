@@ -2,7 +2,8 @@
 
 import type { LivegateConfig } from '../config/schema.js';
 import { LivegateError } from '../core/errors.js';
-import type { Broker, MarketFeed } from '../core/ports.js';
+import type { Broker, MarketFeed, VenueCanceller } from '../core/ports.js';
+import { GatewayVenueCanceller } from './gateway/gateway-venue-canceller.js';
 import { WebSocketBroker } from './gateway/websocket-broker.js';
 import { WebSocketFeed } from './gateway/websocket-feed.js';
 
@@ -40,5 +41,13 @@ export function createGatewayFeed(config: LivegateConfig): MarketFeed | undefine
 
 export function createGatewayBroker(config: LivegateConfig): Broker | undefined {
   if (config.broker.kind !== 'websocket') return undefined;
-  return new WebSocketBroker(connection(config));
+  return new WebSocketBroker({
+    ...connection(config),
+    cancelScopeOnKill: config.gateway.cancelScope.kill,
+  });
+}
+
+/** The gateway's account as a kill reaches it: a connection of its own, no engine needed. */
+export function createGatewayCanceller(config: LivegateConfig): VenueCanceller {
+  return new GatewayVenueCanceller(() => new WebSocketBroker(connection(config)));
 }

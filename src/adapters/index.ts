@@ -1,7 +1,13 @@
 // Configuration kind -> adapter: the only place that maps config names to concrete classes.
 
 import { LivegateError } from '../core/errors.js';
-import type { Broker, KillSwitchStore, MarketFeed } from '../core/ports.js';
+import type {
+  Broker,
+  CancelScope,
+  KillSwitchStore,
+  MarketFeed,
+  VenueCanceller,
+} from '../core/ports.js';
 import type { LivegateConfig } from '../config/schema.js';
 import { PaperBroker } from './brokers/paper-broker.js';
 import { CsvReplayMarketFeed } from './feeds/csv-replay-market-feed.js';
@@ -92,6 +98,39 @@ export async function createTradingAdapters(
     venueSymbolLimits: ccxt?.symbolLimits,
     close: () => ccxt?.close() ?? Promise.resolve(),
   };
+}
+
+/** A venue a kill goes to directly: how to reach it, and whose orders to cancel there. */
+export interface KillVenue {
+  readonly canceller: VenueCanceller;
+  readonly scope: CancelScope;
+  /** Which credential variables were read (ccxt), for the receipt. */
+  readonly credentials?: string;
+}
+
+/**
+ * The venues the config trades on (broker.kind ccxt or websocket), as a kill reaches them with no
+ * engine. Loaded on demand: a paper config gets an empty list and loads no venue client.
+ */
+export async function createKillVenues(
+  config: LivegateConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<KillVenue[]> {
+  switch (config.broker.kind) {
+    case 'paper':
+      return [];
+    case 'ccxt': {
+      const { createCcxtCanceller } = await import('./ccxt-adapters.js');
+      const { canceller, credentials } = createCcxtCanceller(config, env);
+      return [{ canceller, credentials, scope: config.venue.cancelScope.kill }];
+    }
+    case 'websocket': {
+      const { createGatewayCanceller } = await import('./gateway-adapters.js');
+      return [
+        { canceller: createGatewayCanceller(config), scope: config.gateway.cancelScope.kill },
+      ];
+    }
+  }
 }
 
 function createMarketFeed(config: LivegateConfig, callbacks: FeedCallbacks): MarketFeed {

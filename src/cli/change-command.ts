@@ -27,6 +27,8 @@ import { noStateHere } from './no-state-here.js';
 import { reportPrimaryOnly } from './report-primary-only.js';
 import { killWithoutStore } from './signal-local-engines.js';
 import { writeUntilDurable } from './write-until-durable.js';
+import { formatVenueOutcome, runVenueStep } from './venue-kill-step.js';
+import type { VenueKillOutcome } from './venue-receipt-file.js';
 import {
   runningLocalEngines,
   storeIdentityOf,
@@ -42,6 +44,8 @@ interface ChangeOptions extends CommonOptions {
   readonly json?: boolean;
   readonly scope?: string;
   readonly createScope?: boolean;
+  /** False with `--no-venues` (kill only). */
+  readonly venues?: boolean;
 }
 
 const DESCRIPTIONS: Record<ChangeKind, string> = {
@@ -68,6 +72,12 @@ export function registerChangeCommand(program: Command, kind: ChangeKind): void 
       '--create-scope',
       'arm a desk:/engine: scope that has no state yet and no running engine reports (for engines started later); without it kill/reduce exit 1 when no engine confirmed such a scope (a likely typo) and reset refuses it',
     );
+  if (kind === 'kill') {
+    command.option(
+      '--no-venues',
+      'do not go to the venues themselves (by default a kill also sends each configured venue its cancel-all and reads open orders back until none remain)',
+    );
+  }
   if (kind === 'reset') command.requiredOption('-b, --by <name>', 'operator name (required)');
   else command.option('-b, --by <name>', 'operator name (default: user@host)');
   command.action(async (options: ChangeOptions) => {
@@ -122,13 +132,25 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
       if (isPrimaryOnlyWrite(error)) {
         return reportPrimaryOnly(kind, store.name, scope, error, options.json === true);
       }
-      // Not durable (disk full, store down): a kill still reaches this host's engines by signal.
+      // Not durable (disk full, store down): a kill still reaches this host's engines by signal,
+      // and the market itself.
       if (kind === 'kill') {
-        return await killWithoutStore(store, scope, error, options.json === true, registered);
+        const venues = venueStep(config, options, issuedAt, timeoutMs);
+        return await killWithoutStore(
+          store,
+          scope,
+          error,
+          options.json === true,
+          registered,
+          venues,
+        );
       }
       throw error;
     }
     const acknowledgedAt = systemClock.now();
+    // The market is reached while the engines confirm: a hung engine must not delay the cancel.
+    const venues =
+      kind === 'kill' ? venueStep(config, options, acknowledgedAt, timeoutMs) : undefined;
     const confirmations = await awaitConfirmations(store, result.record.revision, {
       timeoutMs,
       expectedState: kind === 'reduce' ? 'REDUCING' : result.record.state,
@@ -137,7 +159,9 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
       scope,
       registeredHere: registered,
     });
-    const ok = confirmations.missing.length === 0;
+    const venueOutcome = await venues;
+    const confirmed = confirmations.missing.length === 0;
+    const ok = confirmed && (venueOutcome?.ok ?? true);
     const output = {
       ok,
       path: 'store',
@@ -150,16 +174,19 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
       durableAfterMs: acknowledgedAt - issuedAt,
       ...(result.repairedFrom === undefined ? {} : { repairedFrom: result.repairedFrom }),
       confirmations,
+      ...(venueOutcome === undefined ? {} : { venues: venueOutcome }),
     };
     if (options.json === true) process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
     else
       process.stdout.write(
-        formatChange(store.name, scope, result, confirmations, acknowledgedAt - issuedAt),
+        formatChange(store.name, scope, result, confirmations, acknowledgedAt - issuedAt) +
+          (venueOutcome === undefined ? '' : `${formatVenueOutcome(venueOutcome).join('\n')}\n`),
       );
-    if (!ok) {
+    if (!confirmed)
       process.stderr.write(`${describeUnconfirmed(kind, timeoutMs, confirmations)}\n`);
-      return EXIT_FAILURE;
-    }
+    if (venueOutcome?.ok === false)
+      process.stderr.write(`${describeVenuesUnconfirmed(venueOutcome)}\n`);
+    if (!ok) return EXIT_FAILURE;
     if (unobeyed !== undefined && confirmations.confirmed.length === 0) {
       // Written (an engine still connecting obeys it), but nobody confirmed: maybe a typo.
       process.stderr.write(`${unobeyed}\n`);
@@ -341,6 +368,25 @@ function describeMissing(engine: MissingConfirmation): string {
     case 'not-applied':
       return `${engine.engineId} pid ${engine.pid} still at revision ${engine.observedRevision}, enforcing ${engine.enforcedState} (${unchanged}: hung, partitioned or slow)`;
   }
+}
+
+function venueStep(
+  config: LivegateConfig,
+  options: ChangeOptions,
+  killWrittenAt: number,
+  timeoutMs: number,
+): Promise<VenueKillOutcome> {
+  return runVenueStep(config, { skip: options.venues === false, killWrittenAt, timeoutMs });
+}
+
+function describeVenuesUnconfirmed(outcome: VenueKillOutcome): string {
+  const names = outcome.receipts
+    .filter((receipt) => !receipt.confirmed)
+    .map(
+      (receipt) =>
+        `${receipt.venue} (${receipt.problem ?? `${receipt.stillOpen.length} order(s) still open`})`,
+    );
+  return `livegate: ERR_VENUE_UNCONFIRMED: not confirmed flat at the market by: ${names.join(', ')}`;
 }
 
 function describeUnconfirmed(

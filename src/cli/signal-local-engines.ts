@@ -19,6 +19,8 @@ import {
 } from '../killswitch/local-engine-registry.js';
 import { EXIT_FAILURE } from './exit-codes.js';
 import { KILL_SIGNAL } from './kill-signal.js';
+import { formatVenueOutcome } from './venue-kill-step.js';
+import type { VenueKillOutcome } from './venue-receipt-file.js';
 
 export interface SignalledEngine {
   readonly engineId: string;
@@ -107,6 +109,7 @@ export async function killWithoutStore(
   storeError: unknown,
   json: boolean,
   registeredHere: readonly LocalEngineRegistration[] = [],
+  venueStep?: Promise<VenueKillOutcome>,
 ): Promise<number> {
   const failure = codeAndMessage(storeError);
   let listed: EngineReport[] = [];
@@ -122,6 +125,7 @@ export async function killWithoutStore(
     (registered) => !listed.some((report) => sameProcess(report, registered)),
   );
   const result = signalLocalEngines([...listed, ...unlisted.map(registrationReport)], scope);
+  const venues = await venueStep;
   if (json) {
     const output = {
       ok: false,
@@ -132,10 +136,13 @@ export async function killWithoutStore(
       signal: KILL_SIGNAL,
       ...result,
       ...(listError === undefined ? {} : { listError }),
+      ...(venues === undefined ? {} : { venues }),
     };
     process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
   } else {
-    process.stdout.write(`${humanReport(scope, failure, result, listError).join('\n')}\n`);
+    const lines = humanReport(scope, failure, result, listError);
+    if (venues !== undefined) lines.push(...formatVenueOutcome(venues));
+    process.stdout.write(`${lines.join('\n')}\n`);
   }
   process.stderr.write(
     `livegate: ${failure}\nlivegate: the kill is NOT durable; ${result.signalled.length} engine(s) on this host signalled with ${KILL_SIGNAL}\n`,

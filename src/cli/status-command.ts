@@ -12,6 +12,8 @@ import { isKnownGone } from '../killswitch/confirmations.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { noStateHere } from './no-state-here.js';
+import { formatVenueOutcome } from './venue-kill-step.js';
+import { readVenueReceipt, type VenueKillOutcome } from './venue-receipt-file.js';
 
 interface StatusOptions extends CommonOptions {
   readonly json?: boolean;
@@ -100,6 +102,7 @@ async function showStatus(options: StatusOptions): Promise<number> {
       return { ...report, live: !gone, condition, reportAgeMs };
     });
     const scopes = await readScopes(config, engines);
+    const venueReceipt = await readVenueReceipt(config.stateDir).catch(() => null);
     const status = {
       stateDir: config.stateDir,
       store: store.name,
@@ -110,6 +113,7 @@ async function showStatus(options: StatusOptions): Promise<number> {
       history,
       scopes,
       engines,
+      venueReceipt,
     };
     if (options.json === true) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
     else process.stdout.write(formatStatus(status));
@@ -133,6 +137,7 @@ function formatStatus(status: {
   history: KillSwitchRecord[];
   scopes: ScopeStatus[];
   engines: EngineStatus[];
+  venueReceipt: VenueKillOutcome | null;
 }): string {
   const lines = [`store: ${status.store}`, `state dir: ${status.stateDir}`];
   if (status.unreadable !== null) {
@@ -196,6 +201,10 @@ function formatStatus(status: {
       );
     }
     if (engine.risk !== undefined) lines.push(...formatRisk(engine.risk));
+  }
+  if (status.venueReceipt !== null) {
+    lines.push(`last venue receipt (kill written at ${status.venueReceipt.killWrittenAt}):`);
+    lines.push(...formatVenueOutcome(status.venueReceipt).map((line) => `  ${line}`));
   }
   return `${lines.join('\n')}\n`;
 }

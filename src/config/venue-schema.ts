@@ -3,6 +3,19 @@
 import { z } from 'zod';
 import { positiveInteger, symbolList } from './schema-parts.js';
 
+/**
+ * Whose orders a venue cancel-all cancels, per occasion: `account` (everything on the account,
+ * livegate's or not) or `own` (only orders with livegate's client order ids).
+ */
+const cancelScopeSchema = z
+  .strictObject({
+    /** `livegate kill` (its venue step) and the engine's cancel-on-engage. */
+    kill: z.enum(['account', 'own']).default('account'),
+    /** An engine shutting down (cancelOrdersOnClose). */
+    shutdown: z.enum(['account', 'own']).default('own'),
+  })
+  .prefault({});
+
 /** A crypto venue through ccxt. Credentials come from LIVEGATE_VENUE_API_KEY / _SECRET / _PASSWORD only. */
 export const venueSchema = z.strictObject({
   /** The ccxt exchange id (`livegate venues` lists them). */
@@ -28,6 +41,7 @@ export const venueSchema = z.strictObject({
     })
     .prefault({}),
   cancelOrdersOnClose: z.boolean().default(true),
+  cancelScope: cancelScopeSchema,
   /** Override ccxt's API endpoints (a proxy, or a test venue): `{ public: URL, private: URL }`. */
   urls: z.record(z.string(), z.url()).nullable().default(null),
   /** Override ccxt.pro's WebSocket endpoints (`urls.api.ws`), e.g. Kraken's `{ publicV2: URL }`. */
@@ -53,6 +67,7 @@ export const gatewaySchema = z
     staleAfterMs: z.number().int().min(20).max(600_000).default(5000),
     requestTimeoutMs: z.number().int().min(10).max(600_000).default(5000),
     maxBufferedTicks: positiveInteger().default(10_000),
+    cancelScope: cancelScopeSchema,
     reconnect: z
       .strictObject({
         initialDelayMs: z.number().int().min(1).max(60_000).default(250),

@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   ERR_STATE_WRITE_FAILED: 'A kill-switch change could not be made durable',
   ERR_TRANSITION_REFUSED: 'A kill-switch change is not allowed from the current state',
   ERR_CONFIRM_TIMEOUT: 'Some running engines did not confirm a kill-switch revision in time',
+  ERR_VENUE_UNCONFIRMED:
+    'A kill could not confirm a venue flat (orders still open, or unreachable)',
   ERR_FEED_FAILED: 'The market feed failed and the run stopped',
   ERR_FEED_BAD_TICK: 'A tick from the feed is malformed',
   ERR_STRATEGY_LOAD_FAILED: 'A strategy module cannot be loaded',

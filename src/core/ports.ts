@@ -8,7 +8,7 @@ import type {
   KillSwitchRecord,
   KillSwitchState,
 } from './kill-switch-record.js';
-import type { Fill, Order, Signal, Tick } from './types.js';
+import type { Fill, Order, Side, Signal, Tick } from './types.js';
 
 /** Ticks arrive one at a time or in batches; batches let fast sources skip per-tick awaits. */
 export type TickOrBatch = Tick | readonly Tick[];
@@ -129,6 +129,56 @@ export interface Broker {
   lastMessageAt?(): number | undefined;
   /** Compares open orders and positions at the venue with `positions` (the engine's, by symbol). */
   reconcile?(positions: ReadonlyMap<string, number>): Promise<ReconciliationResult>;
+  close(): Promise<void>;
+}
+
+/** Whose orders a venue cancel-all cancels: every order on the account, or only livegate's. */
+export type CancelScope = 'account' | 'own';
+
+/** An order open at the venue, as the venue lists it. */
+export interface VenueOpenOrder {
+  readonly venueOrderId: string;
+  readonly clientOrderId?: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: number;
+  readonly price?: number;
+  /** Placed by livegate (its client order id), not by hand or by another system. */
+  readonly own: boolean;
+}
+
+/** One execution at the venue, from its trade history. */
+export interface VenueTrade {
+  readonly tradeId: string;
+  readonly venueOrderId?: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: number;
+  readonly price: number;
+  /** Epoch ms, the venue's clock. */
+  readonly time: number;
+}
+
+/** A net position at the venue (spot: the base currency's balance; signed, long > 0). */
+export interface VenuePosition {
+  readonly symbol: string;
+  readonly quantity: number;
+}
+
+/**
+ * The market itself, reached without any engine: what a kill uses to cancel and to read back.
+ * Built from the config with its own credentials; one per configured venue.
+ */
+export interface VenueCanceller {
+  readonly name: string;
+  /** Sends the venue's cancel-all for `scope`; resolves to how many orders it says it cancelled. */
+  cancelAll(scope: CancelScope): Promise<number>;
+  /** Every order open at the venue (on the account), each marked `own` or not. */
+  openOrders(): Promise<VenueOpenOrder[]>;
+  /** Trades since `time` (epoch ms); undefined when the venue cannot list them. */
+  tradesSince(time: number): Promise<VenueTrade[] | undefined>;
+  /** Positions left; undefined when the venue cannot tell. */
+  positions(): Promise<VenuePosition[] | undefined>;
   close(): Promise<void>;
 }
 

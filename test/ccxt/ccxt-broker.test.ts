@@ -230,6 +230,22 @@ describe('CcxtBroker', () => {
     expect(ccxtBroker.openOrders()).toEqual([]);
   });
 
+  it('cancels only its own orders on close (scope own), and only its own on a kill with scope own', async () => {
+    const { broker: onClose } = await connected();
+    await onClose.submit(resting());
+    const foreign = server.placeForeignOrder('XXBTZUSD', 'buy', 0.01, 30_000);
+    await onClose.close();
+    expect(server.openOrders().map((order) => order.txid)).toEqual([foreign.txid]);
+    expect(server.callsTo('CancelAll')).toBe(0);
+
+    const { broker: onKill } = await connected({ cancelScopeOnKill: 'own' });
+    await onKill.submit(resting());
+    expect(await onKill.cancelAll()).toBe(1);
+    expect(server.openOrders().map((order) => order.txid)).toEqual([foreign.txid]);
+    expect(server.callsTo('CancelAll')).toBe(0);
+    await onKill.close();
+  });
+
   it('arms the dead-man switch on connect, refreshes it from heartbeat() when due, disarms on close', async () => {
     const clock = new ManualClock(1_000_000);
     const { broker: ccxtBroker, reports } = await connected({
@@ -248,7 +264,8 @@ describe('CcxtBroker', () => {
     await ccxtBroker.submit(resting());
     await ccxtBroker.close();
     expect(server.openOrders()).toEqual([]);
-    expect(server.calls.indexOf('CancelAll')).toBeLessThan(
+    // Shutdown cancels its own orders (cancel scope own), before disarming.
+    expect(server.calls.indexOf('CancelOrder')).toBeLessThan(
       server.calls.lastIndexOf('CancelAllOrdersAfter'),
     );
     expect(server.deadManCalls.map((call) => call.timeout)).toEqual([60, 60, 0]);

@@ -78,6 +78,7 @@ describe('configSchema', () => {
         fillPollIntervalMs: 1000,
         deadMan: { countdownMs: 60_000, refreshEveryMs: 15_000 },
         cancelOrdersOnClose: true,
+        cancelScope: { kill: 'account', shutdown: 'own' },
         urls: null,
         wsUrls: null,
       },
@@ -88,6 +89,7 @@ describe('configSchema', () => {
         staleAfterMs: 5000,
         requestTimeoutMs: 5000,
         maxBufferedTicks: 10_000,
+        cancelScope: { kill: 'account', shutdown: 'own' },
         reconnect: { initialDelayMs: 250, maxDelayMs: 10_000 },
       },
       journal: {

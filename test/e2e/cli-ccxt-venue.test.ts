@@ -92,16 +92,16 @@ describe('livegate run on a ccxt venue (Kraken REST, served locally)', () => {
     expect(status.stdout).toMatch(/venue dead-man: dead-man-armed/);
     expect(status.stdout).toMatch(/last message from the broker's venue: \d+ ms ago/);
 
-    const kill = await runCli([
-      'kill',
-      '--config',
-      config,
-      '--state-dir',
-      stateDir,
-      '--reason',
-      'venue e2e',
-    ]);
-    expect(kill.code).toBe(0);
+    // The kill goes to the venue too; without keys of its own it uses the trading key's variables.
+    const kill = await runCli(
+      ['kill', '--config', config, '--state-dir', stateDir, '--reason', 'venue e2e'],
+      {
+        LIVEGATE_VENUE_API_KEY: FAKE_CREDENTIALS.apiKey,
+        LIVEGATE_VENUE_SECRET: FAKE_CREDENTIALS.secret,
+      },
+    );
+    expect(kill.code, kill.stderr).toBe(0);
+    expect(kill.stdout).toMatch(/ccxt:kraken: FLAT .*credentials LIVEGATE_VENUE_\*/);
     // cancel-on-engage goes to the venue: nothing of ours stays open there.
     await waitFor(
       'the venue to hold no open order',

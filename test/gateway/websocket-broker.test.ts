@@ -179,6 +179,18 @@ describe('WebSocketBroker', () => {
     expect(venue.placements).toBe(1);
   });
 
+  it('with cancel scope own, a kill cancels its own orders one by one and leaves a hand-placed one', async () => {
+    const { gateway, venue, broker } = await connectedBroker({ cancelScopeOnKill: 'own' });
+    for (let index = 0; index < 2; index += 1) broker.submit(restingLimit());
+    await waitFor(() => venue.openOrders.length === 2, 'two resting orders');
+    venue.placeForeignOrder({ symbol: 'EURUSD', quantity: 2 });
+
+    expect(await broker.cancelAll()).toBe(2);
+    expect(peer(gateway, 0).framesOf('cancel-all')).toEqual([]);
+    expect(venue.openOrders.map((order) => order.clientOrderId)).toEqual(['']);
+    expect(broker.openOrders()).toEqual([]);
+  });
+
   it('cancels everything with cancel-all and counts what the gateway cancelled', async () => {
     const { gateway, venue, broker } = await connectedBroker();
     for (let index = 0; index < 3; index += 1) broker.submit(restingLimit());

@@ -1,6 +1,7 @@
 // CcxtBroker's options: their defaults, and one validation that lists every problem.
 
 import type { Clock } from '../../core/clock.js';
+import type { CancelScope } from '../../core/ports.js';
 import { LivegateError } from '../../core/errors.js';
 import type { CcxtVenue } from './ccxt-venue.js';
 
@@ -14,6 +15,13 @@ export interface CcxtBrokerOptions {
   readonly deadManRefreshEveryMs?: number;
   /** close() cancels our open orders at the venue first. Default true. */
   readonly cancelOrdersOnClose?: boolean;
+  /**
+   * Whose orders cancelAll() (the kill switch engaging) cancels: `account`, the venue's cancel-all
+   * (every order on the account), or `own`, this engine's open orders one by one. Default account.
+   */
+  readonly cancelScopeOnKill?: CancelScope;
+  /** Whose orders close() cancels (cancelOrdersOnClose). Default own. */
+  readonly cancelScopeOnShutdown?: CancelScope;
   /** Sends per order, and tries per call. Default 4. */
   readonly maxAttempts?: number;
   /** Backoff between attempts: doubles from the first, capped. Defaults 250 / 5 000. */
@@ -34,6 +42,8 @@ export function resolveOptions(options: CcxtBrokerOptions): ResolvedBrokerOption
     deadManCountdownMs: options.deadManCountdownMs ?? 60_000,
     deadManRefreshEveryMs: options.deadManRefreshEveryMs ?? 15_000,
     cancelOrdersOnClose: options.cancelOrdersOnClose ?? true,
+    cancelScopeOnKill: options.cancelScopeOnKill ?? 'account',
+    cancelScopeOnShutdown: options.cancelScopeOnShutdown ?? 'own',
     maxAttempts: options.maxAttempts ?? 4,
     retryInitialDelayMs: options.retryInitialDelayMs ?? 250,
     retryMaxDelayMs: options.retryMaxDelayMs ?? 5_000,
@@ -44,6 +54,11 @@ export function resolveOptions(options: CcxtBrokerOptions): ResolvedBrokerOption
   for (const [key, value] of Object.entries(resolved)) {
     if (typeof value === 'number' && !(Number.isFinite(value) && value >= 0)) {
       problems.push(`${key}: must be a finite number >= 0`);
+    }
+  }
+  for (const key of ['cancelScopeOnKill', 'cancelScopeOnShutdown'] as const) {
+    if (resolved[key] !== 'account' && resolved[key] !== 'own') {
+      problems.push(`${key}: must be account or own`);
     }
   }
   if (!Number.isInteger(resolved.maxAttempts) || resolved.maxAttempts < 1) {

@@ -1,10 +1,15 @@
 // Orders at a real venue through ccxt: idempotent submits, fills by polling, connectivity and
 // dead-man reports, venue-wide cancel-all, and reconciliation of orders and spot balances.
 
-import { ArgumentsRequired, OrderNotFound } from 'ccxt';
+import { OrderNotFound } from 'ccxt';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
-import type { Broker, BrokerListener, ReconciliationResult } from '../../core/ports.js';
+import type {
+  Broker,
+  BrokerListener,
+  CancelScope,
+  ReconciliationResult,
+} from '../../core/ports.js';
 import { signedQuantity, type Fill, type Order } from '../../core/types.js';
 import { InterruptibleSleep } from '../feeds/interruptible-sleep.js';
 import { backoffDelay, describeVendorError, isTransient } from './ccxt-errors.js';
@@ -20,6 +25,7 @@ import {
   vanishedOrderDifferences,
 } from './ccxt-reconciliation.js';
 import { validateVenueOrder } from './venue-order-checks.js';
+import { cancelAllAtVenue } from './venue-calls.js';
 import type { CcxtVenue } from './ccxt-venue.js';
 import {
   resolveOptions,
@@ -144,15 +150,22 @@ export class CcxtBroker implements Broker {
     return true;
   }
 
-  /** Cancels every order at the venue (ours and any other); resolves to how many of ours were open. */
-  async cancelAll(): Promise<number> {
+  /**
+   * The kill switch engaged: cancels every order at the venue (ours and any other; scope
+   * `account`) or only ours (`own`); resolves to how many of ours were open.
+   */
+  cancelAll(): Promise<number> {
+    return this.cancelIn(this.options.cancelScopeOnKill);
+  }
+
+  private async cancelIn(scope: CancelScope): Promise<number> {
     this.cancelAllGeneration += 1;
     const open = this.tracker.open();
     for (const tracked of open) this.poller.cancelledHere.add(tracked);
     const exchange = this.venue.exchange;
-    if (exchange.has.cancelAllOrders === true) {
+    if (scope === 'account' && exchange.has.cancelAllOrders === true) {
       await this.withRetries('cancelling all orders', () =>
-        this.requests.urgent(() => cancelAllAtVenue(this.venue)),
+        this.requests.urgent(() => cancelAllAtVenue(this.venue.exchange, this.venue.symbols)),
       );
     } else {
       for (const tracked of open) await this.cancel(tracked.order.id);
@@ -234,7 +247,7 @@ export class CcxtBroker implements Broker {
     await Promise.allSettled([...this.inFlight]);
     if (this.listener !== undefined) {
       if (this.options.cancelOrdersOnClose && this.tracker.open().length > 0) {
-        await this.cancelAll().catch((error: unknown) => {
+        await this.cancelIn(this.options.cancelScopeOnShutdown).catch((error: unknown) => {
           this.link.emit(
             'disconnected',
             `cancelling open orders on close failed: ${describeVendorError(error)}`,
@@ -333,16 +346,6 @@ export class CcxtBroker implements Broker {
         );
       }
     }
-  }
-}
-
-async function cancelAllAtVenue(venue: CcxtVenue): Promise<void> {
-  try {
-    await venue.exchange.cancelAllOrders();
-  } catch (error) {
-    // Some venues cancel per symbol only (ArgumentsRequired): do each configured symbol.
-    if (!(error instanceof ArgumentsRequired)) throw error;
-    for (const symbol of venue.symbols) await venue.exchange.cancelAllOrders(symbol);
   }
 }
 

@@ -37,10 +37,25 @@ export interface VenueTrade {
 /**
  * A client order id derived from the engine's order id: the same order always gets the same one
  * (so a resend after a reconnect is recognised), and the namespace keeps engines apart. 32 hex
- * characters fit every venue we know (Kraken's "short UUID", Binance 36, OKX 32 alphanumerics).
+ * characters (a fixed mark, then the digest) fit every venue we know (Kraken's "short UUID", Binance 36, OKX 32 alphanumerics).
  */
 export function clientOrderIdFor(namespace: string, orderId: string): string {
-  return createHash('sha256').update(`${namespace}\u0000${orderId}`).digest('hex').slice(0, 32);
+  const digest = createHash('sha256').update(`${namespace}\u0000${orderId}`).digest('hex');
+  return `${CLIENT_ORDER_ID_MARK}${digest.slice(0, 32 - CLIENT_ORDER_ID_MARK.length)}`;
+}
+
+/**
+ * Every livegate client order id starts with these hex digits, so a kill or a shutdown with
+ * cancel scope `own` can tell livegate's orders at the venue from anyone else's without knowing
+ * which engine placed them (still a valid Kraken "short UUID": 32 hex characters).
+ */
+export const CLIENT_ORDER_ID_MARK = '11e6a7e0';
+
+const LIVEGATE_CLIENT_ORDER_ID = new RegExp(`^${CLIENT_ORDER_ID_MARK}[0-9a-f]{24}$`);
+
+/** True for a client order id that livegate made (any engine, any run). */
+export function isLivegateClientOrderId(clientOrderId: string | undefined): boolean {
+  return clientOrderId !== undefined && LIVEGATE_CLIENT_ORDER_ID.test(clientOrderId);
 }
 
 export class OrderTracker {

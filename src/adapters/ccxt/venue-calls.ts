@@ -1,6 +1,6 @@
 // Venue calls whose shape differs between venues: some need a symbol where others take none.
 
-import type { Exchange } from 'ccxt';
+import { ArgumentsRequired, type Exchange } from 'ccxt';
 
 /** True when ccxt's feature table says `method` needs a symbol on spot markets (Binance does). */
 export function symbolRequired(exchange: Exchange, method: string): boolean {
@@ -20,4 +20,18 @@ export async function acrossSymbols<T>(
   const results: T[] = [];
   for (const symbol of symbols) results.push(...(await call(symbol)));
   return results;
+}
+
+/** The venue's cancel-all: account-wide where it takes no symbol, else per configured symbol. */
+export async function cancelAllAtVenue(
+  exchange: Exchange,
+  symbols: readonly string[],
+): Promise<void> {
+  try {
+    await exchange.cancelAllOrders();
+  } catch (error) {
+    // Some venues cancel per symbol only (ArgumentsRequired): do each configured symbol.
+    if (!(error instanceof ArgumentsRequired)) throw error;
+    for (const symbol of symbols) await exchange.cancelAllOrders(symbol);
+  }
 }

@@ -29,7 +29,13 @@ export interface WebSocketFeedOptions extends GatewayConnectionOptions {
   readonly maxBufferedTicks?: number;
 }
 
-export type WebSocketBrokerOptions = GatewayConnectionOptions;
+export interface WebSocketBrokerOptions extends GatewayConnectionOptions {
+  /**
+   * Whose orders cancelAll() (the kill switch engaging) cancels: `account`, the gateway's
+   * cancel-all (every order on the account), or `own`, this broker's live orders one by one.
+   */
+  readonly cancelScopeOnKill?: 'account' | 'own';
+}
 
 const connectionShape = {
   url: z.string().refine((value) => parseGatewayUrl(value) !== undefined, {
@@ -64,7 +70,12 @@ function checkStaleLimit(
   }
 }
 
-export const brokerOptionsSchema = z.strictObject(connectionShape).superRefine(checkStaleLimit);
+export const brokerOptionsSchema = z
+  .strictObject({
+    ...connectionShape,
+    cancelScopeOnKill: z.enum(['account', 'own']).default('account'),
+  })
+  .superRefine(checkStaleLimit);
 
 export const feedOptionsSchema = z
   .strictObject({
@@ -88,7 +99,10 @@ export const feedOptionsSchema = z
     }
   });
 
-export type GatewayConnectionSettings = z.output<typeof brokerOptionsSchema>;
+/** The connection alone (what the feed and the broker share). */
+export const connectionSchema = z.strictObject(connectionShape);
+export type GatewayConnectionSettings = z.output<typeof connectionSchema>;
+export type WebSocketBrokerSettings = z.output<typeof brokerOptionsSchema>;
 export type WebSocketFeedSettings = z.output<typeof feedOptionsSchema>;
 
 /** Parses and freezes options, or throws ERR_CONFIG_INVALID naming every bad one. */

@@ -14,8 +14,8 @@ import { GatewayConnection, type GatewayConnectionStats } from './gateway-connec
 import {
   brokerOptionsSchema,
   parseGatewayOptions,
-  type GatewayConnectionSettings,
   type WebSocketBrokerOptions,
+  type WebSocketBrokerSettings,
 } from './gateway-options.js';
 import { GatewayOrderTracker, type TrackedOrder } from './gateway-order-tracker.js';
 import { orderFrame, orderProblem } from './gateway-orders.js';
@@ -47,7 +47,7 @@ const NOTHING_TO_CANCEL: ReadonlySet<string> = new Set(['UNKNOWN_ORDER', 'ORDER_
 
 export class WebSocketBroker implements Broker {
   readonly name: string;
-  private readonly settings: GatewayConnectionSettings;
+  private readonly settings: WebSocketBrokerSettings;
   private readonly connection: GatewayConnection;
   private readonly orders = new GatewayOrderTracker();
   private readonly requests: GatewayRequests;
@@ -119,10 +119,30 @@ export class WebSocketBroker implements Broker {
     }));
   }
 
-  /** Every open order at the gateway, livegate's or not; resolves to how many were cancelled. */
-  cancelAll(): Promise<number> {
-    if (this.state === 'closed') return Promise.reject(this.failure('cancelAll() after close()'));
-    return this.requests.send<number>((requestId) => ({ type: 'cancel-all', requestId }));
+  /**
+   * Every open order at the gateway, livegate's or not (scope `account`), or this broker's live
+   * orders one by one (`own`); resolves to how many were cancelled.
+   */
+  async cancelAll(): Promise<number> {
+    if (this.state === 'closed') throw this.failure('cancelAll() after close()');
+    if (this.settings.cancelScopeOnKill === 'account') {
+      return this.requests.send<number>((requestId) => ({ type: 'cancel-all', requestId }));
+    }
+    const ids = this.orders.liveOrders().map((tracked) => tracked.order.id);
+    const results = await Promise.all(ids.map((id) => this.cancel(id)));
+    return results.filter(Boolean).length;
+  }
+
+  /** Every order open on the gateway's account, as the gateway lists it (`open-orders`). */
+  venueOpenOrders(): Promise<GatewayOrder[]> {
+    if (this.state === 'closed') return Promise.reject(this.failure('open-orders after close()'));
+    return this.requests.send<GatewayOrder[]>((requestId) => ({ type: 'open-orders', requestId }));
+  }
+
+  /** The account's net positions, as the gateway lists them (`positions`). */
+  venuePositions(): Promise<GatewayPosition[]> {
+    if (this.state === 'closed') return Promise.reject(this.failure('positions after close()'));
+    return this.requests.send<GatewayPosition[]>((requestId) => ({ type: 'positions', requestId }));
   }
 
   /** Orders sent and not yet finished (acknowledged or still awaiting their ack). */
@@ -133,8 +153,8 @@ export class WebSocketBroker implements Broker {
   async reconcile(positions: ReadonlyMap<string, number>): Promise<ReconciliationResult> {
     if (this.state === 'closed') throw this.failure('reconcile() after close()');
     const [gatewayOrders, gatewayPositions] = await Promise.all([
-      this.requests.send<GatewayOrder[]>((requestId) => ({ type: 'open-orders', requestId })),
-      this.requests.send<GatewayPosition[]>((requestId) => ({ type: 'positions', requestId })),
+      this.venueOpenOrders(),
+      this.venuePositions(),
     ]);
     return reconcileWithGateway(
       { orders: this.orders.liveOrders(), positions },
