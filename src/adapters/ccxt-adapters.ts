@@ -3,11 +3,12 @@
 
 import type { LivegateConfig } from '../config/schema.js';
 import { LivegateError } from '../core/errors.js';
+import type { Instrument } from '../core/instrument-catalog.js';
 import type { Broker, MarketFeed, VenueCanceller } from '../core/ports.js';
 import { CcxtBroker } from './ccxt/ccxt-broker.js';
 import { CcxtFeed } from './ccxt/ccxt-feed.js';
 import { CcxtStreamFeed } from './ccxt/ccxt-stream-feed.js';
-import { CcxtVenue, preTradeSymbolLimits } from './ccxt/ccxt-venue.js';
+import { CcxtVenue, preTradeSymbolLimits, venueInstruments } from './ccxt/ccxt-venue.js';
 import { CcxtVenueCanceller } from './ccxt/ccxt-venue-canceller.js';
 
 export interface CcxtAdapters {
@@ -15,6 +16,8 @@ export interface CcxtAdapters {
   readonly broker: Broker | undefined;
   /** The venue's instrument rules (lot, tick, minimum quantity), as pre-trade per-symbol limits. */
   readonly symbolLimits: Readonly<Record<string, unknown>>;
+  /** The venue's markets as instruments (base, quote, contract size), for `risk.instruments`. */
+  readonly instruments: Readonly<Record<string, Instrument>>;
   /** After the feed and the broker have closed. */
   close(): Promise<void>;
 }
@@ -141,6 +144,7 @@ export async function openCcxtAdapters(
     feed,
     broker,
     symbolLimits: preTradeSymbolLimits(venue),
+    instruments: venueInstruments(venue),
     close: () => venue.close(),
   };
 }

@@ -1,6 +1,7 @@
 // Configuration kind -> adapter: the only place that maps config names to concrete classes.
 
 import { LivegateError } from '../core/errors.js';
+import { InstrumentCatalog, type Instrument } from '../core/instrument-catalog.js';
 import type {
   Broker,
   CancelScope,
@@ -69,6 +70,8 @@ export interface TradingAdapters {
   readonly broker: Broker;
   /** Pre-trade per-symbol limits from the venue's metadata (ccxt); config values override them. */
   readonly venueSymbolLimits: Readonly<Record<string, unknown>> | undefined;
+  /** Instruments from the venue's markets (ccxt); `risk.instruments` entries override them. */
+  readonly venueInstruments: Readonly<Record<string, Instrument>> | undefined;
   /** Releases what the feed and broker share (a ccxt venue), after both have closed. */
   close(): Promise<void>;
 }
@@ -96,6 +99,7 @@ export async function createTradingAdapters(
     feed,
     broker,
     venueSymbolLimits: ccxt?.symbolLimits,
+    venueInstruments: ccxt?.instruments,
     close: () => ccxt?.close() ?? Promise.resolve(),
   };
 }
@@ -142,7 +146,7 @@ function createMarketFeed(config: LivegateConfig, callbacks: FeedCallbacks): Mar
         symbols: [...synthetic.symbols],
         seed: synthetic.seed,
         rate: synthetic.rate,
-        startPrice: synthetic.startPrice,
+        ...(synthetic.startPrice === null ? {} : { startPrice: synthetic.startPrice }),
       });
     }
     case 'csv': {
@@ -170,7 +174,10 @@ function createMarketFeed(config: LivegateConfig, callbacks: FeedCallbacks): Mar
 function createBroker(config: LivegateConfig): Broker {
   switch (config.broker.kind) {
     case 'paper':
-      return new PaperBroker();
+      return new PaperBroker({
+        feeRate: config.broker.paper.feeRate,
+        instruments: new InstrumentCatalog(config.risk.accountCurrency, config.risk.instruments),
+      });
     case 'websocket':
     case 'ccxt':
       throw new LivegateError(

@@ -2,9 +2,11 @@
 
 import type { LivegateConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import { InstrumentCatalog } from '../core/instrument-catalog.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import type { LiveEngine } from '../engine/live-engine.js';
 import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
+import { ConversionRates } from '../risk/conversion-rates.js';
 import { RiskMonitor } from '../risk/monitor/risk-monitor.js';
 import { PreTradeRiskEngine } from '../risk/pre-trade/pre-trade-risk-engine.js';
 import type { PreTradeRisk, TickObserver } from '../risk/risk-ports.js';
@@ -26,8 +28,15 @@ export function createRiskWiring(
   clock?: Clock,
 ): RiskWiring {
   const { enabled: preTradeEnabled, ...limits } = risk.preTrade;
+  const catalog = new InstrumentCatalog(risk.accountCurrency, risk.instruments);
+  // One ConversionRates each: both find a symbol's rate route beside their own per-symbol state,
+  // so a tick costs no extra lookup in either.
+  const ratesFor = () => new ConversionRates(catalog, risk.conversionRates);
   const preTradeRisk = preTradeEnabled
-    ? new PreTradeRiskEngine(limits, clock === undefined ? {} : { clock })
+    ? new PreTradeRiskEngine(limits, {
+        ...(clock === undefined ? {} : { clock }),
+        rates: ratesFor(),
+      })
     : undefined;
   const { enabled: monitorEnabled, ...monitorOptions } = risk.monitor;
   let boundEngine: LiveEngine | undefined;
@@ -39,6 +48,7 @@ export function createRiskWiring(
         emit: (event) => boundEngine?.emit(event),
         flatten: (reason) => boundEngine?.flatten(reason) ?? 0,
         flattenOrdersWorking: () => boundEngine?.flattenOrdersWorking() ?? 0,
+        rates: ratesFor(),
       })
     : undefined;
   return {

@@ -88,8 +88,9 @@ export function withVenueLimits(
   config: LivegateConfig,
   adapters: TradingAdapters,
 ): LivegateConfig['risk'] {
+  const risk = withVenueInstruments(config.risk, adapters);
   const venue = adapters.venueSymbolLimits;
-  if (venue === undefined) return config.risk;
+  if (venue === undefined) return risk;
   const configured = (config.risk.preTrade.symbols ?? {}) as Readonly<Record<string, object>>;
   const symbols: Record<string, object> = {};
   for (const [symbol, limits] of Object.entries(venue)) {
@@ -97,9 +98,19 @@ export function withVenueLimits(
   }
   for (const [symbol, limits] of Object.entries(configured)) symbols[symbol] ??= limits;
   return {
-    ...config.risk,
+    ...risk,
     preTrade: { ...config.risk.preTrade, symbols },
   };
+}
+
+/** The venue's markets say what each symbol is; a `risk.instruments` entry overrides its symbol. */
+function withVenueInstruments(
+  risk: LivegateConfig['risk'],
+  adapters: TradingAdapters,
+): LivegateConfig['risk'] {
+  const venue = adapters.venueInstruments;
+  if (venue === undefined) return risk;
+  return { ...risk, instruments: { ...venue, ...risk.instruments } };
 }
 
 /** The scope this engine's own trips and API changes go to (`killSwitch.tripScope`). */

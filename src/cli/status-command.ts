@@ -219,9 +219,16 @@ const VENUE_LABELS = {
 /** Positions, PnL and the rules closest to their limits, for one engine. */
 export function formatRisk(risk: RiskSnapshot): string[] {
   const money = (value: number): string => value.toFixed(2);
+  const currency = risk.accountCurrency === undefined ? '' : ` (${risk.accountCurrency})`;
   const lines = [
-    `      PnL: daily ${money(risk.dailyPnl)}, realized ${money(risk.realizedPnl)}, unrealized ${money(risk.unrealizedPnl)}; drawdown ${money(risk.drawdown)} from peak ${money(risk.equityPeak)}; gross exposure ${money(risk.grossExposure)}`,
+    `      PnL${currency}: daily ${money(risk.dailyPnl)}, realized ${money(risk.realizedPnl)}, unrealized ${money(risk.unrealizedPnl)}; drawdown ${money(risk.drawdown)} from peak ${money(risk.equityPeak)}; gross exposure ${money(risk.grossExposure)}`,
   ];
+  const missing = risk.missingConversionRates ?? [];
+  if (missing.length > 0) {
+    lines.push(
+      `      NO CONVERSION RATE for ${missing.join(', ')}: left out of the totals above; orders that need one are denied (NO_CONVERSION_RATE)`,
+    );
+  }
   for (const position of risk.positions) {
     if (position.quantity === 0) continue;
     lines.push(

@@ -5,23 +5,67 @@ import { z } from 'zod';
 import { riskMonitorOptionsSchema, riskRulesSchema } from '../risk/monitor/risk-monitor-options.js';
 import { preTradeLimitsSchema } from '../risk/pre-trade/pre-trade-limits.js';
 
-export const riskSchema = z.strictObject({
-  /** Unset limits take the chain's built-in defaults (docs/risk.md). */
-  preTrade: preTradeLimitsSchema.extend({ enabled: z.boolean().default(true) }).prefault({}),
-  monitor: riskMonitorOptionsSchema
-    .extend({
-      enabled: z.boolean().default(true),
-      /** Embedded defaults keep only rules that a dry run can never trip by itself. */
-      rules: riskRulesSchema.default(() => ({
-        staleFeed: { action: 'engage' as const, limitMs: 10_000, perSymbol: false },
-        eventLoopStall: { action: 'alert' as const, limitMs: 1_000 },
-        // Venue rules: silent on paper (nothing reports), on guard as soon as a venue is configured.
-        venueDisconnected: { action: 'engage' as const, limitMs: 5_000 },
-        feedGaps: { action: 'alert' as const, limit: 1, windowMs: 60_000 },
-        reconciliation: { action: 'reduce' as const, limit: 1, windowMs: 60_000 },
-      })),
-    })
-    .prefault({}),
+/** Currency codes as venues spell them: USD, JPY, USDT, XAU. */
+const currencyCode = () =>
+  z
+    .string()
+    .regex(
+      /^[A-Za-z0-9]{2,12}$/,
+      'must be a currency code of 2-12 letters or digits (USD, JPY, USDT)',
+    );
+
+const instrumentSchema = z.strictObject({
+  base: currencyCode(),
+  quote: currencyCode(),
+  /** Units of base per 1 of order quantity (100000 for a standard FX lot, 100 for gold in ounces). */
+  contractSize: z.number().gt(0).default(1),
 });
+
+export const riskSchema = z
+  .strictObject({
+    /** PnL, drawdown, daily loss and gross exposure are summed in this currency (docs/risk.md). */
+    accountCurrency: currencyCode().default('USD'),
+    /**
+     * Symbol -> base, quote, contract size. Unlisted symbols are read from their name (USDJPY,
+     * BTC/USDT) or taken as quoted in the account currency; ccxt venues supply their markets.
+     */
+    instruments: z.record(z.string().min(1), instrumentSchema).default(() => ({})),
+    /**
+     * Currency -> its value in the account currency (`JPY: 0.0067`), used until the feed quotes the
+     * currency against the account currency, and whenever it does not.
+     */
+    conversionRates: z
+      .record(currencyCode(), z.number().gt(0, 'must be a rate > 0 (account currency per unit)'))
+      .default(() => ({})),
+    /** Unset limits take the chain's built-in defaults (docs/risk.md). */
+    preTrade: preTradeLimitsSchema.extend({ enabled: z.boolean().default(true) }).prefault({}),
+    monitor: riskMonitorOptionsSchema
+      .extend({
+        enabled: z.boolean().default(true),
+        /** Embedded defaults keep only rules that a dry run can never trip by itself. */
+        rules: riskRulesSchema.default(() => ({
+          staleFeed: { action: 'engage' as const, limitMs: 10_000, perSymbol: false },
+          eventLoopStall: { action: 'alert' as const, limitMs: 1_000 },
+          // Venue rules: silent on paper (nothing reports), on guard as soon as a venue is configured.
+          venueDisconnected: { action: 'engage' as const, limitMs: 5_000 },
+          feedGaps: { action: 'alert' as const, limit: 1, windowMs: 60_000 },
+          reconciliation: { action: 'reduce' as const, limit: 1, windowMs: 60_000 },
+        })),
+      })
+      .prefault({}),
+  })
+  .check((context) => {
+    // A rate for the account currency itself is always 1: a different one is a mistake.
+    const { accountCurrency, conversionRates } = context.value;
+    const own = conversionRates[accountCurrency];
+    if (own !== undefined && own !== 1) {
+      context.issues.push({
+        code: 'custom',
+        message: `${accountCurrency} is the account currency (risk.accountCurrency): its rate is always 1`,
+        input: own,
+        path: ['conversionRates', accountCurrency],
+      });
+    }
+  });
 
 export type RiskConfig = z.output<typeof riskSchema>;

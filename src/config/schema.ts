@@ -90,7 +90,8 @@ const syntheticFeedSchema = z.strictObject({
   seed: z.number().int().default(42),
   /** Ticks per second; 0 = as fast as possible. */
   rate: z.number().min(0).default(1000),
-  startPrice: z.number().gt(0).default(1.1),
+  /** null: near real levels per symbol (EURUSD 1.08, GBPUSD 1.27, USDJPY 150; others 1.1). */
+  startPrice: z.number().gt(0).nullable().default(null),
 });
 
 const csvFeedSchema = z.strictObject({
@@ -212,6 +213,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** paper (simulated fills), websocket (a gateway: `gateway:`), ccxt (a venue: `venue:`). */
       kind: z.enum(['paper', 'websocket', 'ccxt']).default('paper'),
+      paper: z
+        .strictObject({
+          /** Fee per fill as a fraction of its value (0.0001 = 1 bp), in the quote currency. */
+          feeRate: z.number().min(0).max(0.1).default(0),
+        })
+        .prefault({}),
     })
     .prefault({}),
   venue: venueSchema.prefault({}),

@@ -9,7 +9,10 @@ export interface PositionSnapshot {
   readonly averagePrice: number;
   /** Latest mid used to mark the position (0 if none seen yet). */
   readonly markPrice: number;
+  /** In the account currency (0 while the quote currency has no rate). */
   readonly unrealizedPnl: number;
+  /** The currency the prices are in. */
+  readonly quoteCurrency?: string;
 }
 
 export interface RuleStatus {
@@ -33,5 +36,12 @@ export interface RiskSnapshot {
   /** equityPeak − current equity (≥ 0). */
   readonly drawdown: number;
   readonly grossExposure: number;
+  /** The currency of every amount above (PnL, peak, drawdown, exposure). */
+  readonly accountCurrency?: string;
+  /**
+   * Currencies holding a position or an amount that no rate converts (feed or config): the totals
+   * leave them out, and the pre-trade chain denies orders that need them (NO_CONVERSION_RATE).
+   */
+  readonly missingConversionRates?: readonly string[];
   readonly rules: readonly RuleStatus[];
 }

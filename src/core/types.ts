@@ -46,6 +46,10 @@ export interface Fill {
   readonly price: number;
   /** Epoch ms. */
   readonly time: number;
+  /** What the venue charged for this fill (a rebate is negative); counts in realized P&L. */
+  readonly fee?: number;
+  /** The fee's currency; default: the instrument's quote currency. */
+  readonly feeCurrency?: string;
 }
 
 export interface Position {

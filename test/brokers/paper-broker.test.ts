@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { PaperBroker } from '../../src/adapters/brokers/paper-broker.js';
 import { ManualClock } from '../../src/core/clock.js';
+import { InstrumentCatalog } from '../../src/core/instrument-catalog.js';
 import type { Order, Tick } from '../../src/core/types.js';
 import { order, recordingListener } from '../contracts/broker.contract.js';
 
@@ -22,6 +23,26 @@ async function connectedBroker(): Promise<{
 }
 
 describe('PaperBroker', () => {
+  it('charges feeRate of the fill value (contract size included) in the quote currency', async () => {
+    const broker = new PaperBroker({
+      clock: new ManualClock(1_000),
+      feeRate: 0.0001,
+      instruments: new InstrumentCatalog('USD', {
+        XAUUSD: { base: 'XAU', quote: 'USD', contractSize: 100 },
+      }),
+    });
+    const listener = recordingListener();
+    await broker.connect(listener);
+    broker.observeTick(quote(1999, 2001, 'XAUUSD'));
+    broker.observeTick(quote(149.99, 150.01, 'USDJPY'));
+    broker.submit(order({ id: 'gold', symbol: 'XAUUSD', quantity: 2 }));
+    broker.submit(order({ id: 'yen', symbol: 'USDJPY', quantity: 1000, side: 'sell' }));
+    expect(listener.fills[0]).toMatchObject({ price: 2001, feeCurrency: 'USD' });
+    expect(listener.fills[0]?.fee).toBeCloseTo(0.0001 * 2 * 100 * 2001, 9);
+    expect(listener.fills[1]).toMatchObject({ price: 149.99, feeCurrency: 'JPY' });
+    expect(listener.fills[1]?.fee).toBeCloseTo(0.0001 * 1000 * 149.99, 9);
+  });
+
   it('fills a market buy at the ask and a sell at the bid before submit() returns', async () => {
     const { broker, listener } = await connectedBroker();
     broker.observeTick(quote(1.1, 1.1002));

@@ -62,13 +62,13 @@ describe('configSchema', () => {
           symbols: ['EURUSD', 'GBPUSD', 'USDJPY'],
           seed: 42,
           rate: 1000,
-          startPrice: 1.1,
+          startPrice: null,
         },
         csv: { path: null, strict: false, speed: 0, symbols: null },
         ccxt: { mode: 'stream', pollIntervalMs: 1000, staleAfterMs: 10_000 },
       },
       strategy: { module: 'ma-crossover', options: {} },
-      broker: { kind: 'paper' },
+      broker: { kind: 'paper', paper: { feeRate: 0 } },
       venue: {
         id: null,
         sandbox: true,
@@ -101,6 +101,9 @@ describe('configSchema', () => {
       },
       log: { level: 'info' },
       risk: {
+        accountCurrency: 'USD',
+        instruments: {},
+        conversionRates: {},
         preTrade: { enabled: true },
         monitor: {
           enabled: true,
@@ -264,6 +267,35 @@ describe('configSchema', () => {
       killSwitch: { store: 'redis', url: 'redis://a:6379', failClosedAfterMs: 2000 },
     });
     expect(redis.killSwitch.failClosedAfterMs).toBe(2000);
+  });
+
+  it('checks the account currency, instruments and conversion rates with clear messages', () => {
+    const { issues } = problemsOf({
+      risk: {
+        accountCurrency: 'US Dollar',
+        instruments: { XAUUSD: { base: 'XAU', quote: 'USD', contractSize: 0, tick: 1 } },
+        conversionRates: { JPY: -1 },
+      },
+    });
+    expect(issues).toEqual([
+      {
+        path: 'risk.accountCurrency',
+        message: 'must be a currency code of 2-12 letters or digits (USD, JPY, USDT)',
+      },
+      { path: 'risk.instruments.XAUUSD.contractSize', message: 'must be > 0, received number 0' },
+      { path: 'risk.instruments.XAUUSD.tick', message: 'unknown key' },
+      {
+        path: 'risk.conversionRates.JPY',
+        message: 'must be a rate > 0 (account currency per unit)',
+      },
+    ]);
+    expect(problemsOf({ risk: { conversionRates: { USD: 0.9 } } }).issues).toEqual([
+      {
+        path: 'risk.conversionRates.USD',
+        message: 'USD is the account currency (risk.accountCurrency): its rate is always 1',
+      },
+    ]);
+    expect(pathsOf({ broker: { paper: { feeRate: 0.5 } } })).toEqual(['broker.paper.feeRate']);
   });
 
   it('checks the venue and gateway settings where they are written', () => {

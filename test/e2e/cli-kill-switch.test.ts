@@ -56,7 +56,7 @@ describe('livegate run + kill across processes', () => {
     expect(engines[0]!.risk?.positions.some((position) => position.quantity > 0)).toBe(true);
     expect(engines[0]!.risk?.rules.length).toBeGreaterThan(0);
     const human = await runCli(['status', '--state-dir', stateDir]);
-    expect(human.stdout).toMatch(/PnL: daily -?\d/);
+    expect(human.stdout).toMatch(/PnL( \(USD\))?: daily -?\d/);
     expect(human.stdout).toMatch(/rule \w+\s+\d+% of limit/);
     const kill = await runCli([
       'kill',

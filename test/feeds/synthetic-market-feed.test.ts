@@ -48,6 +48,16 @@ describe('SyntheticMarketFeed', () => {
     }
   });
 
+  it('starts the default symbols near their real levels, USDJPY near 150 with a yen-sized spread', async () => {
+    const feed = new SyntheticMarketFeed({ count: 3, symbols: ['EURUSD', 'GBPUSD', 'USDJPY'] });
+    const ticks = await collectTicks(feed);
+    const mid = (tick: Tick | undefined) => ((tick?.bid ?? 0) + (tick?.ask ?? 0)) / 2;
+    expect(mid(ticks[0])).toBeCloseTo(1.08, 2);
+    expect(mid(ticks[1])).toBeCloseTo(1.27, 2);
+    expect(mid(ticks[2])).toBeCloseTo(150, 0);
+    expect((ticks[2]?.ask ?? 0) - (ticks[2]?.bid ?? 0)).toBeCloseTo(0.02, 5);
+  });
+
   it('starts at startPrice with the configured spread and walks each symbol on its own', async () => {
     const ticks = await ticksFrom({
       count: 2,

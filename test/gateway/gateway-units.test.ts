@@ -98,6 +98,22 @@ describe('gateway frames', () => {
     expect(
       parseFrame(
         envelope({
+          type: 'fill',
+          clientOrderId: 'a',
+          fillId: 'f',
+          symbol: 'X',
+          side: 'sell',
+          quantity: 1,
+          price: 2,
+          time: 3,
+          fee: 0.5,
+          feeCurrency: 'USD',
+        }),
+      ),
+    ).toMatchObject({ type: 'fill', fee: 0.5, feeCurrency: 'USD' });
+    expect(
+      parseFrame(
+        envelope({
           type: 'orders',
           requestId: 'r1',
           orders: [

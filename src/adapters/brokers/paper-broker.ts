@@ -2,6 +2,7 @@
 
 import { systemClock, type Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
+import { InstrumentCatalog } from '../../core/instrument-catalog.js';
 import type { Broker, BrokerListener } from '../../core/ports.js';
 import {
   signedQuantity,
@@ -14,6 +15,10 @@ import {
 export interface PaperBrokerOptions {
   /** Stamps fill times. */
   readonly clock?: Clock;
+  /** Fee per fill as a fraction of its value (quantity × contract size × price); default 0. */
+  readonly feeRate?: number;
+  /** Contract sizes and quote currencies for the fee; default: read from the symbol names, USD account. */
+  readonly instruments?: InstrumentCatalog;
 }
 
 /** Reasons handed to `BrokerListener.onReject`; stable so journals and tests can match them. */
@@ -45,9 +50,19 @@ export class PaperBroker implements Broker {
   /** The same orders per symbol, so a tick only looks at its own symbol's book. */
   private readonly restingBySymbol = new Map<string, Set<Order>>();
   private readonly holdings = new Map<string, Holding>();
+  private readonly feeRate: number;
+  private readonly instruments: InstrumentCatalog;
 
   constructor(options: PaperBrokerOptions = {}) {
     this.clock = options.clock ?? systemClock;
+    this.feeRate = options.feeRate ?? 0;
+    if (!(this.feeRate >= 0 && this.feeRate < 1)) {
+      throw new LivegateError(
+        'ERR_CONFIG_INVALID',
+        `paper broker: feeRate must be a fraction >= 0 and < 1, received ${String(options.feeRate)}`,
+      );
+    }
+    this.instruments = options.instruments ?? new InstrumentCatalog('USD');
   }
 
   connect(listener: BrokerListener): Promise<void> {
@@ -174,8 +189,16 @@ export class PaperBroker implements Broker {
       quantity: order.quantity,
       price,
       time: this.clock.now(),
+      ...this.feeFor(order, price),
     };
     this.listener?.onFill(fill);
+  }
+
+  /** A simulated venue fee, charged in the quote currency; none at all when the rate is 0. */
+  private feeFor(order: Order, price: number): Pick<Fill, 'fee' | 'feeCurrency'> {
+    if (this.feeRate === 0) return {};
+    const { contractSize, quote } = this.instruments.get(order.symbol);
+    return { fee: this.feeRate * order.quantity * contractSize * price, feeCurrency: quote };
   }
 
   /** Growing keeps a weighted average price, shrinking keeps it, flipping starts at the fill price. */

@@ -32,6 +32,8 @@ export interface VenueTrade {
   readonly amount?: number | undefined;
   readonly price?: number | undefined;
   readonly timestamp?: number | undefined;
+  /** ccxt's unified fee: `cost` in `currency` (often the quote, sometimes a venue token). */
+  readonly fee?: { readonly cost?: number | undefined; readonly currency?: string | undefined };
 }
 
 /**
@@ -149,6 +151,7 @@ export class OrderTracker {
       quantity,
       price,
       time: trade.timestamp ?? now,
+      ...feeOf(trade),
     };
   }
 
@@ -190,4 +193,14 @@ export class OrderTracker {
     }
     return earliest;
   }
+}
+
+/** The trade's fee when the venue reports one; no currency means the market's quote currency. */
+function feeOf(trade: VenueTrade): Pick<Fill, 'fee' | 'feeCurrency'> {
+  const cost = trade.fee?.cost;
+  if (typeof cost !== 'number' || !Number.isFinite(cost) || cost === 0) return {};
+  const currency = trade.fee?.currency;
+  return typeof currency === 'string' && currency.length > 0
+    ? { fee: cost, feeCurrency: currency }
+    : { fee: cost };
 }

@@ -125,6 +125,26 @@ export class CcxtVenue {
   }
 }
 
+/**
+ * `Record<symbol, instrument>` from the venue's markets, for `risk.instruments`: base, quote and
+ * contract size (ccxt leaves contractSize unset on spot markets, where a quantity is in base units).
+ */
+export function venueInstruments(
+  venue: CcxtVenue,
+): Record<string, { base: string; quote: string; contractSize: number }> {
+  const result: Record<string, { base: string; quote: string; contractSize: number }> = {};
+  for (const symbol of venue.symbols) {
+    const market = venue.market(symbol);
+    const size = market.contractSize;
+    result[symbol] = {
+      base: market.base,
+      quote: market.quote,
+      contractSize: typeof size === 'number' && size > 0 && Number.isFinite(size) ? size : 1,
+    };
+  }
+  return result;
+}
+
 /** `Record<symbol, limits>` for the venue's configured symbols, for `risk.preTrade.symbols`. */
 export function preTradeSymbolLimits(venue: CcxtVenue): Record<string, VenueSymbolLimits> {
   const result: Record<string, VenueSymbolLimits> = {};

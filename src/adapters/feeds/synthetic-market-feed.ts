@@ -19,9 +19,9 @@ export interface SyntheticMarketFeedOptions {
   readonly rate?: number;
   /** Most ticks per yielded batch. Default 256 unpaced; paced mode yields what is due, up to 4096. */
   readonly batchSize?: number;
-  /** First mid price of every symbol. Default 1.1. */
+  /** First mid price of every symbol. Default: realistic per symbol (SYNTHETIC_START_QUOTES), else 1.1. */
   readonly startPrice?: number;
-  /** Ask minus bid, in price units. Default 0.0002. */
+  /** Ask minus bid, in price units. Default: realistic per symbol (2 pips), else 0.0002. */
   readonly spread?: number;
   /** Largest relative move of the mid per tick (0.0001 = 1 basis point). Default 0.0001. */
   readonly volatility?: number;
@@ -48,6 +48,18 @@ const PACED_BATCH_LIMIT = 4096;
 const EVENT_LOOP_HOP_MS = 1;
 /** Prices carry five decimals, like most FX quotes; one unit of the fifth decimal. */
 const PRICE_STEP = 0.00001;
+
+/**
+ * Where the default symbols start when no startPrice is given: near their real levels, so sums in
+ * an account currency (and anything else that compares symbols) see realistic magnitudes.
+ */
+export const SYNTHETIC_START_QUOTES: Readonly<Record<string, { price: number; spread: number }>> =
+  Object.freeze({
+    EURUSD: { price: 1.08, spread: 0.0002 },
+    GBPUSD: { price: 1.27, spread: 0.0002 },
+    USDJPY: { price: 150, spread: 0.02 },
+  });
+const FALLBACK_START = { price: 1.1, spread: 0.0002 };
 
 function roundPrice(price: number): number {
   return Math.round(price * 100_000) / 100_000;
@@ -76,24 +88,25 @@ class RandomWalk {
   constructor(
     private readonly symbols: readonly string[],
     seed: number,
-    startPrice: number,
-    private readonly spread: number,
+    startPrices: readonly number[],
+    private readonly spreads: readonly number[],
     private readonly volatility: number,
     private readonly startTime: number,
     private readonly interval: number,
   ) {
     this.random = new SeededRandom(seed);
-    this.mids = new Float64Array(symbols.length).fill(startPrice);
+    this.mids = Float64Array.from(startPrices);
   }
 
   next(): Tick {
     const slot = this.index % this.symbols.length;
     const step = (this.random.next() * 2 - 1) * this.volatility;
     // A floor keeps the bid positive however long the walk runs downhill.
-    const mid = Math.max((this.mids[slot] ?? 0) * (1 + step), this.spread + PRICE_STEP);
+    const spread = this.spreads[slot] ?? 0;
+    const mid = Math.max((this.mids[slot] ?? 0) * (1 + step), spread + PRICE_STEP);
     this.mids[slot] = mid;
-    const bid = roundPrice(mid - this.spread / 2);
-    const roundedAsk = roundPrice(mid + this.spread / 2);
+    const bid = roundPrice(mid - spread / 2);
+    const roundedAsk = roundPrice(mid + spread / 2);
     const ask = roundedAsk > bid ? roundedAsk : roundPrice(bid + PRICE_STEP);
     const time = this.startTime + this.index * this.interval;
     this.index += 1;
@@ -114,8 +127,9 @@ export class SyntheticMarketFeed implements MarketFeed {
   private readonly seed: number;
   private readonly rate: number;
   private readonly batchSize: number;
-  private readonly startPrice: number;
-  private readonly spread: number;
+  /** Per symbol, in the order of `symbols`. */
+  private readonly startPrices: readonly number[];
+  private readonly spreads: readonly number[];
   private readonly volatility: number;
   private readonly startTime: number | undefined;
   private readonly clock: Clock;
@@ -141,11 +155,17 @@ export class SyntheticMarketFeed implements MarketFeed {
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
       throw usageError('batchSize', 'must be a positive integer', this.batchSize);
     }
-    this.startPrice = checkNumber('startPrice', options.startPrice ?? 1.1, 0, true);
-    this.spread = checkNumber('spread', options.spread ?? 0.0002, 0, true);
-    if (this.spread >= this.startPrice) {
-      throw usageError('spread', `must be below startPrice (${this.startPrice})`, this.spread);
-    }
+    if (options.startPrice !== undefined) checkNumber('startPrice', options.startPrice, 0, true);
+    if (options.spread !== undefined) checkNumber('spread', options.spread, 0, true);
+    const starts = this.symbols.map((symbol) => SYNTHETIC_START_QUOTES[symbol] ?? FALLBACK_START);
+    this.startPrices = starts.map((start) => options.startPrice ?? start.price);
+    this.spreads = starts.map((start) => options.spread ?? start.spread);
+    this.startPrices.forEach((price, slot) => {
+      const spread = this.spreads[slot] ?? 0;
+      if (spread >= price) {
+        throw usageError('spread', `must be below startPrice (${price})`, spread);
+      }
+    });
     this.volatility = checkNumber('volatility', options.volatility ?? 0.0001, 0, false);
     if (this.volatility >= 1) throw usageError('volatility', 'must be below 1', this.volatility);
     this.startTime = options.startTime;
@@ -159,8 +179,8 @@ export class SyntheticMarketFeed implements MarketFeed {
     const walk = new RandomWalk(
       this.symbols,
       this.seed,
-      this.startPrice,
-      this.spread,
+      this.startPrices,
+      this.spreads,
       this.volatility,
       startTime,
       interval,

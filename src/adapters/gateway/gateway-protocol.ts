@@ -60,6 +60,9 @@ export type InboundFrame =
       readonly quantity: number;
       readonly price: number;
       readonly time: number;
+      /** Optional: what the venue charged (negative: a rebate), in feeCurrency or the quote currency. */
+      readonly fee?: number;
+      readonly feeCurrency?: string;
     }
   | {
       readonly type: 'cancelled';
@@ -255,7 +258,17 @@ class FieldReader {
       quantity: this.positive('quantity'),
       price: this.positive('price'),
       time: this.number('time'),
+      ...this.fee(),
     };
+  }
+
+  /** Both optional; a fee that is there must be a finite number, a currency a non-empty string. */
+  private fee(): { fee?: number; feeCurrency?: string } {
+    const present = (name: string) => this.record[name] !== undefined && this.record[name] !== null;
+    const fee: { fee?: number; feeCurrency?: string } = {};
+    if (present('fee')) fee.fee = this.number('fee');
+    if (present('feeCurrency')) fee.feeCurrency = this.text('feeCurrency');
+    return fee;
   }
 
   orders(): GatewayOrder[] {

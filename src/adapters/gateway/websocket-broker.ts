@@ -300,8 +300,17 @@ export class WebSocketBroker implements Broker {
       tracked.acknowledged = true;
       if (this.orders.addFill(tracked, frame.quantity)) this.orders.finish(clientOrderId);
     }
-    const { symbol, side, quantity, price, time } = frame;
-    this.listener?.onFill({ orderId: clientOrderId, symbol, side, quantity, price, time });
+    const { symbol, side, quantity, price, time, fee, feeCurrency } = frame;
+    this.listener?.onFill({
+      orderId: clientOrderId,
+      symbol,
+      side,
+      quantity,
+      price,
+      time,
+      ...(fee === undefined ? {} : { fee }),
+      ...(feeCurrency === undefined ? {} : { feeCurrency }),
+    });
   }
 
   private cancelled(frame: FrameOf<'cancelled'>): void {

@@ -61,6 +61,7 @@ const engineReportShape = {
           averagePrice: z.number(),
           markPrice: z.number(),
           unrealizedPnl: z.number(),
+          quoteCurrency: z.string().optional(),
         }),
       ),
       realizedPnl: z.number(),
@@ -69,6 +70,8 @@ const engineReportShape = {
       equityPeak: z.number(),
       drawdown: z.number(),
       grossExposure: z.number(),
+      accountCurrency: z.string().optional(),
+      missingConversionRates: z.array(z.string()).optional(),
       rules: z.array(
         z.strictObject({
           rule: z.string(),

@@ -7,7 +7,10 @@ import type { Gauge } from 'prom-client';
 import type { RiskSnapshot } from '../../core/risk-snapshot.js';
 import type { MetricFactory } from './metric-factory.js';
 
-type ScalarField = Exclude<keyof RiskSnapshot, 'positions' | 'rules'>;
+type ScalarField = Exclude<
+  keyof RiskSnapshot,
+  'positions' | 'rules' | 'accountCurrency' | 'missingConversionRates'
+>;
 
 /** Metric name and help per snapshot figure; exhaustive, so a new figure cannot be forgotten. */
 const SCALARS: Readonly<Record<ScalarField, readonly [name: string, help: string]>> = {
@@ -27,7 +30,7 @@ const SCALARS: Readonly<Record<ScalarField, readonly [name: string, help: string
   drawdown: ['drawdown', 'Equity peak minus current equity (never negative).'],
   grossExposure: [
     'gross_exposure',
-    'Sum over open positions of absolute quantity times mark price.',
+    'Sum over open positions of absolute quantity times contract size times mark price, in the account currency.',
   ],
 };
 

@@ -1,28 +1,43 @@
-// Positions, PnL, equity peak and daily PnL from fills, marked to the latest mid of each symbol.
+// Positions, PnL, equity peak and daily PnL from fills and fees, marked to the latest mid of each
+// symbol and converted into the account currency (docs/risk.md, "Currencies and fees").
 
 import type { Clock } from '../../core/clock.js';
 import type { OrderFilled } from '../../core/events.js';
+import { InstrumentCatalog } from '../../core/instrument-catalog.js';
 import type { PositionSnapshot, RiskSnapshot } from '../../core/risk-snapshot.js';
 import { signedQuantity, type Tick } from '../../core/types.js';
+import { ConversionRates, type ConvertedSymbol, type RateRoute } from '../conversion-rates.js';
+import { CashBalances } from './cash-balances.js';
 
 const DAY_MS = 86_400_000;
 
 /** Mutable on purpose: one per symbol, updated in place so marking a tick allocates nothing. */
-export class Holding {
+export class Holding implements ConvertedSymbol {
   quantity = 0;
+  /** In the quote currency, per unit of base. */
   averagePrice = 0;
   /** Latest mid; 0 until the first tick of the symbol. */
   markPrice = 0;
-  constructor(readonly symbol: string) {}
+  /** Account currency per 1 quantity per 1 price unit; kept by ConversionRates, NaN while unknown. */
+  toAccount = Number.NaN;
+  constructor(
+    readonly symbol: string,
+    readonly quote: string,
+    /** Set when this symbol's mid is itself a conversion rate. */
+    readonly route: RateRoute | null,
+  ) {}
 
   /** Until a tick is seen the position is valued at its entry price: no PnL, but real exposure. */
   get valuationPrice(): number {
     return this.markPrice === 0 ? this.averagePrice : this.markPrice;
   }
 
+  /** In the account currency; NaN when the quote currency has no rate. */
   get unrealizedPnl(): number {
     // Checked rather than computed as 0 × quantity, which would report a short as -0.
-    return this.markPrice === 0 ? 0 : (this.markPrice - this.averagePrice) * this.quantity;
+    return this.markPrice === 0
+      ? 0
+      : (this.markPrice - this.averagePrice) * this.quantity * this.toAccount;
   }
 }
 
@@ -34,6 +49,9 @@ export type PortfolioTotals = Omit<RiskSnapshot, 'rules'>;
  */
 export class Portfolio {
   private readonly holdings = new Map<string, Holding>();
+  private readonly cash: CashBalances;
+  /** Currencies with an amount or a position but no rate, as of the last revalue. */
+  private readonly missing: string[] = [];
   private realized = 0;
   private unrealized = 0;
   private exposure = 0;
@@ -41,13 +59,23 @@ export class Portfolio {
   private day: number;
   private dayStartEquity = 0;
 
-  constructor(private readonly clock: Clock) {
+  /** `rates` default: a USD account, currencies read from the symbol names, no configured rates. */
+  constructor(
+    private readonly clock: Clock,
+    readonly rates: ConversionRates = new ConversionRates(new InstrumentCatalog('USD')),
+  ) {
     this.day = utcDay(clock.now());
+    this.cash = new CashBalances(rates);
   }
 
-  /** Hot path: one map lookup and a field write; a holding is allocated only on a symbol's first tick. */
+  /**
+   * Hot path: one map lookup and a field write (plus the rate, when the symbol is a conversion
+   * pair); a holding is allocated only on a symbol's first tick.
+   */
   observeTick(tick: Tick): void {
-    this.holding(tick.symbol).markPrice = (tick.bid + tick.ask) / 2;
+    const holding = this.holding(tick.symbol);
+    holding.markPrice = (tick.bid + tick.ask) / 2;
+    if (holding.route !== null) this.rates.quoteArrived(holding.route, tick.bid, tick.ask);
   }
 
   /**
@@ -67,12 +95,18 @@ export class Portfolio {
         (size * holding.averagePrice + fill.quantity * fill.price) / (size + fill.quantity);
     } else {
       const closed = Math.min(fill.quantity, Math.abs(before));
-      this.realized += (fill.price - holding.averagePrice) * closed * Math.sign(before);
+      const contractSize = this.rates.catalog.get(fill.symbol).contractSize;
+      const pnl = (fill.price - holding.averagePrice) * closed * Math.sign(before) * contractSize;
+      this.cash.add(holding.quote, pnl);
       // Shrinking keeps the entry price; a flip opens the rest at the fill price; flat has none.
       if (event.position === 0) holding.averagePrice = 0;
       else if (Math.sign(event.position) !== Math.sign(before)) holding.averagePrice = fill.price;
     }
     holding.quantity = event.position;
+    // A fee is realized P&L in its own currency (a rebate, negative, adds to it).
+    if (fill.fee !== undefined && fill.fee !== 0) {
+      this.cash.add(fill.feeCurrency ?? holding.quote, -fill.fee);
+    }
     this.revalue();
   }
 
@@ -80,11 +114,19 @@ export class Portfolio {
   revalue(): void {
     let unrealized = 0;
     let exposure = 0;
+    const missing = this.missing;
+    missing.length = 0;
     for (const holding of this.holdings.values()) {
       if (holding.quantity === 0) continue;
+      // Left out of the totals rather than guessed; status lists the currency instead.
+      if (!(holding.toAccount > 0)) {
+        if (!missing.includes(holding.quote)) missing.push(holding.quote);
+        continue;
+      }
       unrealized += holding.unrealizedPnl;
-      exposure += Math.abs(holding.quantity) * holding.valuationPrice;
+      exposure += Math.abs(holding.quantity) * holding.valuationPrice * holding.toAccount;
     }
+    this.realized = this.cash.valued(missing);
     this.unrealized = unrealized;
     this.exposure = exposure;
     const equity = this.equity;
@@ -119,6 +161,10 @@ export class Portfolio {
   get grossExposure(): number {
     return this.exposure;
   }
+  /** Currencies the totals leave out for want of a rate, as of the last revalue. */
+  get missingConversionRates(): readonly string[] {
+    return this.missing;
+  }
 
   /** The open position with the largest |quantity|, or undefined when flat everywhere. */
   largestPosition(): Readonly<Holding> | undefined {
@@ -147,7 +193,9 @@ export class Portfolio {
         quantity: holding.quantity,
         averagePrice: holding.averagePrice,
         markPrice: holding.markPrice,
-        unrealizedPnl: holding.unrealizedPnl,
+        // JSON has no NaN: a position without a rate reports 0 and its currency is listed.
+        unrealizedPnl: holding.toAccount > 0 ? holding.unrealizedPnl : 0,
+        quoteCurrency: holding.quote,
       });
     }
     return {
@@ -158,13 +206,16 @@ export class Portfolio {
       equityPeak: this.peak,
       drawdown: this.drawdown,
       grossExposure: this.exposure,
+      accountCurrency: this.rates.accountCurrency,
+      missingConversionRates: [...this.missing],
     };
   }
 
   private holding(symbol: string): Holding {
     let holding = this.holdings.get(symbol);
     if (holding === undefined) {
-      holding = new Holding(symbol);
+      holding = new Holding(symbol, this.rates.quoteOf(symbol), this.rates.routeOf(symbol));
+      this.rates.track(holding);
       this.holdings.set(symbol, holding);
     }
     return holding;

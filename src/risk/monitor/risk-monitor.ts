@@ -6,6 +6,7 @@ import type { LivegateEvent, VenueReported } from '../../core/events.js';
 import type { RiskAction, RiskSnapshot } from '../../core/risk-snapshot.js';
 import type { Tick } from '../../core/types.js';
 import type { EnforcedKillSwitch } from '../../killswitch/enforced-kill-switch.js';
+import type { ConversionRates } from '../conversion-rates.js';
 import type { EventObserver, TickObserver } from '../risk-ports.js';
 import { Portfolio } from './portfolio.js';
 import type { RuleEpisode } from './risk-rule.js';
@@ -28,6 +29,8 @@ export interface RiskMonitorWiring {
   readonly flatten?: (reason: string) => number;
   /** How many of the last flatten's orders are still working (ENGAGED waits for 0 or flattenTimeoutMs). */
   readonly flattenOrdersWorking?: () => number;
+  /** Instruments, account currency and configured rates; default a USD account, currencies from names. */
+  readonly rates?: ConversionRates;
 }
 
 /**
@@ -58,7 +61,7 @@ export class RiskMonitor implements TickObserver, EventObserver {
     this.engineId = wiring.engineId;
     this.clock = wiring.clock ?? systemClock;
     this.emit = wiring.emit;
-    this.portfolio = new Portfolio(this.clock);
+    this.portfolio = new Portfolio(this.clock, wiring.rates);
     this.rules = createRuleSet(this.options, this.portfolio, this.clock.monotonic());
     this.actions = new TripActions({
       killSwitch: this.killSwitch,

@@ -33,9 +33,31 @@ export function positionDenial(
 }
 
 /**
- * Σ worst |position| × mid over every symbol, where a symbol's worst is the larger of |position +
- * working buys| and |position − working sells|, with the order added to its own side. Another
- * symbol held or working without a mid fails closed: its exposure is unknown.
+ * Fail closed: an order whose P&L and exposure cannot be valued in the account currency is denied,
+ * unless it shrinks the worst case of its symbol without crossing zero (a flatten must get out).
+ */
+export function conversionDenial(
+  signal: Signal,
+  state: SymbolState,
+  position: number,
+  accountCurrency: string,
+): PreTradeDenialOf | null {
+  if (state.toAccount > 0) return null;
+  const before =
+    signal.side === 'buy' ? position + state.workingBuys : position - state.workingSells;
+  if (reduces(before, before + signedQuantity(signal.side, signal.quantity))) return null;
+  return denial('NO_CONVERSION_RATE', {
+    symbol: state.symbol,
+    currency: state.quote,
+    accountCurrency,
+  });
+}
+
+/**
+ * Σ worst |position| × contract size × mid × rate over every symbol, in the account currency, where a symbol's worst is the larger of
+ * |position + working buys| and |position − working sells|, with the order added to its own side.
+ * Another symbol held or working without a mid or a conversion rate fails closed: its exposure is
+ * unknown.
  */
 export function grossExposureDenial(
   states: readonly SymbolState[],
@@ -56,7 +78,14 @@ export function grossExposureDenial(
     if (!(state.mid > 0)) {
       return denial('NO_REFERENCE_PRICE', { symbol: state.symbol, check: 'grossExposure' });
     }
-    others += (long > short ? long : short) * state.mid;
+    if (!(state.toAccount > 0)) {
+      return denial('NO_CONVERSION_RATE', {
+        symbol: state.symbol,
+        currency: state.quote,
+        check: 'grossExposure',
+      });
+    }
+    others += (long > short ? long : short) * state.mid * state.toAccount;
   }
   const buy = signal.side === 'buy';
   const before = buy ? position + own.workingBuys : position - own.workingSells;
@@ -65,7 +94,10 @@ export function grossExposureDenial(
   const sizeAfter = Math.abs(after) > otherSide ? Math.abs(after) : otherSide;
   // Marked at the mid; a limit order with the collar off may have none yet, so use its price.
   // Products per branch, so V8 never holds the mid in a possibly boxed variable.
-  const ownAfter = own.mid > 0 ? sizeAfter * own.mid : sizeAfter * (signal.price as number);
+  const ownAfter =
+    own.mid > 0
+      ? sizeAfter * own.mid * own.toAccount
+      : sizeAfter * (signal.price as number) * own.toAccount;
   const gross = others + ownAfter;
   if (!exceeds(gross, limit) || reduces(before, after)) return null;
   const mark = own.mid > 0 ? own.mid : (signal.price as number);
@@ -73,7 +105,7 @@ export function grossExposureDenial(
   return denial('MAX_GROSS_EXPOSURE_EXCEEDED', {
     limit,
     actual: gross,
-    before: others + sizeBefore * mark,
+    before: others + sizeBefore * mark * own.toAccount,
   });
 }
 

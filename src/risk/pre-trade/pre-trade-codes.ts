@@ -22,9 +22,11 @@ export const PRE_TRADE_CODES = {
   MAX_POSITION_EXCEEDED:
     '|position after the order|, with every working order on its side filled, is above the limit and the order grows it (details: limit, actual, position = filled, working = on its side)',
   MAX_GROSS_EXPOSURE_EXCEEDED:
-    'Σ worst |position| × mid over symbols, working orders and this order included, is above the limit and the order grows it (details: limit, actual, before)',
+    'Σ worst |position| × contract size × mid × rate into the account currency over symbols, working orders and this order included, is above the limit and the order grows it (details: limit, actual, before)',
   PRICE_COLLAR_BREACHED:
     'The limit price is too far from the mid (details: limit, actual, unit = percent | ticks, referencePrice, price)',
+  NO_CONVERSION_RATE:
+    "The symbol's quote currency has no rate into the account currency (no quote of its pair, none configured); fail closed unless the order reduces (details: symbol, currency, accountCurrency | check = grossExposure)",
   NO_REFERENCE_PRICE:
     'No mid seen yet where one is needed; fail closed (details: symbol, check = market | collar | grossExposure)',
   ORDER_RATE_EXCEEDED:

@@ -11,10 +11,12 @@
 
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { LivegateEvent } from '../../core/events.js';
+import { InstrumentCatalog } from '../../core/instrument-catalog.js';
 import type { Signal, Tick } from '../../core/types.js';
+import { ConversionRates } from '../conversion-rates.js';
 import type { PreTradeDenial, PreTradeRisk } from '../risk-ports.js';
 import { WorkingOrders } from '../working-orders.js';
-import { grossExposureDenial, positionDenial } from './exposure-checks.js';
+import { conversionDenial, grossExposureDenial, positionDenial } from './exposure-checks.js';
 import {
   instrumentDenial,
   limitPriceDenial,
@@ -38,6 +40,8 @@ export { PRE_TRADE_CODES, type PreTradeCode } from './pre-trade-codes.js';
 export interface PreTradeRiskEngineOptions {
   /** Anchors the token buckets (full at construction); `check`'s `now` drives them afterwards. */
   readonly clock?: Clock;
+  /** Instruments, account currency and configured rates; default a USD account, currencies from names. */
+  readonly rates?: ConversionRates;
 }
 
 export class PreTradeRiskEngine implements PreTradeRisk {
@@ -45,13 +49,15 @@ export class PreTradeRiskEngine implements PreTradeRisk {
   private readonly book: SymbolBook;
   private readonly working: WorkingOrders;
   private readonly engineBucket: TokenBucket;
+  private readonly rates: ConversionRates;
 
   /** Throws ERR_CONFIG_INVALID listing every bad option at once. */
   constructor(limits: PreTradeLimits, options: PreTradeRiskEngineOptions = {}) {
     const valid = validatePreTradeLimits(limits);
     const start = (options.clock ?? systemClock).now();
     this.resolved = resolveLimits(valid);
-    this.book = new SymbolBook(this.resolved, start);
+    this.rates = options.rates ?? new ConversionRates(new InstrumentCatalog('USD'));
+    this.book = new SymbolBook(this.resolved, start, this.rates);
     this.engineBucket = new TokenBucket(
       this.resolved.maxOrdersPerSecond,
       this.resolved.burst,
@@ -73,10 +79,18 @@ export class PreTradeRiskEngine implements PreTradeRisk {
 
   observeTick(tick: Tick): void {
     const state = this.book.forTick(tick.symbol);
-    if (state === undefined) return;
+    // A pair nobody may trade can still be the one that converts a currency.
+    if (state === undefined) return this.rates.observeTick(tick);
     const mid = (tick.bid + tick.ask) / 2;
     // A bad quote clears the mid rather than keeping an old one: price checks then fail closed.
     state.mid = mid > 0 && mid !== Infinity ? mid : Number.NaN;
+    // The route was resolved when the state was made, so a rate costs no lookup per tick.
+    if (state.route !== null) this.rates.quoteArrived(state.route, tick.bid, tick.ask);
+  }
+
+  /** Currencies some symbol of the chain needs a rate for and has none (for status). */
+  missingConversionRates(): string[] {
+    return this.rates.missing();
   }
 
   /**
@@ -127,7 +141,7 @@ export class PreTradeRiskEngine implements PreTradeRisk {
     );
   }
 
-  /** Checks against the mid: reference, collar, notional, position, gross exposure. */
+  /** Checks against the mid: reference, conversion rate, collar, notional, position, gross exposure. */
   private marketDenial(
     signal: Signal,
     state: SymbolState,
@@ -135,6 +149,7 @@ export class PreTradeRiskEngine implements PreTradeRisk {
   ): PreTradeDenial | null {
     return (
       referenceDenial(signal, state) ??
+      conversionDenial(signal, state, position, this.rates.accountCurrency) ??
       (signal.type === 'limit' ? collarDenial(signal, state) : null) ??
       notionalDenial(signal, state) ??
       positionDenial(signal, state, position) ??

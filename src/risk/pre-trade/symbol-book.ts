@@ -1,5 +1,6 @@
 // Per-symbol state, created once per symbol (configured ones up front) and then only looked up.
 
+import type { ConversionRates } from '../conversion-rates.js';
 import type { ResolvedLimits } from './resolved-limits.js';
 import { SymbolState } from './symbol-state.js';
 
@@ -11,6 +12,7 @@ export class SymbolBook {
   constructor(
     private readonly limits: ResolvedLimits,
     private readonly start: number,
+    private readonly rates: ConversionRates,
   ) {
     for (const symbol of limits.bySymbol.keys()) this.create(symbol);
     for (const symbol of limits.restricted) {
@@ -51,7 +53,11 @@ export class SymbolBook {
       own !== undefined || this.limits.openUniverse,
       this.limits.restricted.has(symbol),
       this.start,
+      this.rates.quoteOf(symbol),
+      this.rates.routeOf(symbol),
     );
+    // From here on the state's factor follows its quote currency's rate.
+    this.rates.track(state);
     this.bySymbol.set(symbol, state);
     this.states.push(state);
     return state;

@@ -1,13 +1,19 @@
 // What the chain remembers per symbol, mutated in place so ticks and accepted checks do not allocate.
 
 import type { Side, Signal } from '../../core/types.js';
+import type { ConvertedSymbol, RateRoute } from '../conversion-rates.js';
 import type { SymbolExposure } from '../working-orders.js';
 import type { ResolvedSymbolLimits } from './resolved-limits.js';
 import { TokenBucket } from './token-bucket.js';
 
-export class SymbolState implements SymbolExposure {
+export class SymbolState implements SymbolExposure, ConvertedSymbol {
   /** Latest mid; NaN until a usable tick arrives, which makes price checks fail closed. */
   mid = Number.NaN;
+  /**
+   * Account currency per 1 quantity per 1 price unit (contract size × quote rate), kept current by
+   * ConversionRates as quotes arrive; NaN while the quote currency has no rate.
+   */
+  toAccount = Number.NaN;
   /** Signed position from the latest OrderFilled, for the gross exposure of other symbols' orders. */
   position = 0;
   /** Remaining quantity of working orders, kept by WorkingOrders from the engine's events. */
@@ -27,6 +33,10 @@ export class SymbolState implements SymbolExposure {
     readonly known: boolean,
     readonly restricted: boolean,
     start: number,
+    /** The currency prices of this symbol are in. */
+    readonly quote: string,
+    /** Set when this symbol's mid is itself a conversion rate. */
+    readonly route: RateRoute | null,
   ) {
     this.bucket = new TokenBucket(limits.maxOrdersPerSecond, limits.burst, start);
   }

@@ -38,7 +38,14 @@ describe('Portfolio', () => {
     fill('EURUSD', 'buy', 10, 110);
     mark('EURUSD', 120);
     expect(portfolio.snapshot().positions).toEqual([
-      { symbol: 'EURUSD', quantity: 20, averagePrice: 105, markPrice: 120, unrealizedPnl: 300 },
+      {
+        symbol: 'EURUSD',
+        quantity: 20,
+        averagePrice: 105,
+        markPrice: 120,
+        unrealizedPnl: 300,
+        quoteCurrency: 'USD',
+      },
     ]);
     expect(portfolio.snapshot()).toMatchObject({
       realizedPnl: 0,

@@ -282,7 +282,14 @@ describe('RiskMonitor actions', () => {
     harness.monitor.evaluate();
     expect(harness.monitor.snapshot()).toEqual({
       positions: [
-        { symbol: 'EURUSD', quantity: 10, averagePrice: 100, markPrice: 75, unrealizedPnl: -250 },
+        {
+          symbol: 'EURUSD',
+          quantity: 10,
+          averagePrice: 100,
+          markPrice: 75,
+          unrealizedPnl: -250,
+          quoteCurrency: 'USD',
+        },
       ],
       realizedPnl: 0,
       unrealizedPnl: -250,
@@ -290,6 +297,8 @@ describe('RiskMonitor actions', () => {
       equityPeak: 0,
       drawdown: 250,
       grossExposure: 750,
+      accountCurrency: 'USD',
+      missingConversionRates: [],
       rules: [
         {
           rule: 'dailyLoss',

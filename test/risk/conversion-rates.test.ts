@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { InstrumentCatalog, inferInstrument } from '../../src/core/instrument-catalog.js';
+import { ConversionRates, type ConvertedSymbol } from '../../src/risk/conversion-rates.js';
+
+const tick = (symbol: string, mid: number) => ({ symbol, bid: mid, ask: mid, time: 0 });
+const slot = (symbol: string): ConvertedSymbol => ({ symbol, toAccount: Number.NaN });
+
+describe('InstrumentCatalog', () => {
+  it('reads currencies from FX and ccxt names and quotes anything else in the account currency', () => {
+    expect(inferInstrument('USDJPY', 'USD')).toEqual({
+      base: 'USD',
+      quote: 'JPY',
+      contractSize: 1,
+    });
+    expect(inferInstrument('BTC/USDT:USDT', 'USD')).toEqual({
+      base: 'BTC',
+      quote: 'USDT',
+      contractSize: 1,
+    });
+    expect(inferInstrument('XAUUSD', 'EUR')).toMatchObject({ base: 'XAU', quote: 'USD' });
+    // Six letters that are not two currencies stay a single instrument.
+    expect(inferInstrument('GOOGLE', 'EUR')).toEqual({
+      base: 'GOOGLE',
+      quote: 'EUR',
+      contractSize: 1,
+    });
+  });
+
+  it('prefers a configured entry over the name', () => {
+    const catalog = new InstrumentCatalog('USD', {
+      XAUUSD: { base: 'XAU', quote: 'USD', contractSize: 100 },
+    });
+    expect(catalog.get('XAUUSD').contractSize).toBe(100);
+    expect(catalog.isDefined('XAUUSD')).toBe(true);
+    expect(catalog.isDefined('EURUSD')).toBe(false);
+  });
+});
+
+describe('ConversionRates', () => {
+  it('takes a JPY rate from the USDJPY quote, inverted, and keeps each factor current', () => {
+    const rates = new ConversionRates(new InstrumentCatalog('USD'));
+    const usdjpy = slot('USDJPY');
+    const eurjpy = slot('EURJPY');
+    const eurusd = slot('EURUSD');
+    rates.track(usdjpy);
+    rates.track(eurjpy);
+    rates.track(eurusd);
+    expect(eurusd.toAccount).toBe(1);
+    expect(usdjpy.toAccount).toBeNaN();
+    expect(rates.missing()).toEqual(['JPY']);
+    rates.observeTick(tick('USDJPY', 150));
+    expect(usdjpy.toAccount).toBeCloseTo(1 / 150, 12);
+    expect(eurjpy.toAccount).toBeCloseTo(1 / 150, 12);
+    rates.observeTick(tick('USDJPY', 160));
+    expect(eurjpy.toAccount).toBeCloseTo(1 / 160, 12);
+    expect(rates.missing()).toEqual([]);
+  });
+
+  it('uses a configured rate until the feed quotes the pair, and again after a bad quote', () => {
+    const rates = new ConversionRates(new InstrumentCatalog('USD'), { EUR: 1.05 });
+    const eurgbp = new ConversionRates(new InstrumentCatalog('GBP'), {});
+    const position = slot('EURCHF');
+    rates.track(position);
+    expect(rates.valueOf('EUR')).toBe(1.05);
+    rates.observeTick(tick('EURUSD', 1.1));
+    expect(rates.valueOf('EUR')).toBe(1.1);
+    rates.observeTick({ symbol: 'EURUSD', bid: 0, ask: 0, time: 0 });
+    expect(rates.valueOf('EUR')).toBe(1.05);
+    // CHF has no pair against USD and no configured rate: unknown, never guessed.
+    expect(position.toAccount).toBeNaN();
+    expect(eurgbp.valueOf('EUR')).toBeNaN();
+  });
+
+  it('multiplies the contract size into the factor', () => {
+    const catalog = new InstrumentCatalog('EUR', {
+      GOLD: { base: 'XAU', quote: 'USD', contractSize: 100 },
+    });
+    const rates = new ConversionRates(catalog);
+    const gold = slot('GOLD');
+    rates.track(gold);
+    rates.observeTick(tick('EURUSD', 1.25));
+    expect(gold.toAccount).toBeCloseTo(100 / 1.25, 10);
+  });
+});
