@@ -13,6 +13,7 @@ import { engineViewOf } from '../http/engine-view.js';
 import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 import { WebhookNotifier } from '../observability/alerts/webhook-notifier.js';
 import type { Logger } from '../observability/logger.js';
+import type { VenueKillOutcome } from './venue-receipt-file.js';
 import { createEngineMetrics } from '../observability/metrics/engine-metrics.js';
 
 export interface ControlPlane {
@@ -58,6 +59,7 @@ export async function startControlPlane(parts: ControlPlaneParts): Promise<Contr
       const startedAt = performance.now();
       server = await startControlServer({
         view,
+        ...venueStepOf(config),
         tokens,
         host: config.http.host,
         port: config.http.port,
@@ -121,4 +123,24 @@ function announce(
 function redactedUrl(url: string): string {
   const parsed = new URL(url);
   return `${parsed.protocol}//${parsed.host}/…`;
+}
+
+/**
+ * An engage through the API goes to the market too, as `livegate kill` does, with the kill's own
+ * credentials (LIVEGATE_KILL_VENUE_*, else the venue's); loaded only when a venue is configured.
+ */
+function venueStepOf(config: LivegateConfig): {
+  venueStep?: (killWrittenAt: number) => Promise<VenueKillOutcome>;
+} {
+  if (config.broker.kind === 'paper') return {};
+  return {
+    venueStep: async (killWrittenAt) => {
+      const { runVenueStep } = await import('./venue-kill-step.js');
+      return runVenueStep(config, {
+        skip: false,
+        killWrittenAt,
+        timeoutMs: config.http.confirmTimeoutMs,
+      });
+    },
+  };
 }

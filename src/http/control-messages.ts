@@ -9,6 +9,7 @@ import type {
 } from '../core/kill-switch-record.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import type { ConfirmationResult } from '../killswitch/confirmations.js';
+import type { VenueKillOutcome } from '../cli/venue-receipt-file.js';
 import type { ReadinessCheck } from './engine-view.js';
 
 export interface KillSwitchView {
@@ -50,6 +51,11 @@ export interface MutationResponse {
   readonly durableAfterMs: number;
   /** Engines on the store that confirmed the revision in time, and those that did not. */
   readonly confirmations: ConfirmationResult;
+  /**
+   * An engage on an engine trading at a venue: the venue's own cancel-all and read-back, run while
+   * the engines confirm (see `livegate kill`); `ok` is false when a venue could not confirm.
+   */
+  readonly venues?: VenueKillOutcome;
 }
 
 /** POST /api/events/ticket: a single-use ticket for `GET /api/events?ticket=`. */

@@ -22,6 +22,7 @@ import { errorBody } from './routes/error-body.js';
 import { registerEventRoutes } from './routes/event-routes.js';
 import { registerHealthRoutes, type MetricsSource } from './routes/health-routes.js';
 import { registerKillSwitchRoutes } from './routes/kill-switch-routes.js';
+import type { VenueKillOutcome } from '../cli/venue-receipt-file.js';
 import { unparsableBody } from './routes/mutation-body.js';
 import { registerStatusRoutes } from './routes/status-routes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -29,6 +30,8 @@ import { StreamTickets } from './stream-tickets.js';
 
 export interface ControlServerOptions {
   readonly view: EngineView;
+  /** See KillSwitchRouteOptions.venueStep. */
+  readonly venueStep?: (killWrittenAt: number) => Promise<VenueKillOutcome>;
   readonly tokens: Tokens;
   readonly maxAuthFailures: number;
   readonly authFailureWindowMs: number;
@@ -105,7 +108,11 @@ export function buildControlServer(options: ControlServerOptions): FastifyInstan
   // One limiter for every route that takes a token: a failure anywhere counts everywhere.
   const auth = { tokens: options.tokens, limiter, counters: options.counters ?? noControlCounters };
   registerEventRoutes(app, { ...auth, stream, tickets: new StreamTickets() });
-  registerKillSwitchRoutes(app, { ...auth, view });
+  registerKillSwitchRoutes(app, {
+    ...auth,
+    view,
+    ...(options.venueStep === undefined ? {} : { venueStep: options.venueStep }),
+  });
   registerConsoleRoutes(app, options.console);
   return app;
 }

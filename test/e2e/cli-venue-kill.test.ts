@@ -61,7 +61,7 @@ async function sigkill(engine: RunningCli): Promise<void> {
 }
 
 /** A ccxt engine on the local Kraken whose market orders rest (fillMarketOrders off). */
-async function ccxtSetup(cancelScope?: string) {
+async function ccxtSetup(cancelScope?: string, runFlags: readonly string[] = [], env = {}) {
   const venue = await FakeVenueServer.start();
   cleanups.push(() => venue.close());
   venue.fillMarketOrders = false;
@@ -79,9 +79,10 @@ async function ccxtSetup(cancelScope?: string) {
     ...(cancelScope === undefined ? [] : [`  cancelScope: { kill: ${cancelScope} }`]),
   ]);
   const engine = track(
-    startCli([...['run', ...setup.common], '--engine-id', 'venue-kill-engine'], {
+    startCli([...['run', ...setup.common], '--engine-id', 'venue-kill-engine', ...runFlags], {
       LIVEGATE_VENUE_API_KEY: FAKE_CREDENTIALS.apiKey,
       LIVEGATE_VENUE_SECRET: FAKE_CREDENTIALS.secret,
+      ...env,
     }),
   );
   await waitFor(
@@ -166,6 +167,42 @@ describe('livegate kill on a ccxt venue with every engine SIGKILLed', () => {
     expect(kill.stdout).toMatch(/venues: --no-venues/);
     expect(venue.openOrders().length).toBe(open);
     expect(venue.callsTo('CancelAll')).toBe(0);
+  });
+});
+
+describe('an engage through the HTTP API on an engine trading at a venue', () => {
+  it('goes to the market too: a hand-placed order the engine never knew is cancelled, and the answer carries the receipt', async () => {
+    const operatorToken = 'venue-http-operator-token-0123456789';
+    const { venue, engine } = await ccxtSetup(undefined, ['--http', '127.0.0.1:0'], {
+      LIVEGATE_OPERATOR_TOKEN: operatorToken,
+      ...KILL_CREDENTIALS,
+    });
+    // Not the engine's: only the venue step (account scope) can cancel it.
+    const foreign = venue.placeForeignOrder('XXBTZUSD', 'buy', 0.01, 30_000);
+    const base = await waitFor('the console address on stderr', () => {
+      const match = /console and control API on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(
+        engine.stderr(),
+      );
+      return match?.[1];
+    });
+    const response = await fetch(new URL('api/killswitch/engage', base), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'desk kill via the console', by: 'alice' }),
+    });
+    const body = (await response.json()) as KillJson & { record: { state: string } };
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    expect(body.record.state).toBe('ENGAGED');
+    expect(body.venues?.ok).toBe(true);
+    expect(body.venues?.receipts[0]).toMatchObject({
+      venue: 'ccxt:kraken',
+      scope: 'account',
+      confirmed: true,
+      stillOpen: [],
+      credentials: 'LIVEGATE_KILL_VENUE_*',
+    });
+    expect(venue.openOrders().map((order) => order.txid)).not.toContain(foreign.txid);
+    expect(venue.openOrders()).toEqual([]);
   });
 });
 

@@ -7,6 +7,7 @@ import type { KillSwitchOrigin, KillSwitchRecord } from '../../core/kill-switch-
 import { awaitConfirmations, type ConfirmationResult } from '../../killswitch/confirmations.js';
 import type { Role } from '../auth.js';
 import type { MutationAction } from '../control-counters.js';
+import type { VenueKillOutcome } from '../../cli/venue-receipt-file.js';
 import type { MutationResponse } from '../control-messages.js';
 import type { EngineView } from '../engine-view.js';
 import { errorBody } from './error-body.js';
@@ -16,6 +17,11 @@ import { describeError } from './status-views.js';
 
 export interface KillSwitchRouteOptions extends MutationAuthOptions {
   readonly view: EngineView;
+  /**
+   * Goes to the venues themselves after an engage is durable (cancel-all, read back until flat);
+   * absent when the engine trades on no venue (paper).
+   */
+  readonly venueStep?: (killWrittenAt: number) => Promise<VenueKillOutcome>;
 }
 
 const ACTIONS: readonly MutationAction[] = ['engage', 'reduce', 'reset'];
@@ -105,6 +111,13 @@ async function mutate(
     `kill switch ${action} via http`,
   );
   const durableAfterMs = acknowledgedAt - issuedAt;
+  // The market is reached while the engines confirm: neither waits for the other, and the state
+  // write above never waited for a venue.
+  const venueStep = action === 'engage' ? options.venueStep?.(acknowledgedAt) : undefined;
+  const venuesPart = async () => {
+    const venues = await venueStep;
+    return venues === undefined ? {} : { venues };
+  };
   let confirmations: ConfirmationResult;
   try {
     confirmations = await awaitConfirmations(view.store, record.revision, {
@@ -121,6 +134,7 @@ async function mutate(
       changed,
       record,
       durableAfterMs,
+      ...(await venuesPart()),
       confirmations: {
         revision: record.revision,
         confirmed: [],
@@ -135,8 +149,22 @@ async function mutate(
     };
     return reply.code(202).send(response);
   }
-  const ok = confirmations.missing.length === 0;
-  const response: MutationBodyOut = { ok, changed, record, durableAfterMs, confirmations };
+  const venues = await venuesPart();
+  const ok = confirmations.missing.length === 0 && (venues.venues?.ok ?? true);
+  if (venues.venues?.ok === false) {
+    request.log.error(
+      { venues: venues.venues.receipts.filter((receipt) => !receipt.confirmed) },
+      'engage via http: a venue could not confirm it is flat',
+    );
+  }
+  const response: MutationBodyOut = {
+    ok,
+    changed,
+    record,
+    durableAfterMs,
+    confirmations,
+    ...venues,
+  };
   return reply.code(ok ? 200 : 202).send(response);
 }
 
