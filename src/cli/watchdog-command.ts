@@ -3,6 +3,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
+import type { LivegateConfig } from '../config/schema.js';
 import { LivegateError } from '../core/errors.js';
 import { GLOBAL_SCOPE, isScopeName } from '../core/scopes.js';
 import { HeartbeatWatchdog, type WatchdogEvent } from '../killswitch/heartbeat-watchdog.js';
@@ -14,6 +15,8 @@ interface WatchdogOptions extends CommonOptions {
   readonly staleAfter?: string;
   readonly interval: string;
   readonly by?: string;
+  /** false with --no-venues. */
+  readonly venues: boolean;
 }
 
 export function registerWatchdogCommand(program: Command): void {
@@ -30,6 +33,10 @@ export function registerWatchdogCommand(program: Command): void {
     )
     .option('--interval <ms>', 'how often to look at the heartbeats', '250')
     .option('-b, --by <name>', 'who the engage is recorded as (default: watchdog@host)')
+    .option(
+      '--no-venues',
+      'engage the store only (by default an engage also sends each configured venue its cancel-all and reads open orders back: a hung engine cannot cancel its own)',
+    )
     .action(async (options: WatchdogOptions) => {
       process.exitCode = await runWatchdog(options);
     });
@@ -49,8 +56,19 @@ async function runWatchdog(options: WatchdogOptions): Promise<number> {
   );
   const intervalMs = positiveMs('--interval', options.interval);
   const store = await createSharedKillSwitchStore(config, options.scope);
+  const printLine = (line: object): void => {
+    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
+  };
+  // A hung engine cannot cancel its resting orders: an engage goes to the market itself, as
+  // `livegate kill` does. Venue steps run beside the watching, and are awaited before exit.
+  const venueSteps = new Set<Promise<void>>();
   const print = (event: WatchdogEvent): void => {
-    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+    printLine(event);
+    if (event.type !== 'scope-engaged' || !event.changed || config.broker.kind === 'paper') return;
+    const step = goToTheVenues(config, options.venues, printLine).finally(() =>
+      venueSteps.delete(step),
+    );
+    venueSteps.add(step);
   };
   const watchdog = new HeartbeatWatchdog({
     store,
@@ -74,9 +92,25 @@ async function runWatchdog(options: WatchdogOptions): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   } finally {
+    await Promise.allSettled(venueSteps);
     await store.close();
   }
   return EXIT_OK;
+}
+
+async function goToTheVenues(
+  config: LivegateConfig,
+  enabled: boolean,
+  printLine: (line: object) => void,
+): Promise<void> {
+  const killWrittenAt = Date.now();
+  const { runVenueStep } = await import('./venue-kill-step.js');
+  const outcome = await runVenueStep(config, {
+    skip: !enabled,
+    killWrittenAt,
+    timeoutMs: config.killSwitch.confirmTimeoutMs,
+  });
+  printLine({ type: 'venues', ...outcome });
 }
 
 function positiveMs(flag: string, text: string): number {

@@ -206,6 +206,37 @@ describe('an engage through the HTTP API on an engine trading at a venue', () =>
   });
 });
 
+describe('livegate watchdog engaging for a hung engine', () => {
+  it('goes to the market itself: the frozen engine cannot cancel, the watchdog empties the book', async () => {
+    const { venue, engine, common } = await ccxtSetup();
+    const watchdog = track(
+      startCli(
+        ['watchdog', ...common, '--stale-after', '1500', '--interval', '100'],
+        KILL_CREDENTIALS,
+      ),
+    );
+    await waitFor('the watchdog to see the engine', () =>
+      watchdog.stdout().includes('"engine-seen"') ? true : undefined,
+    );
+    engine.child.kill('SIGSTOP'); // hung: its orders rest, nothing of it cancels them
+    expect(venue.openOrders().length).toBeGreaterThanOrEqual(3);
+    const line = await waitFor(
+      'the watchdog to report the venues',
+      () =>
+        watchdog
+          .stdout()
+          .split('\n')
+          .find((entry) => entry.includes('"type":"venues"')),
+      20_000,
+    );
+    const outcome = JSON.parse(line) as { ok: boolean; receipts: Receipt[] };
+    expect(outcome.ok).toBe(true);
+    expect(outcome.receipts[0]).toMatchObject({ venue: 'ccxt:kraken', confirmed: true });
+    expect(venue.openOrders()).toEqual([]);
+    expect(watchdog.stdout()).toContain('"scope-engaged"');
+  });
+});
+
 describe('livegate kill on a WebSocket gateway with every engine SIGKILLed', () => {
   it('sends cancel-all on a connection of its own and reads back an empty book', async () => {
     const gateway = await ScriptableGateway.start();
