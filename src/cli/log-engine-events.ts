@@ -5,6 +5,9 @@ import type { Logger } from '../observability/logger.js';
 
 export function logEngineEvents(engine: LiveEngine, logger: Logger): void {
   const perOrder = logger.isLevelEnabled('debug');
+  // One line a second all day is ~150 MB of log: the first heartbeat says the engine reports, the
+  // rest go to debug (the journal and /metrics keep them all).
+  let heartbeatLevel: 'info' | 'debug' = 'info';
   engine.on((event) => {
     switch (event.type) {
       case 'KillSwitchChanged':
@@ -56,7 +59,8 @@ export function logEngineEvents(engine: LiveEngine, logger: Logger): void {
         logger.info({ event: event.type, detail: event }, event.type);
         return;
       case 'Heartbeat':
-        logger.info({ event: event.type, report: event.report }, event.type);
+        logger[heartbeatLevel]({ event: event.type, report: event.report }, event.type);
+        heartbeatLevel = 'debug';
         return;
       case 'OrderSubmitted':
       case 'OrderFilled':

@@ -11,7 +11,12 @@ import { isLivegateError } from '../core/errors.js';
 import { failClosedTrigger } from '../core/kill-switch-record.js';
 import { claimEngineId } from '../killswitch/engine-id-claim.js';
 import { ScopedKillSwitch } from '../killswitch/scoped-kill-switch.js';
-import { createLogger, flushLogger, type Logger } from '../observability/logger.js';
+import {
+  createLogger,
+  flushLogger,
+  reopenLogFileOnHangup,
+  type Logger,
+} from '../observability/logger.js';
 import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js';
 import { addCommonOptions, resolveConfig } from './command-options.js';
 import { describeError, EXIT_FAILURE, exitCodeFor } from './exit-codes.js';
@@ -68,16 +73,25 @@ async function runEngine(options: RunOptions): Promise<number> {
   const config = resolveConfig(options, overridesFrom(options));
   await checkBeforeRun(config, options);
   const interactive = options.statusLine !== false && process.stdout.isTTY === true;
-  const logFile = path.join(config.stateDir, 'logs', 'livegate.log');
+  const logFile =
+    config.log.file === null
+      ? interactive
+        ? path.join(config.stateDir, 'logs', 'livegate.log')
+        : undefined
+      : path.resolve(config.log.file);
   const logger = createLogger({
     level: config.log.level,
-    destination: interactive ? logFile : 'stdout',
+    destination: logFile ?? 'stdout',
     engineId: config.engine.id,
   });
-  if (interactive) process.stderr.write(`livegate: JSON logs go to ${logFile}\n`);
+  if (logFile !== undefined) process.stderr.write(`livegate: JSON logs go to ${logFile}\n`);
+  // Only for a configured log.file (a service under logrotate): in a terminal, SIGHUP still means
+  // the terminal went away.
+  const stopReopening = config.log.file === null ? () => undefined : reopenLogFileOnHangup(logger);
   try {
     return await runWithLogger(config, logger, interactive, options.json === true);
   } finally {
+    stopReopening();
     await flushLogger(logger);
   }
 }

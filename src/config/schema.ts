@@ -238,7 +238,16 @@ export const configSchema = z.strictObject({
       reserveBytes: nonNegativeInteger().default(64 * 1024 * 1024),
     })
     .prefault({}),
-  log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(LOG_LEVELS).default('info'),
+      /**
+       * JSON logs to this file instead of stdout (null: stdout, or <stateDir>/logs/livegate.log when
+       * the status line owns the terminal). SIGHUP reopens it, for logrotate.
+       */
+      file: z.string().min(1).nullable().default(null),
+    })
+    .prefault({}),
   risk: riskSchema.prefault({}),
   streams: streamsSchema.prefault({}),
   http: httpSchema.prefault({}),

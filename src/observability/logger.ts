@@ -13,12 +13,15 @@ export interface LoggerOptions {
   readonly engineId?: string;
 }
 
+/** File destinations, so a SIGHUP can reopen them after logrotate renamed the file. */
+const fileDestinations = new WeakMap<Logger, ReturnType<typeof pino.destination>>();
+
 export function createLogger(options: LoggerOptions): Logger {
-  const destination =
-    options.destination === 'stdout'
-      ? pino.destination({ dest: 1, sync: false })
-      : openFileDestination(options.destination);
-  return pino(
+  const toFile = options.destination !== 'stdout';
+  const destination = toFile
+    ? openFileDestination(options.destination)
+    : pino.destination({ dest: 1, sync: false });
+  const logger = pino(
     {
       level: options.level,
       base:
@@ -30,6 +33,24 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     destination,
   );
+  if (toFile) fileDestinations.set(logger, destination);
+  return logger;
+}
+
+/**
+ * SIGHUP reopens the log file at its path (logrotate renames it, then signals): lines buffered
+ * before the signal go to the renamed file, later ones to the new file, none are lost. Returns
+ * the remover; does nothing for a logger that writes to stdout.
+ */
+export function reopenLogFileOnHangup(logger: Logger): () => void {
+  const destination = fileDestinations.get(logger);
+  if (destination === undefined) return () => undefined;
+  const reopen = (): void => {
+    destination.reopen();
+    logger.info('log file reopened (SIGHUP)');
+  };
+  process.on('SIGHUP', reopen);
+  return () => process.off('SIGHUP', reopen);
 }
 
 function openFileDestination(filePath: string): ReturnType<typeof pino.destination> {

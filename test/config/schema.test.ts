@@ -99,7 +99,7 @@ describe('configSchema', () => {
         onFailure: 'engage',
         reserveBytes: 67_108_864,
       },
-      log: { level: 'info' },
+      log: { level: 'info', file: null },
       risk: {
         accountCurrency: 'USD',
         instruments: {},
