@@ -95,6 +95,8 @@ export type ControlMessage =
       readonly intervalMs: number;
       /** `gate<n>:<code>` → count within the interval; only sent when something was denied. */
       readonly byCode: Readonly<Record<string, number>>;
+      /** The engine's own counters since start, by the same keys (what the console shows). */
+      readonly sinceStart: Readonly<Record<string, number>>;
     }
   | {
       readonly type: 'heartbeat';

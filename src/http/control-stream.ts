@@ -217,7 +217,13 @@ export class ControlStream {
     this.broadcast(statsMessage(before, now, time));
     const byCode = denialsBetween(before.summary.blocks, now.summary.blocks);
     if (Object.keys(byCode).length > 0) {
-      this.broadcast({ type: 'denials', time, intervalMs: Math.round(intervalMs), byCode });
+      this.broadcast({
+        type: 'denials',
+        time,
+        intervalMs: Math.round(intervalMs),
+        byCode,
+        sinceStart: { ...now.summary.blocks },
+      });
     }
   }
 

@@ -152,6 +152,15 @@ describe('GET /api/events over a real socket', () => {
       marker,
     );
     expect(denials.data.intervalMs).toEqual(expect.any(Number));
+    // The engine's own counter since start (what the console shows), at least this interval's.
+    const sinceStart = denials.data.sinceStart as Record<string, number>;
+    const inInterval = (denials.data.byCode as Record<string, number>)[
+      'gate1:KILL_SWITCH_ENGAGED'
+    ]!;
+    expect(sinceStart['gate1:KILL_SWITCH_ENGAGED']).toBeGreaterThanOrEqual(inInterval);
+    expect(sinceStart['gate1:KILL_SWITCH_ENGAGED']).toBeLessThanOrEqual(
+      fixture.view.summary().blocks['gate1:KILL_SWITCH_ENGAGED'] ?? 0,
+    );
 
     await server.close();
     await eventually('the stream to end', () => (client.ended ? true : undefined));

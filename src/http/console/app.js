@@ -8,6 +8,9 @@ const DENIAL_WINDOW_MS = 60_000;
 const STATUS_REFRESH_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 const MAX_TRIPS = 50;
+/** The engine sends stats every second: this long without any message, nothing shown is live. */
+const STALE_AFTER_MS = 3_000;
+const LIVENESS_CHECK_MS = 500;
 
 const ACTIONS = {
   engage: {
@@ -115,9 +118,8 @@ function showKillSwitch(view) {
   shownView = view;
   const { record, enforcedState, failClosed, failure } = view;
   const banner = $('state-banner');
-  banner.dataset.state = enforcedState;
   banner.dataset.failClosed = String(failClosed);
-  setText('state-name', enforcedState);
+  showLiveness();
   $('fail-closed').hidden = !failClosed;
   setText('fail-closed-detail', failure ?? 'state unreadable');
   // Stricter than the record: failing closed, or a change this engine enforces before it is durable.
@@ -135,7 +137,49 @@ function showKillSwitch(view) {
   setText('state-at', record ? new Date(record.at).toLocaleString() : '–');
   setText('state-trigger', record?.trigger ?? '–');
   setText('state-revision', record ? String(record.revision) : '–');
-  document.title = `${failClosed ? 'FAIL-CLOSED ' : ''}${enforcedState} · livegate console`;
+}
+
+// ---------------------------------------------------------------- liveness
+
+/** When the last message of any kind came from the engine (Date.now()), 0 before the first. */
+let lastMessageAt = 0;
+let streamConnected = false;
+
+/**
+ * Live only while the stream is up and the engine keeps talking: a stopped engine drops the
+ * stream, a hung one keeps the socket open and says nothing. Otherwise the banner says UNKNOWN,
+ * shows the last known state with its age counting, and every figure is marked stale.
+ */
+function showLiveness() {
+  const silentMs = lastMessageAt === 0 ? Infinity : Date.now() - lastMessageAt;
+  const live = streamConnected && silentMs <= STALE_AFTER_MS;
+  const { enforcedState, failClosed, record } = shownView;
+  const banner = $('state-banner');
+  const loading = lastMessageAt === 0 && !streamConnected;
+  banner.dataset.state = live ? enforcedState : 'UNKNOWN';
+  banner.dataset.live = String(live);
+  document.body.classList.toggle('stale', !live && !loading);
+  setText('state-name', live ? enforcedState : loading ? 'LOADING…' : 'UNKNOWN');
+  const note = $('stale-note');
+  note.hidden = live || loading;
+  if (!live && !loading) {
+    const why = streamConnected
+      ? 'the engine has stopped reporting (hung, or overloaded)'
+      : 'the connection to the engine is lost (stopped, or unreachable)';
+    const known =
+      record === null
+        ? `last known: ${enforcedState}`
+        : `last known: ${failClosed ? 'FAIL-CLOSED ' : ''}${enforcedState}, revision ${record.revision}`;
+    const since = Number.isFinite(silentMs) ? `${(silentMs / 1_000).toFixed(1)} s` : 'ever';
+    setText(
+      'stale-note',
+      `No word from the engine for ${since}: ${why}; ${known}. Figures below are stale.`,
+    );
+  }
+  document.title = live
+    ? `${failClosed ? 'FAIL-CLOSED ' : ''}${enforcedState} · livegate console`
+    : `UNKNOWN (last known ${enforcedState}) · livegate console`;
+  showEngineAges();
 }
 
 // ---------------------------------------------------------------- status tables
@@ -237,19 +281,34 @@ function showRisk(risk) {
   );
 }
 
+/** The engines as last reported, and when (Date.now()): their ages keep counting from there. */
+let shownEngines = [];
+let enginesReceivedAt = 0;
+
 function showEngines(engines) {
+  shownEngines = engines;
+  enginesReceivedAt = Date.now();
+  showEngineAges();
+}
+
+function showEngineAges() {
+  const sinceReport = enginesReceivedAt === 0 ? 0 : Date.now() - enginesReceivedAt;
   fillTable(
     'engines-table',
-    engines.map((engine) => ({
-      className: engine.stale ? 'stale' : '',
-      cells: [
-        engine.engineId,
-        `${engine.host} / ${engine.pid}`,
-        engine.failClosed ? `${engine.enforcedState} (fail-closed)` : engine.enforcedState,
-        String(engine.observedRevision),
-        engine.stale ? `STALE, ${age(engine.heartbeatAgeMs)}` : age(engine.heartbeatAgeMs),
-      ],
-    })),
+    shownEngines.map((engine) => {
+      const heartbeatAgeMs = engine.heartbeatAgeMs + sinceReport;
+      const stale = engine.stale || heartbeatAgeMs > STALE_AFTER_MS;
+      return {
+        className: stale ? 'stale' : '',
+        cells: [
+          engine.engineId,
+          `${engine.host} / ${engine.pid}`,
+          engine.failClosed ? `${engine.enforcedState} (fail-closed)` : engine.enforcedState,
+          String(engine.observedRevision),
+          stale ? `STALE, ${age(heartbeatAgeMs)}` : age(heartbeatAgeMs),
+        ],
+      };
+    }),
     'No engine has reported yet.',
   );
 }
@@ -408,6 +467,8 @@ async function streamUrl() {
 }
 
 function setConnected(connected, reserved = false) {
+  streamConnected = connected;
+  if (connected) lastMessageAt = Date.now();
   const connection = $('connection');
   connection.dataset.connected = String(connected);
   connection.dataset.slot = connected ? (reserved ? 'reserved' : 'shared') : '';
@@ -418,6 +479,7 @@ function setConnected(connected, reserved = false) {
       : 'On a shared stream slot (enter a token to use one kept for operators)'
     : '';
   document.body.classList.toggle('disconnected', !connected);
+  showLiveness();
 }
 
 async function connectEvents() {
@@ -445,7 +507,11 @@ async function connectEvents() {
     }
   });
   const on = (type, handle) =>
-    source.addEventListener(type, (message) => handle(JSON.parse(message.data)));
+    source.addEventListener(type, (message) => {
+      lastMessageAt = Date.now();
+      handle(JSON.parse(message.data));
+      showLiveness();
+    });
   on('state', (view) => {
     showKillSwitch(view);
     void refreshStatus(); // the audit trail and the summary changed with it
@@ -453,9 +519,9 @@ async function connectEvents() {
   on('stats', recordStats);
   on('denials', (message) => {
     recentDenials.push({ time: Date.now(), byCode: message.byCode });
-    // The status snapshot is only reloaded on state changes: keep its totals moving in between.
-    for (const [code, count] of Object.entries(message.byCode))
-      blocksSinceStart = { ...blocksSinceStart, [code]: (blocksSinceStart[code] ?? 0) + count };
+    // The engine's own counters, never a sum kept here (adding intervals to a snapshot that
+    // already held some of them counted them twice).
+    blocksSinceStart = message.sinceStart;
     showDenials();
   });
   on('heartbeat', (message) => {
@@ -675,3 +741,5 @@ window.setInterval(() => {
   showDenials(); // ages out the last-minute counts even when nothing new arrives
   void refreshStatus(); // readiness and heartbeat ages have no event of their own
 }, STATUS_REFRESH_MS);
+// The banner's age and the engines' heartbeat ages count even when nothing arrives.
+window.setInterval(showLiveness, LIVENESS_CHECK_MS);
