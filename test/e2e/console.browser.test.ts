@@ -160,6 +160,35 @@ describe.skipIf(skip)('operator console in chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('asks for the token inside the KILL dialog when none is set: a wrong one keeps the reason, the right one engages', async () => {
+    const { page, problems } = await openConsole(browser!, baseUrl);
+    await page.getByRole('button', { name: 'KILL', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    const tokenField = dialog.getByLabel('Token');
+    expect(await tokenField.isVisible()).toBe(true);
+    await dialog.getByLabel('Reason').fill('console e2e: token in the dialog');
+    await dialog.getByLabel('Your name').fill(OPERATOR);
+    await tokenField.fill('not-the-token');
+    await dialog.getByRole('button', { name: 'Engage', exact: true }).click();
+    await page.locator('#dialog-error', { hasText: 'HTTP 401' }).waitFor({ timeout: 10_000 });
+    // Nothing to retype: the reason and the name are still there.
+    expect(await dialog.getByLabel('Reason').inputValue()).toBe('console e2e: token in the dialog');
+    await tokenField.fill(OPERATOR_TOKEN);
+    await dialog.getByRole('button', { name: 'Engage', exact: true }).click();
+    await page.locator('#state-banner[data-state="ENGAGED"]').waitFor({ timeout: 5_000 });
+    // Kept for the session: the token form now offers to forget it.
+    await page.getByRole('button', { name: 'Forget token' }).waitFor();
+    const reset = await fetch(new URL('/api/killswitch/reset', baseUrl), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'console e2e: after the dialog token test', by: OPERATOR }),
+    });
+    expect(reset.status).toBe(200);
+    await page.locator('#state-banner[data-state="SAFE"]').waitFor({ timeout: 5_000 });
+    expect(problems()).toEqual([]);
+    await page.close();
+  }, 30_000);
+
   it('stays live on a stream slot kept for operators once a token is entered, with every shared slot taken', async () => {
     const { page, problems } = await openConsole(browser!, baseUrl);
     expect(await page.locator('#connection').getAttribute('data-slot')).toBe('shared');

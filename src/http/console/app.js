@@ -563,7 +563,9 @@ function describeError({ status, body, retryAfter }) {
     : 'no details.';
   const hint =
     status === 401
-      ? ' Check the token: Cancel, Forget token, and enter it again.'
+      ? $('dialog-token').hidden
+        ? ' Check the token: Cancel, Forget token, and enter it again.'
+        : ' Check the token above: the reason and name are kept.'
       : status === 429 && retryAfter
         ? ` Try again in ${retryAfter} s.`
         : '';
@@ -655,6 +657,15 @@ function openDialog(action, button) {
   $('reason-input').value = '';
   $('reason-input').removeAttribute('aria-invalid');
   $('operator-input').value = localStorage.getItem(OPERATOR_KEY) ?? '';
+  // No token yet: ask for it here, with the reason, so nobody types a reason twice.
+  const needsToken = readToken() === '';
+  $('dialog-token').hidden = !needsToken;
+  $('dialog-token-input').value = '';
+  $('dialog-token-input').removeAttribute('aria-invalid');
+  setText(
+    'dialog-token-role',
+    `(required: ${action === 'reset' ? 'the admin token' : 'the operator or admin token'})`,
+  );
   dialog.showModal();
   $('reason-input').focus();
 }
@@ -664,7 +675,13 @@ function showDialogError(message, field) {
   error.hidden = false;
   error.textContent = message;
   const input =
-    field === 'reason' ? $('reason-input') : field === 'by' ? $('operator-input') : null;
+    field === 'reason'
+      ? $('reason-input')
+      : field === 'by'
+        ? $('operator-input')
+        : field === 'token' || (field === undefined && !$('dialog-token').hidden)
+          ? $('dialog-token-input')
+          : null;
   input?.setAttribute('aria-invalid', 'true');
   input?.focus();
 }
@@ -676,14 +693,16 @@ async function confirmChange() {
     .value.replace(/[\t\n\v\f\r\u2028\u2029]+/g, ' ')
     .trim();
   const by = $('operator-input').value.trim();
-  const token = readToken();
+  const typedToken = $('dialog-token').hidden ? '' : $('dialog-token-input').value.trim();
+  const token = typedToken === '' ? readToken() : typedToken;
   if (reason === '')
     return showDialogError('A reason is required: it goes into the audit trail.', 'reason');
   if (by === '')
     return showDialogError('Your name is required: the audit trail records who did it.', 'by');
   if (token === '')
     return showDialogError(
-      `No token set: enter the ${action === 'reset' ? 'admin' : 'operator or admin'} token first (Cancel, then "API token").`,
+      `A token is required: enter the ${action === 'reset' ? 'admin' : 'operator or admin'} token above.`,
+      'token',
     );
   localStorage.setItem(OPERATOR_KEY, by); // a name, not a secret: saves typing it next time
   const confirm = $('dialog-confirm');
@@ -692,6 +711,12 @@ async function confirmChange() {
   try {
     const answer = await sendChange(action, reason, by, token);
     if (answer.status === 200 || answer.status === 202) {
+      if (typedToken !== '') {
+        // Accepted: keep it for the session, as the token form would.
+        sessionStorage.setItem(TOKEN_KEY, typedToken);
+        showTokenState();
+        void connectEvents();
+      }
       $('change-dialog').close();
       showResult(answer.status === 200 ? 'ok' : 'warning', describeSuccess(answer));
       // Show the durable record at once; failing closed still overrides it until status says otherwise.
@@ -725,7 +750,7 @@ function startDialog() {
     void confirmChange();
   });
   $('dialog-cancel').addEventListener('click', () => dialog.close());
-  for (const input of [$('reason-input'), $('operator-input')])
+  for (const input of [$('reason-input'), $('operator-input'), $('dialog-token-input')])
     input.addEventListener('input', () => input.removeAttribute('aria-invalid'));
   dialog.addEventListener('close', () => opener?.focus());
 }
