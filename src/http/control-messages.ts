@@ -90,6 +90,12 @@ export type ControlMessage =
       readonly ticksBlocked: number;
     }
   | {
+      /** Sent once to a new stream, right after `state`: the stats of the last 5 minutes. */
+      readonly type: 'history';
+      readonly time: number;
+      readonly stats: readonly ControlMessage[];
+    }
+  | {
       readonly type: 'denials';
       readonly time: number;
       readonly intervalMs: number;

@@ -16,6 +16,9 @@ import {
   type Sample,
 } from './routes/stream-messages.js';
 
+/** How much stats history a newly opened console gets with its first messages. */
+const HISTORY_MS = 5 * 60_000;
+
 export interface ControlStreamOptions {
   readonly view: EngineView;
   /** Stats and denials aggregation period, ms. */
@@ -53,6 +56,10 @@ export class ControlStream {
   private readonly unsubscribers: (() => void)[] = [];
   private timers: NodeJS.Timeout[] = [];
   private previous: Sample | undefined;
+  /** Stats are sampled from the start, so a console opened later draws the last minutes at once. */
+  private readonly statsTimer: NodeJS.Timeout;
+  private readonly history: ControlMessage[] = [];
+  private readonly historyLength: number;
   private lastStateKey = '';
   private heartbeatRunning = false;
   private heartbeatAgain = false;
@@ -65,6 +72,14 @@ export class ControlStream {
     this.maxReservedClients = options.maxReservedClients ?? 0;
     this.keepAliveIntervalMs = options.keepAliveIntervalMs ?? 15_000;
     this.logger = options.logger;
+    this.historyLength = Math.ceil(HISTORY_MS / this.statsIntervalMs);
+    this.previous = this.sample();
+    // One summary and one latency snapshot a second, off the hot path.
+    this.statsTimer = setInterval(
+      () => this.guarded(() => this.publishInterval()),
+      this.statsIntervalMs,
+    );
+    this.statsTimer.unref();
   }
 
   get clientCount(): number {
@@ -92,6 +107,9 @@ export class ControlStream {
     response.on('error', () => this.remove(response));
     if (this.clients.size === 1) this.start();
     this.write(response, this.stateMessage());
+    if (this.history.length > 0) {
+      this.write(response, { type: 'history', time: Date.now(), stats: [...this.history] });
+    }
     void this.heartbeatMessage()
       .then((message) => {
         if (this.clients.has(response)) this.write(response, message);
@@ -103,6 +121,7 @@ export class ControlStream {
   /** Ends every stream and stops listening; resolves once their sockets are done (or destroyed). */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.statsTimer);
     const clients = [...this.clients];
     this.clients.clear();
     this.reserved.clear();
@@ -123,30 +142,23 @@ export class ControlStream {
   /** Listening and timers run only while someone is connected. */
   private start(): void {
     const { view } = this;
-    this.previous = this.sample();
     this.lastStateKey = stateKey(this.stateMessage());
     this.unsubscribers.push(
       view.killSwitch.onChange(() => this.guarded(() => this.stateChanged())),
       view.on((event) => this.guarded(() => this.engineEvent(event))),
     );
-    const stats = setInterval(
-      () => this.guarded(() => this.publishInterval()),
-      this.statsIntervalMs,
-    );
     const keepAlive = setInterval(
       () => this.broadcastRaw(': keep-alive\n\n'),
       this.keepAliveIntervalMs,
     );
-    stats.unref();
     keepAlive.unref();
-    this.timers = [stats, keepAlive];
+    this.timers = [keepAlive];
   }
 
   private stop(): void {
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
-    this.previous = undefined;
   }
 
   /**
@@ -214,7 +226,10 @@ export class ControlStream {
     if (before === undefined) return;
     const time = Date.now();
     const intervalMs = now.at - before.at;
-    this.broadcast(statsMessage(before, now, time));
+    const stats = statsMessage(before, now, time);
+    this.history.push(stats);
+    if (this.history.length > this.historyLength) this.history.shift();
+    this.broadcast(stats);
     const byCode = denialsBetween(before.summary.blocks, now.summary.blocks);
     if (Object.keys(byCode).length > 0) {
       this.broadcast({

@@ -166,6 +166,25 @@ describe('GET /api/events over a real socket', () => {
     await eventually('the stream to end', () => (client.ended ? true : undefined));
   });
 
+  it('sends a console opened later the stats history (5 minutes) right after the state', async () => {
+    const fixture = await engineUnderTest({ heartbeatIntervalMs: 200 });
+    const running = fixture.run();
+    cleanups.push(() => running.stop());
+    const server = await listen(fixture.view);
+    // Nobody watches for a while: the stats are sampled all the same.
+    await new Promise((resolve) => setTimeout(resolve, 650));
+    const client = await connect(server);
+    await client.next('state');
+    const history = await client.next('history');
+    expect(client.messages[1]?.event).toBe('history');
+    const stats = history.data.stats as { type: string; time: number; ticks: number }[];
+    expect(stats.length).toBeGreaterThanOrEqual(4); // every 100 ms here, for 650 ms
+    expect(stats.every((entry) => entry.type === 'stats')).toBe(true);
+    const times = stats.map((entry) => entry.time);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    expect(stats.at(-1)!.ticks).toBeGreaterThan(0);
+  });
+
   it('sends a risk message for each RiskLimitBreached event', async () => {
     const fixture = await engineUnderTest();
     const server = await listen(fixture.view);

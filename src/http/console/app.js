@@ -379,7 +379,16 @@ function makeChart(targetId, lines) {
 
 const chartData = (lines) => [series.time, ...lines.map(({ key }) => series[key])];
 
-function recordStats(stats) {
+/** The last minutes, sent with the first messages of a stream: the charts start full. */
+function recordHistory({ stats }) {
+  for (const values of Object.values(series)) values.length = 0;
+  stats.forEach((entry) => recordStats(entry, false));
+  for (const { chart, lines } of charts) chart.setData(chartData(lines));
+}
+
+function recordStats(stats, redraw = true) {
+  // A reconnect's history may overlap what the page drew before: time only moves forward.
+  if (series.time.length > 0 && stats.time / 1_000 <= series.time[series.time.length - 1]) return;
   series.time.push(stats.time / 1_000);
   series.ticks.push(stats.ticksPerSecond);
   series.blocked.push(stats.blockedPerSecond);
@@ -390,6 +399,7 @@ function recordStats(stats) {
   const cutoff = stats.time / 1_000 - CHART_WINDOW_SECONDS;
   const drop = series.time.findIndex((time) => time >= cutoff);
   if (drop > 0) for (const values of Object.values(series)) values.splice(0, drop);
+  if (!redraw) return;
   for (const { chart, lines } of charts) chart.setData(chartData(lines));
   $('latest-ticks').textContent = `now ${number(stats.ticksPerSecond, 0)}`;
   $('latest-orders').textContent = `now ${number(stats.ordersPerSecond, 0)}`;
@@ -517,6 +527,7 @@ async function connectEvents() {
     void refreshStatus(); // the audit trail and the summary changed with it
   });
   on('stats', recordStats);
+  on('history', recordHistory);
   on('denials', (message) => {
     recentDenials.push({ time: Date.now(), byCode: message.byCode });
     // The engine's own counters, never a sum kept here (adding intervals to a snapshot that
