@@ -64,6 +64,7 @@ describe.skipIf(skip)('console liveness in chromium', () => {
     await page.goto(baseUrl);
     await page.locator('#state-banner[data-state="SAFE"]').waitFor({ timeout: 10_000 });
     expect(await page.locator('#stale-note').isHidden()).toBe(true);
+    await page.locator('#engines-table td', { hasText: 'stale-console' }).first().waitFor();
 
     // Hung: the socket stays open and nothing arrives.
     running.child.kill('SIGSTOP');
