@@ -189,6 +189,38 @@ describe.skipIf(skip)('operator console in chromium', () => {
     await page.close();
   }, 30_000);
 
+  it('says plainly that a repeated KILL changed nothing, and requests nothing that 404s (favicon)', async () => {
+    const notFound: string[] = [];
+    const { page, problems } = await openConsole(browser!, baseUrl);
+    page.on('response', (response) => {
+      if (response.status() === 404) notFound.push(response.url());
+    });
+    await page.reload();
+    await page.locator('#state-banner[data-state="SAFE"]').waitFor({ timeout: 10_000 });
+    const icon = await fetch(new URL('/favicon.svg', baseUrl));
+    expect(icon.status).toBe(200);
+    await setToken(page, OPERATOR_TOKEN);
+    await requestChange(page, 'KILL', 'Engage', 'console e2e: first kill');
+    await page.locator('#action-result', { hasText: 'durable after' }).waitFor();
+    await requestChange(page, 'KILL', 'Engage', 'console e2e: second kill');
+    const result = page.locator('#action-result', { hasText: 'Already ENGAGED since' });
+    await result.waitFor();
+    const text = (await result.textContent()) ?? '';
+    expect(text).toContain('console e2e: first kill');
+    expect(text).toContain('nothing written, your reason is not recorded');
+    expect(text).not.toMatch(/−|-\d/); // no negative "applied … ms after the request"
+    const reset = await fetch(new URL('/api/killswitch/reset', baseUrl), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'console e2e: after the repeated kill', by: OPERATOR }),
+    });
+    expect(reset.status).toBe(200);
+    await page.locator('#state-banner[data-state="SAFE"]').waitFor({ timeout: 5_000 });
+    expect(notFound).toEqual([]);
+    expect(problems()).toEqual([]);
+    await page.close();
+  }, 30_000);
+
   it('stays live on a stream slot kept for operators once a token is entered, with every shared slot taken', async () => {
     const { page, problems } = await openConsole(browser!, baseUrl);
     expect(await page.locator('#connection').getAttribute('data-slot')).toBe('shared');

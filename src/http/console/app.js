@@ -94,10 +94,26 @@ function timeCell(isoOrMs) {
   return td;
 }
 
+/** Rounded as shown: what the page colours and sums is what it prints (no red "-0"). */
+const shown = (value, digits = 2) => {
+  const rounded = Math.round(value * 10 ** digits) / 10 ** digits;
+  return rounded === 0 ? 0 : rounded; // -0 becomes 0
+};
+
 const number = (value, digits = 2) =>
   typeof value === 'number' && Number.isFinite(value)
-    ? value.toLocaleString(undefined, { maximumFractionDigits: digits })
+    ? shown(value, digits).toLocaleString(undefined, { maximumFractionDigits: digits })
     : '–';
+
+/** Prices with the same number of decimals in a column. */
+const price = (value) =>
+  typeof value === 'number' && Number.isFinite(value)
+    ? value.toLocaleString(undefined, {
+        minimumFractionDigits: priceDecimals(value),
+        maximumFractionDigits: priceDecimals(value),
+      })
+    : '–';
+const priceDecimals = (value) => (Math.abs(value) >= 1_000 ? 2 : Math.abs(value) >= 10 ? 3 : 5);
 
 function age(ms) {
   if (ms < 1_000) return `${Math.round(ms)} ms ago`;
@@ -235,6 +251,28 @@ function showTotals(summary) {
   ]);
 }
 
+/** Each monitor rule's unit (docs/risk.md, "Rules"). */
+const RULE_UNITS = {
+  dailyLoss: 'account ccy',
+  maxDrawdown: 'account ccy',
+  positionLimit: 'qty',
+  orderRate: 'orders/window',
+  rejectRate: 'ratio',
+  strategyErrors: 'errors',
+  staleFeed: 'ms',
+  eventLoopStall: 'ms',
+  latencyP99: 'µs',
+  venueDisconnected: 'ms',
+  feedGaps: 'gaps/window',
+  reconciliation: 'mismatches/window',
+};
+
+const withUnit = (rule, value, accountCurrency) => {
+  const unit =
+    RULE_UNITS[rule] === 'account ccy' && accountCurrency ? accountCurrency : RULE_UNITS[rule];
+  return unit === undefined ? number(value) : `${number(value)} ${unit}`;
+};
+
 function showRisk(risk) {
   if (!risk) {
     fillFacts('pnl-summary', [['Risk monitor', 'not running in this engine']]);
@@ -252,12 +290,12 @@ function showRisk(risk) {
   fillTable(
     'positions-table',
     risk.positions.map((position) => ({
-      className: position.unrealizedPnl < 0 ? 'loss' : '',
+      className: shown(position.unrealizedPnl) < 0 ? 'loss' : '',
       cells: [
         position.symbol,
         number(position.quantity, 4),
-        number(position.averagePrice, 4),
-        number(position.markPrice, 4),
+        price(position.averagePrice),
+        price(position.markPrice),
         number(position.unrealizedPnl),
       ],
     })),
@@ -272,8 +310,8 @@ function showRisk(risk) {
           ? `${rule.rule} (TRIPPED${rule.utilization >= 1 ? ', still in breach: a reset re-trips it' : ''})`
           : rule.rule,
         rule.action,
-        number(rule.value),
-        number(rule.threshold),
+        withUnit(rule.rule, rule.value, risk.accountCurrency),
+        withUnit(rule.rule, rule.threshold, risk.accountCurrency),
         `${number(rule.utilization * 100, 0)} %`,
       ],
     })),
@@ -588,9 +626,14 @@ function describeSuccess({ status, body }) {
   const lines = [
     changed
       ? `${record.state} at revision ${record.revision}, durable after ${number(body.durableAfterMs, 1)} ms.`
-      : `Already ${record.state} (revision ${record.revision}): nothing written.`,
+      : `Already ${record.state} since ${new Date(record.at).toLocaleString()} (revision ${record.revision}, by ${record.by}: ${record.reason}): nothing written, your reason is not recorded.`,
   ];
-  if (confirmations.confirmed.length > 0)
+  // A repeated change confirms the old revision: applied before this request, not after it.
+  if (confirmations.confirmed.length > 0 && !changed)
+    lines.push(
+      `Enforced by: ${confirmations.confirmed.map((engine) => engine.engineId).join(', ')}.`,
+    );
+  else if (confirmations.confirmed.length > 0)
     lines.push(
       `Confirmed by: ${confirmations.confirmed
         .map(
