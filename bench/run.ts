@@ -20,6 +20,7 @@ import { PeriodicOrderStrategy } from '../src/strategies/periodic-order-strategy
 import { createRiskWiring } from '../src/cli/risk-wiring.js';
 import { riskSchema } from '../src/config/risk-schema.js';
 import { formatRow, percentiles } from './bench-stats.js';
+import { benchCliWall } from './cli-wall-bench.js';
 import { benchControlPlane } from './control-plane-bench.js';
 import { benchPreTrade } from './pre-trade-bench.js';
 import { benchStuckEngine } from './stuck-engine-bench.js';
@@ -273,6 +274,7 @@ try {
   await propagation(scratch);
   await benchStuckEngine();
   await benchUnwritableKill();
+  await benchCliWall();
 } finally {
   await rm(scratch, { recursive: true, force: true });
 }

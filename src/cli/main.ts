@@ -1,17 +1,39 @@
 #!/usr/bin/env node
 // The `livegate` command: one subcommand per file, exit codes 0 ok, 1 runtime failure, 2 usage/config error.
 
+import module from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { registerChangeCommand } from './change-command.js';
-import { registerDrillCommand } from './drill-command.js';
-import { registerInitCommand } from './init-command.js';
 import { describeError, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
-import { registerRunCommand } from './run-command.js';
-import { registerStatusCommand } from './status-command.js';
-import { registerVenuesCommand } from './venues-command.js';
-import { registerWatchdogCommand } from './watchdog-command.js';
 
-export function buildProgram(): Command {
+// Node 22.1+ caches compiled code on disk (in the OS temp dir): every command after the first
+// loads its modules faster. Before the command modules below are imported; a no-op on Node 20.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+
+/**
+ * Each command's module, loaded only when needed: `kill` and `status` must not pay for loading
+ * the engine (pino, the live loop, the venues) in an emergency. Listed in `--help` order.
+ */
+const COMMANDS: Readonly<Record<string, (program: Command) => Promise<void>>> = {
+  run: async (program) => (await import('./run-command.js')).registerRunCommand(program),
+  kill: async (program) =>
+    (await import('./change-command.js')).registerChangeCommand(program, 'kill'),
+  reduce: async (program) =>
+    (await import('./change-command.js')).registerChangeCommand(program, 'reduce'),
+  reset: async (program) =>
+    (await import('./change-command.js')).registerChangeCommand(program, 'reset'),
+  init: async (program) => (await import('./init-command.js')).registerInitCommand(program),
+  status: async (program) => (await import('./status-command.js')).registerStatusCommand(program),
+  drill: async (program) => (await import('./drill-command.js')).registerDrillCommand(program),
+  watchdog: async (program) =>
+    (await import('./watchdog-command.js')).registerWatchdogCommand(program),
+  venues: async (program) => (await import('./venues-command.js')).registerVenuesCommand(program),
+};
+
+/**
+ * The program with every command, or with only `only` when the command line names one (its own
+ * `--help` included); an unknown name or none gets them all, for the full usage and errors.
+ */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command()
     .name('livegate')
     .description('A live-trading engine guarded by a kill switch you can bet the firm on.')
@@ -26,21 +48,16 @@ export function buildProgram(): Command {
       'after',
       '\nExit codes: 0 ok, 1 runtime failure (or an engine did not confirm a kill), 2 usage or configuration error, 3 a run that ended with its own gates closed.\nEnvironment: LIVEGATE_CONFIG, LIVEGATE_STATE_DIR, LIVEGATE_ENGINE_ID, LIVEGATE_LOG_LEVEL, LIVEGATE_HTTP_PORT, LIVEGATE_OPERATOR_TOKEN, LIVEGATE_ADMIN_TOKEN, LIVEGATE_VENUE_API_KEY, LIVEGATE_VENUE_SECRET, LIVEGATE_VENUE_PASSWORD.',
     );
-  registerRunCommand(program);
-  registerChangeCommand(program, 'kill');
-  registerChangeCommand(program, 'reduce');
-  registerChangeCommand(program, 'reset');
-  registerInitCommand(program);
-  registerStatusCommand(program);
-  registerDrillCommand(program);
-  registerWatchdogCommand(program);
-  registerVenuesCommand(program);
+  const names =
+    only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
+  for (const name of names) await COMMANDS[name]!(program);
   return program;
 }
 
 async function main(argv: readonly string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    // argv[2] is the command (`livegate kill …`); options come after it.
+    await (await buildProgram(argv[2])).parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version exit 0; every other parse problem is a usage error.

@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 import { LivegateError } from '../core/errors.js';
 import {
   BUILTIN_STRATEGY_NAMES,
@@ -74,7 +74,7 @@ function readConfigFile(path: string): unknown {
 }
 
 function parseYaml(text: string, path: string): unknown {
-  const document = parseDocument(text, { prettyErrors: true });
+  const document = yaml().parseDocument(text, { prettyErrors: true });
   const [first] = document.errors;
   if (first !== undefined) {
     const position = first.linePos?.[0];
@@ -213,4 +213,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/**
+ * yaml is loaded when a config file is read, not at start: `livegate kill` on the defaults must
+ * not pay ~20 ms for it. Its Node build is CommonJS, so a synchronous require serves here.
+ */
+function yaml(): typeof import('yaml') {
+  return createRequire(import.meta.url)('yaml') as typeof import('yaml');
 }
