@@ -5,17 +5,8 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDirectory, startCli, waitFor, type RunningCli } from '../support/cli-harness.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const chromiumMissing = !existsSync(CHROMIUM);
 const skip = chromiumMissing && process.env.CI === undefined;
 if (skip) console.warn(`SKIPPED test/e2e/console-stale.browser.test.ts: ${CHROMIUM} is missing.`);

@@ -9,17 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/adapters/sinks/journal-reader.js';
 import type { StatusResponse } from '../../src/http/control-messages.js';
 import { scratchDirectory, startCli, waitFor, type RunningCli } from '../support/cli-harness.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const ARTIFACTS = path.resolve('test-artifacts');
 const ENGINE_ID = 'console-e2e';
 const OPERATOR_TOKEN = 'console-e2e-operator-token';
