@@ -135,12 +135,23 @@ function venueStepOf(config: LivegateConfig): {
   if (config.broker.kind === 'paper') return {};
   return {
     venueStep: async (killWrittenAt) => {
-      const { runVenueStep } = await import('./venue-kill-step.js');
-      return runVenueStep(config, {
-        skip: false,
-        killWrittenAt,
-        timeoutMs: config.http.confirmTimeoutMs,
-      });
+      try {
+        const { runVenueStep } = await import('./venue-kill-step.js');
+        return await runVenueStep(config, {
+          skip: false,
+          killWrittenAt,
+          timeoutMs: config.http.confirmTimeoutMs,
+        });
+      } catch (error) {
+        // The engage is durable already: a venue step that could not even start is a receipt
+        // that says so, never a 500 that hides the durable kill.
+        return {
+          killWrittenAt: new Date(killWrittenAt).toISOString(),
+          ok: false,
+          receipts: [],
+          skipped: `the venue step failed: ${error instanceof Error ? error.message : String(error)}`,
+        };
+      }
     },
   };
 }

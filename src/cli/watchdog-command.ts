@@ -65,9 +65,15 @@ async function runWatchdog(options: WatchdogOptions): Promise<number> {
   const print = (event: WatchdogEvent): void => {
     printLine(event);
     if (event.type !== 'scope-engaged' || !event.changed || config.broker.kind === 'paper') return;
-    const step = goToTheVenues(config, options.venues, printLine).finally(() =>
-      venueSteps.delete(step),
-    );
+    const step = goToTheVenues(config, options.venues, printLine)
+      .catch((error: unknown) =>
+        printLine({
+          type: 'venues',
+          ok: false,
+          problem: `the venue step failed: ${error instanceof Error ? error.message : String(error)}`,
+        }),
+      )
+      .finally(() => venueSteps.delete(step));
     venueSteps.add(step);
   };
   const watchdog = new HeartbeatWatchdog({
