@@ -13,17 +13,25 @@ const START_DEADLINE_MS = 10_000;
 const DOWN_AFTER_MS = 1_000;
 const FAILOVER_TIMEOUT_MS = 5_000;
 
-/** Whether tests can start sentinels; only CI insists (it installs redis-sentinel, see .ci/run). */
-export function redisSentinelInstalled(suite: string): boolean {
-  for (const command of ['redis-server', 'redis-sentinel']) {
-    const probe = spawnSync(command, ['--version'], { encoding: 'utf8' });
-    if (probe.status === 0) continue;
-    const problem = `${suite}: cannot run ${command} (${probe.error?.message ?? probe.stderr})`;
-    if (process.env['CI']) throw new Error(`${problem} (CI installs it: see .ci/run)`);
-    console.warn(`SKIPPED ${problem}; install Debian's ${command} to run it.`);
-    return false;
-  }
-  return true;
+/**
+ * How to start a sentinel: Debian's redis-sentinel is redis-server under another name, so without
+ * that package `redis-server FILE --sentinel` runs the same thing.
+ */
+export function sentinelCommand(file: string): { command: string; args: string[] } {
+  const probe = spawnSync('redis-sentinel', ['--version'], { encoding: 'utf8' });
+  return probe.status === 0
+    ? { command: 'redis-sentinel', args: [file] }
+    : { command: 'redis-server', args: [file, '--sentinel'] };
+}
+
+/** Whether tests can start the group (redis-server is all it needs); only CI insists. */
+export function redisServerInstalled(suite: string): boolean {
+  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  if (probe.status === 0) return true;
+  const problem = `${suite}: cannot run redis-server (${probe.error?.message ?? probe.stderr})`;
+  if (process.env['CI']) throw new Error(`${problem} (CI installs it: see .ci/run)`);
+  console.warn(`SKIPPED ${problem}; install Debian's redis-server to run it.`);
+  return false;
 }
 
 /** One command to one server with short deadlines and no retries; undefined if it did not answer. */
@@ -97,6 +105,8 @@ export interface GroupOptions {
   /** 0: a primary and its replica only, for tests that need no failover. */
   readonly sentinels?: number;
   readonly masterName?: string;
+  /** How long a silent primary takes to count as down (`down-after-milliseconds`); 1000 by default. */
+  readonly downAfterMs?: number;
 }
 
 export class RedisSentinelGroup {
@@ -105,6 +115,7 @@ export class RedisSentinelGroup {
     readonly nodes: readonly RedisNode[],
     readonly sentinels: readonly RedisNode[],
     private readonly directory: string,
+    private readonly downAfterMs: number,
   ) {}
 
   /** What `killSwitch.url` and `--store` take. */
@@ -116,7 +127,8 @@ export class RedisSentinelGroup {
   static async start(options: GroupOptions = {}): Promise<RedisSentinelGroup> {
     const masterName = options.masterName ?? 'livegate-test';
     const directory = await mkdtemp(join(tmpdir(), 'livegate-sentinel-'));
-    const group = new RedisSentinelGroup(masterName, [], [], directory);
+    const downAfterMs = options.downAfterMs ?? DOWN_AFTER_MS;
+    const group = new RedisSentinelGroup(masterName, [], [], directory, downAfterMs);
     try {
       const primary = await group.startNode('primary', []);
       const replica = await group.startNode('replica', [
@@ -300,14 +312,15 @@ export class RedisSentinelGroup {
         'daemonize no',
         `dir ${directory}`,
         `sentinel monitor ${this.masterName} 127.0.0.1 ${primaryPort} 2`,
-        `sentinel down-after-milliseconds ${this.masterName} ${DOWN_AFTER_MS}`,
+        `sentinel down-after-milliseconds ${this.masterName} ${this.downAfterMs}`,
         `sentinel failover-timeout ${this.masterName} ${FAILOVER_TIMEOUT_MS}`,
         `sentinel parallel-syncs ${this.masterName} 1`,
         '',
       ].join('\n'),
     );
+    const { command, args } = sentinelCommand(file);
     const process = new ServerProcess({
-      command: 'redis-sentinel',
+      command,
       port,
       directory,
       startDeadlineMs: START_DEADLINE_MS,
@@ -317,7 +330,7 @@ export class RedisSentinelGroup {
       name,
       port,
       process,
-      start: () => process.start([file]),
+      start: () => process.start(args),
       startAsReplicaOf: () => Promise.reject(new Error('a sentinel is no replica')),
     };
     await node.start();
