@@ -115,9 +115,9 @@ const price = (value) =>
     : '–';
 const priceDecimals = (value) => (Math.abs(value) >= 1_000 ? 2 : Math.abs(value) >= 10 ? 3 : 5);
 
+/** Always in seconds below two minutes, so one column never mixes "850 ms" and "1.0 s". */
 function age(ms) {
-  if (ms < 1_000) return `${Math.round(ms)} ms ago`;
-  if (ms < 120_000) return `${(ms / 1_000).toFixed(1)} s ago`;
+  if (ms < 120_000) return `${(Math.max(0, ms) / 1_000).toFixed(1)} s ago`;
   return `${Math.round(ms / 60_000)} min ago`;
 }
 
