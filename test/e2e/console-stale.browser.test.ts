@@ -56,6 +56,7 @@ describe.skipIf(skip)('console liveness in chromium', () => {
     await page.locator('#state-banner[data-state="SAFE"]').waitFor({ timeout: 10_000 });
     expect(await page.locator('#stale-note').isHidden()).toBe(true);
     await page.locator('#engines-table td', { hasText: 'stale-console' }).first().waitFor();
+    await page.locator('#latest-ticks', { hasText: /^now \d/ }).waitFor();
 
     // Hung: the socket stays open and nothing arrives.
     running.child.kill('SIGSTOP');
@@ -69,11 +70,17 @@ describe.skipIf(skip)('console liveness in chromium', () => {
     expect(await page.locator('#engines-table tr.stale').count()).toBeGreaterThan(0);
     expect(await page.evaluate<boolean>('document.body.classList.contains("stale")')).toBe(true);
     expect(await page.title()).toMatch(/^UNKNOWN \(last known SAFE\)/);
+    // The figures say they are the last known ones, not "now" (they used to read "now 1,001").
+    expect(await page.locator('#latest-ticks').textContent()).toMatch(/^last \d/);
+    expect(await page.locator('#latest-orders').textContent()).toMatch(/^last \d/);
+    expect(await page.locator('#engine-totals').textContent()).toMatch(/STALE, as of [\d.]+ s ago/);
 
     // Resumes: live again, no note.
     running.child.kill('SIGCONT');
     await page.locator('#state-banner[data-state="SAFE"]').waitFor({ timeout: 10_000 });
     expect(await note.isHidden()).toBe(true);
+    expect(await page.locator('#latest-ticks').textContent()).toMatch(/^now \d/);
+    expect(await page.locator('#engine-totals').textContent()).not.toContain('STALE');
 
     // Stopped: the stream drops.
     running.child.kill('SIGTERM');

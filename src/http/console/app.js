@@ -166,9 +166,12 @@ let streamConnected = false;
  * stream, a hung one keeps the socket open and says nothing. Otherwise the banner says UNKNOWN,
  * shows the last known state with its age counting, and every figure is marked stale.
  */
+const isLive = () =>
+  streamConnected && lastMessageAt !== 0 && Date.now() - lastMessageAt <= STALE_AFTER_MS;
+
 function showLiveness() {
   const silentMs = lastMessageAt === 0 ? Infinity : Date.now() - lastMessageAt;
-  const live = streamConnected && silentMs <= STALE_AFTER_MS;
+  const live = isLive();
   const { enforcedState, failClosed, record } = shownView;
   const banner = $('state-banner');
   const loading = lastMessageAt === 0 && !streamConnected;
@@ -196,6 +199,8 @@ function showLiveness() {
     ? `${failClosed ? 'FAIL-CLOSED ' : ''}${enforcedState} · livegate console`
     : `UNKNOWN (last known ${enforcedState}) · livegate console`;
   showEngineAges();
+  showLatest();
+  if (shownTotals !== null) showTotals(shownTotals);
 }
 
 // ---------------------------------------------------------------- status tables
@@ -242,8 +247,17 @@ function showStatus(status) {
   );
 }
 
+/** The engine's totals as last reported, shown again with a STALE mark while the page is not live. */
+let shownTotals = null;
+
 function showTotals(summary) {
+  shownTotals = summary;
+  const silentMs = lastMessageAt === 0 ? 0 : Date.now() - lastMessageAt;
   fillFacts('engine-totals', [
+    // Before the first message nothing is stale yet: the banner says LOADING.
+    ...(isLive() || lastMessageAt === 0
+      ? []
+      : [['Figures', `STALE, as of ${(silentMs / 1_000).toFixed(1)} s ago`]]),
     ['Ticks', number(summary.ticks, 0)],
     ['Ticks blocked', number(summary.ticksBlocked, 0)],
     ['Orders submitted', number(summary.ordersSubmitted, 0)],
@@ -422,6 +436,27 @@ function recordHistory({ stats }) {
   for (const values of Object.values(series)) values.length = 0;
   stats.forEach((entry) => recordStats(entry, false));
   for (const { chart, lines } of charts) chart.setData(chartData(lines));
+  if (stats.length > 0) {
+    latestStats = stats[stats.length - 1];
+    showLatest();
+  }
+}
+
+/** The last one-second figures: "now" while live, "last" (the last known) once the page is not. */
+let latestStats = null;
+
+function showLatest() {
+  if (latestStats === null) return;
+  const when = isLive() ? 'now' : 'last';
+  const stats = latestStats;
+  setText('latest-ticks', `${when} ${number(stats.ticksPerSecond, 0)}`);
+  setText('latest-orders', `${when} ${number(stats.ordersPerSecond, 0)}`);
+  setText(
+    'latest-latency',
+    stats.latencyP50Us === null
+      ? `${when}: no orders`
+      : `${when} p50 ${number(stats.latencyP50Us, 0)} · p99 ${number(stats.latencyP99Us, 0)}`,
+  );
 }
 
 function recordStats(stats, redraw = true) {
@@ -437,14 +472,11 @@ function recordStats(stats, redraw = true) {
   const cutoff = stats.time / 1_000 - CHART_WINDOW_SECONDS;
   const drop = series.time.findIndex((time) => time >= cutoff);
   if (drop > 0) for (const values of Object.values(series)) values.splice(0, drop);
+  $('charts').dataset.points = String(series.time.length); // what the charts hold, for tests
   if (!redraw) return;
   for (const { chart, lines } of charts) chart.setData(chartData(lines));
-  $('latest-ticks').textContent = `now ${number(stats.ticksPerSecond, 0)}`;
-  $('latest-orders').textContent = `now ${number(stats.ordersPerSecond, 0)}`;
-  $('latest-latency').textContent =
-    stats.latencyP50Us === null
-      ? 'no orders'
-      : `p50 ${number(stats.latencyP50Us, 0)} · p99 ${number(stats.latencyP99Us, 0)}`;
+  latestStats = stats;
+  showLatest();
   showTotals({
     ticks: stats.ticks,
     ticksBlocked: stats.ticksBlocked,
@@ -708,6 +740,9 @@ function openDialog(action, button) {
   $('dialog-confirm').textContent = text.confirm;
   $('dialog-confirm').disabled = false;
   $('dialog-error').hidden = true;
+  const already = alreadyInForce(action, shownView.record);
+  $('dialog-already').hidden = already === null;
+  setText('dialog-already', already ?? '');
   $('reason-input').value = '';
   $('reason-input').removeAttribute('aria-invalid');
   $('operator-input').value = localStorage.getItem(OPERATOR_KEY) ?? '';
@@ -722,6 +757,24 @@ function openDialog(action, button) {
   );
   dialog.showModal();
   $('reason-input').focus();
+}
+
+/**
+ * A KILL over ENGAGED, or a REDUCE over ENGAGED or REDUCING, writes nothing (the first record keeps
+ * its reason): said in the dialog before anything is typed, as the answer says it after.
+ */
+function alreadyInForce(action, record) {
+  if (record === null || action === 'reset') return null;
+  const covered =
+    record.state === 'ENGAGED' || (action === 'reduce' && record.state === 'REDUCING');
+  if (!covered) return null;
+  const stricter =
+    action === 'reduce' && record.state === 'ENGAGED' ? ', which is stricter than REDUCING' : '';
+  return (
+    `Already ${record.state}${stricter} since ${new Date(record.at).toLocaleString()} ` +
+    `(revision ${record.revision}, by ${record.by}: ${record.reason}). ` +
+    'Sending this writes nothing and your reason will not be recorded.'
+  );
 }
 
 function showDialogError(message, field) {
