@@ -1,16 +1,17 @@
 // `npm run screenshots`: the operator console in its three states (SAFE, ENGAGED, engine stopped),
-// taken from a real `livegate run` in Debian's chromium, into docs/images/ for the README.
+// taken from a real `livegate run` in Debian's chromium, into docs/images/ for the README (or into
+// the directory given as the first argument). Prints each file written, one a line.
 
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
-const OUT = path.join(ROOT, 'docs/images');
+const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'docs/images'));
 const CHROMIUM = process.env.LIVEGATE_CHROMIUM ?? '/usr/bin/chromium';
 const OPERATOR_TOKEN = 'screenshots-operator-token-0123456789';
 
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     await page.goto(url);
     await page.locator('#state-banner[data-state="SAFE"]').waitFor({ timeout: 10_000 });
     await page.waitForTimeout(6_000); // charts fill
-    await page.screenshot({ path: path.join(OUT, 'console-safe.png') });
+    await shoot(page, 'console-safe.png');
 
     const engaged = await fetch(new URL('/api/killswitch/engage', url), {
       method: 'POST',
@@ -48,18 +49,23 @@ async function main(): Promise<void> {
     if (engaged.status !== 200) throw new Error(`engage answered ${engaged.status}`);
     await page.locator('#state-banner[data-state="ENGAGED"]').waitFor({ timeout: 5_000 });
     await page.waitForTimeout(2_000);
-    await page.screenshot({ path: path.join(OUT, 'console-engaged.png') });
+    await shoot(page, 'console-engaged.png');
 
     engine.kill('SIGTERM');
     await page.locator('#state-banner[data-state="UNKNOWN"]').waitFor({ timeout: 10_000 });
     await page.waitForTimeout(2_000);
-    await page.screenshot({ path: path.join(OUT, 'console-engine-stopped.png') });
-    console.log(`screenshots written to ${path.relative(ROOT, OUT)}/`);
+    await shoot(page, 'console-engine-stopped.png');
   } finally {
     await browser.close();
     engine.kill('SIGKILL');
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+async function shoot(page: Page, name: string): Promise<void> {
+  const file = path.join(OUT, name);
+  await page.screenshot({ path: file });
+  console.log(file);
 }
 
 async function until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {

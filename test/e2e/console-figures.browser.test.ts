@@ -91,6 +91,46 @@ describe.skipIf(skip)('console figures in chromium', () => {
     await page.close();
   }, 30_000);
 
+  it('writes figures one way: no "-0", money in cents, tiny amounts never "0", units on rule values, ages in seconds', async () => {
+    const { page, problems } = await open('SAFE');
+    // The module the page itself loads (a string: this project compiles without the DOM lib).
+    const written = await page.evaluate<Record<string, string>>(`import('/format.js').then((f) => ({
+      minusZero: f.money(-0), roundsToMinusZero: f.money(-0.0000000001), tinyLoss: f.money(-0.004),
+      tinyGain: f.money(0.004), loss: f.money(-1.5), gain: f.money(1234.5), count: f.number(-0.0001),
+      price1: f.price(1.1), price2: f.price(1.099356), price3: f.price(61234.5),
+      ageShort: f.age(870), ageLong: f.age(12_340),
+    }))`);
+    expect(written).toEqual({
+      minusZero: '0.00',
+      roundsToMinusZero: '0.00',
+      tinyLoss: '> −0.01',
+      tinyGain: '< 0.01',
+      loss: '−1.50',
+      gain: '1,234.50',
+      count: '0',
+      price1: '1.10000',
+      price2: '1.09936',
+      price3: '61,234.50',
+      ageShort: '0.9 s ago',
+      ageLong: '12.3 s ago',
+    });
+    // On the live page: money with two decimals, rule values with units, ages in seconds.
+    await page.locator('#rules-table td[data-label="Value"]').first().waitFor();
+    await page.locator('#engines-table td', { hasText: ENGINE_ID }).first().waitFor();
+    const pnl = await page.locator('#pnl-summary dd').allTextContents();
+    expect(pnl.length).toBeGreaterThan(0);
+    for (const figure of pnl) expect(figure).toMatch(/^(−?\d[\d,]*\.\d\d|< 0\.01|> −0\.01)$/);
+    const rules = await page
+      .locator('#rules-table td[data-label="Value"], #rules-table td[data-label="Threshold"]')
+      .allTextContents();
+    expect(rules.length).toBeGreaterThan(0);
+    for (const value of rules) expect(value).toMatch(/\d \S+/);
+    const ages = await page.locator('#engines-table tbody td:last-child').allTextContents();
+    for (const cell of ages) expect(cell).toMatch(/\d\.\d s ago$/);
+    expect(problems()).toEqual([]);
+    await page.close();
+  }, 30_000);
+
   it('puts the next panel right under the kill-switch panel (no large empty area)', async () => {
     const { page, problems } = await open('SAFE');
     await page.locator('#engines-table td', { hasText: ENGINE_ID }).first().waitFor();

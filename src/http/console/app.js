@@ -1,6 +1,8 @@
 // The operator console: reads GET /api/status and the SSE stream of GET /api/events, and sends
 // kill-switch changes. Shapes are those of src/http/control-messages.ts. Plain ES module, no build.
 
+import { age, money, number, price, shown } from './format.js';
+
 const TOKEN_KEY = 'livegate.console.token';
 const OPERATOR_KEY = 'livegate.console.operator';
 const CHART_WINDOW_SECONDS = 300;
@@ -92,33 +94,6 @@ function timeCell(isoOrMs) {
   time.dateTime = date.toISOString();
   td.append(time);
   return td;
-}
-
-/** Rounded as shown: what the page colours and sums is what it prints (no red "-0"). */
-const shown = (value, digits = 2) => {
-  const rounded = Math.round(value * 10 ** digits) / 10 ** digits;
-  return rounded === 0 ? 0 : rounded; // -0 becomes 0
-};
-
-const number = (value, digits = 2) =>
-  typeof value === 'number' && Number.isFinite(value)
-    ? shown(value, digits).toLocaleString(undefined, { maximumFractionDigits: digits })
-    : '–';
-
-/** Prices with the same number of decimals in a column. */
-const price = (value) =>
-  typeof value === 'number' && Number.isFinite(value)
-    ? value.toLocaleString(undefined, {
-        minimumFractionDigits: priceDecimals(value),
-        maximumFractionDigits: priceDecimals(value),
-      })
-    : '–';
-const priceDecimals = (value) => (Math.abs(value) >= 1_000 ? 2 : Math.abs(value) >= 10 ? 3 : 5);
-
-/** Always in seconds below two minutes, so one column never mixes "850 ms" and "1.0 s". */
-function age(ms) {
-  if (ms < 120_000) return `${(Math.max(0, ms) / 1_000).toFixed(1)} s ago`;
-  return `${Math.round(ms / 60_000)} min ago`;
 }
 
 // ---------------------------------------------------------------- state banner
@@ -295,11 +270,11 @@ function showRisk(risk) {
     return;
   }
   fillFacts('pnl-summary', [
-    ['Daily PnL', number(risk.dailyPnl)],
-    ['Realized', number(risk.realizedPnl)],
-    ['Unrealized', number(risk.unrealizedPnl)],
-    ['Drawdown', number(risk.drawdown)],
-    ['Gross exposure', number(risk.grossExposure)],
+    ['Daily PnL', money(risk.dailyPnl)],
+    ['Realized', money(risk.realizedPnl)],
+    ['Unrealized', money(risk.unrealizedPnl)],
+    ['Drawdown', money(risk.drawdown)],
+    ['Gross exposure', money(risk.grossExposure)],
   ]);
   fillTable(
     'positions-table',
@@ -310,7 +285,7 @@ function showRisk(risk) {
         number(position.quantity, 4),
         price(position.averagePrice),
         price(position.markPrice),
-        number(position.unrealizedPnl),
+        money(position.unrealizedPnl),
       ],
     })),
     'Flat: no open positions.',
