@@ -99,6 +99,7 @@ describe.skipIf(skip)('console figures in chromium', () => {
       tinyGain: f.money(0.004), loss: f.money(-1.5), gain: f.money(1234.5), count: f.number(-0.0001),
       price1: f.price(1.1), price2: f.price(1.099356), price3: f.price(61234.5),
       ageShort: f.age(870), ageLong: f.age(12_340),
+      applied: f.appliedAfter(3.14), appliedSkewed: f.appliedAfter(-2587),
     }))`);
     expect(written).toEqual({
       minusZero: '0.00',
@@ -113,6 +114,9 @@ describe.skipIf(skip)('console figures in chromium', () => {
       price3: '61,234.50',
       ageShort: '0.9 s ago',
       ageLong: '12.3 s ago',
+      applied: 'applied 3.1 ms after the request',
+      // An engine on a host whose clock is behind: never "applied −2,587 ms after the request".
+      appliedSkewed: "applied (its host's clock is behind this one: no timing)",
     });
     // On the live page: money with two decimals, rule values with units, ages in seconds.
     await page.locator('#rules-table td[data-label="Value"]').first().waitFor();

@@ -1,7 +1,7 @@
 // The operator console: reads GET /api/status and the SSE stream of GET /api/events, and sends
 // kill-switch changes. Shapes are those of src/http/control-messages.ts. Plain ES module, no build.
 
-import { age, money, number, price, shown } from './format.js';
+import { age, appliedAfter, money, number, price, shown } from './format.js';
 
 const TOKEN_KEY = 'livegate.console.token';
 const OPERATOR_KEY = 'livegate.console.operator';
@@ -643,10 +643,7 @@ function describeSuccess({ status, body }) {
   else if (confirmations.confirmed.length > 0)
     lines.push(
       `Confirmed by: ${confirmations.confirmed
-        .map(
-          (engine) =>
-            `${engine.engineId} (applied ${number(engine.sinceIssuedMs, 1)} ms after the request)`,
-        )
+        .map((engine) => `${engine.engineId} (${appliedAfter(engine.sinceIssuedMs)})`)
         .join(', ')}.`,
     );
   if (confirmations.missing.length > 0)

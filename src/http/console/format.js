@@ -47,3 +47,14 @@ export function age(ms) {
   if (ms < 120_000) return `${(Math.max(0, ms) / 1_000).toFixed(1)} s ago`;
   return `${Math.round(ms / 60_000)} min ago`;
 }
+
+/**
+ * When an engine applied a change, relative to the request. The engine stamps its report with its
+ * own clock: on another host with a clock behind this one the difference is negative, and
+ * "applied −2,587 ms after the request" is nonsense, so then only the fact is said.
+ */
+export function appliedAfter(sinceIssuedMs) {
+  if (!finite(sinceIssuedMs)) return 'applied';
+  if (sinceIssuedMs < 0) return "applied (its host's clock is behind this one: no timing)";
+  return `applied ${number(sinceIssuedMs, 1)} ms after the request`;
+}
