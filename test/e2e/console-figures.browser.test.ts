@@ -175,6 +175,35 @@ describe.skipIf(skip)('console figures in chromium', () => {
     expect((await change('reset', ADMIN_TOKEN, 'denial totals done')).status).toBe(200);
   }, 60_000);
 
+  it('asks again in the dialog for a token the API refused (the operator token on RESET), keeping the reason and name', async () => {
+    expect((await change('engage', OPERATOR_TOKEN, 'before reset drill')).status).toBe(200);
+    const { page, problems } = await open('ENGAGED');
+    await page.getByLabel('API token').fill(OPERATOR_TOKEN);
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.getByRole('button', { name: 'Forget token' }).waitFor();
+    await page.getByRole('button', { name: 'RESET', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    const tokenField = dialog.getByLabel('Token');
+    expect(await tokenField.isHidden()).toBe(true); // a token is set: not asked up front
+    await dialog.getByLabel('Reason').fill('reset drill');
+    await dialog.getByLabel('Your name').fill('resetter');
+    await dialog.getByRole('button', { name: 'Reset', exact: true }).click();
+    await dialog.locator('#dialog-error', { hasText: 'HTTP 403' }).waitFor();
+    // Asked again here; what was typed is still there.
+    expect(await tokenField.isVisible()).toBe(true);
+    expect(await dialog.locator('#dialog-error').textContent()).toContain(
+      'Enter the admin token above',
+    );
+    expect(await dialog.getByLabel('Reason').inputValue()).toBe('reset drill');
+    expect(await dialog.getByLabel('Your name').inputValue()).toBe('resetter');
+    await tokenField.fill(ADMIN_TOKEN);
+    await dialog.getByRole('button', { name: 'Reset', exact: true }).click();
+    await page.locator('#state-banner[data-state="SAFE"]').waitFor({ timeout: 5_000 });
+    expect(await page.locator('#state-reason').textContent()).toBe('reset drill');
+    expect(problems().filter((line) => !/status of 403\b/.test(line))).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   it('says in the dialog, before anything is typed, that a repeated KILL or a REDUCE while ENGAGED writes nothing', async () => {
     expect((await change('engage', OPERATOR_TOKEN, 'first kill')).status).toBe(200);
     const { page, problems } = await open('ENGAGED');

@@ -619,12 +619,12 @@ function describeError({ status, body, retryAfter }) {
     : 'no details.';
   const hint =
     status === 401
-      ? $('dialog-token').hidden
-        ? ' Check the token: Cancel, Forget token, and enter it again.'
-        : ' Check the token above: the reason and name are kept.'
-      : status === 429 && retryAfter
-        ? ` Try again in ${retryAfter} s.`
-        : '';
+      ? ' Check the token above: the reason and name are kept.'
+      : status === 403 && error?.code === 'FORBIDDEN'
+        ? ' Enter the admin token above: the reason and name are kept.'
+        : status === 429 && retryAfter
+          ? ` Try again in ${retryAfter} s.`
+          : '';
   return `Refused (HTTP ${status}) ${text}${hint}`;
 }
 
@@ -808,7 +808,16 @@ async function confirmChange() {
       });
       void refreshStatus();
     } else {
-      showDialogError(describeError(answer), answer.body?.error?.field);
+      // A refused token (a wrong one, or the operator's on RESET) is asked for again right here:
+      // the reason and the name stay, nobody cancels and types them twice.
+      const tokenRefused =
+        answer.status === 401 ||
+        (answer.status === 403 && answer.body?.error?.code === 'FORBIDDEN');
+      if (tokenRefused) {
+        $('dialog-token').hidden = false;
+        $('dialog-token-input').value = '';
+      }
+      showDialogError(describeError(answer), tokenRefused ? 'token' : answer.body?.error?.field);
     }
   } catch (error) {
     showDialogError(
