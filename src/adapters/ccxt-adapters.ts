@@ -39,6 +39,32 @@ export const KILL_CREDENTIAL_VARIABLES = {
   password: 'LIVEGATE_KILL_VENUE_PASSWORD',
 } as const;
 
+type CredentialVariables = typeof VENUE_CREDENTIAL_VARIABLES | typeof KILL_CREDENTIAL_VARIABLES;
+
+/** The venue's options from the config, with the credentials the given variables hold (if set). */
+function venueOptionsOf(
+  id: string,
+  settings: LivegateConfig['venue'],
+  env: NodeJS.ProcessEnv,
+  variables: CredentialVariables,
+) {
+  const credential = (name: keyof CredentialVariables) => {
+    const value = env[variables[name]];
+    return value === undefined || value === '' ? {} : { [name]: value };
+  };
+  return {
+    venue: id,
+    sandbox: settings.sandbox,
+    symbols: settings.symbols,
+    timeoutMs: settings.timeoutMs,
+    ...(settings.urls === null ? {} : { urls: settings.urls }),
+    ...(settings.rateLimitMs === null ? {} : { rateLimit: settings.rateLimitMs }),
+    ...credential('apiKey'),
+    ...credential('secret'),
+    ...credential('password'),
+  };
+}
+
 /** The venue as a kill reaches it (no engine): markets are loaded on first use. */
 export function createCcxtCanceller(
   config: LivegateConfig,
@@ -53,21 +79,7 @@ export function createCcxtCanceller(
   }
   const ownKey = Object.values(KILL_CREDENTIAL_VARIABLES).some((name) => (env[name] ?? '') !== '');
   const variables = ownKey ? KILL_CREDENTIAL_VARIABLES : VENUE_CREDENTIAL_VARIABLES;
-  const credential = (name: keyof typeof variables) => {
-    const value = env[variables[name]];
-    return value === undefined || value === '' ? {} : { [name]: value };
-  };
-  const venue = new CcxtVenue({
-    venue: settings.id,
-    sandbox: settings.sandbox,
-    symbols: settings.symbols,
-    timeoutMs: settings.timeoutMs,
-    ...(settings.urls === null ? {} : { urls: settings.urls }),
-    ...(settings.rateLimitMs === null ? {} : { rateLimit: settings.rateLimitMs }),
-    ...credential('apiKey'),
-    ...credential('secret'),
-    ...credential('password'),
-  });
+  const venue = new CcxtVenue(venueOptionsOf(settings.id, settings, env, variables));
   const credentials = venue.hasCredentials
     ? `${variables.apiKey.replace(/_API_KEY$/, '_*')}`
     : `none (set ${KILL_CREDENTIAL_VARIABLES.apiKey} and ${KILL_CREDENTIAL_VARIABLES.secret})`;
@@ -86,21 +98,7 @@ export async function openCcxtAdapters(
       'venue.id and venue.symbols are required when feed.kind or broker.kind is ccxt',
     );
   }
-  const credential = (name: keyof typeof VENUE_CREDENTIAL_VARIABLES) => {
-    const value = env[VENUE_CREDENTIAL_VARIABLES[name]];
-    return value === undefined || value === '' ? {} : { [name]: value };
-  };
-  const venueOptions = {
-    venue: settings.id,
-    sandbox: settings.sandbox,
-    symbols: settings.symbols,
-    timeoutMs: settings.timeoutMs,
-    ...(settings.urls === null ? {} : { urls: settings.urls }),
-    ...(settings.rateLimitMs === null ? {} : { rateLimit: settings.rateLimitMs }),
-    ...credential('apiKey'),
-    ...credential('secret'),
-    ...credential('password'),
-  };
+  const venueOptions = venueOptionsOf(settings.id, settings, env, VENUE_CREDENTIAL_VARIABLES);
   const venue = new CcxtVenue(venueOptions);
   try {
     await venue.load();
