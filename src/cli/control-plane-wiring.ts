@@ -14,6 +14,7 @@ import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 import { WebhookNotifier } from '../observability/alerts/webhook-notifier.js';
 import type { Logger } from '../observability/logger.js';
 import type { VenueKillOutcome } from './venue-receipt-file.js';
+import { runVenueStepOnDemand } from './venue-step-on-demand.js';
 import { createEngineMetrics } from '../observability/metrics/engine-metrics.js';
 
 export interface ControlPlane {
@@ -134,24 +135,11 @@ function venueStepOf(config: LivegateConfig): {
 } {
   if (config.broker.kind === 'paper') return {};
   return {
-    venueStep: async (killWrittenAt) => {
-      try {
-        const { runVenueStep } = await import('./venue-kill-step.js');
-        return await runVenueStep(config, {
-          skip: false,
-          killWrittenAt,
-          timeoutMs: config.http.confirmTimeoutMs,
-        });
-      } catch (error) {
-        // The engage is durable already: a venue step that could not even start is a receipt
-        // that says so, never a 500 that hides the durable kill.
-        return {
-          killWrittenAt: new Date(killWrittenAt).toISOString(),
-          ok: false,
-          receipts: [],
-          skipped: `the venue step failed: ${error instanceof Error ? error.message : String(error)}`,
-        };
-      }
-    },
+    venueStep: (killWrittenAt) =>
+      runVenueStepOnDemand(config, {
+        skip: false,
+        killWrittenAt,
+        timeoutMs: config.http.confirmTimeoutMs,
+      }),
   };
 }

@@ -3,12 +3,12 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
-import type { LivegateConfig } from '../config/schema.js';
 import { LivegateError } from '../core/errors.js';
 import { GLOBAL_SCOPE, isScopeName } from '../core/scopes.js';
 import { HeartbeatWatchdog, type WatchdogEvent } from '../killswitch/heartbeat-watchdog.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_OK } from './exit-codes.js';
+import { runVenueStepOnDemand } from './venue-step-on-demand.js';
 
 interface WatchdogOptions extends CommonOptions {
   readonly scope: string;
@@ -65,14 +65,12 @@ async function runWatchdog(options: WatchdogOptions): Promise<number> {
   const print = (event: WatchdogEvent): void => {
     printLine(event);
     if (event.type !== 'scope-engaged' || !event.changed || config.broker.kind === 'paper') return;
-    const step = goToTheVenues(config, options.venues, printLine)
-      .catch((error: unknown) =>
-        printLine({
-          type: 'venues',
-          ok: false,
-          problem: `the venue step failed: ${error instanceof Error ? error.message : String(error)}`,
-        }),
-      )
+    const step = runVenueStepOnDemand(config, {
+      skip: !options.venues,
+      killWrittenAt: Date.now(),
+      timeoutMs: config.killSwitch.confirmTimeoutMs,
+    })
+      .then((outcome) => printLine({ type: 'venues', ...outcome }))
       .finally(() => venueSteps.delete(step));
     venueSteps.add(step);
   };
@@ -102,21 +100,6 @@ async function runWatchdog(options: WatchdogOptions): Promise<number> {
     await store.close();
   }
   return EXIT_OK;
-}
-
-async function goToTheVenues(
-  config: LivegateConfig,
-  enabled: boolean,
-  printLine: (line: object) => void,
-): Promise<void> {
-  const killWrittenAt = Date.now();
-  const { runVenueStep } = await import('./venue-kill-step.js');
-  const outcome = await runVenueStep(config, {
-    skip: !enabled,
-    killWrittenAt,
-    timeoutMs: config.killSwitch.confirmTimeoutMs,
-  });
-  printLine({ type: 'venues', ...outcome });
 }
 
 function positiveMs(flag: string, text: string): number {
