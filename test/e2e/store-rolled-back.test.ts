@@ -119,3 +119,100 @@ describe.skipIf(!available)('a kill-switch store rolled back to an older snapsho
     }
   }, 60_000);
 });
+
+// Found by review: the mark kept only the latest generation and took any record of another one as
+// state re-created after a loss. Restoring the same old backup a second time (after a reset had
+// started a new generation) was then read as SAFE by a restarted engine, which traded.
+describe.skipIf(!available)('a kill-switch store rolled back to an older generation', () => {
+  it('a restarted engine fails closed on a backup from before the last reset', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'livegate-rollback-gen-'));
+    const namespace = uniqueNamespace('rollback-gen');
+    const config = await writeFleetConfig(
+      directory,
+      { store: 'redis', url: MACHINE_REDIS_URL, namespace, pollIntervalMs: 100 },
+      200,
+    );
+    const stateDir = path.join(directory, 'state');
+    const common = ['--config', config, '--state-dir', stateDir];
+    const client = new Redis(MACHINE_REDIS_URL);
+    const reader = await createKillSwitchStore(
+      loadConfig({
+        path: config,
+        env: {},
+        overrides: { stateDir: path.join(directory, 'reader') },
+      }),
+    );
+    const reportOf = async (engineId: string) =>
+      (await reader.listEngineReports().catch(() => [])).find(
+        (entry: EngineReport) => entry.engineId === engineId,
+      );
+    const startEngine = (engineId: string) =>
+      startCli([
+        ...['run', ...common, '--engine-id', engineId, '--strategy', 'one-order-per-tick'],
+        ...['--rate', '100', '--ticks', '0'],
+      ]);
+    let engine: ReturnType<typeof startCli> | undefined;
+    try {
+      expect((await runCli(['init', ...common, '--reason', 'desk', '--by', 'ops'])).code).toBe(0);
+      const backup = await snapshot(client, namespace); // SAFE, revision 1, first generation
+      expect((await runCli(['kill', ...common, '--reason', 'runaway', '--by', 'ops'])).code).toBe(
+        0,
+      );
+      await restore(client, namespace, backup);
+      engine = startEngine('first');
+      await waitFor(
+        'the engine to fail closed on the first rollback',
+        async () => ((await reportOf('first'))?.failClosed === true ? true : undefined),
+        20_000,
+      );
+      const reset = await runCli([
+        ...['reset', ...common, '--reason', 'checked the rollback', '--by', 'ops', '--json'],
+      ]);
+      expect(reset.code).toBe(0);
+      const kill = await runCli([
+        ...['kill', ...common, '--reason', 'second runaway', '--by', 'ops', '--json'],
+      ]);
+      expect(kill.code).toBe(0); // ENGAGED, acknowledged by the running engine
+      engine.child.kill('SIGTERM');
+      await engine.exited;
+      engine = undefined;
+
+      await restore(client, namespace, backup); // the same old backup, a second time
+      engine = startEngine('second');
+      const report = await waitFor(
+        'the restarted engine to report',
+        () => reportOf('second'),
+        20_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const settled = (await reportOf('second')) ?? report;
+      // The code before this read the first generation's revision 1 as SAFE and traded.
+      expect(settled.enforcedState).toBe('ENGAGED');
+      expect(settled.failClosed).toBe(true);
+      expect(Number(settled.stats.ordersSubmitted)).toBe(0);
+      const status = await runCli(['status', ...common]);
+      expect(status.code).toBe(1);
+      expect(status.stdout).toContain('of an older generation');
+      const secondReset = await runCli([
+        ...['reset', ...common, '--reason', 'checked the second rollback', '--by', 'ops'],
+      ]);
+      expect(secondReset.code).toBe(0);
+      await waitFor(
+        'the engine released by the reset',
+        async () => {
+          const latest = await reportOf('second');
+          return latest?.enforcedState === 'SAFE' && Number(latest.stats.ordersSubmitted) > 0
+            ? true
+            : undefined;
+        },
+        20_000,
+      );
+    } finally {
+      engine?.child.kill('SIGKILL');
+      await engine?.exited;
+      await reader.close();
+      client.disconnect();
+      await deleteNamespace(MACHINE_REDIS_URL, namespace);
+    }
+  }, 90_000);
+});

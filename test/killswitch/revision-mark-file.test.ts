@@ -21,13 +21,46 @@ describe('RevisionMarkFile', () => {
 
     const later = new RevisionMark();
     later.persistTo(new RevisionMarkFile(stateDir, 'redis:desk', 'global'));
-    expect(later.current).toEqual({ generation: 'g1', revision: 5 });
+    expect(later.current).toEqual({ generation: 'g1', revision: 5, superseded: [] });
     expect(regressionFrom(later.current, record(2))).toBe('backwards');
     expect(regressionFrom(later.current, record(1, 'g2'))).toBeUndefined(); // re-created state
 
     const otherScope = new RevisionMark();
     otherScope.persistTo(new RevisionMarkFile(stateDir, 'redis:desk', 'desk:fx'));
     expect(otherScope.current.revision).toBe(0);
+  });
+
+  it('keeps the generations it saw replaced: state in one of them again is an old copy', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'livegate-marks-'));
+    const first = new RevisionMark();
+    first.persistTo(new RevisionMarkFile(stateDir, 'redis:desk', 'global'));
+    first.see(record(2, 'g1'));
+    first.see(record(3, 'g2')); // a reset over a rolled-back store: a new generation
+    first.see(record(1, 'g1')); // a read that began before g2 was seen: no floor, no going back
+    first.see(record(4, 'g2'));
+    await first.flush();
+
+    const later = new RevisionMark();
+    later.persistTo(new RevisionMarkFile(stateDir, 'redis:desk', 'global'));
+    expect(later.current).toEqual({ generation: 'g2', revision: 4, superseded: ['g1'] });
+    expect(regressionFrom(later.current, record(1, 'g1'))).toBe('backwards');
+    expect(regressionFrom(later.current, record(9, 'g1'))).toBe('backwards');
+    expect(regressionFrom(later.current, record(1, 'g3'))).toBeUndefined(); // re-created again
+    later.see(record(1, 'g3'));
+    expect(later.current.superseded).toEqual(['g2', 'g1']);
+  });
+
+  it('reads a mark written before superseded generations were kept', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'livegate-marks-'));
+    const file = new RevisionMarkFile(stateDir, 'nats:desk', 'global');
+    await mkdir(path.dirname(file.file), { recursive: true });
+    await writeFile(
+      file.file,
+      JSON.stringify({ store: 'nats:desk', scope: 'global', generation: 'g1', revision: 3 }),
+    );
+    const mark = new RevisionMark();
+    mark.persistTo(file);
+    expect(mark.current).toEqual({ generation: 'g1', revision: 3, superseded: [] });
   });
 
   it('says a damaged mark file is ignored, and rewrites it at the next revision', async () => {

@@ -76,7 +76,13 @@ import {
   unreadableState,
 } from './file-kill-switch-reader.js';
 import { FileKillSwitchWatch } from './file-kill-switch-watch.js';
-import { regressionFrom, RevisionMark, rolledBack, vanished } from './revision-mark.js';
+import {
+  describeRollback,
+  regressionFrom,
+  RevisionMark,
+  rolledBack,
+  vanished,
+} from './revision-mark.js';
 import { updateFileKillSwitch, type Decide } from './file-kill-switch-update.js';
 import {
   clockOptionSchema,
@@ -230,10 +236,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
     }
     if (regression === 'backwards') {
       throw rolledBack(
-        unreadableState(
-          this.layout.killSwitchDirectory,
-          `went backwards from revision ${floor.revision} to ${record?.revision} (restored from an old copy?)`,
-        ),
+        unreadableState(this.layout.killSwitchDirectory, describeRollback(floor, record)),
         floor,
       );
     }

@@ -58,6 +58,7 @@ import { updateNatsKillSwitch, type Decide } from './nats-kill-switch-update.js'
 import { NatsKillSwitchWatch } from './nats-kill-switch-watch.js';
 import { isStreamNotFound, NatsKvConnection } from './nats-kv-connection.js';
 import {
+  describeRollback,
   regressionFrom,
   RevisionMark,
   rolledBack,
@@ -270,7 +271,7 @@ export class NatsKillSwitchStore implements KillSwitchStore {
       };
     }
     if (regression === 'backwards') {
-      const problem = `went backwards from revision ${floor.revision} to ${record?.revision} (restored from an old copy?)`;
+      const problem = describeRollback(floor, record);
       return {
         ...state,
         record: null,

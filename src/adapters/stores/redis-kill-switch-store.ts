@@ -62,6 +62,7 @@ import type { ReplicaAcknowledgement } from './redis-compare-and-set.js';
 import { updateRedisKillSwitch, type Decide } from './redis-kill-switch-update.js';
 import { RedisKillSwitchWatch } from './redis-kill-switch-watch.js';
 import {
+  describeRollback,
   regressionFrom,
   RevisionMark,
   rolledBack,
@@ -234,7 +235,7 @@ export class RedisKillSwitchStore implements KillSwitchStore {
     if (state.unreadable !== undefined) return state;
     const { record } = state;
     if (regressionFrom(floor, record) === 'backwards') {
-      const problem = `went backwards from revision ${floor.revision} to ${record?.revision} (restored from an old copy?)`;
+      const problem = describeRollback(floor, record);
       const unreadable = rolledBack(unreadableState(this.keys.state, problem), floor);
       return { ...state, record: null, unreadable };
     }

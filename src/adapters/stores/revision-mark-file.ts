@@ -7,13 +7,15 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { MarkPersistence, RevisionFloor } from './revision-mark.js';
+import { MAX_SUPERSEDED, type MarkPersistence, type RevisionFloor } from './revision-mark.js';
 
 const markSchema = z.object({
   store: z.string(),
   scope: z.string(),
   generation: z.string(),
   revision: z.number().int().nonnegative(),
+  // Absent in marks written before superseded generations were kept.
+  superseded: z.array(z.string()).max(MAX_SUPERSEDED).default([]),
 });
 
 /** One small JSON file per store and scope under `<stateDir>/store-marks/`. */
@@ -49,7 +51,7 @@ export class RevisionMarkFile implements MarkPersistence {
     try {
       const mark = markSchema.parse(JSON.parse(text));
       if (mark.store !== this.store || mark.scope !== this.scope) return undefined;
-      return { generation: mark.generation, revision: mark.revision };
+      return { generation: mark.generation, revision: mark.revision, superseded: mark.superseded };
     } catch (error) {
       this.warn(
         `high-water mark ${this.file} is not valid (${error instanceof Error ? error.message : String(error)}): ignored, and rewritten at the next revision seen`,
