@@ -1,6 +1,7 @@
 // `livegate kill | reduce | reset`: make the change durable, then wait for every running engine to confirm it.
 
 import os from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { auditTextProblem, MAX_BY_LENGTH, MAX_REASON_LENGTH } from '../core/audit-text.js';
 import { systemClock } from '../core/clock.js';
@@ -8,6 +9,7 @@ import { isPrimaryOnlyWrite, LivegateError } from '../core/errors.js';
 import type { KillSwitchRecord } from '../core/kill-switch-record.js';
 import type { KillSwitchStore, KillSwitchUpdateResult } from '../core/ports.js';
 import type { LivegateConfig } from '../config/schema.js';
+import { messageOf } from '../core/message-of.js';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
 import {
   awaitConfirmations,
@@ -100,6 +102,8 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
     );
   }
   const store = await createSharedKillSwitchStore(config, scope);
+  // One budget for the whole command: checking there is state to change, then writing it.
+  const deadline = performance.now() + timeoutMs;
   try {
     // Engines of this host for this store, read once: they obey their scopes before their first
     // report, count as members of the confirmation, and are signalled when the store is down.
@@ -111,6 +115,7 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
       scope,
       options.createScope === true,
       registered,
+      deadline,
     );
     if (refusal !== undefined) {
       process.stderr.write(`${refusal}\n`);
@@ -120,7 +125,7 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
     let result: KillSwitchUpdateResult;
     try {
       result = await writeUntilDurable(store, decision, {
-        deadline: performance.now() + timeoutMs,
+        deadline,
         by,
         reason: options.reason,
         onRetry: (error, remainingMs) =>
@@ -210,6 +215,7 @@ async function refuseWithoutState(
   scope: string,
   createScope: boolean,
   registered: readonly LocalEngineRegistration[],
+  deadline: number,
 ): Promise<{ refusal?: string; unobeyed?: string }> {
   let record: KillSwitchRecord | null;
   try {
@@ -230,9 +236,40 @@ async function refuseWithoutState(
     if (unknown === undefined) return {};
     return kind === 'reset' ? { refusal: unknown } : { unobeyed: unknown };
   }
-  const engines = (await store.listEngineReports()).length;
+  const engines = await countEnginesUntil(store, deadline);
+  if (engines instanceof Error) {
+    // A store that answered "no state" and then cannot list is mid-restart, not empty: read again.
+    if (performance.now() < deadline)
+      return refuseWithoutState(kind, config, store, scope, createScope, registered, deadline);
+    if (kind !== 'reset') return {}; // A kill that may be needless beats one refused by mistake.
+    return {
+      refusal: `livegate reset: ${store.name} has no state and its engines cannot be listed (${messageOf(engines)}): refused, as a reset only creates state where engines run. Try again when the store answers.`,
+    };
+  }
   if (kind === 'reset' && engines > 0) return {};
   return { refusal: noStateHere(config, store.name, engines) };
+}
+
+/** Between listings of a store that could not list its engines. */
+const LIST_RETRY_MS = 200;
+
+/** How many engines report to `store`, asked again until `deadline` while it cannot answer. */
+async function countEnginesUntil(
+  store: KillSwitchStore,
+  deadline: number,
+): Promise<number | Error> {
+  for (;;) {
+    try {
+      return (await store.listEngineReports()).length;
+    } catch (error) {
+      const remainingMs = deadline - performance.now();
+      if (remainingMs <= 0) return error instanceof Error ? error : new Error(String(error));
+      process.stderr.write(
+        `livegate: ${store.name} cannot list its engines (retrying for ${Math.round(remainingMs)} ms more): ${messageOf(error)}\n`,
+      );
+      await delay(Math.min(LIST_RETRY_MS, remainingMs));
+    }
+  }
 }
 
 /** A never-written scope that no registered engine reports: refused, naming the scopes that are. */
