@@ -54,7 +54,16 @@ export async function buildProgram(only?: string): Promise<Command> {
   return program;
 }
 
+/** `livegate status | head`: a reader that stopped reading ends the output, not with a stack. */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 async function main(argv: readonly string[]): Promise<void> {
+  quietOnClosedPipe(process.stdout);
   try {
     // argv[2] is the command (`livegate kill …`); options come after it.
     await (await buildProgram(argv[2])).parseAsync(argv);

@@ -200,9 +200,9 @@ export class EngineReporter {
         this.published = true;
         this.confirmed = report.observedRevision;
       })
-      .catch((error: unknown) => {
-        if (process.env.LIVEGATE_DEBUG_REPORTS)
-          process.stderr.write(`REPORT FAILED ${String(error)}\n`);
+      .catch(() => {
+        // Published again at the next heartbeat; a store that cannot be reached is the contact
+        // policy's to report (and, past failClosedAfterMs, to fail closed on), not each report's.
       })
       .finally(() => {
         this.publishing = undefined;
