@@ -20,8 +20,15 @@ export interface RedisConnectionSettings {
  * No offline queue and no resending after a reconnect: a queued command would hide an outage and
  * could apply a write long after its caller was told it failed. socketTimeout drops a connection
  * whose server stopped answering (SIGSTOP, a half-open TCP link), so the client reconnects.
+ *
+ * `ownDeadlines`: the caller judges each call's deadline and drops the link itself
+ * (RedisCommandConnection), so ioredis's command and socket timers are left off: they are plain
+ * timers, which Node runs before I/O after a process stall, failing calls whose reply had arrived.
  */
-export function redisClientOptions(settings: RedisConnectionSettings): RedisOptions {
+export function redisClientOptions(
+  settings: RedisConnectionSettings,
+  ownDeadlines = false,
+): RedisOptions {
   const timeout = settings.requestTimeoutMs;
   return {
     connectionName: settings.connectionName,
@@ -29,8 +36,7 @@ export function redisClientOptions(settings: RedisConnectionSettings): RedisOpti
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     autoResubscribe: false,
-    commandTimeout: timeout,
-    socketTimeout: timeout,
+    ...(ownDeadlines ? {} : { commandTimeout: timeout, socketTimeout: timeout }),
     connectTimeout: timeout,
     retryStrategy: reconnectDelay,
   };
@@ -48,8 +54,8 @@ function reconnectDelay(times: number): number {
  * detector: its +switch-master handler, left subscribed while the client reconnects, aborts that
  * reconnect and ends the client for good (engines stopped following after a second failover).
  */
-export function openRedisClient(settings: RedisConnectionSettings): Redis {
-  const options = redisClientOptions(settings);
+export function openRedisClient(settings: RedisConnectionSettings, ownDeadlines = false): Redis {
+  const options = redisClientOptions(settings, ownDeadlines);
   const { address } = settings;
   if (address.kind === 'server') return new Redis(address.url, options);
   return new Redis({
@@ -112,7 +118,7 @@ export class RedisCommandConnection {
   private nextReady: Promise<void> | undefined;
 
   constructor(private readonly settings: RedisConnectionSettings) {
-    this.client = openRedisClient(settings);
+    this.client = openRedisClient(settings, true);
     this.client.on('error', (error: unknown) => {
       this.connectionProblem = messageOf(error);
       this.noteProblem(this.connectionProblem);
@@ -169,6 +175,9 @@ export class RedisCommandConnection {
       }
       const why = `${what}: ${this.describeFailure(error)}`;
       this.noteProblem(why);
+      // No reply in time even after one more I/O round (to the call, or to the ready check of a
+      // fresh connection): a frozen server or a half-open link. Dropped so the client dials again.
+      if (error instanceof DeadlinePassed) this.dropLink();
       throw this.unreachable(why, error instanceof DeadlinePassed ? undefined : error);
     }
   }
@@ -188,6 +197,13 @@ export class RedisCommandConnection {
       await settleBefore(quit, deadline, () => new DeadlinePassed('reply')).catch(() => undefined);
     }
     this.client.disconnect();
+  }
+
+  private dropLink(): void {
+    // Destroyed, not ended: a frozen server never answers an orderly close, and the client would
+    // sit "ready" on a socket it cannot write. ioredis then reconnects (retryStrategy).
+    const { status } = this.client;
+    if (!this.closed && (status === 'ready' || status === 'connect')) this.client.stream.destroy();
   }
 
   private noteProblem(problem: string): void {
@@ -223,20 +239,34 @@ export class RedisCommandConnection {
   }
 }
 
-/** The promise's outcome, or `timedOut()` at the deadline (the late outcome is then ignored). */
+/**
+ * The promise's outcome, or `timedOut()` at the deadline (the late outcome is then ignored). The
+ * verdict waits one I/O round past the timer (setImmediate runs after the poll phase): after a
+ * process stall Node runs due timers before reading sockets, and a reply that arrived meanwhile
+ * is an answer, not a timeout.
+ */
 export function settleBefore<T>(
   promise: Promise<T>,
   deadline: number,
   timedOut: () => Error,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(timedOut()), Math.max(0, deadline - performance.now()));
+    let settled = false;
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (!settled) reject(timedOut());
+        }),
+      Math.max(0, deadline - performance.now()),
+    );
     promise.then(
       (value) => {
+        settled = true;
         clearTimeout(timer);
         resolve(value);
       },
       (error: unknown) => {
+        settled = true;
         clearTimeout(timer);
         reject(error instanceof Error ? error : new Error(String(error)));
       },
