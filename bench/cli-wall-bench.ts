@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatRow, percentiles } from './bench-stats.js';
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/livegate.js');
 const RUNS = Number(process.env.LIVEGATE_CLI_RUNS ?? 30);
 
 function wallMs(args: readonly string[]): number {

@@ -14,7 +14,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { NatsKillSwitchStore } from '../src/adapters/stores/nats-kill-switch-store.js';
 import { formatRow, percentiles } from './bench-stats.js';
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/livegate.js');
 const NATS_URL = process.env.LIVEGATE_NATS_URL ?? 'nats://127.0.0.1:4222';
 const SIZES = (process.env.LIVEGATE_FLEET_SIZES ?? '10,30,100').split(',').map(Number);
 const CYCLES = Number(process.env.LIVEGATE_FLEET_CYCLES ?? 8);

@@ -11,7 +11,7 @@ import { readJournal } from '../src/adapters/sinks/journal-reader.js';
 import { FileKillSwitchStore } from '../src/adapters/stores/file-kill-switch-store.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(here, '../src/cli/main.js');
+const CLI = path.resolve(here, '../cli/livegate.js');
 const STRATEGY = path.resolve(here, '../../test/fixtures/stalling-strategy.mjs');
 
 async function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+const CLI = path.join(ROOT, 'dist/cli/livegate.js');
 const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'docs/images'));
 const CHROMIUM = process.env.LIVEGATE_CHROMIUM ?? '/usr/bin/chromium';
 const OPERATOR_TOKEN = 'screenshots-operator-token-0123456789';

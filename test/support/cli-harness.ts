@@ -1,16 +1,36 @@
 // Runs the built `livegate` CLI as a real process (npm test builds dist/ first).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-export const CLI = path.resolve('dist/src/cli/main.js');
+export const CLI = path.resolve('dist/cli/livegate.js');
 
+let checked = false;
+
+/** The bundle exists and is not older than tsc's output it was made from (a `tsc`-only rebuild). */
 export function assertBuilt(): void {
+  if (checked) return;
   if (!existsSync(CLI))
     throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
+  const compiled = newestModification(path.resolve('dist/src'));
+  if (compiled > statSync(CLI).mtimeMs + 1_000)
+    throw new Error(
+      `${CLI} is older than dist/src: run \`npm run build\` (tsc alone does not rebuild the bundle)`,
+    );
+  checked = true;
+}
+
+function newestModification(directory: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const full = path.join(directory, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestModification(full));
+    else if (entry.name.endsWith('.js')) newest = Math.max(newest, statSync(full).mtimeMs);
+  }
+  return newest;
 }
 
 export interface CliResult {

@@ -1,0 +1,66 @@
+// Bundles the `livegate` command (tsc's output in dist/src) into dist/cli/: a kill or a status in
+// an emergency used to spend most of its time resolving and reading ~60 of our modules and zod's
+// own files one by one. Our code, zod and commander go in; every other package stays external
+// (loaded only by the commands that need it: ioredis, NATS, ccxt, pino, fastify...). One chunk per
+// lazily loaded command, so `kill` does not parse the engine.
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const BUNDLED_PACKAGES = new Set(['zod', 'commander']);
+const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const external = Object.keys({
+  ...manifest.dependencies,
+  ...manifest.optionalDependencies,
+  ...manifest.peerDependencies,
+})
+  .filter((name) => !BUNDLED_PACKAGES.has(name))
+  .flatMap((name) => [name, `${name}/*`]);
+
+/**
+ * zod's namespace re-exports every locale (about a third of what `kill` parsed); livegate's
+ * messages are English, the locale zod registers by default, so the others are left out.
+ */
+const englishOnlyZodLocales = {
+  name: 'english-only-zod-locales',
+  setup(bundler) {
+    bundler.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${path.sep}zod${path.sep}`)
+        ? {
+            path: path.join(path.dirname(args.importer), '../locales/index.js'),
+            namespace: 'zod-en',
+          }
+        : undefined,
+    );
+    bundler.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(path.join(path.dirname(args.path), 'en.js'))};`,
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+
+const outdir = new URL('../dist/cli/', import.meta.url).pathname;
+await rm(outdir, { recursive: true, force: true });
+await build({
+  entryPoints: { livegate: 'dist/src/cli/main.js' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  external,
+  chunkNames: 'chunks/[name]-[hash]',
+  // Smaller files parse faster; names kept so stack traces and error names stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
+  sourcemap: 'linked',
+  // commander is CommonJS: its require('node:events') needs a real require in an ES module.
+  banner: {
+    js: "import { createRequire as __livegateRequire } from 'node:module'; const require = __livegateRequire(import.meta.url);",
+  },
+  plugins: [englishOnlyZodLocales],
+  logLevel: 'warning',
+});
