@@ -1,0 +1,97 @@
+// Review 15 (issue 14, "a store that is behind is not the truth"): the high-water mark is what
+// tells a restarted engine that the store went back. A mark file that cannot be parsed (a torn or
+// zero-length write: marks are replaced without fsync) is warned about and ignored, so the engine
+// takes a rolled-back store as the truth and trades after an acknowledged kill, then overwrites the
+// mark with the rolled-back revision. Unreadable safety state fails closed everywhere else
+// (runbook "The state is unreadable"); an unreadable mark should not fail open.
+import { readdir, writeFile, mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { createKillSwitchStore } from '../../src/adapters/index.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { EngineReport } from '../../src/core/kill-switch-record.js';
+import { runCli, startCli, waitFor, writeFleetConfig } from '../support/cli-harness.js';
+import {
+  deleteNamespace,
+  machineRedisAvailable,
+  MACHINE_REDIS_URL,
+  uniqueNamespace,
+} from '../support/redis-server.js';
+
+const available = await machineRedisAvailable('corrupt revision mark (redis)');
+
+async function snapshot(client: Redis, namespace: string): Promise<Map<string, Buffer>> {
+  const dumped = new Map<string, Buffer>();
+  for (const key of await client.keys(`${namespace}:*`)) {
+    const value = await client.dumpBuffer(key);
+    if (value !== null) dumped.set(key, value);
+  }
+  return dumped;
+}
+
+async function restore(client: Redis, namespace: string, dumped: Map<string, Buffer>) {
+  const now = await client.keys(`${namespace}:*`);
+  if (now.length > 0) await client.del(...now);
+  for (const [key, value] of dumped) await client.restore(key, 0, value, 'REPLACE');
+}
+
+describe.skipIf(!available)('a state dir whose revision mark is corrupt', () => {
+  it('does not let an engine trade on a store rolled back below what the dir saw', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'livegate-review15-mark-'));
+    const namespace = uniqueNamespace('review15-mark');
+    const config = await writeFleetConfig(
+      directory,
+      { store: 'redis', url: MACHINE_REDIS_URL, namespace, pollIntervalMs: 100 },
+      200,
+    );
+    const stateDir = path.join(directory, 'state');
+    const common = ['--config', config, '--state-dir', stateDir];
+    const client = new Redis(MACHINE_REDIS_URL);
+    const reader = await createKillSwitchStore(
+      loadConfig({
+        path: config,
+        env: {},
+        overrides: { stateDir: path.join(directory, 'reader') },
+      }),
+    );
+    let engine: ReturnType<typeof startCli> | undefined;
+    try {
+      expect((await runCli(['init', ...common, '--reason', 'desk', '--by', 'ops'])).code).toBe(0);
+      const backup = await snapshot(client, namespace); // SAFE, revision 1
+      expect((await runCli(['kill', ...common, '--reason', 'runaway', '--by', 'ops'])).code).toBe(
+        0,
+      );
+      const marks = path.join(stateDir, 'store-marks');
+      const files = (await readdir(marks)).filter((name) => name.endsWith('.json'));
+      expect(files.length).toBeGreaterThan(0);
+      // A torn replacement: the mark's file is there, its content is not.
+      for (const file of files) await writeFile(path.join(marks, file), '');
+      await restore(client, namespace, backup); // the store forgets the kill
+
+      engine = startCli([
+        ...['run', ...common, '--engine-id', 'torn', '--strategy', 'one-order-per-tick'],
+        ...['--rate', '100', '--ticks', '0'],
+      ]);
+      await waitFor(
+        'the engine to report',
+        async () =>
+          (await reader.listEngineReports().catch(() => [])).find(
+            (entry: EngineReport) => entry.engineId === 'torn',
+          ),
+        20_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const report = (await reader.listEngineReports()).find((entry) => entry.engineId === 'torn');
+      expect.soft(report?.enforcedState).toBe('ENGAGED');
+      expect.soft(Number(report?.stats.ordersSubmitted)).toBe(0);
+    } finally {
+      engine?.child.kill('SIGKILL');
+      await engine?.exited;
+      await reader.close();
+      client.disconnect();
+      await deleteNamespace(MACHINE_REDIS_URL, namespace);
+    }
+  }, 60_000);
+});
