@@ -3,7 +3,7 @@
 // zero-length write: marks are replaced without fsync) is warned about and ignored, so the engine
 // takes a rolled-back store as the truth and trades after an acknowledged kill, then overwrites the
 // mark with the rolled-back revision. Unreadable safety state fails closed everywhere else
-// (runbook "The state is unreadable"); an unreadable mark should not fail open.
+// (runbook "The state is unreadable"); an unreadable mark now fails closed too, until a reset.
 import { readdir, writeFile, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,8 +84,29 @@ describe.skipIf(!available)('a state dir whose revision mark is corrupt', () => 
       );
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       const report = (await reader.listEngineReports()).find((entry) => entry.engineId === 'torn');
-      expect.soft(report?.enforcedState).toBe('ENGAGED');
-      expect.soft(Number(report?.stats.ordersSubmitted)).toBe(0);
+      expect(report?.enforcedState).toBe('ENGAGED');
+      expect(report?.failClosed).toBe(true);
+      expect(Number(report?.stats.ordersSubmitted)).toBe(0);
+      const status = await runCli(['status', ...common]);
+      expect(status.code).toBe(1);
+      expect(status.stdout).toContain('cannot be told from an old copy');
+      // The operator checked the store and accepts it as it is: a reset releases the engine.
+      const reset = await runCli([
+        ...['reset', ...common, '--reason', 'checked after a damaged mark', '--by', 'ops'],
+      ]);
+      expect(reset.code).toBe(0);
+      await waitFor(
+        'the engine released and trading',
+        async () => {
+          const latest = (await reader.listEngineReports().catch(() => [])).find(
+            (entry) => entry.engineId === 'torn',
+          );
+          return latest?.enforcedState === 'SAFE' && Number(latest.stats.ordersSubmitted) > 0
+            ? true
+            : undefined;
+        },
+        20_000,
+      );
     } finally {
       engine?.child.kill('SIGKILL');
       await engine?.exited;

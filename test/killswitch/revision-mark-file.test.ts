@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RevisionMarkFile } from '../../src/adapters/stores/revision-mark-file.js';
 import { RevisionMark, regressionFrom } from '../../src/adapters/stores/revision-mark.js';
+import { LivegateError } from '../../src/core/errors.js';
 import type { KillSwitchRecord } from '../../src/core/kill-switch-record.js';
 
 const record = (revision: number, generation = 'g1') =>
@@ -63,19 +64,33 @@ describe('RevisionMarkFile', () => {
     expect(mark.current).toEqual({ generation: 'g1', revision: 3, superseded: [] });
   });
 
-  it('says a damaged mark file is ignored, and rewrites it at the next revision', async () => {
+  it('takes nothing as the truth after a damaged mark file, until a write after what it found', async () => {
     const stateDir = await mkdtemp(path.join(os.tmpdir(), 'livegate-marks-'));
     const warnings: string[] = [];
     const file = new RevisionMarkFile(stateDir, 'nats:desk', 'global', (m) => warnings.push(m));
     await mkdir(path.dirname(file.file), { recursive: true });
-    await writeFile(file.file, '{"store": "nats:desk", "revision": "many"');
+    await writeFile(file.file, '');
     const mark = new RevisionMark();
     mark.persistTo(file);
-    expect(mark.current.revision).toBe(0);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain('is not valid');
-    mark.see(record(7));
+    expect(warnings[0]).toContain('is not valid (empty)');
+    expect(warnings[0]).toContain('fail closed');
+    const found = record(7);
+    const floor = mark.current;
+    expect(regressionFrom(floor, null)).toBeUndefined(); // no state: nothing to distrust
+    expect(regressionFrom(floor, found)).toBe('backwards');
+    const error = mark.rolledBack(new LivegateError('ERR_STATE_UNREADABLE', 'x'), floor, found);
+    expect(error.details?.['rolledBackFrom']).toEqual({ generation: 'g1', revision: 7 });
+    // Distrusted from now on, in this process and the next; a later write is the truth.
+    expect(regressionFrom(mark.current, found)).toBe('backwards');
     await mark.flush();
-    expect(JSON.parse(await readFile(file.file, 'utf8'))).toMatchObject({ revision: 7 });
+    const later = new RevisionMark();
+    later.persistTo(new RevisionMarkFile(stateDir, 'nats:desk', 'global'));
+    expect(regressionFrom(later.current, found)).toBe('backwards');
+    expect(regressionFrom(later.current, record(8))).toBeUndefined();
+    later.see(record(8));
+    expect(later.current).toEqual({ generation: 'g1', revision: 8, superseded: [] });
+    await later.flush();
+    expect(JSON.parse(await readFile(file.file, 'utf8'))).toMatchObject({ revision: 8 });
   });
 });

@@ -76,13 +76,7 @@ import {
   unreadableState,
 } from './file-kill-switch-reader.js';
 import { FileKillSwitchWatch } from './file-kill-switch-watch.js';
-import {
-  describeRollback,
-  regressionFrom,
-  RevisionMark,
-  rolledBack,
-  vanished,
-} from './revision-mark.js';
+import { describeRollback, regressionFrom, RevisionMark, vanished } from './revision-mark.js';
 import { updateFileKillSwitch, type Decide } from './file-kill-switch-update.js';
 import {
   clockOptionSchema,
@@ -234,10 +228,11 @@ export class FileKillSwitchStore implements KillSwitchStore {
         ),
       );
     }
-    if (regression === 'backwards') {
-      throw rolledBack(
+    if (regression === 'backwards' && record !== null) {
+      throw this.mark.rolledBack(
         unreadableState(this.layout.killSwitchDirectory, describeRollback(floor, record)),
         floor,
+        record,
       );
     }
     if (record !== null) this.see(record);

@@ -61,7 +61,6 @@ import {
   describeRollback,
   regressionFrom,
   RevisionMark,
-  rolledBack,
   vanished,
   type MarkPersistence,
 } from './revision-mark.js';
@@ -270,12 +269,13 @@ export class NatsKillSwitchStore implements KillSwitchStore {
         unreadable: vanished(unreadableState(this.keys, this.keys.state, problem)),
       };
     }
-    if (regression === 'backwards') {
+    if (regression === 'backwards' && record !== null) {
       const problem = describeRollback(floor, record);
+      const unreadable = unreadableState(this.keys, this.keys.state, problem);
       return {
         ...state,
         record: null,
-        unreadable: rolledBack(unreadableState(this.keys, this.keys.state, problem), floor),
+        unreadable: this.mark.rolledBack(unreadable, floor, record),
       };
     }
     if (record !== null) this.see(record);

@@ -65,7 +65,6 @@ import {
   describeRollback,
   regressionFrom,
   RevisionMark,
-  rolledBack,
   vanished,
   type MarkPersistence,
 } from './revision-mark.js';
@@ -234,9 +233,13 @@ export class RedisKillSwitchStore implements KillSwitchStore {
     }
     if (state.unreadable !== undefined) return state;
     const { record } = state;
-    if (regressionFrom(floor, record) === 'backwards') {
+    if (record !== null && regressionFrom(floor, record) === 'backwards') {
       const problem = describeRollback(floor, record);
-      const unreadable = rolledBack(unreadableState(this.keys.state, problem), floor);
+      const unreadable = this.mark.rolledBack(
+        unreadableState(this.keys.state, problem),
+        floor,
+        record,
+      );
       return { ...state, record: null, unreadable };
     }
     if (record !== null) this.see(record);

@@ -4,10 +4,15 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { MAX_SUPERSEDED, type MarkPersistence, type RevisionFloor } from './revision-mark.js';
+import {
+  MAX_SUPERSEDED,
+  type LoadedMark,
+  type MarkPersistence,
+  type RevisionFloor,
+} from './revision-mark.js';
 
 const markSchema = z.object({
   store: z.string(),
@@ -16,6 +21,7 @@ const markSchema = z.object({
   revision: z.number().int().nonnegative(),
   // Absent in marks written before superseded generations were kept.
   superseded: z.array(z.string()).max(MAX_SUPERSEDED).default([]),
+  distrusted: z.boolean().optional(),
 });
 
 /** One small JSON file per store and scope under `<stateDir>/store-marks/`. */
@@ -36,28 +42,44 @@ export class RevisionMarkFile implements MarkPersistence {
     this.file = path.join(stateDir, 'store-marks', `${name}.json`);
   }
 
-  load(): RevisionFloor | undefined {
+  /**
+   * A mark that cannot be read is damaged, not absent: it may have held a revision the store has
+   * since lost, so the store's state is not taken as the truth until a write after it (fail closed).
+   */
+  load(): LoadedMark {
     let text: string;
     try {
       text = readFileSync(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.warn(
-          `high-water mark ${this.file} cannot be read (${String(error)}): a rolled-back store is not detected by this process`,
-        );
-      }
-      return undefined;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      return this.damaged(`cannot be read (${String(error)})`);
     }
     try {
       const mark = markSchema.parse(JSON.parse(text));
-      if (mark.store !== this.store || mark.scope !== this.scope) return undefined;
-      return { generation: mark.generation, revision: mark.revision, superseded: mark.superseded };
+      if (mark.store !== this.store || mark.scope !== this.scope) {
+        return this.damaged(
+          `belongs to ${mark.store} ${mark.scope}, not ${this.store} ${this.scope}`,
+        );
+      }
+      return {
+        generation: mark.generation,
+        revision: mark.revision,
+        superseded: mark.superseded,
+        ...(mark.distrusted === true ? { distrusted: true } : {}),
+      };
     } catch (error) {
-      this.warn(
-        `high-water mark ${this.file} is not valid (${error instanceof Error ? error.message : String(error)}): ignored, and rewritten at the next revision seen`,
+      return this.damaged(
+        `is not valid (${text.length === 0 ? 'empty' : error instanceof Error ? error.message : String(error)})`,
       );
-      return undefined;
     }
+  }
+
+  private damaged(problem: string): LoadedMark {
+    const damaged = `high-water mark ${this.file} ${problem}`;
+    this.warn(
+      `${damaged}: the store's state is not taken as the truth (fail closed) until a reset or kill is written after it`,
+    );
+    return { damaged };
   }
 
   /** Coalesced: one write in flight, the newest floor written next. A failed write is retried at the next. */
@@ -78,7 +100,14 @@ export class RevisionMarkFile implements MarkPersistence {
     const body = JSON.stringify({ store: this.store, scope: this.scope, ...floor });
     try {
       await mkdir(path.dirname(this.file), { recursive: true });
-      await writeFile(temporary, body);
+      // On disk before it replaces the old mark: a power cut must not leave an empty one.
+      const handle = await open(temporary, 'w');
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await rename(temporary, this.file);
     } catch {
       // A full disk or a read-only state dir: the in-memory mark still protects this process.
