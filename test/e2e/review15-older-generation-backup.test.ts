@@ -111,4 +111,67 @@ describe.skipIf(!available)('a backup from before a store loss, restored under t
       await deleteNamespace(MACHINE_REDIS_URL, namespace);
     }
   }, 90_000);
+
+  // kill-switch.md: the latch "clears only through an operator ... nor does an older SAFE read after
+  // the failure, whatever time it was stamped with". The backup's head is generation 1's `init`
+  // record: another generation counts as "written after", so it releases the latch by itself.
+  it('an engine latched on a wiped store is not released by restoring an older backup', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'livegate-review15-gen-latch-'));
+    const namespace = uniqueNamespace('review15-gen-latch');
+    const config = await writeFleetConfig(
+      directory,
+      { store: 'redis', url: MACHINE_REDIS_URL, namespace, pollIntervalMs: 100 },
+      200,
+    );
+    const ops = ['--config', config, '--state-dir', path.join(directory, 'ops')];
+    const engineDir = ['--config', config, '--state-dir', path.join(directory, 'engine')];
+    const client = new Redis(MACHINE_REDIS_URL);
+    const reader = await createKillSwitchStore(
+      loadConfig({
+        path: config,
+        env: {},
+        overrides: { stateDir: path.join(directory, 'reader') },
+      }),
+    );
+    const reportOf = async () =>
+      (await reader.listEngineReports().catch(() => [])).find(
+        (entry: EngineReport) => entry.engineId === 'e2',
+      );
+    let engine: ReturnType<typeof startCli> | undefined;
+    try {
+      expect((await runCli(['init', ...ops, '--reason', 'desk', '--by', 'ops'])).code).toBe(0);
+      const lastNightsBackup = await snapshot(client, namespace); // generation 1, SAFE (init)
+      await deleteNamespace(MACHINE_REDIS_URL, namespace);
+      expect((await runCli(['init', ...ops, '--reason', 'lost', '--by', 'ops'])).code).toBe(0);
+      engine = startCli([
+        ...['run', ...engineDir, '--engine-id', 'e2', '--strategy', 'one-order-per-tick'],
+        ...['--rate', '100', '--ticks', '0'],
+      ]);
+      await waitFor(
+        'the engine trading on generation 2',
+        async () => ((await reportOf())?.enforcedState === 'SAFE' ? true : undefined),
+        20_000,
+      );
+      expect((await runCli(['kill', ...ops, '--reason', 'runaway', '--by', 'ops'])).code).toBe(0);
+      await deleteNamespace(MACHINE_REDIS_URL, namespace); // wiped again: the engine latches
+      await waitFor(
+        'the engine to fail closed on the wiped store',
+        async () => ((await reportOf())?.failClosed === true ? true : undefined),
+        20_000,
+      );
+      const ordersAtLatch = Number((await reportOf())?.stats.ordersSubmitted);
+      await restore(client, namespace, lastNightsBackup); // nobody runs reset or init
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const report = await reportOf();
+      expect.soft(report?.failClosed).toBe(true);
+      expect.soft(report?.enforcedState).toBe('ENGAGED');
+      expect.soft(Number(report?.stats.ordersSubmitted) - ordersAtLatch).toBe(0);
+    } finally {
+      engine?.child.kill('SIGKILL');
+      await engine?.exited;
+      await reader.close();
+      client.disconnect();
+      await deleteNamespace(MACHINE_REDIS_URL, namespace);
+    }
+  }, 90_000);
 });
