@@ -97,3 +97,25 @@ export interface EngineReport {
    */
   readonly unreadable?: string;
 }
+
+/** Generation ids livegate writes: creation time in ms (base 36), a dash, random hex. */
+const GENERATION_FORM = /^([0-9a-z]{1,11})-[0-9a-f]+$/;
+
+/**
+ * When a generation was created, by its writer's clock (ms), or undefined for an id of another
+ * form. Records from before generations existed ('') are older than any generation.
+ */
+export function generationCreatedAt(generation: string): number | undefined {
+  if (generation === '') return 0;
+  const match = GENERATION_FORM.exec(generation);
+  if (match === null) return undefined;
+  const created = Number.parseInt(match[1]!, 36);
+  return Number.isSafeInteger(created) ? created : undefined;
+}
+
+/** True when `candidate` was created before `than`; false when either cannot be dated. */
+export function generationOlder(candidate: string, than: string): boolean {
+  const a = generationCreatedAt(candidate);
+  const b = generationCreatedAt(than);
+  return a !== undefined && b !== undefined && a < b;
+}

@@ -141,6 +141,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
       clock: parsed.data.clock ?? systemClock,
       host: parsed.data.host ?? hostname(),
       pid: process.pid,
+      lastGeneration: () => this.mark.current.generation,
     });
     const limits = { timeoutMs: parsed.data.readTimeoutMs, maxBytes: MAX_RECORD_BYTES };
     this.files = new BoundedFileReader(limits, unreadableState);

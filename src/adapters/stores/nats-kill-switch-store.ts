@@ -159,6 +159,7 @@ export class NatsKillSwitchStore implements KillSwitchStore {
       clock: settings.clock ?? systemClock,
       host: settings.host ?? hostname(),
       pid: settings.pid ?? process.pid,
+      lastGeneration: () => this.mark.current.generation,
     });
     this.connection = new NatsKvConnection({
       servers: settings.servers,

@@ -99,6 +99,7 @@ export class RedisKillSwitchStore implements KillSwitchStore {
       clock: settings.clock ?? systemClock,
       host: settings.host ?? hostname(),
       pid: settings.pid ?? process.pid,
+      lastGeneration: () => this.mark.current.generation,
     });
     this.acknowledgement = Object.freeze({
       replicas: settings.replicasToAcknowledge,

@@ -1,10 +1,15 @@
 // The highest revision a store instance has seen, per generation: state must never fall below it,
 // but state re-created after a loss (`livegate init`, a reset over nothing) starts a new generation.
-// Generations have no order of their own, so the mark remembers the ones it saw replaced: state
-// in one of those again is an old copy (a backup restored a second time), never a re-creation.
+// Generations are dated by their creator (kill-switch-record.ts), and the mark also remembers the
+// ones it saw replaced: state of an older generation, or of one of those, is an old copy (a backup
+// restored), never a re-creation.
 
 import { LivegateError } from '../../core/errors.js';
-import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
+import {
+  generationCreatedAt,
+  generationOlder,
+  type KillSwitchRecord,
+} from '../../core/kill-switch-record.js';
 
 export interface RevisionFloor {
   readonly generation: string;
@@ -118,7 +123,10 @@ export function regressionFrom(floor: RevisionFloor, record: KillSwitchRecord | 
   if (record === null) return 'gone';
   const generation = record.generation ?? '';
   if (floor.superseded.includes(generation)) return 'backwards';
-  if (generation !== floor.generation) return undefined;
+  if (generation !== floor.generation) {
+    // Re-created state is newer than what it replaced; a generation from before is an old copy.
+    return generationOlder(generation, floor.generation) ? 'backwards' : undefined;
+  }
   if (record.revision < floor.revision) return 'backwards';
   return record.revision === floor.revision && floor.distrusted === true ? 'backwards' : undefined;
 }
@@ -136,10 +144,18 @@ export function describeRollback(floor: RevisionFloor, record: KillSwitchRecord 
   if (generation !== floor.generation) {
     return (
       `went backwards from revision ${floor.revision} to revision ${record?.revision} of an older ` +
-      `generation (${generation || 'none'}, replaced by ${floor.generation || 'none'}; restored from an old copy?)`
+      `generation (${describeGeneration(generation)}, before ${describeGeneration(floor.generation)}; restored from an old copy?)`
     );
   }
   return `went backwards from revision ${floor.revision} to ${record?.revision} (restored from an old copy?)`;
+}
+
+function describeGeneration(generation: string): string {
+  if (generation === '') return 'none';
+  const created = generationCreatedAt(generation);
+  return created === undefined || created === 0
+    ? generation
+    : `${generation} created ${new Date(created).toISOString()}`;
 }
 
 /**

@@ -3,13 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
-import type { KillSwitchChange, KillSwitchRecord } from '../../core/kill-switch-record.js';
+import {
+  generationCreatedAt,
+  type KillSwitchChange,
+  type KillSwitchRecord,
+} from '../../core/kill-switch-record.js';
 import { describeSchemaProblems, killSwitchRecordSchema } from './kill-switch-record-schema.js';
 
 export interface StampContext {
   readonly clock: Clock;
   readonly host: string;
   readonly pid: number;
+  /** The newest generation this writer has seen (its mark), which a new one must come after. */
+  readonly lastGeneration?: () => string;
 }
 
 /**
@@ -23,7 +29,7 @@ export function stampKillSwitchRecord(
   previous: KillSwitchRecord | null,
 ): KillSwitchRecord {
   const date = new Date(context.clock.now());
-  const generation = generationAfter(previous);
+  const generation = generationAfter(previous, context.lastGeneration?.() ?? '');
   const candidate = {
     revision,
     ...(generation === undefined ? {} : { generation }),
@@ -51,11 +57,14 @@ export function stampKillSwitchRecord(
 /**
  * A record continues the generation of the one it follows; state written over nothing (first
  * start, init, a reset after the state was lost, a repair over unreadable state) starts a new one.
- * Records from before generations existed continue without one.
+ * Records from before generations existed continue without one. A new generation is dated after
+ * the newest this writer saw, even if this host's clock is behind the one that created that:
+ * readers take a generation created before theirs for an old copy (revision-mark.ts).
  */
-function generationAfter(previous: KillSwitchRecord | null): string | undefined {
+function generationAfter(previous: KillSwitchRecord | null, lastSeen: string): string | undefined {
   if (previous !== null) return previous.generation;
-  return `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+  const created = Math.max(Date.now(), (generationCreatedAt(lastSeen) ?? 0) + 1);
+  return `${created.toString(36)}-${randomBytes(6).toString('hex')}`;
 }
 
 /** Accepts anything shaped like a Clock (a ManualClock, a fake), not only the system clock. */
