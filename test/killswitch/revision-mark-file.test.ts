@@ -93,4 +93,19 @@ describe('RevisionMarkFile', () => {
     await later.flush();
     expect(JSON.parse(await readFile(file.file, 'utf8'))).toMatchObject({ revision: 8 });
   });
+
+  it('says once that a mark cannot be written, and keeps the mark in memory', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'livegate-marks-'));
+    await writeFile(path.join(stateDir, 'store-marks'), 'a file where the directory goes');
+    const warnings: string[] = [];
+    const mark = new RevisionMark();
+    mark.persistTo(new RevisionMarkFile(stateDir, 'redis:desk', 'global', (m) => warnings.push(m)));
+    mark.see(record(3));
+    await mark.flush();
+    mark.see(record(4));
+    await mark.flush();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('cannot be written');
+    expect(regressionFrom(mark.current, record(3))).toBe('backwards');
+  });
 });

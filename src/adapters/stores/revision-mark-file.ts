@@ -29,6 +29,7 @@ export class RevisionMarkFile implements MarkPersistence {
   readonly file: string;
   private writing: Promise<void> = Promise.resolve();
   private pending: RevisionFloor | undefined;
+  private failing = false;
 
   constructor(
     stateDir: string,
@@ -109,9 +110,17 @@ export class RevisionMarkFile implements MarkPersistence {
         await handle.close();
       }
       await rename(temporary, this.file);
-    } catch {
-      // A full disk or a read-only state dir: the in-memory mark still protects this process.
+      this.failing = false;
+    } catch (error) {
+      // A full disk or a read-only state dir: the in-memory mark still protects this process,
+      // but a later one on this state dir would start from an older mark: said once per outage.
       await unlink(temporary).catch(() => undefined);
+      if (!this.failing) {
+        this.failing = true;
+        this.warn(
+          `high-water mark ${this.file} cannot be written (${error instanceof Error ? error.message : String(error)}): a process started later on this state dir starts from the last mark written, below revision ${floor.revision}`,
+        );
+      }
     }
   }
 }
