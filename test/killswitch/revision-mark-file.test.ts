@@ -96,10 +96,11 @@ describe('RevisionMarkFile', () => {
 
   it('says once that a mark cannot be written, and keeps the mark in memory', async () => {
     const stateDir = await mkdtemp(path.join(os.tmpdir(), 'livegate-marks-'));
-    await writeFile(path.join(stateDir, 'store-marks'), 'a file where the directory goes');
     const warnings: string[] = [];
     const mark = new RevisionMark();
     mark.persistTo(new RevisionMarkFile(stateDir, 'redis:desk', 'global', (m) => warnings.push(m)));
+    // After the start (no mark yet): something takes the directory's place.
+    await writeFile(path.join(stateDir, 'store-marks'), 'a file where the directory goes');
     mark.see(record(3));
     await mark.flush();
     mark.see(record(4));
