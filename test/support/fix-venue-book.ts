@@ -4,6 +4,8 @@
 type Send = (client: string, msgType: string, body: Record<string, unknown>) => void;
 
 export interface VenueOrder {
+  /** The session that placed it: its reports go there. */
+  readonly client: string;
   readonly account: string;
   readonly clientOrderId: string;
   readonly venueOrderId: string;
@@ -32,11 +34,12 @@ export class FixVenueBook {
     private readonly fillParts: number,
   ) {}
 
-  handle(account: string, msgType: string, message: Record<string, unknown>): void {
-    if (msgType === 'D') return this.newOrder(account, message);
-    if (msgType === 'F') return this.cancelOrder(account, message);
-    if (msgType === 'q') return this.massCancel(account, message);
-    if (msgType === 'AF') return this.massStatus(account, message);
+  /** A message from session `client`, trading for `account` (several sessions may share one). */
+  handle(client: string, account: string, msgType: string, message: Record<string, unknown>): void {
+    if (msgType === 'D') return this.newOrder(client, account, message);
+    if (msgType === 'F') return this.cancelOrder(client, account, message);
+    if (msgType === 'q') return this.massCancel(client, account, message);
+    if (msgType === 'AF') return this.massStatus(client, account, message);
   }
 
   openOrders(account?: string): VenueOrder[] {
@@ -55,9 +58,11 @@ export class FixVenueBook {
     }
   }
 
-  /** Cancel-on-disconnect: every open order of the account ends (reported, or kept for resend). */
-  cancelAccount(account: string): void {
-    for (const order of this.openOrders(account)) this.cancelled(order, order.clientOrderId);
+  /** Cancel-on-disconnect: every open order the session placed ends (kept for its resend). */
+  cancelSession(client: string): void {
+    for (const order of this.openOrders()) {
+      if (order.client === client) this.cancelled(order, order.clientOrderId);
+    }
   }
 
   quoteOf(symbol: string): { bid: number; ask: number } {
@@ -111,10 +116,11 @@ export class FixVenueBook {
     this.timers.clear();
   }
 
-  private newOrder(account: string, message: Record<string, unknown>): void {
+  private newOrder(client: string, account: string, message: Record<string, unknown>): void {
     const instrument = message['Instrument'] as { Symbol?: string } | undefined;
     const quantity = (message['OrderQtyData'] as { OrderQty?: number } | undefined)?.OrderQty ?? 0;
     const order: VenueOrder = {
+      client,
       account,
       clientOrderId: String(message['ClOrdID']),
       venueOrderId: `V${++this.nextId}`,
@@ -131,10 +137,10 @@ export class FixVenueBook {
     if (duplicate || this.rejectSymbols.has(order.symbol) || !(quantity > 0)) {
       order.open = false;
       const why = duplicate ? 'duplicate ClOrdID' : `${order.symbol} is not traded here`;
-      return this.send(account, '8', this.report(order, '8', '8', { Text: why, OrdRejReason: 0 }));
+      return this.send(client, '8', this.report(order, '8', '8', { Text: why, OrdRejReason: 0 }));
     }
     this.orders.push(order);
-    this.send(account, '8', this.report(order, '0', '0'));
+    this.send(client, '8', this.report(order, '0', '0'));
     const { bid, ask } = this.quoteOf(order.symbol);
     const takes = order.side === '1' ? ask : bid;
     const marketable =
@@ -162,18 +168,18 @@ export class FixVenueBook {
     const done = order.quantity - order.filled < 1e-9;
     if (done) order.open = false;
     this.send(
-      order.account,
+      order.client,
       '8',
       this.report(order, 'F', done ? '2' : '1', { LastQty: quantity, LastPx: price }),
     );
   }
 
-  private cancelOrder(account: string, message: Record<string, unknown>): void {
+  private cancelOrder(client: string, account: string, message: Record<string, unknown>): void {
     const original = String(message['OrigClOrdID']);
     const order = this.orders.find((o) => o.account === account && o.clientOrderId === original);
     const requestId = String(message['ClOrdID']);
     if (order === undefined || !order.open) {
-      return this.send(account, '9', {
+      return this.send(client, '9', {
         OrderID: order?.venueOrderId ?? 'NONE',
         ClOrdID: requestId,
         OrigClOrdID: original,
@@ -183,22 +189,26 @@ export class FixVenueBook {
         Text: order === undefined ? 'unknown order' : 'too late to cancel',
       });
     }
-    this.cancelled(order, requestId, original);
+    this.cancelled(order, requestId, original, client);
   }
 
-  private cancelled(order: VenueOrder, clientOrderId: string, original?: string): void {
+  /** The report goes to the order's session, and to the session that asked when another one did. */
+  private cancelled(
+    order: VenueOrder,
+    clientOrderId: string,
+    original?: string,
+    requester?: string,
+  ): void {
     order.open = false;
-    this.send(
-      order.account,
-      '8',
-      this.report(order, '4', '4', {
-        ClOrdID: clientOrderId,
-        ...(original === undefined ? {} : { OrigClOrdID: original }),
-      }),
-    );
+    const report = this.report(order, '4', '4', {
+      ClOrdID: clientOrderId,
+      ...(original === undefined ? {} : { OrigClOrdID: original }),
+    });
+    this.send(order.client, '8', report);
+    if (requester !== undefined && requester !== order.client) this.send(requester, '8', report);
   }
 
-  private massCancel(account: string, message: Record<string, unknown>): void {
+  private massCancel(client: string, account: string, message: Record<string, unknown>): void {
     const requestId = String(message['ClOrdID']);
     const header = {
       ClOrdID: requestId,
@@ -206,7 +216,7 @@ export class FixVenueBook {
       MassCancelRequestType: '7',
     };
     if (this.refuseMassCancel) {
-      return this.send(account, 'r', {
+      return this.send(client, 'r', {
         ...header,
         MassCancelResponse: '0',
         MassCancelRejectReason: '0',
@@ -215,19 +225,19 @@ export class FixVenueBook {
     }
     const open = this.openOrders(account);
     // The report first, as the spec orders it: the per-order reports follow.
-    this.send(account, 'r', {
+    this.send(client, 'r', {
       ...header,
       MassCancelResponse: '7',
       TotalAffectedOrders: open.length,
     });
-    for (const order of open) this.cancelled(order, order.clientOrderId);
+    for (const order of open) this.cancelled(order, order.clientOrderId, undefined, client);
   }
 
-  private massStatus(account: string, message: Record<string, unknown>): void {
+  private massStatus(client: string, account: string, message: Record<string, unknown>): void {
     const requestId = String(message['MassStatusReqID']);
     const open = this.openOrders(account);
     if (open.length === 0) {
-      return this.send(account, '8', {
+      return this.send(client, '8', {
         OrderID: 'NONE',
         ExecID: `X${++this.nextId}`,
         ExecType: 'I',
@@ -243,7 +253,7 @@ export class FixVenueBook {
     }
     open.forEach((order, index) =>
       this.send(
-        account,
+        client,
         '8',
         this.report(order, 'I', order.filled > 0 ? '1' : '0', {
           MassStatusReqID: requestId,

@@ -53,6 +53,8 @@ export function venueSessionClass(
     drop(): void {
       const duplex = this.transport?.duplex as { socket?: { destroy(): void } } | undefined;
       duplex?.socket?.destroy();
+      // As a venue notices a dead socket: the session ends now, not at the counterparty's next logon.
+      this.requestStop('connection dropped');
     }
 
     protected override onApplicationMsg(msgType: string, view: MsgView): void {

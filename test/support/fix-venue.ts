@@ -21,6 +21,8 @@ export interface FixVenueOptions {
   readonly fillParts?: number;
   /** A market-data update every this many ms per subscription. */
   readonly streamIntervalMs?: number;
+  /** Session (SenderCompID) -> account, for sessions that share one; default: its own. */
+  readonly accounts?: Readonly<Record<string, string>>;
 }
 
 export interface ReceivedMessage {
@@ -169,14 +171,15 @@ export class FixVenue {
     this.streams.delete(client);
     const field = this.logonFieldName;
     if (field !== undefined && this.logons.get(client)?.[field] === 'Y') {
-      this.book.cancelAccount(client);
+      // After jspurefix has finished stopping the session (it writes its numbers back last).
+      setImmediate(() => this.book.cancelSession(client));
     }
   }
 
   applicationMessage(client: string, msgType: string, message: Record<string, unknown>): void {
     this.received.push({ client, msgType, message });
     if (msgType === 'V') return this.subscribe(client, message);
-    this.book.handle(client, msgType, message);
+    this.book.handle(client, this.options.accounts?.[client] ?? client, msgType, message);
   }
 
   sentTo(client: string): ReadonlyMap<number, SentRecord> {
