@@ -80,11 +80,12 @@ export class FixExecutions {
     const orderId =
       this.host.orderIdOf(report.clientOrderId) ??
       this.host.orderIdOf(report.originalClientOrderId);
+    // A cancel this session asked for answers it, whoever's order it was (a kill's session).
+    if (report.execType === '4') return this.cancelled(orderId, report);
     if (orderId === undefined) return this.unknownOrder(report);
     if (report.execType === 'F' || report.execType === '1' || report.execType === '2') {
       return this.filled(orderId, report);
     }
-    if (report.execType === '4') return this.cancelled(orderId, report);
     if (report.execType === '8') return this.rejected(orderId, report);
     if (DONE_EXPIRED.has(report.execType)) return this.ended(orderId, 'expired');
     if (WORKING.has(report.execType)) return this.acknowledged(orderId, report);
@@ -123,9 +124,15 @@ export class FixExecutions {
     });
   }
 
-  private cancelled(orderId: string, report: ExecutionReport): void {
+  private cancelled(orderId: string | undefined, report: ExecutionReport): void {
     const { orders, requests, listener } = this.host;
-    const cancel = requests.get(report.clientOrderId) ?? requests.cancelFor(orderId);
+    const cancel =
+      requests.get(report.clientOrderId) ??
+      (orderId === undefined ? undefined : requests.cancelFor(orderId));
+    if (orderId === undefined) {
+      if (cancel !== undefined) requests.answer(cancel.id, true);
+      return;
+    }
     const known = orders.get(orderId) !== undefined;
     orders.finish(orderId);
     // Asked for: a cancel of this order, or a mass cancel open (whose reports these are).
