@@ -5,6 +5,7 @@ import type { LivegateConfig } from '../config/schema.js';
 import { LivegateError } from '../core/errors.js';
 import type { Broker, MarketFeed, VenueCanceller } from '../core/ports.js';
 import { FixBroker } from './fix/fix-broker.js';
+import { loadFixEngine } from './fix/fix-engine-loader.js';
 import { FixFeed } from './fix/fix-feed.js';
 import { FixVenueCanceller } from './fix/fix-venue-canceller.js';
 
@@ -28,6 +29,11 @@ function credentials(env: NodeJS.ProcessEnv, variables: Variables) {
     return set === undefined || set === '' ? {} : { [name]: set };
   };
   return { ...value('username'), ...value('password') };
+}
+
+/** Loads jspurefix now; ERR_DEPENDENCY_MISSING when it is not installed. */
+export async function ensureFixEngine(): Promise<void> {
+  await loadFixEngine();
 }
 
 /** The order session's address and settings; every missing key named at once. */
@@ -68,6 +74,16 @@ export function createFixFeed(
   }
   const session = orderSession(config);
   const marketData = fix.marketData;
+  const sameSession =
+    (marketData?.senderCompId ?? session.senderCompId) === session.senderCompId &&
+    (marketData?.targetCompId ?? session.targetCompId) === session.targetCompId;
+  if (config.broker.kind === 'fix' && sameSession) {
+    // A venue allows one session per pair of comp ids: a second logon would throw the first out.
+    throw new LivegateError(
+      'ERR_CONFIG_INVALID',
+      'fix.marketData.senderCompId: required when both feed.kind and broker.kind are fix (the feed needs a FIX session of its own, such as DESK-MD)',
+    );
+  }
   return new FixFeed({
     ...session,
     name: 'livegate-market-data',

@@ -95,6 +95,8 @@ export async function createTradingAdapters(
   const gateway = usesGateway ? await import('./gateway-adapters.js') : undefined;
   // The FIX engine (optional jspurefix) loads when a session starts, never for other venues.
   const fix = usesFix ? await import('./fix-adapters.js') : undefined;
+  // Before anything starts: a missing jspurefix is a setup error (exit 2), not a failed run.
+  await fix?.ensureFixEngine();
   const feed =
     ccxt?.feed ??
     gateway?.createGatewayFeed(config) ??

@@ -24,6 +24,8 @@ export class FixVenueBook {
   readonly rejectSymbols = new Set<string>();
   /** Answer mass cancels with 531=0 (refused). */
   refuseMassCancel = false;
+  /** false: market orders rest as if the book were empty, until trade() fills them. */
+  fillMarketOrders = true;
   private readonly orders: VenueOrder[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private nextId = 0;
@@ -51,8 +53,10 @@ export class FixVenueBook {
   /** The market trades at `price`: resting orders it crosses fill now (all of them, or `quantity`). */
   trade(symbol: string, price: number, quantity?: number): void {
     for (const order of this.openOrders()) {
-      if (order.symbol !== symbol || order.price === undefined) continue;
-      const crosses = order.side === '1' ? price <= order.price : price >= order.price;
+      if (order.symbol !== symbol) continue;
+      const crosses =
+        order.price === undefined ||
+        (order.side === '1' ? price <= order.price : price >= order.price);
       if (crosses)
         this.fill(order, Math.min(quantity ?? Infinity, order.quantity - order.filled), price);
     }
@@ -144,7 +148,11 @@ export class FixVenueBook {
     const { bid, ask } = this.quoteOf(order.symbol);
     const takes = order.side === '1' ? ask : bid;
     const marketable =
-      order.price === undefined || (order.side === '1' ? order.price >= ask : order.price <= bid);
+      order.price === undefined
+        ? this.fillMarketOrders
+        : order.side === '1'
+          ? order.price >= ask
+          : order.price <= bid;
     if (marketable) this.fillInParts(order, takes);
   }
 
