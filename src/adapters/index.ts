@@ -88,13 +88,25 @@ export async function createTradingAdapters(
 ): Promise<TradingAdapters> {
   const usesCcxt = config.feed.kind === 'ccxt' || config.broker.kind === 'ccxt';
   const usesGateway = config.feed.kind === 'websocket' || config.broker.kind === 'websocket';
+  const usesFix = config.feed.kind === 'fix' || config.broker.kind === 'fix';
   const ccxt = usesCcxt
     ? await (await import('./ccxt-adapters.js')).openCcxtAdapters(config, engineId, env)
     : undefined;
   const gateway = usesGateway ? await import('./gateway-adapters.js') : undefined;
+  // The FIX engine (optional jspurefix) loads when a session starts, never for other venues.
+  const fix = usesFix ? await import('./fix-adapters.js') : undefined;
+  // Before anything starts: a missing jspurefix is a setup error (exit 2), not a failed run.
+  await fix?.ensureFixEngine();
   const feed =
-    ccxt?.feed ?? gateway?.createGatewayFeed(config) ?? createMarketFeed(config, callbacks);
-  const broker = ccxt?.broker ?? gateway?.createGatewayBroker(config) ?? createBroker(config);
+    ccxt?.feed ??
+    gateway?.createGatewayFeed(config) ??
+    fix?.createFixFeed(config, env) ??
+    createMarketFeed(config, callbacks);
+  const broker =
+    ccxt?.broker ??
+    gateway?.createGatewayBroker(config) ??
+    fix?.createFixBroker(config, engineId, env) ??
+    createBroker(config);
   return {
     feed,
     broker,
@@ -113,7 +125,7 @@ export interface KillVenue {
 }
 
 /**
- * The venues the config trades on (broker.kind ccxt or websocket), as a kill reaches them with no
+ * The venues the config trades on (broker.kind ccxt, websocket or fix), as a kill reaches them with no
  * engine. Loaded on demand: a paper config gets an empty list and loads no venue client.
  */
 export async function createKillVenues(
@@ -133,6 +145,11 @@ export async function createKillVenues(
       return [
         { canceller: createGatewayCanceller(config), scope: config.gateway.cancelScope.kill },
       ];
+    }
+    case 'fix': {
+      const { createFixCanceller } = await import('./fix-adapters.js');
+      const { canceller, credentials } = createFixCanceller(config, env);
+      return [{ canceller, credentials, scope: config.fix.cancelScope.kill }];
     }
   }
 }
@@ -167,6 +184,7 @@ function createMarketFeed(config: LivegateConfig, callbacks: FeedCallbacks): Mar
     }
     case 'websocket':
     case 'ccxt':
+    case 'fix':
       throw new LivegateError('ERR_USAGE', `feed.kind ${config.feed.kind} is opened by its venue`);
   }
 }
@@ -180,6 +198,7 @@ function createBroker(config: LivegateConfig): Broker {
       });
     case 'websocket':
     case 'ccxt':
+    case 'fix':
       throw new LivegateError(
         'ERR_USAGE',
         `broker.kind ${config.broker.kind} is opened by its venue`,

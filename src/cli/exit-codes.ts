@@ -14,6 +14,7 @@ const USAGE_CODES = new Set([
   'ERR_CONFIG_UNREADABLE',
   'ERR_USAGE',
   'ERR_TOKEN_UNREADABLE',
+  'ERR_DEPENDENCY_MISSING',
 ]);
 
 export function exitCodeFor(error: unknown): number {

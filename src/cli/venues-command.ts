@@ -12,7 +12,7 @@ export function registerVenuesCommand(program: Command): void {
   program
     .command('venues')
     .description(
-      'list the venues livegate can trade on (ccxt exchanges and the WebSocket gateway) and what each supports',
+      'list the venues livegate can trade on (ccxt exchanges, the WebSocket gateway, FIX 4.4) and what each supports',
     )
     .option('--json', 'print as JSON')
     .option('--dead-man', 'only venues with their own dead-man switch (cancel-all-after)')
@@ -32,7 +32,15 @@ async function listVenues(options: VenuesOptions): Promise<number> {
     orderTypes: ['market', 'limit'] as const,
     brokerReady: true,
   };
-  const venues = [gateway, ...supportedVenues()].filter(
+  const fix = {
+    id: 'fix',
+    name: 'FIX 4.4 venue (optional jspurefix; cancel-on-disconnect where the venue offers it; docs/trading-for-real.md)',
+    deadMan: false,
+    sandbox: false,
+    orderTypes: ['market', 'limit'] as const,
+    brokerReady: true,
+  };
+  const venues = [gateway, fix, ...supportedVenues()].filter(
     (venue) => options.deadMan !== true || venue.deadMan,
   );
   if (options.json === true) {

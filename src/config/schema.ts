@@ -8,7 +8,7 @@ import { riskSchema } from './risk-schema.js';
 import { describeInput } from '../core/describe-input.js';
 import { httpSchema, streamsSchema, webhookSchema } from './operations-schema.js';
 import { nonNegativeInteger, positiveInteger, symbolList } from './schema-parts.js';
-import { gatewaySchema, venueSchema } from './venue-schema.js';
+import { fixSchema, gatewaySchema, venueSchema } from './venue-schema.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -104,7 +104,7 @@ const csvFeedSchema = z.strictObject({
 
 const feedSchema = z
   .strictObject({
-    kind: z.enum(['synthetic', 'csv', 'websocket', 'ccxt']).default('synthetic'),
+    kind: z.enum(['synthetic', 'csv', 'websocket', 'ccxt', 'fix']).default('synthetic'),
     synthetic: syntheticFeedSchema.prefault({}),
     csv: csvFeedSchema.prefault({}),
     /** The ccxt feed polls the venue's tickers (the venue itself is `venue:`). */
@@ -211,8 +211,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   broker: z
     .strictObject({
-      /** paper (simulated fills), websocket (a gateway: `gateway:`), ccxt (a venue: `venue:`). */
-      kind: z.enum(['paper', 'websocket', 'ccxt']).default('paper'),
+      /** paper (simulated fills), websocket (a gateway: `gateway:`), ccxt (a venue: `venue:`), fix (`fix:`). */
+      kind: z.enum(['paper', 'websocket', 'ccxt', 'fix']).default('paper'),
       paper: z
         .strictObject({
           /** Fee per fill as a fraction of its value (0.0001 = 1 bp), in the quote currency. */
@@ -223,6 +223,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   venue: venueSchema.prefault({}),
   gateway: gatewaySchema.prefault({}),
+  fix: fixSchema.prefault({}),
   journal: z
     .strictObject({
       enabled: z.boolean().default(true),

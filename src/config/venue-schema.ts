@@ -87,3 +87,60 @@ export const gatewaySchema = z
     path: ['maxBufferedTicks'],
     message: 'must be at least the number of symbols',
   });
+
+/** A FIX comp id: printable ASCII without the field delimiter or spaces. */
+const compId = () =>
+  z.string().regex(/^[!-~]{1,64}$/, 'must be 1-64 printable ASCII characters without spaces');
+
+/**
+ * A FIX 4.4 venue (feed.kind / broker.kind `fix`) through jspurefix, an optional dependency.
+ * Credentials come from LIVEGATE_FIX_USERNAME / _PASSWORD (a kill: LIVEGATE_KILL_FIX_*) only.
+ */
+export const fixSchema = z.strictObject({
+  host: z.string().min(1).nullable().default(null),
+  port: z.number().int().min(1).max(65_535).nullable().default(null),
+  /** TLS to the venue (its certificate checked against the system's CAs). */
+  tls: z.boolean().default(false),
+  senderCompId: compId().nullable().default(null),
+  targetCompId: compId().nullable().default(null),
+  /** A market-data session of its own (many venues split them): comp ids and address; null = the order session's. */
+  marketData: z
+    .strictObject({
+      host: z.string().min(1).nullable().default(null),
+      port: z.number().int().min(1).max(65_535).nullable().default(null),
+      senderCompId: compId().nullable().default(null),
+      targetCompId: compId().nullable().default(null),
+    })
+    .nullable()
+    .default(null),
+  /** The SenderCompID `livegate kill` logs on with (a second session beside a running engine's); null = senderCompId. */
+  killSenderCompId: compId().nullable().default(null),
+  /** Account (tag 1) on orders and mass requests; null = none sent. */
+  account: z.string().min(1).nullable().default(null),
+  /** Symbols the feed subscribes to (35=V) and the kill's mass status reads. */
+  symbols: symbolList()
+    .or(z.array(z.never()).length(0))
+    .default(() => []),
+  heartbeatSeconds: z.number().int().min(1).max(300).default(30),
+  /** Logon with ResetSeqNumFlag=Y when the process starts; reconnects within a run keep counting and resend. */
+  resetSeqNumOnLogon: z.boolean().default(true),
+  reconnectDelayMs: z.number().int().min(50).max(600_000).default(1000),
+  /** Longest wait for a logon, a cancel, a mass cancel or a mass status answer. */
+  requestTimeoutMs: z.number().int().min(10).max(600_000).default(5000),
+  /** A QuickFIX XML dictionary of the venue's dialect; null = jspurefix's FIX 4.4. */
+  dictionary: z.string().min(1).nullable().default(null),
+  /**
+   * The venue's cancel-on-disconnect, sent in the Logon where it offers one: its tag and value
+   * (Coinbase 8013=Y, Deribit 9001=Y). null = not sent (the venue's default applies).
+   */
+  cancelOnDisconnect: z
+    .strictObject({
+      tag: z.number().int().min(5000).max(49_999),
+      value: z.string().min(1).max(16),
+    })
+    .nullable()
+    .default(null),
+  /** false: the venue has no OrderMassCancelRequest (35=q); cancel-all sends one 35=F per order. */
+  massCancel: z.boolean().default(true),
+  cancelScope: cancelScopeSchema,
+});

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   ERR_STORE_ERROR: 'The kill-switch store answers, but with errors instead of a valid state',
   ERR_ENGINE_ID_IN_USE: 'Another running engine reports under this engine id',
   ERR_STATE_MISSING: 'No kill-switch state exists at the store (never initialised, or lost)',
+  ERR_DEPENDENCY_MISSING: 'An optional package the configured adapter needs is not installed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,13 +1,17 @@
 // Kill written -> venue confirmed flat, measured against the local venues (Kraken REST served by
-// FakeVenueServer through ccxt's own code, and the WebSocket gateway): cancel-all, then read back.
+// FakeVenueServer through ccxt's own code, the WebSocket gateway, and the FIX venue on jspurefix):
+// cancel-all, then read back.
 // The figures go in README and docs/kill-switch.md; the bound here only catches a regression.
 import { afterAll, describe, expect, it } from 'vitest';
 import { CcxtVenueCanceller } from '../../src/adapters/ccxt/ccxt-venue-canceller.js';
+import { createFixCanceller } from '../../src/adapters/fix-adapters.js';
+import { configSchema } from '../../src/config/schema.js';
 import { GatewayVenueCanceller } from '../../src/adapters/gateway/gateway-venue-canceller.js';
 import { WebSocketBroker } from '../../src/adapters/gateway/websocket-broker.js';
 import type { VenueCanceller } from '../../src/core/ports.js';
 import { confirmVenueFlat } from '../../src/killswitch/venue-confirmation.js';
 import { FakeVenueServer } from '../support/fake-venue-server.js';
+import { FixVenue } from '../support/fix-venue.js';
 import { ScriptableGateway } from '../support/gateway-server.js';
 import { testVenue } from '../ccxt/ccxt-test-venue.js';
 
@@ -80,6 +84,39 @@ describe('kill -> venue confirmed flat against the local venues', () => {
       canceller,
       () => venue.placeForeignOrder({ symbol: 'EURUSD', quantity: 1 }),
       () => venue.openOrders.length,
+    );
+  }, 120_000);
+
+  it('FIX venue (local jspurefix acceptor): mass cancel and mass status read-back', async () => {
+    const venue = await FixVenue.start({ accounts: { MANUAL: 'ACME', KILL: 'ACME' } });
+    cleanups.push(() => venue.stop());
+    const config = configSchema.parse({
+      broker: { kind: 'fix' },
+      fix: {
+        host: '127.0.0.1',
+        port: venue.port,
+        senderCompId: 'DESK',
+        targetCompId: 'VENUE',
+        killSenderCompId: 'KILL',
+      },
+    });
+    const { canceller } = createFixCanceller(config, {});
+    cleanups.push(() => canceller.close());
+    await canceller.openOrders(); // logged on once, as a kill's first call does
+    let placed = 0;
+    await measure(
+      'fix venue',
+      canceller,
+      () =>
+        venue.book.handle('MANUAL', 'ACME', 'D', {
+          ClOrdID: `hand-${++placed}`,
+          Instrument: { Symbol: 'EURUSD' },
+          Side: '1',
+          OrderQtyData: { OrderQty: 1 },
+          OrdType: '2',
+          Price: 1.05,
+        }),
+      () => venue.book.openOrders().length,
     );
   }, 120_000);
 });

@@ -1,0 +1,300 @@
+// Orders at a FIX 4.4 venue: NewOrderSingle with livegate's client order id as ClOrdID, the
+// venue's ExecutionReports mapped onto the Broker port (acks, partial fills, rejects, cancels),
+// OrderMassCancelRequest for cancel-all (per-order cancels when the venue refuses it) and
+// OrderMassStatusRequest for reconciliation and for orders left unanswered by a lost session.
+
+import { LivegateError } from '../../core/errors.js';
+import type {
+  Broker,
+  BrokerListener,
+  ReconciliationResult,
+  VenueReport,
+} from '../../core/ports.js';
+import type { Order } from '../../core/types.js';
+import { clientOrderIdFor } from '../ccxt/ccxt-order-tracker.js';
+import { orderProblem } from '../gateway/gateway-orders.js';
+import { GatewayOrderTracker, type TrackedOrder } from '../gateway/gateway-order-tracker.js';
+import { FixExecutions, type FixExecutionHost } from './fix-executions.js';
+import {
+  MsgType,
+  newOrderSingle,
+  orderCancelRequest,
+  orderMassCancelRequest,
+  orderMassStatusRequest,
+  type ExecutionReport,
+} from './fix-messages.js';
+import {
+  fixBrokerOptionsSchema,
+  parseFixOptions,
+  sessionSettingsOf,
+  type FixBrokerOptions,
+  type FixBrokerSettings,
+} from './fix-options.js';
+import { FixRequests } from './fix-requests.js';
+import { FixSessionLink } from './fix-session-link.js';
+import { reconcileWithFixVenue, venueOpenOrderOf, type FixOpenOrder } from './fix-status.js';
+
+export class FixBroker implements Broker, FixExecutionHost {
+  readonly name: string;
+  readonly settings: FixBrokerSettings;
+  readonly orders = new GatewayOrderTracker();
+  readonly requests: FixRequests;
+  private readonly link: FixSessionLink;
+  private readonly executions: FixExecutions;
+  /** ClOrdID -> livegate's order id, for every order this broker sent. */
+  private readonly orderIdByClientId = new Map<string, string>();
+  listener: BrokerListener | undefined;
+  private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
+  private connectWaiter: (() => void) | undefined;
+
+  constructor(options: FixBrokerOptions) {
+    this.settings = parseFixOptions('FixBroker', fixBrokerOptionsSchema, options);
+    this.link = new FixSessionLink(sessionSettingsOf(this.settings), {
+      onLoggedOn: (first) => this.loggedOn(first),
+      onMessage: (msgType, message) => this.executions.received(msgType, message),
+      onLoggedOut: (reason) => this.loggedOut(reason),
+    });
+    this.name = `fix:${this.link.venue}`;
+    this.requests = new FixRequests(this.settings.requestTimeoutMs, this.name);
+    this.executions = new FixExecutions(this);
+  }
+
+  /** Resolves at the first logon; rejects with ERR_BROKER_FAILED when none comes in time. */
+  async connect(listener: BrokerListener): Promise<void> {
+    if (this.state !== 'new') throw this.failure(`connect() when already ${this.state}`);
+    this.listener = listener;
+    this.state = 'connecting';
+    const loggedOn = new Promise<void>((resolve) => (this.connectWaiter = resolve));
+    try {
+      await this.link.start();
+    } catch (error) {
+      this.state = 'closed';
+      throw error;
+    }
+    const timeout = this.settings.requestTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeout);
+    });
+    const outcome = await Promise.race([loggedOn, timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      const why = this.link.disconnectedBecause;
+      await this.close();
+      throw this.failure(`no logon at the venue within ${timeout} ms (${why})`);
+    }
+  }
+
+  submit(order: Order): void {
+    const listener = this.listener;
+    if (listener === undefined || this.state === 'new' || this.state === 'closed') {
+      const when = this.state === 'closed' ? 'after close()' : 'before connect()';
+      throw this.failure(`submit(${order.id}) ${when}`, { orderId: order.id });
+    }
+    const problem =
+      orderProblem(order) ?? (this.orders.known(order.id) ? 'DUPLICATE_ORDER_ID' : null);
+    if (problem !== null) return listener.onReject(order.id, problem);
+    if (!this.link.isLoggedOn) {
+      const why = this.link.disconnectedBecause;
+      return listener.onReject(order.id, `FIX_SESSION_DOWN: ${why}; the order was not sent`);
+    }
+    const clientOrderId = this.clientOrderId(order.id);
+    this.orderIdByClientId.set(clientOrderId, order.id);
+    this.orders.track(order);
+    this.link.send(
+      MsgType.NewOrderSingle,
+      newOrderSingle(order, clientOrderId, this.settings.account),
+    );
+  }
+
+  /** True when the venue cancelled it; false when it had no open order of that id. */
+  async cancel(orderId: string): Promise<boolean> {
+    if (this.state === 'closed') throw this.failure(`cancel(${orderId}) after close()`);
+    const tracked = this.orders.get(orderId);
+    // FIX needs the order's side and symbol to cancel it: an order this broker does not follow
+    // is not open as far as it knows.
+    if (tracked === undefined) return false;
+    const target = {
+      clientOrderId: this.clientOrderId(orderId),
+      venueOrderId: tracked.venueOrderId,
+      symbol: tracked.order.symbol,
+      side: tracked.order.side,
+      quantity: tracked.order.quantity,
+    };
+    return this.requests.send<boolean>(
+      'cancel',
+      (id) =>
+        this.link.send(
+          MsgType.OrderCancelRequest,
+          orderCancelRequest(target, id, this.settings.account),
+        ),
+      orderId,
+    );
+  }
+
+  /**
+   * Scope `account`: the venue's mass cancel (35=q, 530=7), or, where it refuses one or has none,
+   * a cancel per open order it lists. Scope `own`: this broker's live orders one by one.
+   */
+  async cancelAll(): Promise<number> {
+    if (this.state === 'closed') throw this.failure('cancelAll() after close()');
+    if (this.settings.cancelScopeOnKill === 'own') return this.cancelEach(this.liveIds());
+    const before = this.liveIds();
+    this.executions.expectMassCancel(before);
+    try {
+      const cancelled = this.settings.massCancel ? await this.massCancel() : undefined;
+      if (cancelled === undefined) return await this.cancelEachAtVenue();
+      return cancelled;
+    } finally {
+      await this.executions.settled(before);
+    }
+  }
+
+  /** 35=q; resolves to the venue's count, or undefined when it refused the mass cancel. */
+  massCancel(): Promise<number | undefined> {
+    return this.requests.send<number | undefined>('mass-cancel', (id) =>
+      this.link.send(
+        MsgType.OrderMassCancelRequest,
+        orderMassCancelRequest(id, this.settings.account),
+      ),
+    );
+  }
+
+  /** Every order open at the venue on this session's account (35=AF, answered by 35=8 150=I). */
+  async venueOpenOrders(): Promise<FixOpenOrder[]> {
+    if (this.state === 'closed') throw this.failure('mass status after close()');
+    const reports = await this.requests.send<ExecutionReport[]>('mass-status', (id) =>
+      this.link.send(
+        MsgType.OrderMassStatusRequest,
+        orderMassStatusRequest(id, this.settings.account),
+      ),
+    );
+    return reports.flatMap((report) => venueOpenOrderOf(report) ?? []);
+  }
+
+  /** Cancels one order the venue lists (35=F); false when the venue says it is not open. */
+  cancelAtVenue(order: FixOpenOrder): Promise<boolean> {
+    const orderId = this.orderIdByClientId.get(order.clientOrderId);
+    if (orderId !== undefined && this.orders.get(orderId) !== undefined)
+      return this.cancel(orderId);
+    return this.requests.send<boolean>('cancel', (id) =>
+      this.link.send(
+        MsgType.OrderCancelRequest,
+        orderCancelRequest(order, id, this.settings.account),
+      ),
+    );
+  }
+
+  openOrders(): readonly Order[] {
+    return this.orders.liveOrders().map((tracked) => tracked.order);
+  }
+
+  async reconcile(positions: ReadonlyMap<string, number>): Promise<ReconciliationResult> {
+    if (this.state === 'closed') throw this.failure('reconcile() after close()');
+    const atVenue = await this.venueOpenOrders();
+    return reconcileWithFixVenue(this.orders.liveOrders(), positions, atVenue, (clientId) =>
+      this.orderIdByClientId.get(clientId),
+    );
+  }
+
+  lastMessageAt(): number | undefined {
+    return this.link.lastReceivedAt;
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.connectWaiter = undefined;
+    this.requests.failAll('the broker was closed');
+    this.orders.clear();
+    await this.link.close();
+  }
+
+  // FixExecutionHost: what the execution reports need from the broker.
+
+  orderIdOf(clientOrderId: string | undefined): string | undefined {
+    return clientOrderId === undefined ? undefined : this.orderIdByClientId.get(clientOrderId);
+  }
+
+  report(kind: VenueReport['kind'], detail: string): void {
+    this.listener?.onVenueReport?.({ source: 'broker', venue: this.link.venue, kind, detail });
+  }
+
+  private clientOrderId(orderId: string): string {
+    return clientOrderIdFor(this.settings.clientOrderIdNamespace, orderId);
+  }
+
+  private liveIds(): string[] {
+    return this.orders.liveOrders().map((tracked) => tracked.order.id);
+  }
+
+  private async cancelEach(ids: readonly string[]): Promise<number> {
+    const results = await Promise.all(ids.map((id) => this.cancel(id)));
+    return results.filter(Boolean).length;
+  }
+
+  private async cancelEachAtVenue(): Promise<number> {
+    const open = await this.venueOpenOrders();
+    const results = await Promise.all(open.map((order) => this.cancelAtVenue(order)));
+    return results.filter(Boolean).length;
+  }
+
+  private loggedOn(first: boolean): void {
+    const { cancelOnDisconnect } = this.settings;
+    this.report('connected', first ? 'logged on' : 'logged on again; missed messages are resent');
+    if (cancelOnDisconnect !== null) {
+      const { tag, value } = cancelOnDisconnect;
+      this.report('dead-man-armed', `cancel-on-disconnect ${tag}=${value} sent in the Logon`);
+    }
+    if (this.state === 'connecting') this.state = 'open';
+    const waiter = this.connectWaiter;
+    this.connectWaiter = undefined;
+    waiter?.();
+    if (!first) void this.settleAfterReconnect();
+  }
+
+  private loggedOut(reason: string): void {
+    this.requests.failAll(`the FIX session ended: ${reason}`);
+    if (this.state !== 'closed') this.report('disconnected', reason);
+  }
+
+  /**
+   * After a reconnect the venue's resend has replayed what was missed; an order it still has not
+   * acknowledged, and does not list as open, never reached it or ended unseen: it is ended here.
+   */
+  private async settleAfterReconnect(): Promise<void> {
+    const unanswered = this.orders.liveOrders().filter((tracked) => !tracked.acknowledged);
+    if (unanswered.length === 0) return;
+    let open: FixOpenOrder[];
+    try {
+      open = await this.venueOpenOrders();
+    } catch {
+      return; // no answer: they stay working (counted at their worst)
+    }
+    const listed = new Set(open.map((order) => order.clientOrderId));
+    for (const tracked of unanswered) this.settleUnanswered(tracked, listed);
+  }
+
+  private settleUnanswered(tracked: TrackedOrder, listed: ReadonlySet<string>): void {
+    const id = tracked.order.id;
+    if (this.orders.get(id) === undefined || tracked.acknowledged) return;
+    if (listed.has(this.clientOrderId(id))) {
+      tracked.acknowledged = true;
+      return;
+    }
+    this.orders.finish(id);
+    this.listener?.onOrderDone(id, 'expired');
+    this.report(
+      'reconciliation-mismatch',
+      `order ${id} was not acknowledged before the FIX session was lost and is not open at the venue: ended as not placed; a fill, if it was placed, shows in positions`,
+    );
+  }
+
+  private failure(message: string, details?: Record<string, unknown>): LivegateError {
+    return new LivegateError(
+      'ERR_BROKER_FAILED',
+      `${this.name}: ${message}`,
+      details === undefined ? undefined : { details },
+    );
+  }
+}

@@ -1,0 +1,309 @@
+// One FIX 4.4 initiator session on jspurefix, kept up until close(): logon with credentials,
+// heartbeats and test requests (jspurefix), and reconnects that keep the sequence numbers so the
+// venue's ResendRequest/SequenceReset recovery fills what the lost connection missed.
+
+import type { ISessionDescription, IJsFixConfig, MsgView } from 'jspurefix';
+import { messageOf } from '../../core/message-of.js';
+import { sessionDictionary, type LogonField } from './fix-dictionary.js';
+import { loadFixEngine, type FixEngine } from './fix-engine-loader.js';
+
+export interface FixSessionSettings {
+  /** For jspurefix's own naming; never on the wire. */
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  readonly senderCompId: string;
+  readonly targetCompId: string;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly heartbeatSeconds: number;
+  /** ResetSeqNumFlag=Y on the first logon of this link; later logons (reconnects) never reset. */
+  readonly resetSeqNumOnLogon: boolean;
+  readonly reconnectDelayMs: number;
+  /** A QuickFIX XML dictionary; null = jspurefix's FIX 4.4. */
+  readonly dictionary: string | null;
+  readonly cancelOnDisconnect: LogonField | null;
+  /** Every message in and out, `|`-delimited (tests, and a desk's FIX log). */
+  readonly trace?: (direction: 'in' | 'out', message: string) => void;
+}
+
+/** A decoded message: field names as the dictionary spells them, components nested. */
+export type FixMessage = Readonly<Record<string, unknown>>;
+
+export interface FixSessionHandlers {
+  /** Logged on; `first` is false after a reconnect. */
+  onLoggedOn(first: boolean): void;
+  onMessage(msgType: string, message: FixMessage): void;
+  /** The session ended (connection lost, logout); a new one is attempted unless closed. */
+  onLoggedOut(reason: string): void;
+}
+
+interface LinkSession {
+  sendMessage(msgType: string, body: Record<string, unknown>): boolean;
+  logout(): void;
+  stopNow(reason: string): void;
+}
+
+export class FixSessionLink {
+  readonly venue: string;
+  private readonly handlers: FixSessionHandlers;
+  private session: LinkSession | undefined;
+  private stopEntity: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private loggedOnOnce = false;
+  private receivedAt: number | undefined;
+  private downReason = 'not connected yet';
+  private wakeDelay: (() => void) | undefined;
+  private logoutWaiter: (() => void) | undefined;
+
+  constructor(
+    private readonly settings: FixSessionSettings,
+    handlers: FixSessionHandlers,
+  ) {
+    this.handlers = handlers;
+    this.venue = `${settings.targetCompId}@${settings.host}:${settings.port}`;
+  }
+
+  get isLoggedOn(): boolean {
+    return this.session !== undefined;
+  }
+
+  /** Why there is no session now (for errors and reports). */
+  get disconnectedBecause(): string {
+    return this.downReason;
+  }
+
+  get lastReceivedAt(): number | undefined {
+    return this.receivedAt;
+  }
+
+  /** Loads the engine and starts connecting; rejects only when the engine cannot load. */
+  async start(): Promise<void> {
+    const { engine, defaultDictionary } = await loadFixEngine();
+    const dictionary = await sessionDictionary(
+      this.settings.dictionary ?? defaultDictionary,
+      this.settings.cancelOnDisconnect,
+    );
+    const description = this.description(dictionary.path, dictionary.logonFieldName);
+    const container = new engine.SessionContainer();
+    container.registerGlobal(new engine.EmptyLogFactory());
+    const system = await container.makeSystem(description);
+    const Session = sessionClass(engine);
+    system.register(engine.DITokens.FixSession, {
+      useFactory: (scope) =>
+        new Session(scope.resolve<IJsFixConfig>(engine.DITokens.IJsFixConfig), this),
+    });
+    // Sequence numbers live in one store across this link's connections (each gets a new session).
+    const config = system.resolve<IJsFixConfig>(engine.DITokens.IJsFixConfig);
+    const store = new engine.MemorySessionStore(
+      new engine.SessionId('FIX.4.4', this.settings.senderCompId, this.settings.targetCompId),
+    );
+    config.sessionStoreFactory = { create: () => store };
+    const entity = system.resolve<{ start(): Promise<unknown> }>(engine.DITokens.FixEntity);
+    this.running = this.keepConnected(entity, description);
+  }
+
+  /** False when no session is logged on (nothing was sent). */
+  send(msgType: string, body: Record<string, unknown>): boolean {
+    return this.session?.sendMessage(msgType, body) ?? false;
+  }
+
+  /** Logs out (waits up to `graceMs` for the venue's confirmation), then stops reconnecting. */
+  async close(graceMs = 1000): Promise<void> {
+    if (this.closed) return this.running;
+    this.closed = true;
+    this.wakeDelay?.();
+    const session = this.session;
+    if (session !== undefined) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.logoutWaiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        session.logout();
+      });
+      this.session?.stopNow('closed');
+    }
+    this.stopEntity?.();
+    await this.running;
+  }
+
+  // Called by the session (jspurefix's callbacks).
+
+  /** @internal */
+  loggedOn(session: LinkSession): void {
+    if (this.closed) return session.logout();
+    this.session = session;
+    const first = !this.loggedOnOnce;
+    this.loggedOnOnce = true;
+    this.handlers.onLoggedOn(first);
+  }
+
+  /** @internal */
+  received(msgType: string, view: MsgView): void {
+    this.receivedAt = Date.now();
+    const message = view.toObject();
+    if (message === null || Array.isArray(message)) return;
+    this.handlers.onMessage(msgType, message);
+  }
+
+  /** @internal */
+  stopped(session: LinkSession, reason: string): void {
+    if (this.session !== session) return;
+    this.session = undefined;
+    this.downReason = reason;
+    const waiter = this.logoutWaiter;
+    this.logoutWaiter = undefined;
+    waiter?.();
+    this.handlers.onLoggedOut(reason);
+  }
+
+  /** @internal */
+  heard(): void {
+    this.receivedAt = Date.now();
+  }
+
+  /** @internal */
+  trace(direction: 'in' | 'out', text: string): void {
+    this.settings.trace?.(direction, text);
+  }
+
+  private async keepConnected(
+    entity: { start(): Promise<unknown> },
+    description: ISessionDescription & { ResetSeqNumFlag: boolean },
+  ): Promise<void> {
+    while (!this.closed) {
+      try {
+        await entity.start();
+        if (this.session === undefined && !this.closed)
+          this.downReason = 'the venue ended the session';
+      } catch (error) {
+        this.downReason = messageOf(error);
+      }
+      // The sequence numbers carry on from here: missed messages come back by resend.
+      if (this.loggedOnOnce) description.ResetSeqNumFlag = false;
+      if (this.closed) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.settings.reconnectDelayMs);
+        this.wakeDelay = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeDelay = undefined;
+    }
+  }
+
+  private description(
+    dictionary: string,
+    logonFieldName: string | undefined,
+  ): ISessionDescription & { ResetSeqNumFlag: boolean } {
+    const { settings } = this;
+    const delaySeconds = Math.max(settings.reconnectDelayMs / 1000, 0.05);
+    const logon =
+      logonFieldName === undefined || settings.cancelOnDisconnect === null
+        ? undefined
+        : { [logonFieldName]: settings.cancelOnDisconnect.value };
+    return {
+      application: {
+        name: settings.name,
+        type: 'initiator',
+        protocol: 'ascii',
+        dictionary,
+        resilient: false,
+        reconnectSeconds: delaySeconds,
+        connectTimeoutSeconds: delaySeconds,
+        tcp: {
+          host: settings.host,
+          port: settings.port,
+          ...(settings.tls ? { tls: { rejectUnauthorized: true, timeout: 10_000 } } : {}),
+        },
+      },
+      Name: settings.name,
+      BeginString: 'FIX.4.4',
+      SenderCompId: settings.senderCompId,
+      TargetCompID: settings.targetCompId,
+      SenderSubID: '',
+      TargetSubID: '',
+      Username: settings.username ?? '',
+      Password: settings.password ?? '',
+      HeartBtInt: settings.heartbeatSeconds,
+      ResetSeqNumFlag: settings.resetSeqNumOnLogon,
+      ...(logon === undefined ? {} : { Logon: logon }),
+    };
+  }
+}
+
+/** The jspurefix session class, made once the engine is loaded (it extends the engine's). */
+function sessionClass(engine: FixEngine) {
+  return class LivegateFixSession extends engine.AsciiSession implements LinkSession {
+    constructor(
+      config: IJsFixConfig,
+      private readonly link: FixSessionLink,
+    ) {
+      super(config);
+    }
+
+    sendMessage(msgType: string, body: Record<string, unknown>): boolean {
+      if (this.getState() === engine.SessionState.Stopped) return false;
+      let failed = false;
+      this.send(msgType, body, (error) => {
+        if (error !== null && error !== undefined) failed = true;
+      });
+      return !failed;
+    }
+
+    logout(): void {
+      this.done();
+    }
+
+    stopNow(reason: string): void {
+      this.requestStop(reason);
+    }
+
+    protected override onApplicationMsg(msgType: string, view: MsgView): void {
+      this.link.received(msgType, view);
+    }
+
+    /**
+     * jspurefix stores a resent message's own (older) number + 1 as the next one to send, which
+     * would make the next reconnect's Logon go out with a number the peer has seen: put it back.
+     */
+    protected override txOnEncoded(
+      msgType: string,
+      data: string,
+      header: Record<string, unknown>,
+    ): void {
+      super.txOnEncoded(msgType, data, header);
+      if (header['PossDupFlag'] !== true) return;
+      const transmitter = this.transport?.transmitter as { msgSeqNum?: number } | undefined;
+      if (transmitter?.msgSeqNum !== undefined) {
+        void this.sessionStore.setSenderSeqNum(transmitter.msgSeqNum);
+      }
+    }
+
+    protected override onReady(): void {
+      this.link.loggedOn(this);
+    }
+
+    protected override onStopped(error?: Error): void {
+      this.link.stopped(this, error === undefined ? 'logged out' : error.message);
+    }
+
+    protected override onLogon(): boolean {
+      return true;
+    }
+
+    protected override onDecoded(_msgType: string, text: string): void {
+      this.link.heard();
+      this.link.trace('in', text);
+    }
+
+    protected override onEncoded(_msgType: string, text: string): void {
+      this.link.trace('out', text);
+    }
+  };
+}
