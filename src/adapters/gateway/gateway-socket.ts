@@ -6,11 +6,26 @@ import { MAX_FRAME_BYTES } from './gateway-protocol.js';
 
 const CLOSE_GRACE_MS = 1000;
 
-export function openGatewaySocket(url: string, handshakeTimeoutMs: number): WebSocket {
+/** Extra for a dial: headers (a token), and the one certificate a TLS peer must present. */
+export interface DialOptions {
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Trust exactly this certificate (PEM), whatever name it carries: livegate's own listener. */
+  readonly pinnedCertificate?: string;
+}
+
+export function openGatewaySocket(
+  url: string,
+  handshakeTimeoutMs: number,
+  options: DialOptions = {},
+): WebSocket {
   return new WebSocket(url, {
     maxPayload: MAX_FRAME_BYTES,
     handshakeTimeout: handshakeTimeoutMs,
     perMessageDeflate: false,
+    ...(options.headers === undefined ? {} : { headers: { ...options.headers } }),
+    ...(options.pinnedCertificate === undefined
+      ? {}
+      : { ca: options.pinnedCertificate, checkServerIdentity: () => undefined }),
   });
 }
 

@@ -14,6 +14,7 @@ import { GatewayConnection, type GatewayConnectionStats } from './gateway-connec
 import {
   brokerOptionsSchema,
   parseGatewayOptions,
+  socketSourceOf,
   type WebSocketBrokerOptions,
   type WebSocketBrokerSettings,
 } from './gateway-options.js';
@@ -27,6 +28,7 @@ import type {
 } from './gateway-protocol.js';
 import { reconcileWithGateway } from './gateway-reconciliation.js';
 import { GatewayRequests } from './gateway-requests.js';
+import type { GatewaySocketSource } from './gateway-socket-source.js';
 
 export interface WebSocketBrokerStats extends GatewayConnectionStats {
   readonly openOrders: number;
@@ -56,9 +58,11 @@ export class WebSocketBroker implements Broker {
   private connectWaiter: (() => void) | undefined;
   private counts = { outOfOrder: 0, unknown: 0, duplicateFills: 0, resent: 0 };
 
-  constructor(options: WebSocketBrokerOptions) {
+  /** `sockets`: where the gateway's connections come from when it dials in (no `url` then). */
+  constructor(options: WebSocketBrokerOptions, sockets?: GatewaySocketSource) {
     this.settings = parseGatewayOptions('WebSocketBroker', brokerOptionsSchema, options);
-    this.connection = new GatewayConnection(this.settings, 'broker', {
+    const source = socketSourceOf('WebSocketBroker', this.settings, sockets);
+    this.connection = new GatewayConnection(this.settings, source, 'broker', {
       onConnected: () => this.connected(),
       onFrame: (frame) => this.frameReceived(frame),
       onDisconnected: () => this.requests.requeueAll(),
