@@ -91,16 +91,20 @@ export async function createTradingAdapters(
   const ccxt = usesCcxt
     ? await (await import('./ccxt-adapters.js')).openCcxtAdapters(config, engineId, env)
     : undefined;
-  const gateway = usesGateway ? await import('./gateway-adapters.js') : undefined;
-  const feed =
-    ccxt?.feed ?? gateway?.createGatewayFeed(config) ?? createMarketFeed(config, callbacks);
-  const broker = ccxt?.broker ?? gateway?.createGatewayBroker(config) ?? createBroker(config);
+  const gateway = usesGateway
+    ? await (await import('./gateway-adapters.js')).openGatewayAdapters(config, env)
+    : undefined;
+  const feed = ccxt?.feed ?? gateway?.feed ?? createMarketFeed(config, callbacks);
+  const broker = ccxt?.broker ?? gateway?.broker ?? createBroker(config);
   return {
     feed,
     broker,
     venueSymbolLimits: ccxt?.symbolLimits,
     venueInstruments: ccxt?.instruments,
-    close: () => ccxt?.close() ?? Promise.resolve(),
+    close: async () => {
+      await ccxt?.close();
+      await gateway?.close();
+    },
   };
 }
 
@@ -131,7 +135,7 @@ export async function createKillVenues(
     case 'websocket': {
       const { createGatewayCanceller } = await import('./gateway-adapters.js');
       return [
-        { canceller: createGatewayCanceller(config), scope: config.gateway.cancelScope.kill },
+        { canceller: createGatewayCanceller(config, env), scope: config.gateway.cancelScope.kill },
       ];
     }
   }
