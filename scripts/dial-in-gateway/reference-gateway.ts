@@ -23,6 +23,8 @@ export interface ReferenceGatewayOptions {
   readonly fillDelayMs?: number;
   /** Parts a market order fills in (default 2). */
   readonly fillParts?: 1 | 2;
+  /** The dead-man's heartbeat interval until livegate's first heartbeat says it (default 1000). */
+  readonly assumedHeartbeatIntervalMs?: number;
   /** wss://: trust exactly this certificate (livegate's self-signed one). */
   readonly pinnedCertificate?: string;
 }
@@ -90,6 +92,7 @@ export class ReferenceGateway {
       tickIntervalMs: 10,
       fillDelayMs: 50,
       fillParts: 2,
+      assumedHeartbeatIntervalMs: 1000,
       ...options,
     };
     this.name = this.options.name;
@@ -102,6 +105,11 @@ export class ReferenceGateway {
     for (const role of this.options.roles) this.dial(role);
     this.every(this.options.tickIntervalMs, () => this.tick());
     this.every(20, () => this.checkDeadMan());
+  }
+
+  /** livegate's heartbeat interval, once its first heartbeat said it. */
+  get heartbeatIntervalMs(): number | undefined {
+    return this.intervalMs;
   }
 
   connected(role: GatewayRole): boolean {
@@ -198,10 +206,9 @@ export class ReferenceGateway {
 
   /** 3 × livegate's heartbeat interval of silence: livegate is gone, its orders must not rest. */
   private checkDeadMan(): void {
-    if (this.lastHeardAt === undefined || this.intervalMs === undefined || this.deadManFired)
-      return;
+    if (this.lastHeardAt === undefined || this.deadManFired) return;
     const silentForMs = performance.now() - this.lastHeardAt;
-    if (silentForMs < 3 * this.intervalMs) return;
+    if (silentForMs < 3 * (this.intervalMs ?? this.options.assumedHeartbeatIntervalMs)) return;
     this.deadManFired = true;
     const cancelled = this.account.cancelLivegateOrders();
     this.deadManFirings.push({ at: Date.now(), silentForMs, cancelled });
