@@ -107,6 +107,11 @@ export class ReferenceGateway {
     this.every(20, () => this.checkDeadMan());
   }
 
+  /** Ticks sent to livegate so far. */
+  get ticksSent(): number {
+    return this.tickIndex;
+  }
+
   /** livegate's heartbeat interval, once its first heartbeat said it. */
   get heartbeatIntervalMs(): number | undefined {
     return this.intervalMs;
