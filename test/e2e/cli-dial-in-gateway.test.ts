@@ -6,6 +6,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/adapters/sinks/journal-reader.js';
 import { ReferenceGateway } from '../../scripts/dial-in-gateway/reference-gateway.js';
@@ -205,5 +206,68 @@ describe('livegate run with a gateway that dials in', () => {
     expect(receipt).toMatchObject({ confirmed: true, cancelled: 1, stillOpen: [] });
     process.stdout.write(`dial-in kill with no engine: flat ${receipt?.afterMs} ms\n`);
     expect(gateway.account.openOrders).toEqual([]);
+  });
+});
+
+describe('the reference gateway as a process (node dist/scripts/dial-in-gateway/main.js)', () => {
+  const script = path.resolve('dist/scripts/dial-in-gateway/main.js');
+
+  function runScript(args: readonly string[], env: NodeJS.ProcessEnv) {
+    const child = spawn(process.execPath, [script, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    cleanups.push(async () => {
+      child.kill('SIGKILL');
+      await exited;
+    });
+    return { child, exited, stdout: () => stdout, stderr: () => stderr };
+  }
+
+  it('refuses to start without a URL and a token, naming both', async () => {
+    const run = runScript([], { LIVEGATE_GATEWAY_TOKEN: '' });
+    expect(await run.exited).toBe(2);
+    expect(run.stderr()).toMatch(/--url: required.*LIVEGATE_GATEWAY_TOKEN: required/);
+  });
+
+  it('dials in to livegate run and trades', async () => {
+    const port = await freePort();
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'livegate-dial-in-script-'));
+    const config = path.join(directory, 'livegate.yaml');
+    await writeFile(
+      config,
+      [
+        'feed: { kind: websocket }',
+        'broker: { kind: websocket }',
+        `gateway: { listen: "127.0.0.1:${port}", symbols: [EURUSD] }`,
+        'strategy: { module: periodic, options: { every: 20 } }',
+        'http: { enabled: false }',
+        '',
+      ].join('\n'),
+    );
+    const gateway = runScript(['--url', `ws://127.0.0.1:${port}`, '--name', 'script'], {
+      LIVEGATE_GATEWAY_TOKEN: TOKEN,
+    });
+    const engine = startCli(
+      ['run', '--config', config, '--state-dir', path.join(directory, 'state')],
+      { LIVEGATE_GATEWAY_TOKEN: TOKEN },
+    );
+    cleanups.push(async () => {
+      engine.child.kill('SIGKILL');
+      await engine.exited;
+    });
+    await waitOrFail(engine, 'the script to report orders placed', () =>
+      gateway
+        .stdout()
+        .split('\n')
+        .some((line) => /"broker":true,"feed":true,"placements":[1-9]/.test(line)),
+    );
+    gateway.child.kill('SIGTERM');
+    expect(await gateway.exited).toBe(0);
   });
 });
