@@ -92,19 +92,21 @@ export async function createTradingAdapters(
   const ccxt = usesCcxt
     ? await (await import('./ccxt-adapters.js')).openCcxtAdapters(config, engineId, env)
     : undefined;
-  const gateway = usesGateway ? await import('./gateway-adapters.js') : undefined;
+  const gateway = usesGateway
+    ? await (await import('./gateway-adapters.js')).openGatewayAdapters(config, env)
+    : undefined;
   // The FIX engine (optional jspurefix) loads when a session starts, never for other venues.
   const fix = usesFix ? await import('./fix-adapters.js') : undefined;
   // Before anything starts: a missing jspurefix is a setup error (exit 2), not a failed run.
   await fix?.ensureFixEngine();
   const feed =
     ccxt?.feed ??
-    gateway?.createGatewayFeed(config) ??
+    gateway?.feed ??
     fix?.createFixFeed(config, env) ??
     createMarketFeed(config, callbacks);
   const broker =
     ccxt?.broker ??
-    gateway?.createGatewayBroker(config) ??
+    gateway?.broker ??
     fix?.createFixBroker(config, engineId, env) ??
     createBroker(config);
   return {
@@ -112,7 +114,10 @@ export async function createTradingAdapters(
     broker,
     venueSymbolLimits: ccxt?.symbolLimits,
     venueInstruments: ccxt?.instruments,
-    close: () => ccxt?.close() ?? Promise.resolve(),
+    close: async () => {
+      await ccxt?.close();
+      await gateway?.close();
+    },
   };
 }
 
@@ -143,7 +148,7 @@ export async function createKillVenues(
     case 'websocket': {
       const { createGatewayCanceller } = await import('./gateway-adapters.js');
       return [
-        { canceller: createGatewayCanceller(config), scope: config.gateway.cancelScope.kill },
+        { canceller: createGatewayCanceller(config, env), scope: config.gateway.cancelScope.kill },
       ];
     }
     case 'fix': {

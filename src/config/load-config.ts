@@ -127,7 +127,11 @@ function resolveFileRelativePaths(content: unknown, directory: string): unknown 
 
 const TOKEN_FILE_KEYS = ['operatorTokenFile', 'adminTokenFile'] as const;
 // killSwitch.directory too: a path in the file is next to the file.
-const FILE_RELATIVE_KEYS: ReadonlyArray<readonly string[]> = [['killSwitch', 'directory']];
+const FILE_RELATIVE_KEYS: ReadonlyArray<readonly string[]> = [
+  ['killSwitch', 'directory'],
+  ['gateway', 'tls', 'certFile'],
+  ['gateway', 'tls', 'keyFile'],
+];
 
 function resolvePaths(config: LivegateConfig, cwd: string): LivegateConfig {
   const { csv } = config.feed;
@@ -148,6 +152,16 @@ function resolvePaths(config: LivegateConfig, cwd: string): LivegateConfig {
       ...config.http,
       operatorTokenFile: resolveOptional(cwd, config.http.operatorTokenFile),
       adminTokenFile: resolveOptional(cwd, config.http.adminTokenFile),
+    },
+    gateway: {
+      ...config.gateway,
+      tls:
+        config.gateway.tls === null
+          ? null
+          : {
+              certFile: resolve(cwd, config.gateway.tls.certFile),
+              keyFile: resolve(cwd, config.gateway.tls.keyFile),
+            },
     },
   };
 }

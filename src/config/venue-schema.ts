@@ -51,12 +51,33 @@ export const venueSchema = z.strictObject({
     .default(null),
 });
 
-/** A JSON-over-WebSocket gateway (docs/gateway-protocol.md), for MT5 bridges and in-house gateways. */
+/** `HOST:PORT` or `[IPv6]:PORT`, the port 1-65535. */
+const listenAddress = z
+  .string()
+  .regex(
+    /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):([1-9]\d{0,4})$/,
+    'must be HOST:PORT, e.g. 127.0.0.1:9100 or [::1]:9100',
+  )
+  .refine((value) => Number(value.slice(value.lastIndexOf(':') + 1)) <= 65_535, {
+    message: 'the port must be at most 65535',
+  });
+
+/**
+ * A JSON-over-WebSocket gateway (docs/gateway-protocol.md), for MT5 bridges and in-house gateways:
+ * livegate dials it (`url`), or it dials in to livegate (`listen`, token in LIVEGATE_GATEWAY_TOKEN).
+ */
 export const gatewaySchema = z
   .strictObject({
     url: z
       .string()
       .regex(/^wss?:\/\/\S+$/, 'must be ws://HOST:PORT or wss://HOST:PORT')
+      .nullable()
+      .default(null),
+    /** Listen here for the gateway to dial in (an MT5 Expert Advisor can only dial out). */
+    listen: listenAddress.nullable().default(null),
+    /** TLS for the dial-in listener (the gateway then dials wss://); PEM files. */
+    tls: z
+      .strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) })
       .nullable()
       .default(null),
     /** Symbols the feed subscribes to. */
@@ -78,6 +99,15 @@ export const gatewaySchema = z
         message: 'must not be below initialDelayMs',
       })
       .prefault({}),
+  })
+  .refine((gateway) => gateway.url === null || gateway.listen === null, {
+    path: ['listen'],
+    message: 'give url (livegate dials the gateway) or listen (the gateway dials in), not both',
+  })
+  .refine((gateway) => gateway.tls === null || gateway.listen !== null, {
+    path: ['tls'],
+    message:
+      'is for the dial-in listener: set gateway.listen too (a dialled gateway uses wss:// in url)',
   })
   .refine((gateway) => gateway.staleAfterMs >= 2 * gateway.heartbeatIntervalMs, {
     path: ['staleAfterMs'],

@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   ERR_JOURNAL_FAILED: 'The event journal cannot be written',
   ERR_DRILL_FAILED: 'A drill scenario did not produce the expected safety outcome',
   ERR_HTTP_FAILED: 'The control API could not start (address in use, bad host)',
+  ERR_GATEWAY_LISTEN_FAILED:
+    'The dial-in gateway listener could not start (address in use, bad host, unreadable TLS files)',
   ERR_TOKEN_UNREADABLE: 'A configured token file cannot be read or is empty',
   ERR_ALERT_FAILED: 'An alert could not be delivered to its webhook',
   ERR_STORE_UNREACHABLE: 'The shared kill-switch store cannot be reached',

@@ -30,7 +30,9 @@ export interface VenueReport {
     | 'malformed-message'
     | 'reconciliation-mismatch'
     | 'dead-man-armed'
-    | 'dead-man-failed';
+    | 'dead-man-failed'
+    /** A dial-in gateway connection refused (wrong token, the session held by another gateway). */
+    | 'connection-refused';
   readonly detail: string;
   readonly symbol?: string;
 }

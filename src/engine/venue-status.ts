@@ -27,6 +27,7 @@ export class VenueStatus {
         return;
       case 'sequence-gap':
       case 'malformed-message':
+      case 'connection-refused':
         return;
     }
   }

@@ -84,6 +84,8 @@ describe('configSchema', () => {
       },
       gateway: {
         url: null,
+        listen: null,
+        tls: null,
         symbols: [],
         heartbeatIntervalMs: 1000,
         staleAfterMs: 5000,
@@ -328,6 +330,27 @@ describe('configSchema', () => {
       'gateway.staleAfterMs',
     ]);
     expect(pathsOf({ broker: { kind: 'binance' } })).toEqual(['broker.kind']);
+  });
+
+  it('takes a dial-in listen address instead of a url, never both, and TLS only with it', () => {
+    expect(() => validateConfig({ gateway: { listen: '127.0.0.1:9100' } })).not.toThrow();
+    expect(() => validateConfig({ gateway: { listen: '[::1]:9100' } })).not.toThrow();
+    expect(() =>
+      validateConfig({
+        gateway: { listen: '0.0.0.0:9443', tls: { certFile: 'c.pem', keyFile: 'k.pem' } },
+      }),
+    ).not.toThrow();
+    expect(pathsOf({ gateway: { listen: '9100' } })).toEqual(['gateway.listen']);
+    expect(pathsOf({ gateway: { listen: 'host:70000' } })).toEqual(['gateway.listen']);
+    expect(pathsOf({ gateway: { listen: 'host:9100', url: 'ws://gw:9000' } })).toEqual([
+      'gateway.listen',
+    ]);
+    expect(pathsOf({ gateway: { tls: { certFile: 'c.pem', keyFile: 'k.pem' } } })).toEqual([
+      'gateway.tls',
+    ]);
+    expect(problemsOf({ gateway: { listen: 'h:1', url: 'ws://gw:1' } }).issues[0]?.message).toMatch(
+      /give url .* or listen .*, not both/,
+    );
   });
 
   it('requires feed.csv.path when feed.kind is csv, reported at that path alongside other problems', () => {

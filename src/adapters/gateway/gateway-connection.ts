@@ -1,13 +1,16 @@
 // One gateway connection kept alive for a feed or a broker: hello, heartbeats both ways, stale and
-// sequence-gap detection, malformed frames counted (never fatal), reconnect with jittered backoff,
-// and a small bounded queue for requests made while disconnected.
+// sequence-gap detection, malformed frames counted (never fatal), a new socket after every loss
+// (dialled with jittered backoff, or the gateway's next dial-in), and a small bounded queue for
+// requests made while disconnected.
 
 import type { RawData, WebSocket } from 'ws';
+import { messageOf } from '../../core/message-of.js';
 import type { VenueReport } from '../../core/ports.js';
 import {
   END_OF_STREAM_CLOSE_CODE,
   GATEWAY_PROTOCOL_VERSION,
   PROTOCOL_ERROR_CLOSE_CODE,
+  REPLACED_CLOSE_CODE,
   STALE_CLOSE_CODE,
   encodeFrame,
   parseFrame,
@@ -15,17 +18,16 @@ import {
   type InboundFrame,
   type OutboundFrame,
 } from './gateway-protocol.js';
-import { displayGatewayUrl, type GatewayConnectionSettings } from './gateway-options.js';
-import { closeSocket, openGatewaySocket, textOf } from './gateway-socket.js';
+import { closeSocket, textOf } from './gateway-socket.js';
+import type { EarlyFrame, GatewaySocketSource } from './gateway-socket-source.js';
 import { InboundSequence } from './inbound-sequence.js';
 import { OutboundQueue } from './outbound-queue.js';
-import { reconnectDelay } from './reconnect-delay.js';
 
 export interface GatewayConnectionHandlers {
   /** After each hello, before queued frames go out: resubscribe, re-send what is unfinished. */
   readonly onConnected: () => void;
-  /** Every frame but hello and heartbeat, in arrival order. */
-  readonly onFrame: (frame: InboundFrame) => void;
+  /** Every frame but hello and heartbeat, in arrival order, with its fields as received. */
+  readonly onFrame: (frame: InboundFrame, raw: Readonly<Record<string, unknown>>) => void;
   /** A connection that had said hello is gone (a reconnect is already scheduled). */
   readonly onDisconnected?: () => void;
   /** The gateway closed with end-of-stream; given only by users that end on it (the feed). */
@@ -45,6 +47,17 @@ export interface GatewayConnectionStats {
   readonly framesSent: number;
   /** Requests waiting for a connection. */
   readonly queuedFrames: number;
+  /** Dial-ins refused (wrong token, another gateway holding the session); 0 when dialling. */
+  readonly refusedConnections: number;
+  /** Sessions replaced by a newer dial-in of the same gateway; 0 when dialling. */
+  readonly replacedSessions: number;
+}
+
+/** What the connection's timing needs; where sockets come from is the source's business. */
+export interface GatewayConnectionTimings {
+  readonly heartbeatIntervalMs: number;
+  readonly staleAfterMs: number;
+  readonly requestTimeoutMs: number;
 }
 
 type State = 'idle' | 'connecting' | 'greeting' | 'connected' | 'waiting' | 'ended' | 'closed';
@@ -54,7 +67,7 @@ const MAX_QUEUED_FRAMES = 256;
 const MALFORMED_REPORT_INTERVAL_MS = 1000;
 
 export class GatewayConnection {
-  /** The URL without credentials: the `venue` of every report. */
+  /** The URL without credentials, or the listen address: the `venue` of every report. */
   readonly venue: string;
   private state: State = 'idle';
   private socket: WebSocket | undefined;
@@ -71,14 +84,35 @@ export class GatewayConnection {
   private lastMalformedReportAt = -Infinity;
   private unreportedMalformed = 0;
   private closing: Promise<void> = Promise.resolve();
-  private counts = { connections: 0, malformed: 0, gaps: 0, stale: 0, received: 0, sent: 0 };
+  private counts = {
+    connections: 0,
+    malformed: 0,
+    gaps: 0,
+    stale: 0,
+    received: 0,
+    sent: 0,
+    refused: 0,
+    replaced: 0,
+  };
 
   constructor(
-    private readonly settings: GatewayConnectionSettings,
+    private readonly settings: GatewayConnectionTimings,
+    private readonly sockets: GatewaySocketSource,
     private readonly source: VenueReport['source'],
     private readonly handlers: GatewayConnectionHandlers,
   ) {
-    this.venue = displayGatewayUrl(settings.url);
+    this.venue = sockets.venue;
+    sockets.attach({
+      refused: (detail) => {
+        this.counts.refused += 1;
+        this.report('connection-refused', detail);
+      },
+      superseded: (socket, detail) => {
+        if (socket !== this.socket) return;
+        this.counts.replaced += 1;
+        this.drop(REPLACED_CLOSE_CODE, detail);
+      },
+    });
   }
 
   get isConnected(): boolean {
@@ -136,7 +170,7 @@ export class GatewayConnection {
   lastReceivedAt: number | undefined;
 
   stats(): GatewayConnectionStats {
-    const { connections, malformed, gaps, stale, received, sent } = this.counts;
+    const { connections, malformed, gaps, stale, received, sent, refused, replaced } = this.counts;
     return {
       connections,
       connected: this.isConnected,
@@ -146,6 +180,8 @@ export class GatewayConnection {
       framesReceived: received,
       framesSent: sent,
       queuedFrames: this.queued.size,
+      refusedConnections: refused,
+      replacedSessions: replaced,
     };
   }
 
@@ -155,6 +191,7 @@ export class GatewayConnection {
     this.lostBecause = 'closed';
     this.clearTimers();
     this.queued.clear();
+    this.sockets.withdraw();
     const socket = this.socket;
     this.socket = undefined;
     this.closing = socket === undefined ? Promise.resolve() : closeSocket(socket, 1000, 'closing');
@@ -166,23 +203,24 @@ export class GatewayConnection {
     this.outboundSeq = 0;
     this.inboundSequence.reset();
     this.lastError = undefined;
-    let socket: WebSocket;
-    try {
-      socket = openGatewaySocket(this.settings.url, this.settings.requestTimeoutMs);
-    } catch (error) {
-      this.lost(`cannot connect to ${this.venue}: ${messageOf(error)}`);
+    this.sockets.request({
+      opened: (socket, early) => this.opened(socket, early),
+      failed: (reason) => {
+        if (this.state === 'connecting') this.lost(`cannot connect to ${this.venue} (${reason})`);
+      },
+    });
+  }
+
+  private opened(socket: WebSocket, early: readonly EarlyFrame[]): void {
+    if (this.state !== 'connecting') {
+      void closeSocket(socket, 1000, 'closing');
       return;
     }
     this.socket = socket;
-    socket.on('open', () => this.opened(socket));
     socket.on('message', (data, isBinary) => this.received(socket, data, isBinary));
     // Always listened to, even after the socket is dropped: an unheard 'error' would crash the process.
     socket.on('error', (error: Error & { code?: string }) => this.failed(socket, error));
     socket.on('close', (code, reason) => this.closedBySocket(socket, code, reason.toString()));
-  }
-
-  private opened(socket: WebSocket): void {
-    if (socket !== this.socket) return;
     this.state = 'greeting';
     this.lastFrameAt = performance.now();
     const timeout = this.settings.requestTimeoutMs;
@@ -191,6 +229,7 @@ export class GatewayConnection {
         this.drop(PROTOCOL_ERROR_CLOSE_CODE, `no hello from the gateway within ${timeout} ms`);
       }
     });
+    for (const frame of early) this.received(socket, frame.data, frame.isBinary);
   }
 
   private received(socket: WebSocket, data: RawData, isBinary: boolean): void {
@@ -207,7 +246,7 @@ export class GatewayConnection {
     if (this.state === 'greeting') return this.greet(frame);
     if (frame.type === 'heartbeat') return;
     if (frame.type === 'hello') return this.reportMalformed('a second hello on one connection');
-    this.run(() => this.handlers.onFrame(frame), frame.type);
+    this.run(() => this.handlers.onFrame(frame, envelope.record), frame.type);
   }
 
   private greet(frame: InboundFrame): void {
@@ -286,11 +325,7 @@ export class GatewayConnection {
       return;
     }
     const why = [`code ${code}`, reason, this.lastError].filter((part) => part).join(': ');
-    this.lost(
-      this.state === 'connecting'
-        ? `cannot connect to ${this.venue} (${why})`
-        : `connection to ${this.venue} lost (${why})`,
-    );
+    this.lost(`connection to ${this.venue} lost (${why})`);
   }
 
   /** Ends this connection from our side (protocol error, stale stream) and reconnects. */
@@ -311,7 +346,7 @@ export class GatewayConnection {
       this.report('disconnected', detail);
     }
     if (wasConnected) this.run(() => this.handlers.onDisconnected?.(), 'disconnect');
-    this.after(reconnectDelay(this.attempt++, this.settings.reconnect), () => this.open());
+    this.after(this.sockets.retryDelayMs(this.attempt++), () => this.open());
   }
 
   private flushQueue(): void {
@@ -350,8 +385,4 @@ export class GatewayConnection {
     clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { LivegateError } from '../../core/errors.js';
+import { DiallingSocketSource, type GatewaySocketSource } from './gateway-socket-source.js';
 
 export interface ReconnectOptions {
   /** Upper bound of the first wait after a lost connection (default 250). */
@@ -11,8 +12,11 @@ export interface ReconnectOptions {
 }
 
 export interface GatewayConnectionOptions {
-  /** `ws://` or `wss://` address of the gateway; credentials in it are never echoed. */
-  readonly url: string;
+  /**
+   * `ws://` or `wss://` address of the gateway; credentials in it are never echoed. Required
+   * unless the adapter is given a socket source (the gateway dials in to livegate's listener).
+   */
+  readonly url?: string;
   readonly reconnect?: ReconnectOptions;
   /** livegate sends a heartbeat this often; the gateway answers each (default 1000). */
   readonly heartbeatIntervalMs?: number;
@@ -38,9 +42,12 @@ export interface WebSocketBrokerOptions extends GatewayConnectionOptions {
 }
 
 const connectionShape = {
-  url: z.string().refine((value) => parseGatewayUrl(value) !== undefined, {
-    message: 'expected a ws:// or wss:// URL such as ws://127.0.0.1:9000',
-  }),
+  url: z
+    .string()
+    .refine((value) => parseGatewayUrl(value) !== undefined, {
+      message: 'expected a ws:// or wss:// URL such as ws://127.0.0.1:9000',
+    })
+    .optional(),
   reconnect: z
     .strictObject({
       initialDelayMs: z.int().min(1).max(60_000).default(250),
@@ -104,6 +111,28 @@ export const connectionSchema = z.strictObject(connectionShape);
 export type GatewayConnectionSettings = z.output<typeof connectionSchema>;
 export type WebSocketBrokerSettings = z.output<typeof brokerOptionsSchema>;
 export type WebSocketFeedSettings = z.output<typeof feedOptionsSchema>;
+
+/**
+ * The sockets an adapter speaks over: the given source (dial-in), else a dialler of `url`. Exactly
+ * one of the two: a URL beside a listening source would be silently ignored.
+ */
+export function socketSourceOf(
+  adapter: string,
+  settings: GatewayConnectionSettings,
+  sockets: GatewaySocketSource | undefined,
+): GatewaySocketSource {
+  if (sockets !== undefined && settings.url === undefined) return sockets;
+  if (sockets === undefined && settings.url !== undefined) {
+    return new DiallingSocketSource(settings.url, displayGatewayUrl(settings.url), settings);
+  }
+  const problem =
+    sockets === undefined
+      ? 'url: required (the gateway address livegate dials)'
+      : 'url: not allowed when the gateway dials in (gateway.listen)';
+  throw new LivegateError('ERR_CONFIG_INVALID', `Invalid ${adapter} options: ${problem}`, {
+    details: { problems: [problem] },
+  });
+}
 
 /** Parses and freezes options, or throws ERR_CONFIG_INVALID naming every bad one. */
 export function parseGatewayOptions<Schema extends z.ZodType>(

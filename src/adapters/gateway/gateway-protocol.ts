@@ -11,6 +11,12 @@ export const END_OF_STREAM_CLOSE_CODE = 4000;
 export const PROTOCOL_ERROR_CLOSE_CODE = 4001;
 /** livegate closes with this when nothing arrived for `staleAfterMs`. */
 export const STALE_CLOSE_CODE = 4002;
+/** Dial-in: livegate refuses a connection whose token is missing or wrong. */
+export const UNAUTHORIZED_CLOSE_CODE = 4003;
+/** Dial-in: livegate refuses a gateway while another gateway holds that role's session. */
+export const SESSION_HELD_CLOSE_CODE = 4004;
+/** Dial-in: livegate closes a session that a newer dial-in of the same gateway replaced. */
+export const REPLACED_CLOSE_CODE = 4005;
 
 export interface GatewayOrder {
   /** Absent for orders placed outside livegate (by hand in the terminal). */

@@ -13,11 +13,15 @@ export interface PendingRequest {
   cancelled: number;
 }
 
+/** Sees every frame that carries the request's id, as received (the kill relay forwards them). */
+export type AnswerObserver = (raw: Readonly<Record<string, unknown>>) => void;
+
 interface Waiting extends PendingRequest {
   readonly deadline: number;
   readonly timer: NodeJS.Timeout;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: LivegateError) => void;
+  readonly observer: AnswerObserver | undefined;
 }
 
 export class GatewayRequests {
@@ -31,7 +35,10 @@ export class GatewayRequests {
   ) {}
 
   /** Sends (or queues while disconnected) and resolves with what `answer` is given. */
-  send<Answer>(build: (requestId: string) => RequestFrame): Promise<Answer> {
+  send<Answer>(
+    build: (requestId: string) => RequestFrame,
+    observer?: AnswerObserver,
+  ): Promise<Answer> {
     const requestId = `r${this.nextNumber++}`;
     const frame = build(requestId);
     return new Promise<Answer>((resolve, reject) => {
@@ -49,6 +56,7 @@ export class GatewayRequests {
         timer,
         resolve: resolve as (value: unknown) => void,
         reject,
+        observer,
       };
       this.waiting.set(requestId, entry);
     });
@@ -56,6 +64,12 @@ export class GatewayRequests {
 
   get(requestId: string | undefined): PendingRequest | undefined {
     return requestId === undefined ? undefined : this.waiting.get(requestId);
+  }
+
+  /** Shows a frame to the observer of the request it answers, before the request may settle. */
+  observe(requestId: string | undefined, raw: Readonly<Record<string, unknown>>): void {
+    if (requestId === undefined) return;
+    this.waiting.get(requestId)?.observer?.(raw);
   }
 
   /** The id of a cancel request waiting for this order, if any. */

@@ -14,6 +14,7 @@ import { GatewayConnection, type GatewayConnectionStats } from './gateway-connec
 import {
   brokerOptionsSchema,
   parseGatewayOptions,
+  socketSourceOf,
   type WebSocketBrokerOptions,
   type WebSocketBrokerSettings,
 } from './gateway-options.js';
@@ -26,7 +27,8 @@ import type {
   OutboundFrame,
 } from './gateway-protocol.js';
 import { reconcileWithGateway } from './gateway-reconciliation.js';
-import { GatewayRequests } from './gateway-requests.js';
+import { GatewayRequests, type RequestFrame } from './gateway-requests.js';
+import type { GatewaySocketSource } from './gateway-socket-source.js';
 
 export interface WebSocketBrokerStats extends GatewayConnectionStats {
   readonly openOrders: number;
@@ -56,11 +58,16 @@ export class WebSocketBroker implements Broker {
   private connectWaiter: (() => void) | undefined;
   private counts = { outOfOrder: 0, unknown: 0, duplicateFills: 0, resent: 0 };
 
-  constructor(options: WebSocketBrokerOptions) {
+  /** `sockets`: where the gateway's connections come from when it dials in (no `url` then). */
+  constructor(options: WebSocketBrokerOptions, sockets?: GatewaySocketSource) {
     this.settings = parseGatewayOptions('WebSocketBroker', brokerOptionsSchema, options);
-    this.connection = new GatewayConnection(this.settings, 'broker', {
+    const source = socketSourceOf('WebSocketBroker', this.settings, sockets);
+    this.connection = new GatewayConnection(this.settings, source, 'broker', {
       onConnected: () => this.connected(),
-      onFrame: (frame) => this.frameReceived(frame),
+      onFrame: (frame, raw) => {
+        if ('requestId' in frame) this.requests.observe(frame.requestId, raw);
+        this.frameReceived(frame);
+      },
       onDisconnected: () => this.requests.requeueAll(),
       report: (report) => this.report(report),
     });
@@ -143,6 +150,19 @@ export class WebSocketBroker implements Broker {
   venuePositions(): Promise<GatewayPosition[]> {
     if (this.state === 'closed') return Promise.reject(this.failure('positions after close()'));
     return this.requests.send<GatewayPosition[]>((requestId) => ({ type: 'positions', requestId }));
+  }
+
+  /**
+   * Another process's request (a `livegate kill` reaching a dial-in gateway through this engine)
+   * on this broker's session, under an id of ours: `forward` sees each answer frame as received.
+   * This broker handles the answers too, so cancels of its own orders end them here as well.
+   */
+  relay(
+    build: (requestId: string) => RequestFrame,
+    forward: (raw: Readonly<Record<string, unknown>>) => void,
+  ): Promise<unknown> {
+    if (this.state === 'closed') return Promise.reject(this.failure('relay after close()'));
+    return this.requests.send<unknown>(build, forward);
   }
 
   /** Orders sent and not yet finished (acknowledged or still awaiting their ack). */

@@ -9,10 +9,12 @@ import { GatewayConnection, type GatewayConnectionStats } from './gateway-connec
 import {
   feedOptionsSchema,
   parseGatewayOptions,
+  socketSourceOf,
   type WebSocketFeedOptions,
   type WebSocketFeedSettings,
 } from './gateway-options.js';
 import type { InboundFrame } from './gateway-protocol.js';
+import type { GatewaySocketSource } from './gateway-socket-source.js';
 import { TickBuffer } from './tick-buffer.js';
 
 export interface WebSocketFeedStats extends GatewayConnectionStats {
@@ -41,13 +43,15 @@ export class WebSocketFeed implements MarketFeed {
   private closed = false;
   private delivered = 0;
 
-  constructor(options: WebSocketFeedOptions) {
+  /** `sockets`: where the gateway's connections come from when it dials in (no `url` then). */
+  constructor(options: WebSocketFeedOptions, sockets?: GatewaySocketSource) {
     this.settings = parseGatewayOptions('WebSocketFeed', feedOptionsSchema, options);
+    const source = socketSourceOf('WebSocketFeed', this.settings, sockets);
     this.knownSymbols = new Set(this.settings.symbols);
     this.buffer = new TickBuffer(
       Math.floor(this.settings.maxBufferedTicks / this.settings.symbols.length),
     );
-    this.connection = new GatewayConnection(this.settings, 'feed', {
+    this.connection = new GatewayConnection(this.settings, source, 'feed', {
       onConnected: () =>
         this.connection.send({ type: 'subscribe', symbols: this.settings.symbols }),
       onFrame: (frame) => this.frameReceived(frame),

@@ -161,6 +161,7 @@ export class RiskMonitor implements TickObserver, EventObserver {
       case 'malformed-message':
       case 'dead-man-armed':
       case 'dead-man-failed':
+      case 'connection-refused':
         return;
     }
   }
