@@ -78,8 +78,18 @@ describe('livegate run and kill on a FIX venue', () => {
     const fail = (error: unknown) => {
       throw new Error(`${String(error)}\n${engine.stderr()}\n${engine.stdout().slice(-3000)}`);
     };
-    await waitFor('two orders filled in parts', () =>
-      venue.book.openOrders().length === 0 && venue.messagesFrom('DESK', 'D').length >= 2
+    // Orders keep coming while earlier ones fill: count fills in the engine's journal (on disk,
+    // so the SIGKILL below loses none of them), not a moment with no order open.
+    const journalFills = async () => {
+      const text = await readFile(path.join(await onlyJournal(stateDir), 'journal.jsonl'), 'utf8');
+      return text
+        .split('\n')
+        .filter((line) => line.includes('"OrderFilled"'))
+        .map((line) => JSON.parse(line) as { fill?: { quantity: number } });
+    };
+    await waitFor('two orders filled in parts, in the journal', async () =>
+      venue.book.filledOrders('ACME').length >= 2 &&
+      (await journalFills().catch(() => [])).length >= 4
         ? true
         : undefined,
     ).catch(fail);
@@ -117,11 +127,7 @@ describe('livegate run and kill on a FIX venue', () => {
     expect(venue.messagesFrom('DESK-KILL', 'q')).toHaveLength(1);
 
     // Fills in parts reached the engine: the journal has them, each part its own event.
-    const journal = await readFile(path.join(await onlyJournal(stateDir), 'journal.jsonl'), 'utf8');
-    const fills = journal
-      .split('\n')
-      .filter((line) => line.includes('"OrderFilled"'))
-      .map((line) => JSON.parse(line) as { fill?: { quantity: number } });
+    const fills = await journalFills();
     expect(fills.length).toBeGreaterThanOrEqual(4);
     expect(fills.every((event) => event.fill?.quantity === 500)).toBe(true);
 

@@ -50,6 +50,16 @@ export class FixVenueBook {
     );
   }
 
+  /** Orders filled completely (by market or trade), whichever session placed them. */
+  filledOrders(account?: string): VenueOrder[] {
+    return this.orders.filter(
+      (order) =>
+        !order.open &&
+        order.quantity - order.filled < 1e-9 &&
+        (account === undefined || order.account === account),
+    );
+  }
+
   /** The market trades at `price`: resting orders it crosses fill now (all of them, or `quantity`). */
   trade(symbol: string, price: number, quantity?: number): void {
     for (const order of this.openOrders()) {
