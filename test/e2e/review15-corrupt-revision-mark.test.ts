@@ -19,23 +19,9 @@ import {
   MACHINE_REDIS_URL,
   uniqueNamespace,
 } from '../support/redis-server.js';
+import { backUpNamespace, restoreNamespace } from '../support/redis-backup.js';
 
 const available = await machineRedisAvailable('corrupt revision mark (redis)');
-
-async function snapshot(client: Redis, namespace: string): Promise<Map<string, Buffer>> {
-  const dumped = new Map<string, Buffer>();
-  for (const key of await client.keys(`${namespace}:*`)) {
-    const value = await client.dumpBuffer(key);
-    if (value !== null) dumped.set(key, value);
-  }
-  return dumped;
-}
-
-async function restore(client: Redis, namespace: string, dumped: Map<string, Buffer>) {
-  const now = await client.keys(`${namespace}:*`);
-  if (now.length > 0) await client.del(...now);
-  for (const [key, value] of dumped) await client.restore(key, 0, value, 'REPLACE');
-}
 
 describe.skipIf(!available)('a state dir whose revision mark is corrupt', () => {
   it('does not let an engine trade on a store rolled back below what the dir saw', async () => {
@@ -59,7 +45,7 @@ describe.skipIf(!available)('a state dir whose revision mark is corrupt', () => 
     let engine: ReturnType<typeof startCli> | undefined;
     try {
       expect((await runCli(['init', ...common, '--reason', 'desk', '--by', 'ops'])).code).toBe(0);
-      const backup = await snapshot(client, namespace); // SAFE, revision 1
+      const backup = await backUpNamespace(client, namespace); // SAFE, revision 1
       expect((await runCli(['kill', ...common, '--reason', 'runaway', '--by', 'ops'])).code).toBe(
         0,
       );
@@ -68,7 +54,7 @@ describe.skipIf(!available)('a state dir whose revision mark is corrupt', () => 
       expect(files.length).toBeGreaterThan(0);
       // A torn replacement: the mark's file is there, its content is not.
       for (const file of files) await writeFile(path.join(marks, file), '');
-      await restore(client, namespace, backup); // the store forgets the kill
+      await restoreNamespace(client, namespace, backup); // the store forgets the kill
 
       engine = startCli([
         ...['run', ...common, '--engine-id', 'torn', '--strategy', 'one-order-per-tick'],

@@ -19,23 +19,9 @@ import {
   MACHINE_REDIS_URL,
   uniqueNamespace,
 } from '../support/redis-server.js';
+import { backUpNamespace, restoreNamespace } from '../support/redis-backup.js';
 
 const available = await machineRedisAvailable('older-generation backup (redis)');
-
-async function snapshot(client: Redis, namespace: string): Promise<Map<string, Buffer>> {
-  const dumped = new Map<string, Buffer>();
-  for (const key of await client.keys(`${namespace}:*`)) {
-    const value = await client.dumpBuffer(key);
-    if (value !== null) dumped.set(key, value);
-  }
-  return dumped;
-}
-
-async function restore(client: Redis, namespace: string, dumped: Map<string, Buffer>) {
-  const now = await client.keys(`${namespace}:*`);
-  if (now.length > 0) await client.del(...now);
-  for (const [key, value] of dumped) await client.restore(key, 0, value, 'REPLACE');
-}
 
 describe.skipIf(!available)('a backup from before a store loss, restored under the fleet', () => {
   it('an engine that confirmed a kill does not trade on it, running or restarted', async () => {
@@ -68,7 +54,7 @@ describe.skipIf(!available)('a backup from before a store loss, restored under t
     let engine: ReturnType<typeof startCli> | undefined;
     try {
       expect((await runCli(['init', ...ops, '--reason', 'desk', '--by', 'ops'])).code).toBe(0);
-      const lastNightsBackup = await snapshot(client, namespace); // generation 1, SAFE
+      const lastNightsBackup = await backUpNamespace(client, namespace); // generation 1, SAFE
       await deleteNamespace(MACHINE_REDIS_URL, namespace); // the server restarted empty
       const reinit = await runCli(['init', ...ops, '--reason', 'store lost', '--by', 'ops']);
       expect(reinit.code).toBe(0); // generation 2
@@ -88,7 +74,7 @@ describe.skipIf(!available)('a backup from before a store loss, restored under t
       expect(kill.code).toBe(0); // ENGAGED, confirmed by e1
       const ordersAtKill = Number((await reportOf('e1'))?.stats.ordersSubmitted);
 
-      await restore(client, namespace, lastNightsBackup); // generation 1 again: the kill is gone
+      await restoreNamespace(client, namespace, lastNightsBackup); // generation 1 again: the kill is gone
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       const running = await reportOf('e1');
       // Bug: the running engine applied generation 1's SAFE and sends orders again.
@@ -140,7 +126,7 @@ describe.skipIf(!available)('a backup from before a store loss, restored under t
     let engine: ReturnType<typeof startCli> | undefined;
     try {
       expect((await runCli(['init', ...ops, '--reason', 'desk', '--by', 'ops'])).code).toBe(0);
-      const lastNightsBackup = await snapshot(client, namespace); // generation 1, SAFE (init)
+      const lastNightsBackup = await backUpNamespace(client, namespace); // generation 1, SAFE (init)
       await deleteNamespace(MACHINE_REDIS_URL, namespace);
       expect((await runCli(['init', ...ops, '--reason', 'lost', '--by', 'ops'])).code).toBe(0);
       engine = startCli([
@@ -160,7 +146,7 @@ describe.skipIf(!available)('a backup from before a store loss, restored under t
         20_000,
       );
       const ordersAtLatch = Number((await reportOf())?.stats.ordersSubmitted);
-      await restore(client, namespace, lastNightsBackup); // nobody runs reset or init
+      await restoreNamespace(client, namespace, lastNightsBackup); // nobody runs reset or init
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       const report = await reportOf();
       expect.soft(report?.failClosed).toBe(true);

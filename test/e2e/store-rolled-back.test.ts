@@ -19,25 +19,9 @@ import {
   MACHINE_REDIS_URL,
   uniqueNamespace,
 } from '../support/redis-server.js';
+import { backUpNamespace, restoreNamespace } from '../support/redis-backup.js';
 
 const available = await machineRedisAvailable('rolled-back store (redis)');
-
-/** Every key of the namespace, DUMPed: the snapshot an operator would restore. */
-async function snapshot(client: Redis, namespace: string): Promise<Map<string, Buffer>> {
-  const keys = await client.keys(`${namespace}:*`);
-  const dumped = new Map<string, Buffer>();
-  for (const key of keys) {
-    const value = await client.dumpBuffer(key);
-    if (value !== null) dumped.set(key, value);
-  }
-  return dumped;
-}
-
-async function restore(client: Redis, namespace: string, dumped: Map<string, Buffer>) {
-  const now = await client.keys(`${namespace}:*`);
-  if (now.length > 0) await client.del(...now);
-  for (const [key, value] of dumped) await client.restore(key, 0, value, 'REPLACE');
-}
 
 describe.skipIf(!available)('a kill-switch store rolled back to an older snapshot', () => {
   it('a new engine fails closed on it, status says so, and a reset writes above the mark', async () => {
@@ -66,10 +50,10 @@ describe.skipIf(!available)('a kill-switch store rolled back to an older snapsho
     let engine: ReturnType<typeof startCli> | undefined;
     try {
       expect((await runCli(['init', ...common, '--reason', 'desk', '--by', 'ops'])).code).toBe(0);
-      const before = await snapshot(client, namespace); // SAFE at revision 1
+      const before = await backUpNamespace(client, namespace); // SAFE at revision 1
       const kill = await runCli(['kill', ...common, '--reason', 'runaway', '--by', 'ops']);
       expect(kill.code).toBe(0); // ENGAGED at revision 2, acknowledged
-      await restore(client, namespace, before); // the store forgets the kill
+      await restoreNamespace(client, namespace, before); // the store forgets the kill
       expect((await client.keys(`${namespace}:*`)).length).toBeGreaterThan(0);
 
       engine = startEngine();
@@ -154,11 +138,11 @@ describe.skipIf(!available)('a kill-switch store rolled back to an older generat
     let engine: ReturnType<typeof startCli> | undefined;
     try {
       expect((await runCli(['init', ...common, '--reason', 'desk', '--by', 'ops'])).code).toBe(0);
-      const backup = await snapshot(client, namespace); // SAFE, revision 1, first generation
+      const backup = await backUpNamespace(client, namespace); // SAFE, revision 1, first generation
       expect((await runCli(['kill', ...common, '--reason', 'runaway', '--by', 'ops'])).code).toBe(
         0,
       );
-      await restore(client, namespace, backup);
+      await restoreNamespace(client, namespace, backup);
       engine = startEngine('first');
       await waitFor(
         'the engine to fail closed on the first rollback',
@@ -177,7 +161,7 @@ describe.skipIf(!available)('a kill-switch store rolled back to an older generat
       await engine.exited;
       engine = undefined;
 
-      await restore(client, namespace, backup); // the same old backup, a second time
+      await restoreNamespace(client, namespace, backup); // the same old backup, a second time
       engine = startEngine('second');
       const report = await waitFor(
         'the restarted engine to report',
