@@ -25,7 +25,7 @@ import { engageOnEngineIdConflict } from './engine-id-conflict.js';
 import { engageOnKillSignal } from './kill-signal.js';
 import { registerLocalEngine, storeIdentityOf } from '../killswitch/local-engine-registry.js';
 import { logEngineEvents } from './log-engine-events.js';
-import { createRiskWiring } from './risk-wiring.js';
+import { configuredSymbols, createRiskWiring } from './risk-wiring.js';
 import { overridesFrom, primaryScopeOf, withVenueLimits, type RunOptions } from './run-options.js';
 import { startStatusLine } from './status-line.js';
 import { checkBeforeRun } from './run-preflight.js';
@@ -183,7 +183,13 @@ async function runWithLogger(
   const shutdownTimeoutMs = streaming
     ? Math.max(SHUTDOWN_TIMEOUT_MS, config.streams.flushTimeoutMs + 1_000)
     : SHUTDOWN_TIMEOUT_MS;
-  const risk = createRiskWiring(withVenueLimits(config, adapters), killSwitch, engineId);
+  const risk = createRiskWiring(
+    withVenueLimits(config, adapters),
+    killSwitch,
+    engineId,
+    undefined,
+    configuredSymbols(config),
+  );
   const engine = new LiveEngine({
     killSwitch,
     strategy,

@@ -104,6 +104,7 @@ describe('configSchema', () => {
         accountCurrency: 'USD',
         instruments: {},
         conversionRates: {},
+        conversionRateMaxAgeMs: 60_000,
         preTrade: { enabled: true },
         monitor: {
           enabled: true,

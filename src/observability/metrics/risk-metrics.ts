@@ -9,7 +9,7 @@ import type { MetricFactory } from './metric-factory.js';
 
 type ScalarField = Exclude<
   keyof RiskSnapshot,
-  'positions' | 'rules' | 'accountCurrency' | 'missingConversionRates'
+  'positions' | 'rules' | 'accountCurrency' | 'missingConversionRates' | 'staleConversionRates'
 >;
 
 /** Metric name and help per snapshot figure; exhaustive, so a new figure cannot be forgotten. */

@@ -18,13 +18,15 @@ export class Holding implements ConvertedSymbol {
   averagePrice = 0;
   /** Latest mid; 0 until the first tick of the symbol. */
   markPrice = 0;
-  /** Account currency per 1 quantity per 1 price unit; kept by ConversionRates, NaN while unknown. */
+  /** Account currency per 1 quantity per 1 price unit, usable for new exposure (NaN: stale or none). */
   toAccount = Number.NaN;
+  /** The same at the last known rate, which values the holding; NaN only if no rate was ever known. */
+  toAccountLastKnown = Number.NaN;
   constructor(
     readonly symbol: string,
     readonly quote: string,
-    /** Set when this symbol's mid is itself a conversion rate. */
-    readonly route: RateRoute | null,
+    /** This symbol's pair: its mid may be (part of) a conversion rate. */
+    readonly route: RateRoute,
   ) {}
 
   /** Until a tick is seen the position is valued at its entry price: no PnL, but real exposure. */
@@ -32,12 +34,12 @@ export class Holding implements ConvertedSymbol {
     return this.markPrice === 0 ? this.averagePrice : this.markPrice;
   }
 
-  /** In the account currency; NaN when the quote currency has no rate. */
+  /** In the account currency at the last known rate; NaN when no rate was ever known. */
   get unrealizedPnl(): number {
     // Checked rather than computed as 0 × quantity, which would report a short as -0.
     return this.markPrice === 0
       ? 0
-      : (this.markPrice - this.averagePrice) * this.quantity * this.toAccount;
+      : (this.markPrice - this.averagePrice) * this.quantity * this.toAccountLastKnown;
   }
 }
 
@@ -50,7 +52,7 @@ export type PortfolioTotals = Omit<RiskSnapshot, 'rules'>;
 export class Portfolio {
   private readonly holdings = new Map<string, Holding>();
   private readonly cash: CashBalances;
-  /** Currencies with an amount or a position but no rate, as of the last revalue. */
+  /** Currencies with an amount or a position but no rate ever known, as of the last revalue. */
   private readonly missing: string[] = [];
   private realized = 0;
   private unrealized = 0;
@@ -59,13 +61,18 @@ export class Portfolio {
   private day: number;
   private dayStartEquity = 0;
 
-  /** `rates` default: a USD account, currencies read from the symbol names, no configured rates. */
+  /**
+   * `rates` default: a USD account, currencies read from the symbol names, no configured rates.
+   * `symbols`: the ones the engine may trade, so a currency without a rate is named from the start.
+   */
   constructor(
     private readonly clock: Clock,
     readonly rates: ConversionRates = new ConversionRates(new InstrumentCatalog('USD')),
+    symbols: readonly string[] = [],
   ) {
     this.day = utcDay(clock.now());
     this.cash = new CashBalances(rates);
+    for (const symbol of symbols) this.holding(symbol);
   }
 
   /**
@@ -74,8 +81,10 @@ export class Portfolio {
    */
   observeTick(tick: Tick): void {
     const holding = this.holding(tick.symbol);
-    holding.markPrice = (tick.bid + tick.ask) / 2;
-    if (holding.route !== null) this.rates.quoteArrived(holding.route, tick.bid, tick.ask);
+    const mid = (tick.bid + tick.ask) / 2;
+    // A bad quote (from a feed that does not validate) keeps the last mark: a loss never reads 0.
+    if (mid > 0 && mid !== Infinity) holding.markPrice = mid;
+    this.rates.quoteArrived(holding.route, tick.bid, tick.ask);
   }
 
   /**
@@ -118,13 +127,14 @@ export class Portfolio {
     missing.length = 0;
     for (const holding of this.holdings.values()) {
       if (holding.quantity === 0) continue;
-      // Left out of the totals rather than guessed; status lists the currency instead.
-      if (!(holding.toAccount > 0)) {
+      // A stale rate still values the position (at the last rate): a loss must not vanish. With
+      // no rate ever known it is left out rather than guessed; status lists the currency instead.
+      if (!(holding.toAccountLastKnown > 0)) {
         if (!missing.includes(holding.quote)) missing.push(holding.quote);
         continue;
       }
       unrealized += holding.unrealizedPnl;
-      exposure += Math.abs(holding.quantity) * holding.valuationPrice * holding.toAccount;
+      exposure += Math.abs(holding.quantity) * holding.valuationPrice * holding.toAccountLastKnown;
     }
     this.realized = this.cash.valued(missing);
     this.unrealized = unrealized;
@@ -161,7 +171,7 @@ export class Portfolio {
   get grossExposure(): number {
     return this.exposure;
   }
-  /** Currencies the totals leave out for want of a rate, as of the last revalue. */
+  /** Currencies the totals leave out for want of any rate ever known, as of the last revalue. */
   get missingConversionRates(): readonly string[] {
     return this.missing;
   }
@@ -194,8 +204,11 @@ export class Portfolio {
         averagePrice: holding.averagePrice,
         markPrice: holding.markPrice,
         // JSON has no NaN: a position without a rate reports 0 and its currency is listed.
-        unrealizedPnl: holding.toAccount > 0 ? holding.unrealizedPnl : 0,
+        unrealizedPnl: holding.toAccountLastKnown > 0 ? holding.unrealizedPnl : 0,
         quoteCurrency: holding.quote,
+        ...(holding.toAccount > 0
+          ? {}
+          : { conversionRate: holding.toAccountLastKnown > 0 ? 'stale' : 'missing' }),
       });
     }
     return {
@@ -207,7 +220,8 @@ export class Portfolio {
       drawdown: this.drawdown,
       grossExposure: this.exposure,
       accountCurrency: this.rates.accountCurrency,
-      missingConversionRates: [...this.missing],
+      missingConversionRates: union(this.rates.missing(), this.missing),
+      staleConversionRates: this.rates.stale(),
     };
   }
 
@@ -220,6 +234,11 @@ export class Portfolio {
     }
     return holding;
   }
+}
+
+/** `a` then the entries of `b` not in it. */
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...a, ...b.filter((entry) => !a.includes(entry))];
 }
 
 function utcDay(epochMs: number): number {

@@ -31,6 +31,8 @@ export interface RiskMonitorWiring {
   readonly flattenOrdersWorking?: () => number;
   /** Instruments, account currency and configured rates; default a USD account, currencies from names. */
   readonly rates?: ConversionRates;
+  /** Symbols the engine may trade: a currency none of them can be converted from is named at once. */
+  readonly symbols?: readonly string[];
 }
 
 /**
@@ -61,7 +63,7 @@ export class RiskMonitor implements TickObserver, EventObserver {
     this.engineId = wiring.engineId;
     this.clock = wiring.clock ?? systemClock;
     this.emit = wiring.emit;
-    this.portfolio = new Portfolio(this.clock, wiring.rates);
+    this.portfolio = new Portfolio(this.clock, wiring.rates, wiring.symbols);
     this.rules = createRuleSet(this.options, this.portfolio, this.clock.monotonic());
     this.actions = new TripActions({
       killSwitch: this.killSwitch,
@@ -168,6 +170,8 @@ export class RiskMonitor implements TickObserver, EventObserver {
   /** Every rule, now. The timer calls this; tests call it directly with a ManualClock. */
   evaluate(): void {
     const now = this.clock.monotonic();
+    // Rates first: a stale one stops backing new exposure, and still values what is held.
+    this.portfolio.rates.expire(now);
     this.portfolio.revalue();
     for (const episode of this.rules.all) this.check(episode, now);
   }
