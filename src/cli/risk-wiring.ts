@@ -3,13 +3,17 @@
 import type { LivegateConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { InstrumentCatalog } from '../core/instrument-catalog.js';
+import type { RiskStateRestored } from '../core/events.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import type { LiveEngine } from '../engine/live-engine.js';
 import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 import { ConversionRates } from '../risk/conversion-rates.js';
 import { RiskMonitor } from '../risk/monitor/risk-monitor.js';
 import { PreTradeRiskEngine } from '../risk/pre-trade/pre-trade-risk-engine.js';
+import { TradingDay } from '../risk/monitor/trading-day.js';
 import type { PreTradeRisk, TickObserver } from '../risk/risk-ports.js';
+import type { JournalRiskState } from './journal-risk-state.js';
+import { restoredEvent } from './risk-restore.js';
 
 /** Without a risk monitor (whose evaluation runs the sweep), rates expire on this period. */
 const RATE_SWEEP_INTERVAL_MS = 100;
@@ -20,6 +24,13 @@ export interface RiskWiring {
   readonly rates: ConversionRates;
   readonly tickObservers: readonly TickObserver[];
   readonly riskSnapshot: (() => RiskSnapshot) | undefined;
+  /**
+   * Takes over what the journal recorded (before the engine exists); returns the positions the
+   * engine starts with and the event that says so, or undefined when there was nothing.
+   */
+  restore(
+    found: JournalRiskState | null,
+  ): { positions: Map<string, number>; event: RiskStateRestored } | undefined;
   /** Connects the monitor to the engine's events, bus and flatten, and starts its timer. */
   bind(engine: LiveEngine): void;
   stop(): void;
@@ -32,6 +43,8 @@ export function createRiskWiring(
   engineId: string,
   clock?: Clock,
   symbols: readonly string[] = [],
+  /** Journal the monitor's state for the next start (an engine with a journal). */
+  recordState = false,
 ): RiskWiring {
   const { enabled: preTradeEnabled, ...limits } = risk.preTrade;
   const catalog = new InstrumentCatalog(risk.accountCurrency, risk.instruments);
@@ -57,6 +70,8 @@ export function createRiskWiring(
         flattenOrdersWorking: () => boundEngine?.flattenOrdersWorking() ?? 0,
         rates,
         symbols: [...new Set([...symbols, ...catalog.definedSymbols()])],
+        tradingDay: new TradingDay(risk.tradingDay),
+        recordState,
       })
     : undefined;
   return {
@@ -65,6 +80,26 @@ export function createRiskWiring(
     rates,
     tickObservers: monitor === undefined ? [] : [monitor],
     riskSnapshot: monitor === undefined ? undefined : () => monitor.snapshot(),
+    restore(found) {
+      if (found === null) return undefined;
+      let positions: Map<string, number>;
+      if (monitor === undefined) {
+        // No monitor, no P&L to carry: only the positions, which the gates need.
+        positions = new Map(found.state?.positions.map((p) => [p.symbol, p.quantity]) ?? []);
+        for (const { fill, position } of found.fills) positions.set(fill.symbol, position);
+      } else {
+        if (found.state !== null) monitor.restore(found.state, found.fills);
+        else monitor.restore(emptyState(), found.fills);
+        positions = monitor.positions();
+      }
+      if (preTradeRisk !== undefined) preTradeRisk.restorePositions(positions);
+      const today = monitor?.tradingDay() ?? '';
+      const state = monitor?.state() ?? { ...emptyState(), positions: [] };
+      return {
+        positions,
+        event: restoredEvent(found, state, today, engineId, monitor?.snapshot(), clock),
+      };
+    },
     bind(engine) {
       boundEngine = engine;
       if (monitor === undefined) {
@@ -81,6 +116,17 @@ export function createRiskWiring(
       monitor?.stop();
       if (sweep !== undefined) clearInterval(sweep);
     },
+  };
+}
+
+function emptyState() {
+  return {
+    tradingDay: '',
+    dayStartEquity: 0,
+    equityPeak: 0,
+    balances: {},
+    positions: [],
+    openRules: [],
   };
 }
 

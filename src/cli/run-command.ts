@@ -20,7 +20,8 @@ import {
 import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js';
 import { addCommonOptions, resolveConfig } from './command-options.js';
 import { describeError, EXIT_FAILURE, exitCodeFor } from './exit-codes.js';
-import { createEngineJournal } from './journal-wiring.js';
+import { readJournalRiskState } from './journal-risk-state.js';
+import { createEngineJournal, journalDirectory } from './journal-wiring.js';
 import { engageOnEngineIdConflict } from './engine-id-conflict.js';
 import { engageOnKillSignal } from './kill-signal.js';
 import { registerLocalEngine, storeIdentityOf } from '../killswitch/local-engine-registry.js';
@@ -134,6 +135,17 @@ async function runWithLogger(
     },
   });
   await claimEngineIdOrClose(killSwitch, config, logger, closeStores);
+  // Before anything trades: the day's losses, positions and peak from the last run of this id. A
+  // corrupt line stops the start (ERR_JOURNAL_CORRUPT) rather than forget them.
+  const journalState = config.journal.enabled
+    ? await readJournalRiskState(journalDirectory(config.stateDir, engineId)).catch(
+        async (error: unknown) => {
+          killSwitch.close();
+          await closeStores();
+          throw error;
+        },
+      )
+    : null;
   // Before the venue connects: an engine still connecting already obeys its scopes, and a kill
   // on this host must count it (an exited process's entry is ignored).
   const unregister = await registerLocalEngine({
@@ -189,7 +201,9 @@ async function runWithLogger(
     engineId,
     undefined,
     configuredSymbols(config),
+    config.journal.enabled,
   );
+  const restored = risk.restore(journalState);
   const engine = new LiveEngine({
     killSwitch,
     strategy,
@@ -206,10 +220,13 @@ async function runWithLogger(
     yieldIntervalMs: config.engine.yieldIntervalMs,
     cancelOpenOrdersOnShutdown: config.engine.cancelOpenOrdersOnShutdown,
     onEngineIdConflict: engageOnEngineIdConflict(killSwitch, engineId, logger),
+    ...(restored === undefined ? {} : { initialPositions: restored.positions }),
   });
   risk.bind(engine);
   journal?.bind(engine);
   logEngineEvents(engine, logger);
+  // The restart in the audit trail (journal, log), before the run's first event.
+  if (restored !== undefined) engine.emit(restored.event);
   // Metrics, webhook alerts and startControlServer (API + console), before the first tick. Loaded
   // here, not at the top, so `livegate kill` never pays for loading fastify and prom-client.
   const { startControlPlane } = await import('./control-plane-wiring.js');

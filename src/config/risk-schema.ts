@@ -43,6 +43,15 @@ export const riskSchema = z
      * expiry. A configured rate never expires and takes over from a stale one.
      */
     conversionRateMaxAgeMs: z.number().int().min(100).nullable().default(60_000),
+    /** When the daily P&L (dailyLoss) starts again: `startHour` o'clock in `timeZone`. */
+    tradingDay: z
+      .strictObject({
+        timeZone: z.string().refine(isTimeZone, {
+          message: 'must be an IANA time zone Intl knows (UTC, Europe/London, America/New_York)',
+        }),
+        startHour: z.number().int().min(0).max(23),
+      })
+      .default({ timeZone: 'UTC', startHour: 0 }),
     /** Unset limits take the chain's built-in defaults (docs/risk.md). */
     preTrade: preTradeLimitsSchema.extend({ enabled: z.boolean().default(true) }).prefault({}),
     monitor: riskMonitorOptionsSchema
@@ -75,3 +84,12 @@ export const riskSchema = z
   });
 
 export type RiskConfig = z.output<typeof riskSchema>;
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}

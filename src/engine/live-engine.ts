@@ -60,6 +60,8 @@ export interface LiveEngineOptions {
   readonly riskSnapshot?: () => RiskSnapshot;
   /** Venue brokers: reconcile with the venue on every Nth heartbeat (default 10) and at start. */
   readonly reconcileEveryHeartbeats?: number;
+  /** Filled positions carried over from an earlier run (restored from the journal). */
+  readonly initialPositions?: ReadonlyMap<string, number>;
 }
 
 export interface EngineHealth {
@@ -119,6 +121,9 @@ export class LiveEngine {
     this.tickObservers = options.tickObservers ?? [];
     this.cancelOpenOrdersOnEngage = options.cancelOpenOrdersOnEngage ?? true;
     this.observeTick = this.broker.observeTick?.bind(this.broker);
+    for (const [symbol, quantity] of options.initialPositions ?? []) {
+      this.positions.setPosition(symbol, quantity);
+    }
     this.bus = new EventBus(options.sinks ?? []);
     const preTradeRisk = this.preTradeRisk;
     if (preTradeRisk !== undefined) this.bus.subscribe((event) => preTradeRisk.onEvent(event));

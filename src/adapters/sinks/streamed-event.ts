@@ -78,6 +78,8 @@ function symbolOf(event: LivegateEvent): string | undefined {
     case 'RiskLimitBreached':
     case 'JournalFailed':
     case 'Heartbeat':
+    case 'RiskStateRecorded':
+    case 'RiskStateRestored':
       return undefined;
   }
 }

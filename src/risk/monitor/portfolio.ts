@@ -7,9 +7,9 @@ import { InstrumentCatalog } from '../../core/instrument-catalog.js';
 import type { PositionSnapshot, RiskSnapshot } from '../../core/risk-snapshot.js';
 import { signedQuantity, type Tick } from '../../core/types.js';
 import { ConversionRates, type ConvertedSymbol, type RateRoute } from '../conversion-rates.js';
+import type { RiskState } from '../../core/risk-state.js';
 import { CashBalances } from './cash-balances.js';
-
-const DAY_MS = 86_400_000;
+import { TradingDay } from './trading-day.js';
 
 /** Mutable on purpose: one per symbol, updated in place so marking a tick allocates nothing. */
 export class Holding implements ConvertedSymbol {
@@ -58,7 +58,7 @@ export class Portfolio {
   private unrealized = 0;
   private exposure = 0;
   private peak = 0;
-  private day: number;
+  private day: string;
   private dayStartEquity = 0;
 
   /**
@@ -69,8 +69,9 @@ export class Portfolio {
     private readonly clock: Clock,
     readonly rates: ConversionRates = new ConversionRates(new InstrumentCatalog('USD')),
     symbols: readonly string[] = [],
+    private readonly tradingDay = new TradingDay({ timeZone: 'UTC', startHour: 0 }),
   ) {
-    this.day = utcDay(clock.now());
+    this.day = tradingDay.keyAt(clock.now());
     this.cash = new CashBalances(rates);
     for (const symbol of symbols) this.holding(symbol);
   }
@@ -119,7 +120,7 @@ export class Portfolio {
     this.revalue();
   }
 
-  /** Re-marks every position, rolls the day at UTC midnight and raises the equity peak. */
+  /** Re-marks every position, rolls the trading day and raises the equity peak. */
   revalue(): void {
     let unrealized = 0;
     let exposure = 0;
@@ -140,7 +141,7 @@ export class Portfolio {
     this.unrealized = unrealized;
     this.exposure = exposure;
     const equity = this.equity;
-    const day = utcDay(this.clock.now());
+    const day = this.tradingDay.keyAt(this.clock.now());
     if (day !== this.day) {
       this.day = day;
       this.dayStartEquity = equity;
@@ -164,7 +165,7 @@ export class Portfolio {
   get drawdown(): number {
     return this.peak - this.equity;
   }
-  /** Equity change since the first sample of the current UTC day. */
+  /** Equity change since the first sample of the current trading day. */
   get dailyPnl(): number {
     return this.equity - this.dayStartEquity;
   }
@@ -225,6 +226,58 @@ export class Portfolio {
     };
   }
 
+  /** What a restart needs to carry on where this left off (journaled as RiskStateRecorded). */
+  state(openRules: readonly string[]): RiskState {
+    const positions = [];
+    for (const holding of this.holdings.values()) {
+      if (holding.quantity === 0) continue;
+      const { symbol, quantity, averagePrice, markPrice } = holding;
+      positions.push({ symbol, quantity, averagePrice, markPrice });
+    }
+    return {
+      tradingDay: this.day,
+      dayStartEquity: this.dayStartEquity,
+      equityPeak: this.peak,
+      balances: this.cash.amounts(),
+      positions,
+      openRules,
+    };
+  }
+
+  /**
+   * Takes over a recorded state. On the same trading day the day's P&L carries on from the
+   * recorded day start; on a later one the next revalue starts the new day at the equity then.
+   */
+  restore(state: RiskState): void {
+    for (const [currency, amount] of Object.entries(state.balances)) {
+      this.cash.add(currency, amount);
+    }
+    for (const position of state.positions) {
+      const holding = this.holding(position.symbol);
+      holding.quantity = position.quantity;
+      holding.averagePrice = position.averagePrice;
+      if (holding.markPrice === 0) holding.markPrice = position.markPrice;
+    }
+    this.peak = state.equityPeak;
+    this.day = state.tradingDay;
+    this.dayStartEquity = state.dayStartEquity;
+    this.revalue();
+  }
+
+  /** Signed quantity per symbol held. */
+  positions(): Map<string, number> {
+    const positions = new Map<string, number>();
+    for (const holding of this.holdings.values()) {
+      if (holding.quantity !== 0) positions.set(holding.symbol, holding.quantity);
+    }
+    return positions;
+  }
+
+  /** The trading day's key now (`YYYY-MM-DD` it started on). */
+  currentTradingDay(): string {
+    return this.tradingDay.keyAt(this.clock.now());
+  }
+
   private holding(symbol: string): Holding {
     let holding = this.holdings.get(symbol);
     if (holding === undefined) {
@@ -239,8 +292,4 @@ export class Portfolio {
 /** `a` then the entries of `b` not in it. */
 function union(a: readonly string[], b: readonly string[]): string[] {
   return [...a, ...b.filter((entry) => !a.includes(entry))];
-}
-
-function utcDay(epochMs: number): number {
-  return Math.floor(epochMs / DAY_MS);
 }

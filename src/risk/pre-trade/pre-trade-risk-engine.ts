@@ -88,6 +88,11 @@ export class PreTradeRiskEngine implements PreTradeRisk {
     this.rates.quoteArrived(state.route, tick.bid, tick.ask);
   }
 
+  /** Filled positions carried over from an earlier run, before the first order is checked. */
+  restorePositions(positions: ReadonlyMap<string, number>): void {
+    for (const [symbol, quantity] of positions) this.book.forFill(symbol).position = quantity;
+  }
+
   /** Currencies some symbol of the chain needs a rate for and has none (for status). */
   missingConversionRates(): string[] {
     return this.rates.missing();
