@@ -63,6 +63,7 @@ export function logEngineEvents(engine: LiveEngine, logger: Logger): void {
         heartbeatLevel = 'debug';
         return;
       case 'RiskStateRestored':
+      case 'VenuePositionsAdopted':
         logger.warn({ event: event.type, detail: event }, event.message);
         return;
       case 'RiskStateRecorded':

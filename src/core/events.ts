@@ -175,6 +175,21 @@ export interface RiskStateRestored extends EventBase {
   readonly message: string;
 }
 
+/**
+ * At start, the venue's positions differed from the ones this engine restored (fills while it was
+ * down, a position changed by hand): the venue wins, and this says what changed.
+ */
+export interface VenuePositionsAdopted extends EventBase {
+  readonly type: 'VenuePositionsAdopted';
+  readonly venue: string;
+  readonly changes: readonly {
+    readonly symbol: string;
+    readonly before: number;
+    readonly after: number;
+  }[];
+  readonly message: string;
+}
+
 export interface Heartbeat extends EventBase {
   readonly type: 'Heartbeat';
   readonly report: EngineReport;
@@ -199,7 +214,8 @@ export type LivegateEvent =
   | JournalFailed
   | Heartbeat
   | RiskStateRecorded
-  | RiskStateRestored;
+  | RiskStateRestored
+  | VenuePositionsAdopted;
 
 export type LivegateEventType = LivegateEvent['type'];
 

@@ -149,6 +149,17 @@ export class LiveEngine {
       positions: this.positions,
       report: (report) => this.router.venueReported(report),
       reconciled: () => this.venueStatus.reconciled(),
+      adopted: (changes) =>
+        this.emit({
+          type: 'VenuePositionsAdopted',
+          time: this.clock.now(),
+          engineId: this.id,
+          venue: this.broker.name,
+          changes,
+          message: `positions taken from the venue ${this.broker.name} at start: ${changes
+            .map(({ symbol, before, after }) => `${symbol} ${before} here -> ${after} at the venue`)
+            .join(', ')}`,
+        }),
       reconcileEveryHeartbeats: options.reconcileEveryHeartbeats ?? 10,
     });
     this.reporter = new EngineReporter({

@@ -80,6 +80,7 @@ function symbolOf(event: LivegateEvent): string | undefined {
     case 'Heartbeat':
     case 'RiskStateRecorded':
     case 'RiskStateRestored':
+    case 'VenuePositionsAdopted':
       return undefined;
   }
 }

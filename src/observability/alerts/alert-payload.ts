@@ -106,6 +106,7 @@ export function alertPayloadFor(event: LivegateEvent, engineId: string): AlertPa
     case 'Heartbeat':
     case 'RiskStateRecorded':
     case 'RiskStateRestored':
+    case 'VenuePositionsAdopted':
     case 'VenueReported':
       // A venue outage that matters trips a risk rule, and that breach is what alerts.
       return null;

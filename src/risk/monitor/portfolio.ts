@@ -264,6 +264,21 @@ export class Portfolio {
     this.revalue();
   }
 
+  /**
+   * The venue's quantity replaces ours (reconciliation at start). What changed is valued from
+   * the mark on: its P&L before is unknown here, so none is invented.
+   */
+  adoptPosition(symbol: string, quantity: number): void {
+    const holding = this.holding(symbol);
+    const before = holding.quantity;
+    holding.quantity = quantity;
+    if (quantity === 0) holding.averagePrice = 0;
+    else if (before === 0 || Math.sign(before) !== Math.sign(quantity)) {
+      holding.averagePrice = holding.valuationPrice;
+    }
+    this.revalue();
+  }
+
   /** Signed quantity per symbol held. */
   positions(): Map<string, number> {
     const positions = new Map<string, number>();

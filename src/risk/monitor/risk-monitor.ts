@@ -142,6 +142,10 @@ export class RiskMonitor implements TickObserver, EventObserver {
         // a rule still in breach re-trips in the same turn instead of one evaluation later.
         if (event.enforcedState !== 'ENGAGED' && this.timer !== undefined) this.evaluate();
         return;
+      case 'VenuePositionsAdopted':
+        for (const { symbol, after } of event.changes) this.portfolio.adoptPosition(symbol, after);
+        this.record(this.clock.monotonic(), true);
+        return;
       case 'TickBlocked':
       case 'OrderDenied':
       case 'OrderDone':

@@ -109,6 +109,8 @@ export class PreTradeRiskEngine implements PreTradeRisk {
     } else if (event.type === 'OrderFilled') {
       this.book.forFill(event.fill.symbol).position = event.position;
       this.working.filled(event.fill.orderId, event.fill.quantity);
+    } else if (event.type === 'VenuePositionsAdopted') {
+      for (const { symbol, after } of event.changes) this.book.forFill(symbol).position = after;
     } else if (event.type === 'OrderRejected' || event.type === 'OrderDone') {
       this.working.done(event.orderId);
     }
