@@ -47,7 +47,10 @@ export function registerRunCommand(program: Command): void {
     .option('--rate <n>', 'synthetic feed: ticks per second (0 = as fast as possible)')
     .option('--strict', 'csv feed: stop the run at the first bad line instead of skipping it')
     .option('--strategy <spec>', `${BUILTIN_STRATEGIES.join(' | ')} | path to a module`)
-    .option('--engine-id <id>', 'engine id in heartbeats, confirmations and the journal')
+    .option(
+      '--engine-id <id>',
+      'engine id in heartbeats, confirmations and the journal (default: stable, from the host, config file and state dir)',
+    )
     .option('--desk <name>', 'the desk this engine belongs to: it also obeys the desk:<name> scope')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .option('--no-status-line', 'never draw the live status line, even in a terminal')

@@ -43,7 +43,7 @@ export interface RiskSnapshot {
   readonly positions: readonly PositionSnapshot[];
   readonly realizedPnl: number;
   readonly unrealizedPnl: number;
-  /** realized + unrealized since the start of the trading day (UTC). */
+  /** realized + unrealized since the start of the trading day (risk.tradingDay, 00:00 UTC by default). */
   readonly dailyPnl: number;
   readonly equityPeak: number;
   /** equityPeak − current equity (≥ 0). */

@@ -21,7 +21,7 @@ const SCALARS: Readonly<Record<ScalarField, readonly [name: string, help: string
   unrealizedPnl: ['unrealized_profit_and_loss', 'Unrealized profit and loss at the latest marks.'],
   dailyPnl: [
     'daily_profit_and_loss',
-    'Realized plus unrealized profit and loss since the start of the trading day (UTC).',
+    'Realized plus unrealized profit and loss since the start of the trading day (risk.tradingDay).',
   ],
   equityPeak: [
     'equity_peak',
