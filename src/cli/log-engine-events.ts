@@ -62,6 +62,11 @@ export function logEngineEvents(engine: LiveEngine, logger: Logger): void {
         logger[heartbeatLevel]({ event: event.type, report: event.report }, event.type);
         heartbeatLevel = 'debug';
         return;
+      case 'RiskStateRestored':
+      case 'VenuePositionsAdopted':
+        logger.warn({ event: event.type, detail: event }, event.message);
+        return;
+      case 'RiskStateRecorded':
       case 'OrderSubmitted':
       case 'OrderFilled':
       case 'OrderDone':

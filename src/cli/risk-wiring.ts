@@ -1,45 +1,65 @@
 // Builds the pre-trade chain and the risk monitor from the `risk:` config and binds them to an engine.
 
 import type { LivegateConfig } from '../config/schema.js';
-import type { Clock } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { InstrumentCatalog } from '../core/instrument-catalog.js';
+import type { RiskStateRestored } from '../core/events.js';
 import type { RiskSnapshot } from '../core/risk-snapshot.js';
 import type { LiveEngine } from '../engine/live-engine.js';
 import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 import { ConversionRates } from '../risk/conversion-rates.js';
 import { RiskMonitor } from '../risk/monitor/risk-monitor.js';
 import { PreTradeRiskEngine } from '../risk/pre-trade/pre-trade-risk-engine.js';
+import { TradingDay } from '../risk/monitor/trading-day.js';
 import type { PreTradeRisk, TickObserver } from '../risk/risk-ports.js';
+import type { JournalRiskState } from './journal-risk-state.js';
+import { restoredEvent } from './risk-restore.js';
+
+/** Without a risk monitor (whose evaluation runs the sweep), rates expire on this period. */
+const RATE_SWEEP_INTERVAL_MS = 100;
 
 export interface RiskWiring {
   readonly preTradeRisk: PreTradeRisk | undefined;
   readonly monitor: RiskMonitor | undefined;
+  readonly rates: ConversionRates;
   readonly tickObservers: readonly TickObserver[];
   readonly riskSnapshot: (() => RiskSnapshot) | undefined;
+  /**
+   * Takes over what the journal recorded (before the engine exists); returns the positions the
+   * engine starts with and the event that says so, or undefined when there was nothing.
+   */
+  restore(
+    found: JournalRiskState | null,
+  ): { positions: Map<string, number>; event: RiskStateRestored } | undefined;
   /** Connects the monitor to the engine's events, bus and flatten, and starts its timer. */
   bind(engine: LiveEngine): void;
   stop(): void;
 }
 
+/** `symbols`: what the engine may trade, so a currency with no rate is named before any tick. */
 export function createRiskWiring(
   risk: LivegateConfig['risk'],
   killSwitch: EnforcedKillSwitch,
   engineId: string,
   clock?: Clock,
+  symbols: readonly string[] = [],
+  /** Journal the monitor's state for the next start (an engine with a journal). */
+  recordState = false,
 ): RiskWiring {
   const { enabled: preTradeEnabled, ...limits } = risk.preTrade;
   const catalog = new InstrumentCatalog(risk.accountCurrency, risk.instruments);
-  // One ConversionRates each: both find a symbol's rate route beside their own per-symbol state,
-  // so a tick costs no extra lookup in either.
-  const ratesFor = () => new ConversionRates(catalog, risk.conversionRates);
+  // One set of rates for both layers: a rate is stale or fresh for both at once. Each keeps the
+  // symbol's pair beside its own per-symbol state, so a tick costs no extra lookup in either.
+  const rates = new ConversionRates(catalog, risk.conversionRates, {
+    maxAgeMs: risk.conversionRateMaxAgeMs ?? Infinity,
+    clock: clock ?? systemClock,
+  });
   const preTradeRisk = preTradeEnabled
-    ? new PreTradeRiskEngine(limits, {
-        ...(clock === undefined ? {} : { clock }),
-        rates: ratesFor(),
-      })
+    ? new PreTradeRiskEngine(limits, { ...(clock === undefined ? {} : { clock }), rates })
     : undefined;
   const { enabled: monitorEnabled, ...monitorOptions } = risk.monitor;
   let boundEngine: LiveEngine | undefined;
+  let sweep: NodeJS.Timeout | undefined;
   const monitor = monitorEnabled
     ? new RiskMonitor(monitorOptions, {
         killSwitch,
@@ -48,22 +68,75 @@ export function createRiskWiring(
         emit: (event) => boundEngine?.emit(event),
         flatten: (reason) => boundEngine?.flatten(reason) ?? 0,
         flattenOrdersWorking: () => boundEngine?.flattenOrdersWorking() ?? 0,
-        rates: ratesFor(),
+        rates,
+        symbols: [...new Set([...symbols, ...catalog.definedSymbols()])],
+        tradingDay: new TradingDay(risk.tradingDay),
+        recordState,
       })
     : undefined;
   return {
     preTradeRisk,
     monitor,
+    rates,
     tickObservers: monitor === undefined ? [] : [monitor],
     riskSnapshot: monitor === undefined ? undefined : () => monitor.snapshot(),
+    restore(found) {
+      if (found === null) return undefined;
+      let positions: Map<string, number>;
+      if (monitor === undefined) {
+        // No monitor, no P&L to carry: only the positions, which the gates need.
+        positions = new Map(found.state?.positions.map((p) => [p.symbol, p.quantity]) ?? []);
+        for (const { fill, position } of found.fills) positions.set(fill.symbol, position);
+      } else {
+        if (found.state !== null) monitor.restore(found.state, found.fills);
+        else monitor.restore(emptyState(), found.fills);
+        positions = monitor.positions();
+      }
+      if (preTradeRisk !== undefined) preTradeRisk.restorePositions(positions);
+      const today = monitor?.tradingDay() ?? '';
+      const state = monitor?.state() ?? { ...emptyState(), positions: [] };
+      return {
+        positions,
+        event: restoredEvent(found, state, today, engineId, monitor?.snapshot(), clock),
+      };
+    },
     bind(engine) {
       boundEngine = engine;
-      if (monitor === undefined) return;
+      if (monitor === undefined) {
+        if (preTradeRisk !== undefined && rates.maxAgeMs !== Infinity) {
+          sweep = setInterval(() => rates.expire(), RATE_SWEEP_INTERVAL_MS);
+          sweep.unref();
+        }
+        return;
+      }
       engine.on((event) => monitor.onEvent(event));
       monitor.start();
     },
     stop() {
       monitor?.stop();
+      if (sweep !== undefined) clearInterval(sweep);
     },
   };
+}
+
+function emptyState() {
+  return {
+    tradingDay: '',
+    dayStartEquity: 0,
+    equityPeak: 0,
+    balances: {},
+    positions: [],
+    openRules: [],
+  };
+}
+
+/** The symbols a config says the engine may trade (feed, venue, gateway and risk sections). */
+export function configuredSymbols(config: LivegateConfig): string[] {
+  const symbols = new Set<string>(Object.keys(config.risk.preTrade.symbols ?? {}));
+  if (config.feed.kind === 'synthetic')
+    config.feed.synthetic.symbols.forEach((s) => symbols.add(s));
+  if (config.feed.kind === 'csv') config.feed.csv.symbols?.forEach((s) => symbols.add(s));
+  if (config.feed.kind === 'ccxt') config.venue.symbols.forEach((s) => symbols.add(s));
+  if (config.feed.kind === 'websocket') config.gateway.symbols.forEach((s) => symbols.add(s));
+  return [...symbols];
 }

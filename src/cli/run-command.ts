@@ -20,12 +20,13 @@ import {
 import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js';
 import { addCommonOptions, resolveConfig } from './command-options.js';
 import { describeError, EXIT_FAILURE, exitCodeFor } from './exit-codes.js';
-import { createEngineJournal } from './journal-wiring.js';
+import { readJournalRiskState } from './journal-risk-state.js';
+import { createEngineJournal, journalDirectory } from './journal-wiring.js';
 import { engageOnEngineIdConflict } from './engine-id-conflict.js';
 import { engageOnKillSignal } from './kill-signal.js';
 import { registerLocalEngine, storeIdentityOf } from '../killswitch/local-engine-registry.js';
 import { logEngineEvents } from './log-engine-events.js';
-import { createRiskWiring } from './risk-wiring.js';
+import { configuredSymbols, createRiskWiring } from './risk-wiring.js';
 import { overridesFrom, primaryScopeOf, withVenueLimits, type RunOptions } from './run-options.js';
 import { startStatusLine } from './status-line.js';
 import { checkBeforeRun } from './run-preflight.js';
@@ -46,7 +47,10 @@ export function registerRunCommand(program: Command): void {
     .option('--rate <n>', 'synthetic feed: ticks per second (0 = as fast as possible)')
     .option('--strict', 'csv feed: stop the run at the first bad line instead of skipping it')
     .option('--strategy <spec>', `${BUILTIN_STRATEGIES.join(' | ')} | path to a module`)
-    .option('--engine-id <id>', 'engine id in heartbeats, confirmations and the journal')
+    .option(
+      '--engine-id <id>',
+      'engine id in heartbeats, confirmations and the journal (default: stable, from the host, config file and state dir)',
+    )
     .option('--desk <name>', 'the desk this engine belongs to: it also obeys the desk:<name> scope')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .option('--no-status-line', 'never draw the live status line, even in a terminal')
@@ -134,6 +138,17 @@ async function runWithLogger(
     },
   });
   await claimEngineIdOrClose(killSwitch, config, logger, closeStores);
+  // Before anything trades: the day's losses, positions and peak from the last run of this id. A
+  // corrupt line stops the start (ERR_JOURNAL_CORRUPT) rather than forget them.
+  const journalState = config.journal.enabled
+    ? await readJournalRiskState(journalDirectory(config.stateDir, engineId)).catch(
+        async (error: unknown) => {
+          killSwitch.close();
+          await closeStores();
+          throw error;
+        },
+      )
+    : null;
   // Before the venue connects: an engine still connecting already obeys its scopes, and a kill
   // on this host must count it (an exited process's entry is ignored).
   const unregister = await registerLocalEngine({
@@ -183,7 +198,15 @@ async function runWithLogger(
   const shutdownTimeoutMs = streaming
     ? Math.max(SHUTDOWN_TIMEOUT_MS, config.streams.flushTimeoutMs + 1_000)
     : SHUTDOWN_TIMEOUT_MS;
-  const risk = createRiskWiring(withVenueLimits(config, adapters), killSwitch, engineId);
+  const risk = createRiskWiring(
+    withVenueLimits(config, adapters),
+    killSwitch,
+    engineId,
+    undefined,
+    configuredSymbols(config),
+    config.journal.enabled,
+  );
+  const restored = risk.restore(journalState);
   const engine = new LiveEngine({
     killSwitch,
     strategy,
@@ -200,10 +223,13 @@ async function runWithLogger(
     yieldIntervalMs: config.engine.yieldIntervalMs,
     cancelOpenOrdersOnShutdown: config.engine.cancelOpenOrdersOnShutdown,
     onEngineIdConflict: engageOnEngineIdConflict(killSwitch, engineId, logger),
+    ...(restored === undefined ? {} : { initialPositions: restored.positions }),
   });
   risk.bind(engine);
   journal?.bind(engine);
   logEngineEvents(engine, logger);
+  // The restart in the audit trail (journal, log), before the run's first event.
+  if (restored !== undefined) engine.emit(restored.event);
   // Metrics, webhook alerts and startControlServer (API + console), before the first tick. Loaded
   // here, not at the top, so `livegate kill` never pays for loading fastify and prom-client.
   const { startControlPlane } = await import('./control-plane-wiring.js');

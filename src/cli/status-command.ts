@@ -226,13 +226,20 @@ export function formatRisk(risk: RiskSnapshot): string[] {
   const missing = risk.missingConversionRates ?? [];
   if (missing.length > 0) {
     lines.push(
-      `      NO CONVERSION RATE for ${missing.join(', ')}: left out of the totals above; orders that need one are denied (NO_CONVERSION_RATE)`,
+      `      NO CONVERSION RATE for ${missing.join(', ')}: positions in it are left out of the totals above; orders that need one are denied (NO_CONVERSION_RATE)`,
+    );
+  }
+  for (const stale of risk.staleConversionRates ?? []) {
+    const age =
+      stale.ageMs === null ? 'after a bad quote' : `${(stale.ageMs / 1000).toFixed(1)} s old`;
+    lines.push(
+      `      STALE CONVERSION RATE for ${stale.currency} (${age}): valued at the last rate ${stale.lastRate}; new exposure is denied (NO_CONVERSION_RATE)`,
     );
   }
   for (const position of risk.positions) {
     if (position.quantity === 0) continue;
     lines.push(
-      `      ${position.symbol.padEnd(8)} ${String(position.quantity).padStart(12)} @ ${position.averagePrice} mark ${position.markPrice} unrealized ${money(position.unrealizedPnl)}`,
+      `      ${position.symbol.padEnd(8)} ${String(position.quantity).padStart(12)} @ ${position.averagePrice} mark ${position.markPrice} unrealized ${money(position.unrealizedPnl)}${position.conversionRate === undefined ? '' : ` (${position.quoteCurrency ?? ''} rate ${position.conversionRate})`}`,
     );
   }
   const closest = [...risk.rules].sort((a, b) => b.utilization - a.utilization).slice(0, 3);

@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { LivegateError } from '../core/errors.js';
+import { defaultEngineId } from './default-engine-id.js';
 import {
   BUILTIN_STRATEGY_NAMES,
+  DEFAULT_CONFIG,
   deepFreeze,
   validateConfig,
   type LivegateConfig,
@@ -44,12 +46,31 @@ export function loadConfig(options: LoadConfigOptions = {}): LivegateConfig {
   const fileLayer = file === undefined ? {} : readConfigFile(resolve(cwd, file));
   const environment = environmentLayer(env);
   const overrides = options.overrides ?? {};
-  const merged = [environment.layer, overrides].reduce(mergeDeep, fileLayer);
+  const merged = withDefaultEngineId(
+    [environment.layer, overrides].reduce(mergeDeep, fileLayer),
+    file === undefined ? undefined : resolve(cwd, file),
+    cwd,
+  );
   const config = validateConfig(merged, (path) => {
     if (path.length > 0 && valueAt(overrides, path) !== undefined) return 'the command line';
     return environment.sources.get(path.join('.'));
   });
   return deepFreeze(resolvePaths(config, cwd));
+}
+
+/** No engine.id anywhere: a stable one from the config file and state dir (not host-pid). */
+function withDefaultEngineId(
+  merged: unknown,
+  configFile: string | undefined,
+  cwd: string,
+): unknown {
+  if (!isPlainObject(merged)) return merged;
+  const engine = merged.engine;
+  if (engine !== undefined && !isPlainObject(engine)) return merged;
+  if (engine !== undefined && engine.id !== undefined && engine.id !== null) return merged;
+  const stateDir = typeof merged.stateDir === 'string' ? merged.stateDir : DEFAULT_CONFIG.stateDir;
+  const id = defaultEngineId(configFile, resolve(cwd, stateDir));
+  return { ...merged, engine: { ...engine, id } };
 }
 
 function readConfigFile(path: string): unknown {

@@ -37,6 +37,21 @@ export const riskSchema = z
     conversionRates: z
       .record(currencyCode(), z.number().gt(0, 'must be a rate > 0 (account currency per unit)'))
       .default(() => ({})),
+    /**
+     * A rate from the feed whose quotes are older than this (ms) is stale: orders that need it
+     * for new exposure are denied NO_CONVERSION_RATE; positions keep being valued at it. null: no
+     * expiry. A configured rate never expires and takes over from a stale one.
+     */
+    conversionRateMaxAgeMs: z.number().int().min(100).nullable().default(60_000),
+    /** When the daily P&L (dailyLoss) starts again: `startHour` o'clock in `timeZone`. */
+    tradingDay: z
+      .strictObject({
+        timeZone: z.string().refine(isTimeZone, {
+          message: 'must be an IANA time zone Intl knows (UTC, Europe/London, America/New_York)',
+        }),
+        startHour: z.number().int().min(0).max(23),
+      })
+      .default({ timeZone: 'UTC', startHour: 0 }),
     /** Unset limits take the chain's built-in defaults (docs/risk.md). */
     preTrade: preTradeLimitsSchema.extend({ enabled: z.boolean().default(true) }).prefault({}),
     monitor: riskMonitorOptionsSchema
@@ -69,3 +84,12 @@ export const riskSchema = z
   });
 
 export type RiskConfig = z.output<typeof riskSchema>;
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}

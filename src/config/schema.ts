@@ -16,7 +16,10 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const BUILTIN_STRATEGY_NAMES = ['one-order-per-tick', 'ma-crossover', 'periodic'] as const;
 
 const engineSchema = z.strictObject({
-  /** null resolves to `<hostname>-<pid>`, so two engines on one host never share an id. */
+  /**
+   * loadConfig fills a stable default (config/default-engine-id.ts: host, config file, state dir),
+   * so restarts find their journal; a config validated without it falls back to `<hostname>-<pid>`.
+   */
   id: z
     .string()
     .min(1)

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   ERR_STRATEGY_LOAD_FAILED: 'A strategy module cannot be loaded',
   ERR_BROKER_FAILED: 'The broker rejected or failed a call',
   ERR_JOURNAL_FAILED: 'The event journal cannot be written',
+  ERR_JOURNAL_CORRUPT:
+    'The engine journal has a corrupt line, so its risk state cannot be restored',
   ERR_DRILL_FAILED: 'A drill scenario did not produce the expected safety outcome',
   ERR_HTTP_FAILED: 'The control API could not start (address in use, bad host)',
   ERR_GATEWAY_LISTEN_FAILED:

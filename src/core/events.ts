@@ -2,6 +2,7 @@
 
 import type { EngineReport, KillSwitchRecord, KillSwitchState } from './kill-switch-record.js';
 import type { RiskAction } from './risk-snapshot.js';
+import type { RiskState } from './risk-state.js';
 import type { OrderDoneReason, VenueReport } from './ports.js';
 import type { Fill, Order, Side, Tick } from './types.js';
 
@@ -153,6 +154,42 @@ export interface JournalFailed extends EventBase {
   readonly message: string;
 }
 
+/** The monitor's restorable state, after every fill and when the peak, day or open rules change. */
+export interface RiskStateRecorded extends EventBase {
+  readonly type: 'RiskStateRecorded';
+  readonly state: RiskState;
+}
+
+/** At start: the risk state this engine took over from its journal (and, on a venue, corrected). */
+export interface RiskStateRestored extends EventBase {
+  readonly type: 'RiskStateRestored';
+  /** Where the last recorded state was (journal file and its seq), or null when the journal had none. */
+  readonly from: { readonly file: string; readonly seq: number; readonly time: number } | null;
+  /** Fills journaled after that state (a stop between a fill and its record), applied on top. */
+  readonly fillsReplayed: number;
+  /** A last line cut short by a crash, skipped. */
+  readonly tornLines: number;
+  /** False when the recorded trading day is over: the day's P&L starts again at zero. */
+  readonly sameTradingDay: boolean;
+  readonly state: RiskState;
+  readonly message: string;
+}
+
+/**
+ * At start, the venue's positions differed from the ones this engine restored (fills while it was
+ * down, a position changed by hand): the venue wins, and this says what changed.
+ */
+export interface VenuePositionsAdopted extends EventBase {
+  readonly type: 'VenuePositionsAdopted';
+  readonly venue: string;
+  readonly changes: readonly {
+    readonly symbol: string;
+    readonly before: number;
+    readonly after: number;
+  }[];
+  readonly message: string;
+}
+
 export interface Heartbeat extends EventBase {
   readonly type: 'Heartbeat';
   readonly report: EngineReport;
@@ -175,7 +212,10 @@ export type LivegateEvent =
   | RiskLimitBreached
   | VenueReported
   | JournalFailed
-  | Heartbeat;
+  | Heartbeat
+  | RiskStateRecorded
+  | RiskStateRestored
+  | VenuePositionsAdopted;
 
 export type LivegateEventType = LivegateEvent['type'];
 

@@ -109,6 +109,13 @@ export interface ReconciliationResult {
   readonly matched: boolean;
   /** One line per difference (`order X open at the venue, unknown here`...). */
   readonly differences: readonly string[];
+  /**
+   * The venue's filled position per symbol, when it reports positions outright (the gateway does;
+   * ccxt, which sees only balances, does not): at start, the engine takes these over.
+   */
+  readonly venuePositions?: ReadonlyMap<string, number>;
+  /** Which `differences` are about a position, by symbol (dropped once the venue's is taken over). */
+  readonly positionDifferences?: ReadonlyMap<string, string>;
 }
 
 export interface Broker {

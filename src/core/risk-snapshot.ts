@@ -13,6 +13,19 @@ export interface PositionSnapshot {
   readonly unrealizedPnl: number;
   /** The currency the prices are in. */
   readonly quoteCurrency?: string;
+  /**
+   * Set when its rate cannot back new exposure: `stale` (valued at the last known rate) or
+   * `missing` (no rate ever known: left out of the totals).
+   */
+  readonly conversionRate?: 'stale' | 'missing';
+}
+
+export interface StaleConversionRate {
+  readonly currency: string;
+  /** Account currency per unit, from the last usable quotes; what positions are valued at. */
+  readonly lastRate: number;
+  /** How old those quotes are (at most); null when not yet measured (a bad quote before any sweep). */
+  readonly ageMs: number | null;
 }
 
 export interface RuleStatus {
@@ -30,7 +43,7 @@ export interface RiskSnapshot {
   readonly positions: readonly PositionSnapshot[];
   readonly realizedPnl: number;
   readonly unrealizedPnl: number;
-  /** realized + unrealized since the start of the trading day (UTC). */
+  /** realized + unrealized since the start of the trading day (risk.tradingDay, 00:00 UTC by default). */
   readonly dailyPnl: number;
   readonly equityPeak: number;
   /** equityPeak − current equity (≥ 0). */
@@ -39,9 +52,15 @@ export interface RiskSnapshot {
   /** The currency of every amount above (PnL, peak, drawdown, exposure). */
   readonly accountCurrency?: string;
   /**
-   * Currencies holding a position or an amount that no rate converts (feed or config): the totals
-   * leave them out, and the pre-trade chain denies orders that need them (NO_CONVERSION_RATE).
+   * Currencies a known symbol, a position or an amount needs that no rate was ever known for (feed
+   * or config): the totals leave them out, and the pre-trade chain denies orders that need them
+   * (NO_CONVERSION_RATE).
    */
   readonly missingConversionRates?: readonly string[];
+  /**
+   * Currencies whose feed rate is stale (older than risk.conversionRateMaxAgeMs, or its pair's last
+   * quote was bad) with no configured one: valued at the last rate, new exposure denied.
+   */
+  readonly staleConversionRates?: readonly StaleConversionRate[];
   readonly rules: readonly RuleStatus[];
 }

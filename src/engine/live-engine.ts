@@ -60,6 +60,8 @@ export interface LiveEngineOptions {
   readonly riskSnapshot?: () => RiskSnapshot;
   /** Venue brokers: reconcile with the venue on every Nth heartbeat (default 10) and at start. */
   readonly reconcileEveryHeartbeats?: number;
+  /** Filled positions carried over from an earlier run (restored from the journal). */
+  readonly initialPositions?: ReadonlyMap<string, number>;
 }
 
 export interface EngineHealth {
@@ -119,6 +121,9 @@ export class LiveEngine {
     this.tickObservers = options.tickObservers ?? [];
     this.cancelOpenOrdersOnEngage = options.cancelOpenOrdersOnEngage ?? true;
     this.observeTick = this.broker.observeTick?.bind(this.broker);
+    for (const [symbol, quantity] of options.initialPositions ?? []) {
+      this.positions.setPosition(symbol, quantity);
+    }
     this.bus = new EventBus(options.sinks ?? []);
     const preTradeRisk = this.preTradeRisk;
     if (preTradeRisk !== undefined) this.bus.subscribe((event) => preTradeRisk.onEvent(event));
@@ -144,6 +149,17 @@ export class LiveEngine {
       positions: this.positions,
       report: (report) => this.router.venueReported(report),
       reconciled: () => this.venueStatus.reconciled(),
+      adopted: (changes) =>
+        this.emit({
+          type: 'VenuePositionsAdopted',
+          time: this.clock.now(),
+          engineId: this.id,
+          venue: this.broker.name,
+          changes,
+          message: `positions taken from the venue ${this.broker.name} at start: ${changes
+            .map(({ symbol, before, after }) => `${symbol} ${before} here -> ${after} at the venue`)
+            .join(', ')}`,
+        }),
       reconcileEveryHeartbeats: options.reconcileEveryHeartbeats ?? 10,
     });
     this.reporter = new EngineReporter({

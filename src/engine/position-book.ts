@@ -69,6 +69,11 @@ export class PositionBook {
     return this.bySymbol.keys();
   }
 
+  /** Sets a filled position outright: a restart taking over its journal's, or the venue's. */
+  setPosition(symbol: string, quantity: number): void {
+    this.exposure(symbol).position = quantity;
+  }
+
   /** Filled positions by symbol (for reconciliation with the venue). */
   positions(): Map<string, number> {
     const positions = new Map<string, number>();

@@ -1,7 +1,7 @@
 // Off the hot path, on the engine's heartbeat: refresh the venue's dead-man switch and reconcile
 // open orders and positions with the venue now and then. Both are optional broker features.
 
-import type { Broker, VenueReport } from '../core/ports.js';
+import type { Broker, ReconciliationResult, VenueReport } from '../core/ports.js';
 import type { PositionBook } from './position-book.js';
 
 export interface VenueUpkeepOptions {
@@ -10,6 +10,8 @@ export interface VenueUpkeepOptions {
   readonly report: (report: VenueReport) => void;
   /** A reconciliation found nothing to report. */
   readonly reconciled?: () => void;
+  /** The start reconciliation took the venue's positions over: what changed, per symbol. */
+  readonly adopted?: (changes: { symbol: string; before: number; after: number }[]) => void;
   /** Reconcile on every Nth heartbeat (and once at start). */
   readonly reconcileEveryHeartbeats: number;
 }
@@ -18,6 +20,7 @@ export class VenueUpkeep {
   private beats = 0;
   private refreshing = false;
   private reconciling = false;
+  private started = false;
 
   constructor(private readonly options: VenueUpkeepOptions) {}
 
@@ -52,13 +55,38 @@ export class VenueUpkeep {
       });
   }
 
+  /**
+   * The venue wins at start: a restart restored positions from its journal, and the venue's may
+   * differ (fills while the engine was down, a position closed by hand). Its positions are taken
+   * over and reported; what is left (orders) is a mismatch as before.
+   */
+  private adoptVenuePositions(result: ReconciliationResult): ReconciliationResult {
+    const { venuePositions, positionDifferences } = result;
+    if (venuePositions === undefined || positionDifferences === undefined) return result;
+    if (positionDifferences.size === 0) return result;
+    const { positions } = this.options;
+    const changes: { symbol: string; before: number; after: number }[] = [];
+    for (const symbol of positionDifferences.keys()) {
+      const after = venuePositions.get(symbol) ?? 0;
+      changes.push({ symbol, before: positions.position(symbol), after });
+      positions.setPosition(symbol, after);
+    }
+    this.options.adopted?.(changes);
+    const adopted = new Set(positionDifferences.values());
+    const differences = result.differences.filter((line) => !adopted.has(line));
+    return { matched: differences.length === 0, differences };
+  }
+
   private reconcile(): void {
     const { broker, positions } = this.options;
     if (broker.reconcile === undefined || this.reconciling) return;
     this.reconciling = true;
+    const atStart = !this.started;
+    this.started = true;
     broker
       .reconcile(positions.positions())
-      .then((result) => {
+      .then((reported) => {
+        const result = atStart ? this.adoptVenuePositions(reported) : reported;
         if (result.matched) {
           this.options.reconciled?.();
           return;

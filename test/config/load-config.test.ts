@@ -50,8 +50,17 @@ function keyPaths(value: unknown, prefix = ''): string[] {
 describe('loadConfig', () => {
   it('returns the defaults with stateDir made absolute and engine.id resolved', () => {
     const config = load();
-    expect(config).toEqual({ ...DEFAULT_CONFIG, stateDir: join(directory, '.livegate') });
-    expect(config.engine.id).toBe(`${hostname()}-${process.pid}`);
+    expect(config).toEqual({
+      ...DEFAULT_CONFIG,
+      stateDir: join(directory, '.livegate'),
+      engine: { ...DEFAULT_CONFIG.engine, id: config.engine.id },
+    });
+    // Stable across restarts: derived from the host, the (absent) config file and the state dir.
+    expect(config.engine.id).toMatch(new RegExp(`^${hostname()}-livegate-[0-9a-f]{8}$`));
+    expect(loadConfig({ cwd: directory, env: {} }).engine.id).toBe(config.engine.id);
+    // Another state dir is another deployment, so another engine.
+    const elsewhere = loadConfig({ cwd: directory, env: { LIVEGATE_STATE_DIR: 'other' } });
+    expect(elsewhere.engine.id).not.toBe(config.engine.id);
   });
 
   it('loads the example deployment file, which documents every key', () => {

@@ -125,6 +125,8 @@ describe('configSchema', () => {
         accountCurrency: 'USD',
         instruments: {},
         conversionRates: {},
+        conversionRateMaxAgeMs: 60_000,
+        tradingDay: { timeZone: 'UTC', startHour: 0 },
         preTrade: { enabled: true },
         monitor: {
           enabled: true,
@@ -309,6 +311,15 @@ describe('configSchema', () => {
         path: 'risk.conversionRates.JPY',
         message: 'must be a rate > 0 (account currency per unit)',
       },
+    ]);
+    expect(
+      problemsOf({ risk: { tradingDay: { timeZone: 'Mars/Olympus', startHour: 24 } } }).issues,
+    ).toEqual([
+      {
+        path: 'risk.tradingDay.timeZone',
+        message: 'must be an IANA time zone Intl knows (UTC, Europe/London, America/New_York)',
+      },
+      { path: 'risk.tradingDay.startHour', message: expect.stringContaining('24') as string },
     ]);
     expect(problemsOf({ risk: { conversionRates: { USD: 0.9 } } }).issues).toEqual([
       {

@@ -1,7 +1,9 @@
 // The `risk:` currency keys reach both risk layers: instruments, account currency, configured rates.
 import { describe, expect, it } from 'vitest';
 import type { TradingAdapters } from '../../src/adapters/index.js';
-import { createRiskWiring } from '../../src/cli/risk-wiring.js';
+import { configuredSymbols, createRiskWiring } from '../../src/cli/risk-wiring.js';
+import { formatRisk } from '../../src/cli/status-command.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { withVenueLimits } from '../../src/cli/run-options.js';
 import { validateConfig } from '../../src/config/schema.js';
 import type { Signal } from '../../src/core/types.js';
@@ -54,5 +56,42 @@ describe('risk wiring in an account currency', () => {
       'BTC/USDT:USDT': { base: 'BTC', quote: 'USDT', contractSize: 0.001 },
       'ETH/USDT:USDT': { base: 'ETH', quote: 'USDT', contractSize: 0.1 },
     });
+  });
+
+  it('names a currency without a rate in the snapshot and status from the start, then a stale one', async () => {
+    const config = validateConfig({
+      feed: { synthetic: { symbols: ['EURUSD', 'EURJPY'] } },
+      risk: { conversionRateMaxAgeMs: 1_000 },
+    });
+    const { killSwitch } = await openKillSwitch();
+    const clock = new ManualClock(0);
+    const risk = createRiskWiring(config.risk, killSwitch, 'e', clock, configuredSymbols(config));
+    // No tick, no order yet: JPY has no rate (EURJPY alone is not one).
+    expect(risk.riskSnapshot?.().missingConversionRates).toEqual(['JPY']);
+    expect(formatRisk(risk.riskSnapshot!()).join('\n')).toContain('NO CONVERSION RATE for JPY');
+    for (const [symbol, mid] of [
+      ['EURUSD', 1.1],
+      ['EURJPY', 165],
+    ] as const) {
+      risk.preTradeRisk!.observeTick({ symbol, bid: mid, ask: mid, time: 0 });
+      risk.monitor!.observeTick({ symbol, bid: mid, ask: mid, time: 0 });
+    }
+    // The cross EURJPY → EURUSD converts JPY; then EURJPY goes silent.
+    expect(risk.riskSnapshot?.().missingConversionRates).toEqual([]);
+    expect(risk.preTradeRisk!.check(buy('EURJPY', 1), 0, 0)).toBeNull();
+    for (let step = 0; step < 12; step++) {
+      clock.advance(100);
+      risk.monitor!.evaluate();
+    }
+    const stale = risk.riskSnapshot!();
+    expect(stale.staleConversionRates).toEqual([
+      { currency: 'JPY', lastRate: expect.closeTo(1.1 / 165, 12) as number, ageMs: 1_200 },
+    ]);
+    expect(formatRisk(stale).join('\n')).toContain('STALE CONVERSION RATE for JPY (1.2 s old)');
+    expect(risk.preTradeRisk!.check(buy('EURJPY', 1), 0, 0)).toMatchObject({
+      code: 'NO_CONVERSION_RATE',
+      details: { rate: 'stale', ageMs: 1_200 },
+    });
+    risk.stop();
   });
 });

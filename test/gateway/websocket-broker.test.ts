@@ -270,6 +270,8 @@ describe('WebSocketBroker', () => {
     expect(await broker.reconcile(new Map([['EURUSD', 2]]))).toEqual({
       matched: true,
       differences: [],
+      venuePositions: new Map([['EURUSD', 2]]),
+      positionDifferences: new Map(),
     });
   });
 

@@ -36,6 +36,7 @@ export function reconcileWithGateway(
     }
   }
   const gatewayPositions = new Map<string, number>();
+  const positionDifferences = new Map<string, string>();
   for (const { symbol, quantity } of gateway.positions) {
     gatewayPositions.set(symbol, (gatewayPositions.get(symbol) ?? 0) + quantity);
   }
@@ -43,8 +44,15 @@ export function reconcileWithGateway(
     const here = local.positions.get(symbol) ?? 0;
     const there = gatewayPositions.get(symbol) ?? 0;
     if (Math.abs(here - there) > POSITION_EPSILON) {
-      differences.push(`position ${symbol}: ${here} here, ${there} at the gateway`);
+      const line = `position ${symbol}: ${here} here, ${there} at the gateway`;
+      differences.push(line);
+      positionDifferences.set(symbol, line);
     }
   }
-  return { matched: differences.length === 0, differences };
+  return {
+    matched: differences.length === 0,
+    differences,
+    venuePositions: gatewayPositions,
+    positionDifferences,
+  };
 }

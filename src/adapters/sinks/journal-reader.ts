@@ -60,8 +60,16 @@ export async function listRotatedFiles(directory: string): Promise<string[]> {
   return keyed.map((entry) => entry.name);
 }
 
+/** One file's entries, skipped lines tallied in `problems` (for readers that go file by file). */
+export function streamJournalFile(
+  file: string,
+  problems: JournalProblems = { tornLines: 0, corruptLines: [] },
+): AsyncGenerator<JournalEntry> {
+  return readFileEntries(file, problems);
+}
+
 /** Rotated files oldest first, then the current file; none when nothing was ever written. */
-async function journalFiles(directory: string): Promise<string[]> {
+export async function journalFiles(directory: string): Promise<string[]> {
   try {
     return [...(await listRotatedFiles(directory)), JOURNAL_FILE_NAME];
   } catch (error) {

@@ -78,6 +78,9 @@ function symbolOf(event: LivegateEvent): string | undefined {
     case 'RiskLimitBreached':
     case 'JournalFailed':
     case 'Heartbeat':
+    case 'RiskStateRecorded':
+    case 'RiskStateRestored':
+    case 'VenuePositionsAdopted':
       return undefined;
   }
 }

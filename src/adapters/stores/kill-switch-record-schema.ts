@@ -62,6 +62,7 @@ const engineReportShape = {
           markPrice: z.number(),
           unrealizedPnl: z.number(),
           quoteCurrency: z.string().optional(),
+          conversionRate: z.enum(['stale', 'missing']).optional(),
         }),
       ),
       realizedPnl: z.number(),
@@ -72,6 +73,15 @@ const engineReportShape = {
       grossExposure: z.number(),
       accountCurrency: z.string().optional(),
       missingConversionRates: z.array(z.string()).optional(),
+      staleConversionRates: z
+        .array(
+          z.strictObject({
+            currency: z.string(),
+            lastRate: z.number(),
+            ageMs: z.number().nullable(),
+          }),
+        )
+        .optional(),
       rules: z.array(
         z.strictObject({
           rule: z.string(),

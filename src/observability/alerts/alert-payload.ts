@@ -104,6 +104,9 @@ export function alertPayloadFor(event: LivegateEvent, engineId: string): AlertPa
     case 'OrdersCancelled':
     case 'StrategyFailed':
     case 'Heartbeat':
+    case 'RiskStateRecorded':
+    case 'RiskStateRestored':
+    case 'VenuePositionsAdopted':
     case 'VenueReported':
       // A venue outage that matters trips a risk rule, and that breach is what alerts.
       return null;

@@ -9,7 +9,7 @@ import type { MetricFactory } from './metric-factory.js';
 
 type ScalarField = Exclude<
   keyof RiskSnapshot,
-  'positions' | 'rules' | 'accountCurrency' | 'missingConversionRates'
+  'positions' | 'rules' | 'accountCurrency' | 'missingConversionRates' | 'staleConversionRates'
 >;
 
 /** Metric name and help per snapshot figure; exhaustive, so a new figure cannot be forgotten. */
@@ -21,7 +21,7 @@ const SCALARS: Readonly<Record<ScalarField, readonly [name: string, help: string
   unrealizedPnl: ['unrealized_profit_and_loss', 'Unrealized profit and loss at the latest marks.'],
   dailyPnl: [
     'daily_profit_and_loss',
-    'Realized plus unrealized profit and loss since the start of the trading day (UTC).',
+    'Realized plus unrealized profit and loss since the start of the trading day (risk.tradingDay).',
   ],
   equityPeak: [
     'equity_peak',

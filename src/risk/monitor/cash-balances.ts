@@ -17,20 +17,22 @@ export class CashBalances {
     let balance = this.balances.get(currency);
     if (balance === undefined) {
       balance = { amount: 0, rate: this.rates.rate(currency) };
+      // Listed in status when it has no rate, like a traded symbol's quote currency.
+      balance.rate.needed = true;
       this.balances.set(currency, balance);
     }
     balance.amount += amount;
   }
 
   /**
-   * The sum in the account currency of every balance that has a rate; currencies holding an amount
-   * without one are pushed to `missing` (they are left out of the sum, and reported).
+   * The sum in the account currency of every balance, at its last known rate; currencies holding an
+   * amount that no rate was ever known for are pushed to `missing` (left out, and reported).
    */
   valued(missing: string[]): number {
     let total = 0;
     for (const [currency, balance] of this.balances) {
       if (balance.amount === 0) continue;
-      const value = balance.rate.value;
+      const value = balance.rate.lastKnown;
       if (value > 0) total += balance.amount * value;
       else if (!missing.includes(currency)) missing.push(currency);
     }

@@ -7,9 +7,9 @@ import { InstrumentCatalog } from '../../core/instrument-catalog.js';
 import type { PositionSnapshot, RiskSnapshot } from '../../core/risk-snapshot.js';
 import { signedQuantity, type Tick } from '../../core/types.js';
 import { ConversionRates, type ConvertedSymbol, type RateRoute } from '../conversion-rates.js';
+import type { RiskState } from '../../core/risk-state.js';
 import { CashBalances } from './cash-balances.js';
-
-const DAY_MS = 86_400_000;
+import { TradingDay } from './trading-day.js';
 
 /** Mutable on purpose: one per symbol, updated in place so marking a tick allocates nothing. */
 export class Holding implements ConvertedSymbol {
@@ -18,13 +18,15 @@ export class Holding implements ConvertedSymbol {
   averagePrice = 0;
   /** Latest mid; 0 until the first tick of the symbol. */
   markPrice = 0;
-  /** Account currency per 1 quantity per 1 price unit; kept by ConversionRates, NaN while unknown. */
+  /** Account currency per 1 quantity per 1 price unit, usable for new exposure (NaN: stale or none). */
   toAccount = Number.NaN;
+  /** The same at the last known rate, which values the holding; NaN only if no rate was ever known. */
+  toAccountLastKnown = Number.NaN;
   constructor(
     readonly symbol: string,
     readonly quote: string,
-    /** Set when this symbol's mid is itself a conversion rate. */
-    readonly route: RateRoute | null,
+    /** This symbol's pair: its mid may be (part of) a conversion rate. */
+    readonly route: RateRoute,
   ) {}
 
   /** Until a tick is seen the position is valued at its entry price: no PnL, but real exposure. */
@@ -32,12 +34,12 @@ export class Holding implements ConvertedSymbol {
     return this.markPrice === 0 ? this.averagePrice : this.markPrice;
   }
 
-  /** In the account currency; NaN when the quote currency has no rate. */
+  /** In the account currency at the last known rate; NaN when no rate was ever known. */
   get unrealizedPnl(): number {
     // Checked rather than computed as 0 × quantity, which would report a short as -0.
     return this.markPrice === 0
       ? 0
-      : (this.markPrice - this.averagePrice) * this.quantity * this.toAccount;
+      : (this.markPrice - this.averagePrice) * this.quantity * this.toAccountLastKnown;
   }
 }
 
@@ -50,22 +52,28 @@ export type PortfolioTotals = Omit<RiskSnapshot, 'rules'>;
 export class Portfolio {
   private readonly holdings = new Map<string, Holding>();
   private readonly cash: CashBalances;
-  /** Currencies with an amount or a position but no rate, as of the last revalue. */
+  /** Currencies with an amount or a position but no rate ever known, as of the last revalue. */
   private readonly missing: string[] = [];
   private realized = 0;
   private unrealized = 0;
   private exposure = 0;
   private peak = 0;
-  private day: number;
+  private day: string;
   private dayStartEquity = 0;
 
-  /** `rates` default: a USD account, currencies read from the symbol names, no configured rates. */
+  /**
+   * `rates` default: a USD account, currencies read from the symbol names, no configured rates.
+   * `symbols`: the ones the engine may trade, so a currency without a rate is named from the start.
+   */
   constructor(
     private readonly clock: Clock,
     readonly rates: ConversionRates = new ConversionRates(new InstrumentCatalog('USD')),
+    symbols: readonly string[] = [],
+    private readonly tradingDay = new TradingDay({ timeZone: 'UTC', startHour: 0 }),
   ) {
-    this.day = utcDay(clock.now());
+    this.day = tradingDay.keyAt(clock.now());
     this.cash = new CashBalances(rates);
+    for (const symbol of symbols) this.holding(symbol);
   }
 
   /**
@@ -74,8 +82,10 @@ export class Portfolio {
    */
   observeTick(tick: Tick): void {
     const holding = this.holding(tick.symbol);
-    holding.markPrice = (tick.bid + tick.ask) / 2;
-    if (holding.route !== null) this.rates.quoteArrived(holding.route, tick.bid, tick.ask);
+    const mid = (tick.bid + tick.ask) / 2;
+    // A bad quote (from a feed that does not validate) keeps the last mark: a loss never reads 0.
+    if (mid > 0 && mid !== Infinity) holding.markPrice = mid;
+    this.rates.quoteArrived(holding.route, tick.bid, tick.ask);
   }
 
   /**
@@ -110,7 +120,7 @@ export class Portfolio {
     this.revalue();
   }
 
-  /** Re-marks every position, rolls the day at UTC midnight and raises the equity peak. */
+  /** Re-marks every position, rolls the trading day and raises the equity peak. */
   revalue(): void {
     let unrealized = 0;
     let exposure = 0;
@@ -118,19 +128,20 @@ export class Portfolio {
     missing.length = 0;
     for (const holding of this.holdings.values()) {
       if (holding.quantity === 0) continue;
-      // Left out of the totals rather than guessed; status lists the currency instead.
-      if (!(holding.toAccount > 0)) {
+      // A stale rate still values the position (at the last rate): a loss must not vanish. With
+      // no rate ever known it is left out rather than guessed; status lists the currency instead.
+      if (!(holding.toAccountLastKnown > 0)) {
         if (!missing.includes(holding.quote)) missing.push(holding.quote);
         continue;
       }
       unrealized += holding.unrealizedPnl;
-      exposure += Math.abs(holding.quantity) * holding.valuationPrice * holding.toAccount;
+      exposure += Math.abs(holding.quantity) * holding.valuationPrice * holding.toAccountLastKnown;
     }
     this.realized = this.cash.valued(missing);
     this.unrealized = unrealized;
     this.exposure = exposure;
     const equity = this.equity;
-    const day = utcDay(this.clock.now());
+    const day = this.tradingDay.keyAt(this.clock.now());
     if (day !== this.day) {
       this.day = day;
       this.dayStartEquity = equity;
@@ -154,14 +165,14 @@ export class Portfolio {
   get drawdown(): number {
     return this.peak - this.equity;
   }
-  /** Equity change since the first sample of the current UTC day. */
+  /** Equity change since the first sample of the current trading day. */
   get dailyPnl(): number {
     return this.equity - this.dayStartEquity;
   }
   get grossExposure(): number {
     return this.exposure;
   }
-  /** Currencies the totals leave out for want of a rate, as of the last revalue. */
+  /** Currencies the totals leave out for want of any rate ever known, as of the last revalue. */
   get missingConversionRates(): readonly string[] {
     return this.missing;
   }
@@ -194,8 +205,11 @@ export class Portfolio {
         averagePrice: holding.averagePrice,
         markPrice: holding.markPrice,
         // JSON has no NaN: a position without a rate reports 0 and its currency is listed.
-        unrealizedPnl: holding.toAccount > 0 ? holding.unrealizedPnl : 0,
+        unrealizedPnl: holding.toAccountLastKnown > 0 ? holding.unrealizedPnl : 0,
         quoteCurrency: holding.quote,
+        ...(holding.toAccount > 0
+          ? {}
+          : { conversionRate: holding.toAccountLastKnown > 0 ? 'stale' : 'missing' }),
       });
     }
     return {
@@ -207,8 +221,76 @@ export class Portfolio {
       drawdown: this.drawdown,
       grossExposure: this.exposure,
       accountCurrency: this.rates.accountCurrency,
-      missingConversionRates: [...this.missing],
+      missingConversionRates: union(this.rates.missing(), this.missing),
+      staleConversionRates: this.rates.stale(),
     };
+  }
+
+  /** What a restart needs to carry on where this left off (journaled as RiskStateRecorded). */
+  state(openRules: readonly string[]): RiskState {
+    const positions = [];
+    for (const holding of this.holdings.values()) {
+      if (holding.quantity === 0) continue;
+      const { symbol, quantity, averagePrice, markPrice } = holding;
+      positions.push({ symbol, quantity, averagePrice, markPrice });
+    }
+    return {
+      tradingDay: this.day,
+      dayStartEquity: this.dayStartEquity,
+      equityPeak: this.peak,
+      balances: this.cash.amounts(),
+      positions,
+      openRules,
+    };
+  }
+
+  /**
+   * Takes over a recorded state. On the same trading day the day's P&L carries on from the
+   * recorded day start; on a later one the next revalue starts the new day at the equity then.
+   */
+  restore(state: RiskState): void {
+    for (const [currency, amount] of Object.entries(state.balances)) {
+      this.cash.add(currency, amount);
+    }
+    for (const position of state.positions) {
+      const holding = this.holding(position.symbol);
+      holding.quantity = position.quantity;
+      holding.averagePrice = position.averagePrice;
+      if (holding.markPrice === 0) holding.markPrice = position.markPrice;
+    }
+    this.peak = state.equityPeak;
+    this.day = state.tradingDay;
+    this.dayStartEquity = state.dayStartEquity;
+    this.revalue();
+  }
+
+  /**
+   * The venue's quantity replaces ours (reconciliation at start). What changed is valued from
+   * the mark on: its P&L before is unknown here, so none is invented.
+   */
+  adoptPosition(symbol: string, quantity: number): void {
+    const holding = this.holding(symbol);
+    const before = holding.quantity;
+    holding.quantity = quantity;
+    if (quantity === 0) holding.averagePrice = 0;
+    else if (before === 0 || Math.sign(before) !== Math.sign(quantity)) {
+      holding.averagePrice = holding.valuationPrice;
+    }
+    this.revalue();
+  }
+
+  /** Signed quantity per symbol held. */
+  positions(): Map<string, number> {
+    const positions = new Map<string, number>();
+    for (const holding of this.holdings.values()) {
+      if (holding.quantity !== 0) positions.set(holding.symbol, holding.quantity);
+    }
+    return positions;
+  }
+
+  /** The trading day's key now (`YYYY-MM-DD` it started on). */
+  currentTradingDay(): string {
+    return this.tradingDay.keyAt(this.clock.now());
   }
 
   private holding(symbol: string): Holding {
@@ -222,6 +304,7 @@ export class Portfolio {
   }
 }
 
-function utcDay(epochMs: number): number {
-  return Math.floor(epochMs / DAY_MS);
+/** `a` then the entries of `b` not in it. */
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...a, ...b.filter((entry) => !a.includes(entry))];
 }

@@ -2,7 +2,8 @@
 
 import { systemClock, type Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
-import type { LivegateEvent, VenueReported } from '../../core/events.js';
+import type { LivegateEvent, OrderFilled, VenueReported } from '../../core/events.js';
+import type { RiskState } from '../../core/risk-state.js';
 import type { RiskAction, RiskSnapshot } from '../../core/risk-snapshot.js';
 import type { Tick } from '../../core/types.js';
 import type { EnforcedKillSwitch } from '../../killswitch/enforced-kill-switch.js';
@@ -17,6 +18,10 @@ import {
 } from './risk-monitor-options.js';
 import { createRuleSet, type RuleSet } from './rule-set.js';
 import { TripActions } from './trip-actions.js';
+import type { TradingDay } from './trading-day.js';
+
+/** A peak that keeps rising between fills is journaled at most this often. */
+const RECORD_PEAK_EVERY_MS = 1_000;
 
 export interface RiskMonitorWiring {
   readonly killSwitch: EnforcedKillSwitch;
@@ -31,6 +36,15 @@ export interface RiskMonitorWiring {
   readonly flattenOrdersWorking?: () => number;
   /** Instruments, account currency and configured rates; default a USD account, currencies from names. */
   readonly rates?: ConversionRates;
+  /** Symbols the engine may trade: a currency none of them can be converted from is named at once. */
+  readonly symbols?: readonly string[];
+  /** Where the daily P&L restarts; default 00:00 UTC. */
+  readonly tradingDay?: TradingDay;
+  /**
+   * Journal the restorable state (RiskStateRecorded) after fills and when the peak, the day or the
+   * open rules change. Off by default: only an engine with a journal restores.
+   */
+  readonly recordState?: boolean;
 }
 
 /**
@@ -47,6 +61,8 @@ export class RiskMonitor implements TickObserver, EventObserver {
   private readonly rules: RuleSet;
   private readonly actions: TripActions;
   private timer: NodeJS.Timeout | undefined;
+  private readonly recordState: boolean;
+  private recorded = { peak: 0, day: '', openRules: '', at: Number.NEGATIVE_INFINITY };
 
   constructor(options: RiskMonitorOptions, wiring: RiskMonitorWiring) {
     this.options = parseRiskMonitorOptions(options);
@@ -61,7 +77,8 @@ export class RiskMonitor implements TickObserver, EventObserver {
     this.engineId = wiring.engineId;
     this.clock = wiring.clock ?? systemClock;
     this.emit = wiring.emit;
-    this.portfolio = new Portfolio(this.clock, wiring.rates);
+    this.portfolio = new Portfolio(this.clock, wiring.rates, wiring.symbols, wiring.tradingDay);
+    this.recordState = wiring.recordState ?? false;
     this.rules = createRuleSet(this.options, this.portfolio, this.clock.monotonic());
     this.actions = new TripActions({
       killSwitch: this.killSwitch,
@@ -87,6 +104,7 @@ export class RiskMonitor implements TickObserver, EventObserver {
         this.portfolio.applyFill(event);
         const now = this.clock.monotonic();
         for (const episode of rules.portfolio) this.check(episode, now);
+        this.record(now, true);
         return;
       }
       case 'OrderSubmitted': {
@@ -124,6 +142,10 @@ export class RiskMonitor implements TickObserver, EventObserver {
         // a rule still in breach re-trips in the same turn instead of one evaluation later.
         if (event.enforcedState !== 'ENGAGED' && this.timer !== undefined) this.evaluate();
         return;
+      case 'VenuePositionsAdopted':
+        for (const { symbol, after } of event.changes) this.portfolio.adoptPosition(symbol, after);
+        this.record(this.clock.monotonic(), true);
+        return;
       case 'TickBlocked':
       case 'OrderDenied':
       case 'OrderDone':
@@ -133,6 +155,8 @@ export class RiskMonitor implements TickObserver, EventObserver {
       case 'RiskLimitBreached':
       case 'JournalFailed':
       case 'Heartbeat':
+      case 'RiskStateRecorded':
+      case 'RiskStateRestored':
         return;
     }
   }
@@ -169,8 +193,67 @@ export class RiskMonitor implements TickObserver, EventObserver {
   /** Every rule, now. The timer calls this; tests call it directly with a ManualClock. */
   evaluate(): void {
     const now = this.clock.monotonic();
+    // Rates first: a stale one stops backing new exposure, and still values what is held.
+    this.portfolio.rates.expire(now);
     this.portfolio.revalue();
     for (const episode of this.rules.all) this.check(episode, now);
+    this.record(now, false);
+  }
+
+  /**
+   * Takes over a state recorded by an earlier run of this engine, then the fills journaled after
+   * it. Rules tripped then stay tripped (no second breach event, no repeated alert); one still in
+   * breach re-trips at the first evaluation if the kill switch no longer answers it.
+   */
+  restore(state: RiskState, laterFills: readonly OrderFilled[] = []): void {
+    this.portfolio.restore(state);
+    for (const episode of this.rules.all) {
+      if (state.openRules.includes(episode.rule.name)) episode.tripped = true;
+    }
+    for (const fill of laterFills) this.portfolio.applyFill(fill);
+  }
+
+  /** Signed positions held, for the engine's position book after a restore. */
+  positions(): Map<string, number> {
+    return this.portfolio.positions();
+  }
+
+  /** The trading day now, `YYYY-MM-DD` of its start. */
+  tradingDay(): string {
+    return this.portfolio.currentTradingDay();
+  }
+
+  /** The state a restart would restore now. */
+  state(): RiskState {
+    return this.portfolio.state(this.openRules());
+  }
+
+  private openRules(): string[] {
+    return this.rules.all.filter((episode) => episode.tripped).map((episode) => episode.rule.name);
+  }
+
+  /** Journals the state after a fill, or when the open rules, the day or (at most 1/s) the peak moved. */
+  private record(now: number, always: boolean): void {
+    if (!this.recordState) return;
+    const { recorded, portfolio } = this;
+    const openRules = this.openRules().join(',');
+    const day = portfolio.currentTradingDay();
+    const peakMoved = portfolio.equityPeak !== recorded.peak;
+    if (
+      !always &&
+      openRules === recorded.openRules &&
+      day === recorded.day &&
+      !(peakMoved && now - recorded.at >= RECORD_PEAK_EVERY_MS)
+    ) {
+      return;
+    }
+    this.recorded = { peak: portfolio.equityPeak, day, openRules, at: now };
+    this.emit({
+      type: 'RiskStateRecorded',
+      time: this.clock.now(),
+      engineId: this.engineId,
+      state: this.state(),
+    });
   }
 
   /** The evaluation timer (unref'd: it never keeps the process alive) and the event-loop sampler. */

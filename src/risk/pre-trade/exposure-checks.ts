@@ -3,6 +3,7 @@
 // over a (lowered) limit can still be worked down.
 
 import { signedQuantity, type Signal } from '../../core/types.js';
+import type { ConversionRates } from '../conversion-rates.js';
 import { denial, type PreTradeDenialOf } from './pre-trade-codes.js';
 import { exceeds } from './float-grid.js';
 import type { ResolvedLimits } from './resolved-limits.js';
@@ -40,7 +41,7 @@ export function conversionDenial(
   signal: Signal,
   state: SymbolState,
   position: number,
-  accountCurrency: string,
+  rates: ConversionRates,
 ): PreTradeDenialOf | null {
   if (state.toAccount > 0) return null;
   const before =
@@ -49,7 +50,8 @@ export function conversionDenial(
   return denial('NO_CONVERSION_RATE', {
     symbol: state.symbol,
     currency: state.quote,
-    accountCurrency,
+    accountCurrency: rates.accountCurrency,
+    ...rates.whyUnusable(state.quote),
   });
 }
 
@@ -65,6 +67,7 @@ export function grossExposureDenial(
   own: SymbolState,
   position: number,
   limits: ResolvedLimits,
+  rates: ConversionRates,
 ): PreTradeDenialOf | null {
   const limit = limits.maxGrossExposure;
   if (limit === Infinity) return null;
@@ -83,6 +86,7 @@ export function grossExposureDenial(
         symbol: state.symbol,
         currency: state.quote,
         check: 'grossExposure',
+        ...rates.whyUnusable(state.quote),
       });
     }
     others += (long > short ? long : short) * state.mid * state.toAccount;

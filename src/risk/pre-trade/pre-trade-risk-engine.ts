@@ -84,8 +84,13 @@ export class PreTradeRiskEngine implements PreTradeRisk {
     const mid = (tick.bid + tick.ask) / 2;
     // A bad quote clears the mid rather than keeping an old one: price checks then fail closed.
     state.mid = mid > 0 && mid !== Infinity ? mid : Number.NaN;
-    // The route was resolved when the state was made, so a rate costs no lookup per tick.
-    if (state.route !== null) this.rates.quoteArrived(state.route, tick.bid, tick.ask);
+    // The pair was resolved when the state was made, so a rate costs no lookup per tick.
+    this.rates.quoteArrived(state.route, tick.bid, tick.ask);
+  }
+
+  /** Filled positions carried over from an earlier run, before the first order is checked. */
+  restorePositions(positions: ReadonlyMap<string, number>): void {
+    for (const [symbol, quantity] of positions) this.book.forFill(symbol).position = quantity;
   }
 
   /** Currencies some symbol of the chain needs a rate for and has none (for status). */
@@ -104,6 +109,8 @@ export class PreTradeRiskEngine implements PreTradeRisk {
     } else if (event.type === 'OrderFilled') {
       this.book.forFill(event.fill.symbol).position = event.position;
       this.working.filled(event.fill.orderId, event.fill.quantity);
+    } else if (event.type === 'VenuePositionsAdopted') {
+      for (const { symbol, after } of event.changes) this.book.forFill(symbol).position = after;
     } else if (event.type === 'OrderRejected' || event.type === 'OrderDone') {
       this.working.done(event.orderId);
     }
@@ -149,11 +156,11 @@ export class PreTradeRiskEngine implements PreTradeRisk {
   ): PreTradeDenial | null {
     return (
       referenceDenial(signal, state) ??
-      conversionDenial(signal, state, position, this.rates.accountCurrency) ??
+      conversionDenial(signal, state, position, this.rates) ??
       (signal.type === 'limit' ? collarDenial(signal, state) : null) ??
       notionalDenial(signal, state) ??
       positionDenial(signal, state, position) ??
-      grossExposureDenial(this.book.states, signal, state, position, this.resolved)
+      grossExposureDenial(this.book.states, signal, state, position, this.resolved, this.rates)
     );
   }
 

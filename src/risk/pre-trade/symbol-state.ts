@@ -14,6 +14,8 @@ export class SymbolState implements SymbolExposure, ConvertedSymbol {
    * ConversionRates as quotes arrive; NaN while the quote currency has no rate.
    */
   toAccount = Number.NaN;
+  /** The same at the last known rate (unused by the checks, which fail closed on a stale rate). */
+  toAccountLastKnown = Number.NaN;
   /** Signed position from the latest OrderFilled, for the gross exposure of other symbols' orders. */
   position = 0;
   /** Remaining quantity of working orders, kept by WorkingOrders from the engine's events. */
@@ -35,8 +37,8 @@ export class SymbolState implements SymbolExposure, ConvertedSymbol {
     start: number,
     /** The currency prices of this symbol are in. */
     readonly quote: string,
-    /** Set when this symbol's mid is itself a conversion rate. */
-    readonly route: RateRoute | null,
+    /** This symbol's pair: its mid may be (part of) a conversion rate. */
+    readonly route: RateRoute,
   ) {
     this.bucket = new TokenBucket(limits.maxOrdersPerSecond, limits.burst, start);
   }

@@ -6,6 +6,7 @@ import type { LivegateEvent, RiskLimitBreached } from '../../../src/core/events.
 import type { KillSwitchStore } from '../../../src/core/ports.js';
 import { signedQuantity, type Side, type Tick } from '../../../src/core/types.js';
 import { KillSwitch } from '../../../src/killswitch/kill-switch.js';
+import type { ConversionRates } from '../../../src/risk/conversion-rates.js';
 import type { RiskMonitorOptions } from '../../../src/risk/monitor/risk-monitor-options.js';
 import { RiskMonitor } from '../../../src/risk/monitor/risk-monitor.js';
 
@@ -20,6 +21,8 @@ export interface HarnessOptions {
   readonly store?: KillSwitchStore;
   readonly clock?: ManualClock;
   readonly flatten?: (reason: string) => number;
+  readonly rates?: ConversionRates;
+  readonly symbols?: readonly string[];
 }
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
@@ -41,6 +44,8 @@ export async function createHarness(options: RiskMonitorOptions, extra: HarnessO
       monitor.onEvent(event);
     },
     ...(extra.flatten === undefined ? {} : { flatten: extra.flatten }),
+    ...(extra.rates === undefined ? {} : { rates: extra.rates }),
+    ...(extra.symbols === undefined ? {} : { symbols: extra.symbols }),
   });
   const base = () => ({ time: clock.now(), engineId: 'engine-a' });
   return {

@@ -299,6 +299,7 @@ describe('RiskMonitor actions', () => {
       grossExposure: 750,
       accountCurrency: 'USD',
       missingConversionRates: [],
+      staleConversionRates: [],
       rules: [
         {
           rule: 'dailyLoss',

@@ -138,7 +138,7 @@ const scenarios: Record<PreTradeCode, () => Scenario> = {
   // EURCHF has a mid but CHF has no pair against USD on this feed and no configured rate.
   NO_CONVERSION_RATE: () => ({
     denial: chainWith({}, [quote('EURCHF', 0.95)]).check(market('buy', 1, 'EURCHF'), 0, T0),
-    details: { symbol: 'EURCHF', currency: 'CHF', accountCurrency: 'USD' },
+    details: { symbol: 'EURCHF', currency: 'CHF', accountCurrency: 'USD', rate: 'missing' },
   }),
   NO_REFERENCE_PRICE: () => ({
     denial: chainWith({}, []).check(market('buy', 1), 0, T0),

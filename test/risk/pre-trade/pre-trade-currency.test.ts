@@ -77,7 +77,7 @@ describe('pre-trade chain in an account currency', () => {
     quote('EURCHF', 0.95);
     expect(market('EURCHF', 'buy', 10)).toEqual({
       code: 'NO_CONVERSION_RATE',
-      details: { symbol: 'EURCHF', currency: 'CHF', accountCurrency: 'USD' },
+      details: { symbol: 'EURCHF', currency: 'CHF', accountCurrency: 'USD', rate: 'missing' },
     });
     expect(engine.missingConversionRates()).toEqual(['CHF']);
     // A flatten of a position taken before the rate went missing must still get out.
@@ -107,7 +107,7 @@ describe('pre-trade chain in an account currency', () => {
     hold('GBPJPY', 5);
     expect(market('EURUSD', 'buy', 1)).toEqual({
       code: 'NO_CONVERSION_RATE',
-      details: { symbol: 'GBPJPY', currency: 'JPY', check: 'grossExposure' },
+      details: { symbol: 'GBPJPY', currency: 'JPY', check: 'grossExposure', rate: 'missing' },
     });
   });
 });
