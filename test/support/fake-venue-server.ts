@@ -74,6 +74,10 @@ export class FakeVenueServer {
   readonly calls: string[] = [];
   /** Set by the test to make market orders rest instead of filling at once. */
   fillMarketOrders = true;
+  /** Orders (txid) the venue keeps open whatever cancel arrives, while still answering it. */
+  readonly uncancellable = new Set<string>();
+  /** Called with each request's method name before the venue acts on it (a fill racing a cancel). */
+  onRequest: ((method: string) => void) | undefined;
   private readonly faults = new Map<string, Fault[]>();
   private readonly server: Server;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -141,6 +145,7 @@ export class FakeVenueServer {
       const url = new URL(request.url ?? '/', 'http://local');
       const method = url.pathname.split('/').pop() ?? '';
       this.calls.push(method);
+      this.onRequest?.(method);
       const isPrivate = url.pathname.startsWith('/0/private/');
       const params = isPrivate
         ? new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
@@ -277,13 +282,14 @@ export class FakeVenueServer {
       (candidate) => candidate.txid === txid || candidate.clientOrderId === clientOrderId,
     );
     if (order === undefined) throw new Error('EOrder:Unknown order');
-    this.close_(order, 'canceled');
+    if (!this.uncancellable.has(order.txid)) this.close_(order, 'canceled');
     return { count: 1 };
   }
 
   private cancelAll(): number {
     const open = this.openOrders();
-    for (const order of open) this.close_(order, 'canceled');
+    for (const order of open)
+      if (!this.uncancellable.has(order.txid)) this.close_(order, 'canceled');
     return open.length;
   }
 
