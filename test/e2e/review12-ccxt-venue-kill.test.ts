@@ -78,6 +78,30 @@ describe('a venue that acknowledges the cancel-all but keeps one order open', ()
   });
 });
 
+describe("the receipt's cancelled count", () => {
+  it('counts what the venue cancelled, not every order listed before each round', async () => {
+    const { venue, common } = await killSetup();
+    const stuck = venue.placeForeignOrder('XXBTZUSD', 'buy', 0.01, 30_000);
+    venue.placeForeignOrder('XXBTZUSD', 'sell', 0.02, 90_000);
+    const filling = venue.placeForeignOrder('XXBTZUSD', 'buy', 0.03, 31_000);
+    venue.uncancellable.add(stuck.txid);
+    venue.onRequest = (method) => {
+      // Filled in full by the market just before the cancel-all reaches it: not cancelled.
+      if (method === 'CancelAll' && filling.status === 'open') venue.fill(filling.txid);
+    };
+    const kill = await runCli(
+      ['kill', ...common, '--reason', 'count', '--timeout', '1000', '--json'],
+      KILL_CREDENTIALS,
+    );
+    expect(kill.code).toBe(1);
+    const receipt = (JSON.parse(kill.stdout) as KillJson).venues?.receipts[0];
+    const cancelledAtVenue = [...venue.orders.values()].filter((o) => o.status === 'canceled');
+    expect(cancelledAtVenue).toHaveLength(1);
+    // Three orders ever existed, one was cancelled; the receipt said more than three.
+    expect(receipt?.cancelled).toBe(1);
+  });
+});
+
 describe('a fill that races the cancel-all', () => {
   it('is in the receipt when the venue lists its trades', async () => {
     const { venue, common } = await killSetup();
