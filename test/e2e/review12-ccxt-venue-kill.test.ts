@@ -1,7 +1,7 @@
 // Review of issue 12 (venue-confirmed kill) against the local Kraken: a venue that keeps one
 // order open while acknowledging the cancel-all, a fill that races the cancel, a venue whose
 // trade history fails, and a venue that stops answering in the middle of the kill.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,10 +54,11 @@ async function killSetup(extraVenueLines: readonly string[] = []) {
       '',
     ].join('\n'),
   );
-  const common = ['--config', config, '--state-dir', path.join(directory, 'state')];
+  const stateDir = path.join(directory, 'state');
+  const common = ['--config', config, '--state-dir', stateDir];
   const init = await runCli(['init', ...common, '--reason', 'review12', '--by', 'review']);
   expect(init.code, init.stderr).toBe(0);
-  return { venue, common };
+  return { venue, common, stateDir };
 }
 
 describe('a venue that acknowledges the cancel-all but keeps one order open', () => {
@@ -75,6 +76,29 @@ describe('a venue that acknowledges the cancel-all but keeps one order open', ()
     const receipt = (JSON.parse(kill.stdout) as KillJson).venues?.receipts[0];
     expect(receipt?.confirmed).toBe(false);
     expect(receipt?.stillOpen.map((order) => order.venueOrderId)).toEqual([stuck.txid]);
+  });
+});
+
+describe('an order partly filled and left open', () => {
+  it('is named with the quantity still open, and no credential reaches the output or the receipt', async () => {
+    const { venue, common, stateDir } = await killSetup();
+    const stuck = venue.placeForeignOrder('XXBTZUSD', 'buy', 0.01, 30_000);
+    venue.fill(stuck.txid, 0.004); // 0.006 still working
+    venue.uncancellable.add(stuck.txid);
+    const kill = await runCli(
+      ['kill', ...common, '--reason', 'partly filled', '--timeout', '500', '--json'],
+      { ...KILL_CREDENTIALS, LIVEGATE_KILL_VENUE_PASSWORD: 'review12-password-value' },
+    );
+    expect(kill.code).toBe(1);
+    const receiptFile = await readFile(path.join(stateDir, 'venue-receipt.json'), 'utf8');
+    const status = await runCli(['status', ...common]);
+    for (const text of [kill.stdout, kill.stderr, receiptFile, status.stdout, status.stderr]) {
+      expect(text).not.toContain(FAKE_CREDENTIALS.secret);
+      expect(text).not.toContain('review12-password-value');
+    }
+    const receipt = (JSON.parse(kill.stdout) as KillJson).venues?.receipts[0];
+    expect(receipt?.stillOpen.map((order) => order.venueOrderId)).toEqual([stuck.txid]);
+    expect(receipt?.stillOpen[0]?.quantity).toBeCloseTo(0.006, 9);
   });
 });
 
