@@ -413,7 +413,12 @@ function venueStep(
   killWrittenAt: number,
   timeoutMs: number,
 ): Promise<VenueKillOutcome> {
-  return runVenueStep(config, { skip: options.venues === false, killWrittenAt, timeoutMs });
+  return runVenueStep(config, {
+    skip: options.venues === false,
+    killWrittenAt,
+    timeoutMs,
+    scope: options.scope ?? GLOBAL_SCOPE,
+  });
 }
 
 function describeVenuesUnconfirmed(outcome: VenueKillOutcome): string {

@@ -131,15 +131,16 @@ function redactedUrl(url: string): string {
  * credentials (LIVEGATE_KILL_VENUE_*, else the venue's); loaded only when a venue is configured.
  */
 function venueStepOf(config: LivegateConfig): {
-  venueStep?: (killWrittenAt: number) => Promise<VenueKillOutcome>;
+  venueStep?: (killWrittenAt: number, scope: string) => Promise<VenueKillOutcome>;
 } {
   if (config.broker.kind === 'paper') return {};
   return {
-    venueStep: (killWrittenAt) =>
+    venueStep: (killWrittenAt, scope) =>
       runVenueStepOnDemand(config, {
         skip: false,
         killWrittenAt,
         timeoutMs: config.http.confirmTimeoutMs,
+        scope,
       }),
   };
 }

@@ -4,7 +4,14 @@
 import type { LivegateConfig } from '../config/schema.js';
 import { createKillVenues, type KillVenue } from '../adapters/index.js';
 import { messageOf } from '../core/message-of.js';
-import { confirmVenueFlat, type VenueReceipt } from '../killswitch/venue-confirmation.js';
+import { GLOBAL_SCOPE } from '../core/scopes.js';
+import { confirmVenueFlat, settleBy, type VenueReceipt } from '../killswitch/venue-confirmation.js';
+
+/** Past --timeout, what a venue's last round and reads get before the kill gives up on it. */
+const HARD_BOUND_SLACK_MS = 2_000;
+
+/** How long a venue session gets to close after its receipt. */
+const CLOSE_WAIT_MS = 500;
 import { writeVenueReceipt, type VenueKillOutcome } from './venue-receipt-file.js';
 
 export interface VenueStepOptions {
@@ -13,6 +20,8 @@ export interface VenueStepOptions {
   /** Epoch ms the kill was written (or attempted). */
   readonly killWrittenAt: number;
   readonly timeoutMs: number;
+  /** The scope the kill was written to: only a global kill reaches the venues (see below). */
+  readonly scope?: string;
 }
 
 /** Reaches every venue at once; never rejects (a venue that fails is a receipt that says so). */
@@ -23,6 +32,12 @@ export async function runVenueStep(
   const startedAt = performance.now();
   const killWrittenAt = new Date(options.killWrittenAt).toISOString();
   if (options.skip) return { killWrittenAt, skipped: '--no-venues', ok: true, receipts: [] };
+  // A venue's cancel-all takes the whole account (or all of livegate's orders on it): a desk or
+  // engine kill leaves it to the engines under that scope, which cancel their own orders.
+  if (options.scope !== undefined && options.scope !== GLOBAL_SCOPE) {
+    const skipped = `scope ${options.scope}: the venue step cancels whole accounts, so only a global kill takes it; the engines under ${options.scope} cancel their own orders`;
+    return { killWrittenAt, skipped, ok: true, receipts: [] };
+  }
   if (config.broker.kind === 'paper') {
     return { killWrittenAt, skipped: 'no venues configured', ok: true, receipts: [] };
   }
@@ -36,15 +51,30 @@ export async function runVenueStep(
   const receipts = await Promise.all(
     venues.map(async (venue) => {
       try {
-        return await confirmVenueFlat(venue.canceller, {
+        const confirming = confirmVenueFlat(venue.canceller, {
           scope: venue.scope,
           killWrittenAt: options.killWrittenAt,
           startedAt,
           timeoutMs: options.timeoutMs,
           ...(venue.credentials === undefined ? {} : { credentials: venue.credentials }),
         });
+        // A venue that never answers (a silent FIX logon, a hung HTTP call) must not hold the
+        // kill past --timeout: cut off at the timeout plus the last round's reads.
+        const cutOff = startedAt + options.timeoutMs + HARD_BOUND_SLACK_MS;
+        return await settleBy(confirming, cutOff, 'cut off').catch((error: unknown) => ({
+          ...failedReceipt(
+            venue.canceller.name,
+            `no answer within ${options.timeoutMs} ms (${messageOf(error)})`,
+            startedAt,
+          ),
+          scope: venue.scope,
+          ...(venue.credentials === undefined ? {} : { credentials: venue.credentials }),
+        }));
       } finally {
-        await venue.canceller.close().catch(() => undefined);
+        // A session that never came up may never close either (a silent FIX venue): not waited on.
+        await settleBy(venue.canceller.close(), performance.now() + CLOSE_WAIT_MS, 'close').catch(
+          () => undefined,
+        );
       }
     }),
   );
@@ -111,7 +141,10 @@ function formatReceipt(receipt: VenueReceipt): string[] {
   if (receipt.leftOpen > 0) {
     lines.push(`    left open (not livegate's, scope own): ${receipt.leftOpen}`);
   }
-  if (receipt.racedFills === null) lines.push('    fills since the kill: not listed by this venue');
+  if (receipt.fillsUnread === true)
+    lines.push('    fills since the kill: UNKNOWN (the read failed, see problem)');
+  else if (receipt.racedFills === null)
+    lines.push('    fills since the kill: not listed by this venue');
   else
     lines.push(
       `    fills since the kill: ${receipt.racedFills.length === 0 ? 'none' : receipt.racedFills.length}`,

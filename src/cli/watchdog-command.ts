@@ -69,6 +69,7 @@ async function runWatchdog(options: WatchdogOptions): Promise<number> {
       skip: !options.venues,
       killWrittenAt: Date.now(),
       timeoutMs: config.killSwitch.confirmTimeoutMs,
+      scope: options.scope,
     })
       .then((outcome) => printLine({ type: 'venues', ...outcome }))
       .finally(() => venueSteps.delete(step));

@@ -125,7 +125,8 @@ export interface Broker {
   submit(order: Order): void | Promise<void>;
   cancel(orderId: string): Promise<boolean>;
   /** Cancels every open order; resolves to how many were cancelled. */
-  cancelAll(): Promise<number>;
+  /** `scope` overrides the broker's configured kill scope (`own`: only this engine's orders). */
+  cancelAll(scope?: CancelScope): Promise<number>;
   openOrders(): readonly Order[];
   /** Market data for brokers that simulate fills (paper). */
   observeTick?(tick: Tick): void;

@@ -1,5 +1,6 @@
 // The live loop: ticks in, three kill-switch gates, orders out. Everything here is the hot path.
 
+import { GLOBAL_SCOPE } from '../core/scopes.js';
 import os from 'node:os';
 import { systemClock, type Clock } from '../core/clock.js';
 import { isLivegateError, LivegateError } from '../core/errors.js';
@@ -414,7 +415,12 @@ export class LiveEngine {
 
   /** One cancel-all, evented once the broker answered it; rejects as the broker does. */
   private async cancelAllAtBroker(reason: string): Promise<number> {
-    const count = await this.broker.cancelAll();
+    // A desk or engine kill cancels this engine's own orders only: the account's cancel-all would
+    // take other desks' orders on a shared account (configured scope applies to a global kill).
+    const deciding = this.killSwitch.decidingScope ?? GLOBAL_SCOPE;
+    const count = await (reason === 'kill-switch-engaged' && deciding !== GLOBAL_SCOPE
+      ? this.broker.cancelAll('own')
+      : this.broker.cancelAll());
     this.bus.emit({
       type: 'OrdersCancelled',
       time: this.clock.now(),

@@ -31,7 +31,7 @@ import { StreamTickets } from './stream-tickets.js';
 export interface ControlServerOptions {
   readonly view: EngineView;
   /** See KillSwitchRouteOptions.venueStep. */
-  readonly venueStep?: (killWrittenAt: number) => Promise<VenueKillOutcome>;
+  readonly venueStep?: (killWrittenAt: number, scope: string) => Promise<VenueKillOutcome>;
   readonly tokens: Tokens;
   readonly maxAuthFailures: number;
   readonly authFailureWindowMs: number;

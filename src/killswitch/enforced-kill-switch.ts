@@ -45,6 +45,8 @@ export interface EnforcedKillSwitch {
   readonly store: KillSwitchStore;
   /** The scope of `store` (`global` for a single unscoped switch): confirmations are per scope. */
   readonly primaryScope: string;
+  /** The scope whose record decides the state (absent for a single unscoped switch: global). */
+  readonly decidingScope?: string;
   /** The revision applied per scope, for confirmations (absent for a single unscoped switch). */
   scopeRevisions?(): Readonly<Record<string, number>>;
   onChange(listener: KillSwitchChangeListener): () => void;

@@ -16,14 +16,16 @@ export interface VenueReceipt {
   readonly scope: CancelScope;
   /** No order in scope is open at the venue any more. */
   readonly confirmed: boolean;
-  /** Orders the venue said it cancelled (over every cancel-all round). */
+  /** Orders in scope seen open that are gone and did not fill completely. */
   readonly cancelled: number;
   /** Orders in scope still open when the time ran out (named). */
   readonly stillOpen: readonly VenueOpenOrder[];
   /** Orders outside the scope (`own`: not livegate's), left open on purpose. */
   readonly leftOpen: number;
-  /** Trades since the kill was written: fills that raced the cancel. Null: the venue cannot list them. */
+  /** Trades since the kill was written: fills that raced the cancel. Null: not known (below). */
   readonly racedFills: readonly VenueTrade[] | null;
+  /** The venue could have listed them but the read failed (not confirmed); else it cannot list them. */
+  readonly fillsUnread?: boolean;
   /** Positions left at the venue. Null: the venue cannot tell. */
   readonly positions: readonly VenuePosition[] | null;
   /** From the kill being written (or attempted) to the venue confirmed flat, or to giving up. */
@@ -47,21 +49,34 @@ export interface VenueConfirmationOptions {
   readonly credentials?: string;
 }
 
+/** Reads of fills and positions after the last round get this long past the deadline, no more. */
+const FINAL_READS_GRACE_MS = 1_000;
+
 export async function confirmVenueFlat(
   canceller: VenueCanceller,
   options: VenueConfirmationOptions,
 ): Promise<VenueReceipt> {
   const deadline = options.startedAt + options.timeoutMs;
   const inScope = (order: VenueOpenOrder) => options.scope === 'account' || order.own;
-  let cancelled = 0;
+  // Every order in scope seen open, by venue id: what the kill set out to cancel.
+  const targets = new Map<string, VenueOpenOrder>();
+  const note = (orders: readonly VenueOpenOrder[]) => {
+    for (const order of orders) if (inScope(order)) targets.set(order.venueOrderId, order);
+  };
   let rounds = 0;
   let open: VenueOpenOrder[] = [];
   let problem: string | undefined;
+  // Each call is held to the deadline: a venue that never answers (a silent FIX logon, a hung
+  // HTTP call) must not hold the kill past --timeout.
+  // What the kill sets out to cancel, for the count. (A venue that never answers is cut off by
+  // the caller's hard bound, venue-kill-step.ts.)
+  note(await canceller.openOrders().catch(() => []));
   for (;;) {
     rounds += 1;
     try {
-      cancelled += await canceller.cancelAll(options.scope);
+      await canceller.cancelAll(options.scope);
       open = await canceller.openOrders();
+      note(open);
       problem = undefined;
     } catch (error) {
       problem = messageOf(error);
@@ -73,24 +88,79 @@ export async function confirmVenueFlat(
   }
   const afterMs = performance.now() - options.startedAt;
   const stillOpen = open.filter(inScope);
-  const [racedFills, positions] = await Promise.all([
-    canceller.tradesSince(options.killWrittenAt).catch(() => undefined),
-    canceller.positions().catch(() => undefined),
+  const readsBy = Math.max(deadline, performance.now()) + FINAL_READS_GRACE_MS;
+  const [fills, positions] = await Promise.all([
+    read(() => canceller.tradesSince(options.killWrittenAt), readsBy),
+    read(() => canceller.positions(), readsBy),
   ]);
+  const racedFills = fills.ok ? (fills.value ?? null) : null;
+  if (!fills.ok) problem ??= `fills since the kill could not be read: ${fills.problem}`;
   return {
     venue: canceller.name,
     scope: options.scope,
     confirmed: problem === undefined && stillOpen.length === 0,
-    cancelled,
+    cancelled: cancelledOf(targets, stillOpen, racedFills ?? []),
     stillOpen,
     leftOpen: open.length - stillOpen.length,
-    racedFills: racedFills ?? null,
-    positions: positions ?? null,
+    racedFills,
+    fillsUnread: !fills.ok,
+    positions: positions.ok ? (positions.value ?? null) : null,
     afterMs,
     rounds,
     ...(problem === undefined ? {} : { problem }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   };
+}
+
+/** Orders the kill set out to cancel that are gone, less those that filled completely instead. */
+function cancelledOf(
+  targets: ReadonlyMap<string, VenueOpenOrder>,
+  stillOpen: readonly VenueOpenOrder[],
+  fills: readonly VenueTrade[],
+): number {
+  const open = new Set(stillOpen.map((order) => order.venueOrderId));
+  const filled = new Map<string, number>();
+  for (const fill of fills) {
+    if (fill.venueOrderId === undefined) continue;
+    filled.set(fill.venueOrderId, (filled.get(fill.venueOrderId) ?? 0) + fill.quantity);
+  }
+  let cancelled = 0;
+  for (const [id, order] of targets) {
+    if (open.has(id)) continue;
+    if ((filled.get(id) ?? 0) >= order.quantity - 1e-12) continue;
+    cancelled += 1;
+  }
+  return cancelled;
+}
+
+type Read<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+async function read<T>(call: () => Promise<T>, by: number): Promise<Read<T>> {
+  try {
+    return { ok: true, value: await settleBy(call(), by, 'no answer in time') };
+  } catch (error) {
+    return { ok: false, problem: messageOf(error) };
+  }
+}
+
+/** The promise's outcome, or an error naming `what` at `deadline` (performance.now() ms). */
+export function settleBy<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(what)),
+      Math.max(0, deadline - performance.now()),
+    );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 function sleep(milliseconds: number): Promise<void> {

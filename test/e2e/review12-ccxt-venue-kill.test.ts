@@ -182,6 +182,7 @@ describe('a venue that stops answering in the middle of the kill', () => {
     expect(kill.code).toBe(1);
     expect(kill.stderr).toMatch(/ERR_VENUE_UNCONFIRMED/);
     // --timeout 1500: the CLI's own start-up and the store write come on top; 4 s is generous.
-    expect(elapsedMs, `kill took ${Math.round(elapsedMs)} ms`).toBeLessThan(4_000);
+    // --timeout 1500, plus loading the venue client and the final reads (500 ms).
+    expect(elapsedMs, `kill took ${Math.round(elapsedMs)} ms`).toBeLessThan(4_500);
   }, 60_000);
 });

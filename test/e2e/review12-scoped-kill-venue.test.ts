@@ -73,6 +73,14 @@ describe('livegate kill --scope desk:fx with two desks on one venue account', ()
       throw new Error(`${String(error)}\n${fx.stderr()}`);
     });
 
+    // Desk eq keeps placing orders, so the count above can pass before fx has even started:
+    // wait until fx reports (status lists it), or the kill rightly says no engine obeys desk:fx.
+    await waitFor(
+      'desk fx reporting',
+      async () =>
+        (await runCli(['status', ...common])).stdout.includes('review12-fx') ? true : undefined,
+      20_000,
+    );
     const kill = await runCli(
       ['kill', ...common, '--scope', 'desk:fx', '--reason', 'fx loss limit', '--timeout', '5000'],
       TRADING,

@@ -154,8 +154,8 @@ export class CcxtBroker implements Broker {
    * The kill switch engaged: cancels every order at the venue (ours and any other; scope
    * `account`) or only ours (`own`); resolves to how many of ours were open.
    */
-  cancelAll(): Promise<number> {
-    return this.cancelIn(this.options.cancelScopeOnKill);
+  cancelAll(scope: CancelScope = this.options.cancelScopeOnKill): Promise<number> {
+    return this.cancelIn(scope);
   }
 
   private async cancelIn(scope: CancelScope): Promise<number> {

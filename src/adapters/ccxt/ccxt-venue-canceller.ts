@@ -55,7 +55,8 @@ export class CcxtVenueCanceller implements VenueCanceller {
       ...(order.clientOrderId ? { clientOrderId: order.clientOrderId } : {}),
       symbol: order.symbol ?? '',
       side: order.side === 'sell' ? 'sell' : 'buy',
-      quantity: order.amount ?? 0,
+      // What is still working: an order part-filled before the kill is open for the rest.
+      quantity: order.remaining ?? order.amount ?? 0,
       ...(typeof order.price === 'number' ? { price: order.price } : {}),
       own: isLivegateClientOrderId(order.clientOrderId),
     }));

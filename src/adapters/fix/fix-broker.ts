@@ -136,9 +136,10 @@ export class FixBroker implements Broker, FixExecutionHost {
    * Scope `account`: the venue's mass cancel (35=q, 530=7), or, where it refuses one or has none,
    * a cancel per open order it lists. Scope `own`: this broker's live orders one by one.
    */
-  async cancelAll(): Promise<number> {
+  async cancelAll(scope?: 'account' | 'own'): Promise<number> {
     if (this.state === 'closed') throw this.failure('cancelAll() after close()');
-    if (this.settings.cancelScopeOnKill === 'own') return this.cancelEach(this.liveIds());
+    if ((scope ?? this.settings.cancelScopeOnKill) === 'own')
+      return this.cancelEach(this.liveIds());
     const before = this.liveIds();
     this.executions.expectMassCancel(before);
     try {

@@ -130,9 +130,9 @@ export class WebSocketBroker implements Broker {
    * Every open order at the gateway, livegate's or not (scope `account`), or this broker's live
    * orders one by one (`own`); resolves to how many were cancelled.
    */
-  async cancelAll(): Promise<number> {
+  async cancelAll(scope?: 'account' | 'own'): Promise<number> {
     if (this.state === 'closed') throw this.failure('cancelAll() after close()');
-    if (this.settings.cancelScopeOnKill === 'account') {
+    if ((scope ?? this.settings.cancelScopeOnKill) === 'account') {
       return this.requests.send<number>((requestId) => ({ type: 'cancel-all', requestId }));
     }
     const ids = this.orders.liveOrders().map((tracked) => tracked.order.id);

@@ -21,7 +21,7 @@ export interface KillSwitchRouteOptions extends MutationAuthOptions {
    * Goes to the venues themselves after an engage is durable (cancel-all, read back until flat);
    * absent when the engine trades on no venue (paper).
    */
-  readonly venueStep?: (killWrittenAt: number) => Promise<VenueKillOutcome>;
+  readonly venueStep?: (killWrittenAt: number, scope: string) => Promise<VenueKillOutcome>;
 }
 
 const ACTIONS: readonly MutationAction[] = ['engage', 'reduce', 'reset'];
@@ -113,7 +113,10 @@ async function mutate(
   const durableAfterMs = acknowledgedAt - issuedAt;
   // The market is reached while the engines confirm: neither waits for the other, and the state
   // write above never waited for a venue.
-  const venueStep = action === 'engage' ? options.venueStep?.(acknowledgedAt) : undefined;
+  const venueStep =
+    action === 'engage'
+      ? options.venueStep?.(acknowledgedAt, view.killSwitch.primaryScope)
+      : undefined;
   const venuesPart = async () => {
     const venues = await venueStep;
     return venues === undefined ? {} : { venues };
