@@ -381,3 +381,38 @@ describe.each(BACKENDS)('livegate guard on $name', (backend) => {
     }
   }, 90_000);
 });
+
+describe('livegate guard with bad limits', () => {
+  it('exits 2 naming every malformed limit, and when there is nothing to guard', async () => {
+    const directory = await scratchDirectory('livegate-guard-config-');
+    const bad = path.join(directory, 'bad.yaml');
+    await writeFile(
+      bad,
+      [
+        `stateDir: ${directory}`,
+        'risk:',
+        '  desks:',
+        '    fx: { dailyLoss: -5, orderRate: { limit: 0 } }',
+        '    "fx desk": { drawdown: 10 }',
+        '  firm: { grossExposure: 1e6, dailyLos: 10 }',
+        '',
+      ].join('\n'),
+    );
+    const result = await runCli(['guard', '--config', bad]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('ERR_CONFIG_INVALID: invalid configuration (4 problems):');
+    expect(result.stderr).toContain('risk.desks.fx.dailyLoss: must be an amount > 0');
+    expect(result.stderr).toContain(
+      'risk.desks.fx.orderRate.limit: must be a rate in orders per second > 0',
+    );
+    expect(result.stderr).toContain('risk.desks.fx desk: invalid key "fx desk": desk names are');
+    expect(result.stderr).toContain('risk.firm.dailyLos: unknown key');
+
+    const none = path.join(directory, 'none.yaml');
+    await writeFile(none, `stateDir: ${directory}\n`);
+    const nothing = await runCli(['guard', '--config', none]);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toMatch(/ERR_CONFIG_INVALID: livegate guard has nothing to guard/);
+  });
+});
