@@ -58,3 +58,15 @@ export function resolveConfig(
     overrides: withStateDir,
   });
 }
+
+/** A flag's milliseconds: a number > 0, or ERR_USAGE naming the flag. */
+export function positiveMs(flag: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new LivegateError(
+      'ERR_USAGE',
+      `${flag} must be a number of milliseconds > 0, got "${text}"`,
+    );
+  }
+  return value;
+}

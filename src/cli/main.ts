@@ -26,6 +26,7 @@ const COMMANDS: Readonly<Record<string, (program: Command) => Promise<void>>> = 
   drill: async (program) => (await import('./drill-command.js')).registerDrillCommand(program),
   watchdog: async (program) =>
     (await import('./watchdog-command.js')).registerWatchdogCommand(program),
+  guard: async (program) => (await import('./guard-command.js')).registerGuardCommand(program),
   venues: async (program) => (await import('./venues-command.js')).registerVenuesCommand(program),
 };
 

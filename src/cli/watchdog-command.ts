@@ -6,7 +6,12 @@ import { createSharedKillSwitchStore } from '../adapters/index.js';
 import { LivegateError } from '../core/errors.js';
 import { GLOBAL_SCOPE, isScopeName } from '../core/scopes.js';
 import { HeartbeatWatchdog, type WatchdogEvent } from '../killswitch/heartbeat-watchdog.js';
-import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
+import {
+  addCommonOptions,
+  positiveMs,
+  resolveConfig,
+  type CommonOptions,
+} from './command-options.js';
 import { EXIT_OK } from './exit-codes.js';
 import { runVenueStepOnDemand } from './venue-step-on-demand.js';
 
@@ -101,15 +106,4 @@ async function runWatchdog(options: WatchdogOptions): Promise<number> {
     await store.close();
   }
   return EXIT_OK;
-}
-
-function positiveMs(flag: string, text: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
-    throw new LivegateError(
-      'ERR_USAGE',
-      `${flag} must be a number of milliseconds > 0, got "${text}"`,
-    );
-  }
-  return value;
 }

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { riskMonitorOptionsSchema, riskRulesSchema } from '../risk/monitor/risk-monitor-options.js';
 import { preTradeLimitsSchema } from '../risk/pre-trade/pre-trade-limits.js';
+import { aggregateLimitsSchema, deskNameSchema } from '../risk/guard/aggregate-limits.js';
 
 /** Currency codes as venues spell them: USD, JPY, USDT, XAU. */
 const currencyCode = () =>
@@ -52,6 +53,10 @@ export const riskSchema = z
         startHour: z.number().int().min(0).max(23),
       })
       .default({ timeZone: 'UTC', startHour: 0 }),
+    /** Limits on the sum of a desk's engines, held by `livegate guard` (docs/risk.md). */
+    desks: z.record(deskNameSchema, aggregateLimitsSchema).default(() => ({})),
+    /** Limits on the sum of every engine on the store; `livegate guard` trips `global`. */
+    firm: aggregateLimitsSchema.nullable().default(null),
     /** Unset limits take the chain's built-in defaults (docs/risk.md). */
     preTrade: preTradeLimitsSchema.extend({ enabled: z.boolean().default(true) }).prefault({}),
     monitor: riskMonitorOptionsSchema

@@ -346,6 +346,11 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
     if (issue.origin === 'string') return 'must not be empty';
     return `must be ${issue.inclusive === false ? '>' : '>='} ${issue.minimum}, received ${received}`;
   }
+  if (issue.code === 'invalid_key') {
+    // A record key (a desk name...) that its own schema refused: say why, not only "invalid key".
+    const why = issue.issues.map((inner) => inner.message).join('; ');
+    return `invalid key ${JSON.stringify(issue.input)}${why === '' ? '' : `: ${why}`}`;
+  }
   if (issue.code === 'too_big') {
     return `must be ${issue.inclusive === false ? '<' : '<='} ${issue.maximum}, received ${received}`;
   }

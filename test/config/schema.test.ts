@@ -127,6 +127,8 @@ describe('configSchema', () => {
         conversionRates: {},
         conversionRateMaxAgeMs: 60_000,
         tradingDay: { timeZone: 'UTC', startHour: 0 },
+        desks: {},
+        firm: null,
         preTrade: { enabled: true },
         monitor: {
           enabled: true,
@@ -431,5 +433,47 @@ describe('killSwitch.leaseMs', () => {
     expect(() => validateConfig({ killSwitch: { pollIntervalMs: 250, leaseMs: 100 } })).toThrow(
       /killSwitch\.leaseMs: must be at least killSwitch\.pollIntervalMs/,
     );
+  });
+});
+
+describe('risk.desks and risk.firm', () => {
+  it('lists every problem of malformed desk and firm limits at once, by path', () => {
+    const { issues } = problemsOf({
+      risk: {
+        desks: {
+          fx: { dailyLoss: -5, orderRate: { limit: 10, windowMs: 10 }, bogus: 1 },
+          'bad desk': { drawdown: 10 },
+        },
+        firm: {},
+      },
+    });
+    expect(issues).toEqual([
+      { path: 'risk.desks.fx.dailyLoss', message: 'must be an amount > 0' },
+      { path: 'risk.desks.fx.orderRate.windowMs', message: 'must be >= 1000, received number 10' },
+      { path: 'risk.desks.fx.bogus', message: 'unknown key' },
+      {
+        path: 'risk.desks.bad desk',
+        message:
+          'invalid key "bad desk": desk names are letters, digits, . _ and - (as in engine.desk)',
+      },
+      {
+        path: 'risk.firm',
+        message:
+          'sets no limit: give at least one of dailyLoss, drawdown, grossExposure, maxPosition, symbols, orderRate',
+      },
+    ]);
+  });
+
+  it('accepts desk and firm limits, with the order-rate window defaulting to 5 s', () => {
+    const config = validateConfig({
+      risk: {
+        desks: { fx: { dailyLoss: 1_500, orderRate: { limit: 50 } } },
+        firm: { grossExposure: 1e7, maxPosition: 1e6, symbols: { USDJPY: { maxPosition: 5e5 } } },
+      },
+    });
+    expect(config.risk.desks).toEqual({
+      fx: { dailyLoss: 1_500, orderRate: { limit: 50, windowMs: 5_000 } },
+    });
+    expect(config.risk.firm?.symbols?.['USDJPY']).toEqual({ maxPosition: 5e5 });
   });
 });
