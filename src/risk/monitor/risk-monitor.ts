@@ -153,6 +153,8 @@ export class RiskMonitor implements TickObserver, EventObserver {
       case 'KillSwitchFailedClosed':
       case 'BrokerFailed':
       case 'RiskLimitBreached':
+      case 'RiskLimitApproached':
+      case 'TradingWindowChanged':
       case 'JournalFailed':
       case 'Heartbeat':
       case 'RiskStateRecorded':
