@@ -9,7 +9,10 @@ export type Weekday = (typeof WEEKDAYS)[number];
 const time = () =>
   z
     .string()
-    .regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a local time HH:MM, 00:00 to 24:00');
+    .regex(
+      /^(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d)?$|^24:00$/,
+      'must be a local time HH:MM (or HH:MM:SS), 00:00 to 24:00',
+    );
 
 export const tradingWindowSchema = z
   .strictObject({

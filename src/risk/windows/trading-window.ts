@@ -3,7 +3,7 @@
 
 import type { TradingWindowPhase } from '../../core/risk-snapshot.js';
 import { WEEKDAYS, type TradingWindowOptions } from './trading-window-options.js';
-import { DAY_MS, minutesOfDay, minutesToMs, ZonedTime } from './zoned-time.js';
+import { DAY_MS, minutesToMs, timeOfDayMs, ZonedTime } from './zoned-time.js';
 
 /** Sessions are listed from the local day before `now` to this many days after it. */
 const HORIZON_DAYS = 8;
@@ -40,8 +40,9 @@ export class TradingWindow {
   };
   private readonly zone: ZonedTime | undefined;
   private readonly days: ReadonlySet<number>;
-  private readonly openMinutes: number;
-  private readonly closeMinutes: number;
+  /** ms after local midnight. */
+  private readonly openTime: number;
+  private readonly closeTime: number;
   private readonly flattenMs: number;
 
   /** `options` undefined: always open (a symbol without a window), never refreshed. */
@@ -52,8 +53,8 @@ export class TradingWindow {
   ) {
     this.zone = options === undefined ? undefined : new ZonedTime(options.timeZone);
     this.days = new Set((options?.days ?? []).map((day) => WEEKDAYS.indexOf(day)));
-    this.openMinutes = minutesOfDay(options?.open ?? '00:00');
-    this.closeMinutes = minutesOfDay(options?.close ?? '24:00');
+    this.openTime = timeOfDayMs(options?.open ?? '00:00');
+    this.closeTime = timeOfDayMs(options?.close ?? '24:00');
     this.flattenMs = minutesToMs(options?.flattenMinutesBeforeClose ?? 0);
     // A schedule is computed at its first use; `always` keeps the open phase forever.
     if (options !== undefined) this.changesAt = Number.NEGATIVE_INFINITY;
@@ -116,15 +117,13 @@ export class TradingWindow {
   private sessionsAround(now: number): Session[] {
     const zone = this.zone!;
     const today = Math.floor(zone.wall(now) / DAY_MS) * DAY_MS;
-    const overnight = this.closeMinutes <= this.openMinutes;
+    const overnight = this.closeTime <= this.openTime;
     const sessions: Session[] = [];
     for (let day = -1; day <= HORIZON_DAYS; day++) {
       const date = today + day * DAY_MS;
       if (!this.days.has(new Date(date).getUTCDay())) continue;
-      const openAt = zone.instant(date + minutesToMs(this.openMinutes));
-      const closeAt = zone.instant(
-        date + (overnight ? DAY_MS : 0) + minutesToMs(this.closeMinutes),
-      );
+      const openAt = zone.instant(date + this.openTime);
+      const closeAt = zone.instant(date + (overnight ? DAY_MS : 0) + this.closeTime);
       const openEnded = day === HORIZON_DAYS;
       const last = sessions.at(-1);
       if (last !== undefined && openAt <= last.closeAt) {

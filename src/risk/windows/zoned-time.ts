@@ -64,10 +64,10 @@ export class ZonedTime {
   }
 }
 
-/** "HH:MM" (24:00 allowed) as minutes after local midnight. */
-export function minutesOfDay(time: string): number {
-  const [hours, minutes] = time.split(':').map(Number);
-  return (hours ?? 0) * 60 + (minutes ?? 0);
+/** "HH:MM" or "HH:MM:SS" (24:00 allowed) as ms after local midnight. */
+export function timeOfDayMs(time: string): number {
+  const [hours = 0, minutes = 0, seconds = 0] = time.split(':').map(Number);
+  return ((hours * 60 + minutes) * 60 + seconds) * 1000;
 }
 
 export function minutesToMs(minutes: number): number {
