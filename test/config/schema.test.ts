@@ -134,6 +134,10 @@ describe('configSchema', () => {
           evaluationIntervalMs: 100,
           flattenOnEngage: false,
           flattenTimeoutMs: 5000,
+          warnings: {
+            levels: [0.5, 0.75, 0.9],
+            rules: ['dailyLoss', 'maxDrawdown', 'grossExposure', 'positionLimit'],
+          },
           rules: {
             staleFeed: { action: 'engage', limitMs: 10_000, perSymbol: false },
             eventLoopStall: { action: 'alert', limitMs: 1_000 },
