@@ -4,6 +4,8 @@ import { ManualClock } from '../src/core/clock.js';
 import type { Signal, Tick } from '../src/core/types.js';
 import type { PreTradeLimits } from '../src/risk/pre-trade/pre-trade-limits.js';
 import { PreTradeRiskEngine } from '../src/risk/pre-trade/pre-trade-risk-engine.js';
+import { tradingWindowsSchema } from '../src/risk/windows/trading-window-options.js';
+import { TradingWindows } from '../src/risk/windows/trading-windows.js';
 import { formatRow, percentiles } from './bench-stats.js';
 
 const CHECKS = Number(process.env.LIVEGATE_BENCH_PRE_TRADE_CHECKS ?? 2_000_000);
@@ -39,6 +41,16 @@ const LIMITS: PreTradeLimits = {
   burst: 100,
   duplicateWindowMs: 50,
 };
+
+/** A trading window on every symbol, open all the run long (its times are 1 January 1970, UTC). */
+const WINDOWS = tradingWindowsSchema.parse({
+  default: {
+    timeZone: 'America/New_York',
+    days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'],
+    open: '17:00',
+    close: '16:00',
+  },
+});
 
 /**
  * 600 distinct orders, half market and half limit, in one object shape: V8 boxes the price of a
@@ -79,7 +91,10 @@ const WORKING_PER_SIDE = 2;
  * symbol (one of them partly filled), so position and gross exposure use worst cases.
  */
 function midSessionChain(limits: PreTradeLimits, ticks: readonly Tick[]): PreTradeRiskEngine {
-  const chain = new PreTradeRiskEngine(limits, { clock: new ManualClock(0) });
+  const chain = new PreTradeRiskEngine(limits, {
+    clock: new ManualClock(0),
+    windows: new TradingWindows(WINDOWS),
+  });
   for (const tick of ticks) chain.observeTick(tick);
   for (const [index, { symbol, mid }] of SYMBOLS.entries()) {
     for (let number = 0; number < WORKING_PER_SIDE; number++) {
@@ -228,7 +243,7 @@ export async function benchPreTrade(): Promise<void> {
   expectAll('early denial path', deniedEarly.accepted, 0);
   expectAll('late denial path', deniedLate.accepted, 0);
   console.log(
-    `pre-trade chain (gate 2): 3 symbols, every check on, ${SYMBOLS.length * WORKING_PER_SIDE * 2} working orders tracked, ${CHECKS.toLocaleString('en-US')} accepted checks`,
+    `pre-trade chain (gate 2): 3 symbols, every check on (a trading window included), ${SYMBOLS.length * WORKING_PER_SIDE * 2} working orders tracked, ${CHECKS.toLocaleString('en-US')} accepted checks`,
   );
   const row = (label: string, samples: readonly number[]): void =>
     console.log(formatRow(label, percentiles(samples), 'ns', 1));

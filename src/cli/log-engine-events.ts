@@ -36,6 +36,15 @@ export function logEngineEvents(engine: LiveEngine, logger: Logger): void {
           `risk rule ${event.rule} breached (${event.action}): ${event.message}`,
         );
         return;
+      case 'RiskLimitApproached':
+        logger.warn(
+          { event: event.type, detail: event },
+          `risk rule ${event.rule} at ${Math.round(event.level * 100)} % of its limit: ${event.message}`,
+        );
+        return;
+      case 'TradingWindowChanged':
+        logger.info({ event: event.type, detail: event }, event.message);
+        return;
       case 'StrategyFailed':
       case 'OrderRejected':
         logger.warn({ event: event.type, detail: event }, event.type);

@@ -12,6 +12,8 @@ import { RiskMonitor } from '../risk/monitor/risk-monitor.js';
 import { PreTradeRiskEngine } from '../risk/pre-trade/pre-trade-risk-engine.js';
 import { TradingDay } from '../risk/monitor/trading-day.js';
 import type { PreTradeRisk, TickObserver } from '../risk/risk-ports.js';
+import { TradingWindowWatch } from '../risk/windows/trading-window-watch.js';
+import { TradingWindows } from '../risk/windows/trading-windows.js';
 import type { JournalRiskState } from './journal-risk-state.js';
 import { restoredEvent } from './risk-restore.js';
 
@@ -24,6 +26,8 @@ export interface RiskWiring {
   readonly rates: ConversionRates;
   readonly tickObservers: readonly TickObserver[];
   readonly riskSnapshot: (() => RiskSnapshot) | undefined;
+  /** Phase changes and the flatten phase of risk.tradingWindows; undefined when none is configured. */
+  readonly windowWatch: TradingWindowWatch | undefined;
   /**
    * Takes over what the journal recorded (before the engine exists); returns the positions the
    * engine starts with and the event that says so, or undefined when there was nothing.
@@ -54,8 +58,18 @@ export function createRiskWiring(
     maxAgeMs: risk.conversionRateMaxAgeMs ?? Infinity,
     clock: clock ?? systemClock,
   });
+  const windows = new TradingWindows(risk.tradingWindows);
   const preTradeRisk = preTradeEnabled
-    ? new PreTradeRiskEngine(limits, { ...(clock === undefined ? {} : { clock }), rates })
+    ? new PreTradeRiskEngine(limits, { ...(clock === undefined ? {} : { clock }), rates, windows })
+    : undefined;
+  const windowWatch = windows.any
+    ? new TradingWindowWatch({
+        windows,
+        clock: clock ?? systemClock,
+        engineId,
+        emit: (event) => boundEngine?.emit(event),
+        flatten: (reason, only) => boundEngine?.flatten(reason, only) ?? 0,
+      })
     : undefined;
   const { enabled: monitorEnabled, ...monitorOptions } = risk.monitor;
   let boundEngine: LiveEngine | undefined;
@@ -79,7 +93,16 @@ export function createRiskWiring(
     monitor,
     rates,
     tickObservers: monitor === undefined ? [] : [monitor],
-    riskSnapshot: monitor === undefined ? undefined : () => monitor.snapshot(),
+    riskSnapshot:
+      monitor === undefined
+        ? undefined
+        : windows.any
+          ? () => ({
+              ...monitor.snapshot(),
+              tradingWindows: windows.snapshot((clock ?? systemClock).now()),
+            })
+          : () => monitor.snapshot(),
+    windowWatch,
     restore(found) {
       if (found === null) return undefined;
       let positions: Map<string, number>;
@@ -102,6 +125,13 @@ export function createRiskWiring(
     },
     bind(engine) {
       boundEngine = engine;
+      if (windowWatch !== undefined) {
+        // The phases at the start go into the journal right after RunStarted.
+        engine.on((event) => {
+          if (event.type === 'RunStarted') windowWatch.check();
+        });
+        windowWatch.start();
+      }
       if (monitor === undefined) {
         if (preTradeRisk !== undefined && rates.maxAgeMs !== Infinity) {
           sweep = setInterval(() => rates.expire(), RATE_SWEEP_INTERVAL_MS);
@@ -114,6 +144,7 @@ export function createRiskWiring(
     },
     stop() {
       monitor?.stop();
+      windowWatch?.stop();
       if (sweep !== undefined) clearInterval(sweep);
     },
   };

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../core/clock.js';
 import { isLivegateError } from '../core/errors.js';
 import type { EngineReport, KillSwitchRecord } from '../core/kill-switch-record.js';
-import type { RiskSnapshot } from '../core/risk-snapshot.js';
+import type { RiskSnapshot, TradingWindowSnapshot } from '../core/risk-snapshot.js';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
 import type { LivegateConfig } from '../config/schema.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
@@ -216,6 +216,21 @@ const VENUE_LABELS = {
   venueDeadMan: 'venue dead-man',
 } as const;
 
+/** `trading window default (America/New_York): OPEN until 2026-03-09T20:00:00.000Z ...` */
+function windowLine(window: TradingWindowSnapshot): string {
+  const at = (epochMs: number | null) =>
+    epochMs === null ? 'further than a week' : new Date(epochMs).toISOString();
+  const head = `trading window ${window.window} (${window.timeZone}):`;
+  switch (window.phase) {
+    case 'open':
+      return `${head} OPEN until ${at(window.nextClose)}${window.flattenAt === null ? '' : `, flattening from ${at(window.flattenAt)}`}`;
+    case 'flattening':
+      return `${head} FLATTENING (no new exposure, positions being closed) until the close at ${at(window.nextClose)}`;
+    case 'closed':
+      return `${head} CLOSED (no new exposure: OUTSIDE_TRADING_WINDOW) until ${at(window.nextOpen)}`;
+  }
+}
+
 /** Positions, PnL and the rules closest to their limits, for one engine. */
 export function formatRisk(risk: RiskSnapshot): string[] {
   const money = (value: number): string => value.toFixed(2);
@@ -242,6 +257,7 @@ export function formatRisk(risk: RiskSnapshot): string[] {
       `      ${position.symbol.padEnd(8)} ${String(position.quantity).padStart(12)} @ ${position.averagePrice} mark ${position.markPrice} unrealized ${money(position.unrealizedPnl)}${position.conversionRate === undefined ? '' : ` (${position.quoteCurrency ?? ''} rate ${position.conversionRate})`}`,
     );
   }
+  for (const window of risk.tradingWindows ?? []) lines.push(`      ${windowLine(window)}`);
   const closest = [...risk.rules].sort((a, b) => b.utilization - a.utilization).slice(0, 3);
   for (const rule of closest) {
     lines.push(

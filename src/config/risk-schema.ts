@@ -3,8 +3,10 @@
 
 import { z } from 'zod';
 import { riskMonitorOptionsSchema, riskRulesSchema } from '../risk/monitor/risk-monitor-options.js';
+import { isTimeZone } from '../core/time-zone.js';
 import { preTradeLimitsSchema } from '../risk/pre-trade/pre-trade-limits.js';
 import { aggregateLimitsSchema, deskNameSchema } from '../risk/guard/aggregate-limits.js';
+import { tradingWindowsSchema } from '../risk/windows/trading-window-options.js';
 
 /** Currency codes as venues spell them: USD, JPY, USDT, XAU. */
 const currencyCode = () =>
@@ -57,6 +59,11 @@ export const riskSchema = z
     desks: z.record(deskNameSchema, aggregateLimitsSchema).default(() => ({})),
     /** Limits on the sum of every engine on the store; `livegate guard` trips `global`. */
     firm: aggregateLimitsSchema.nullable().default(null),
+    /**
+     * When each symbol may take on new exposure (a default and per-symbol windows, in their own
+     * time zones); outside, orders that add exposure are denied OUTSIDE_TRADING_WINDOW.
+     */
+    tradingWindows: tradingWindowsSchema.prefault({}),
     /** Unset limits take the chain's built-in defaults (docs/risk.md). */
     preTrade: preTradeLimitsSchema.extend({ enabled: z.boolean().default(true) }).prefault({}),
     monitor: riskMonitorOptionsSchema
@@ -75,6 +82,21 @@ export const riskSchema = z
       .prefault({}),
   })
   .check((context) => {
+    // Windows are enforced by the pre-trade chain: configured without it, they would do nothing.
+    const { tradingWindows, preTrade } = context.value;
+    const windowed =
+      tradingWindows.default !== undefined || Object.keys(tradingWindows.symbols).length > 0;
+    if (windowed && !preTrade.enabled) {
+      context.issues.push({
+        code: 'custom',
+        message:
+          'trading windows are enforced by the pre-trade chain: risk.preTrade.enabled must be true',
+        input: tradingWindows,
+        path: ['tradingWindows'],
+      });
+    }
+  })
+  .check((context) => {
     // A rate for the account currency itself is always 1: a different one is a mistake.
     const { accountCurrency, conversionRates } = context.value;
     const own = conversionRates[accountCurrency];
@@ -89,12 +111,3 @@ export const riskSchema = z
   });
 
 export type RiskConfig = z.output<typeof riskSchema>;
-
-function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,7 +1,7 @@
 // Everything the engine tells the outside world, as past-tense facts. Sinks (journal, logs) consume these.
 
 import type { EngineReport, KillSwitchRecord, KillSwitchState } from './kill-switch-record.js';
-import type { RiskAction } from './risk-snapshot.js';
+import type { RiskAction, TradingWindowPhase } from './risk-snapshot.js';
 import type { RiskState } from './risk-state.js';
 import type { OrderDoneReason, VenueReport } from './ports.js';
 import type { Fill, Order, Side, Tick } from './types.js';
@@ -135,6 +135,42 @@ export interface RiskLimitBreached extends EventBase {
   readonly message: string;
 }
 
+/**
+ * A rule's value reached a warning level (50, 75, 90 % of its threshold by default) before it
+ * trips: once per level per episode (the level warns again after the value fell 10 points below it).
+ */
+export interface RiskLimitApproached extends EventBase {
+  readonly type: 'RiskLimitApproached';
+  readonly rule: string;
+  /** What the rule will do at 100 %. */
+  readonly action: RiskAction;
+  /** The warning level reached, as a fraction of the threshold (0.5, 0.75, 0.9). */
+  readonly level: number;
+  readonly value: number;
+  readonly threshold: number;
+  /** value / threshold. */
+  readonly utilization: number;
+  readonly message: string;
+}
+
+/**
+ * A trading window (risk.tradingWindows) changed phase, or its phase when the run started: from
+ * `flattening` and `closed`, orders that add exposure in its symbols are denied.
+ */
+export interface TradingWindowChanged extends EventBase {
+  readonly type: 'TradingWindowChanged';
+  /** `default` or the symbol the window is configured for. */
+  readonly window: string;
+  readonly phase: TradingWindowPhase;
+  /** null when this is the phase at the start of the run. */
+  readonly previousPhase: TradingWindowPhase | null;
+  readonly timeZone: string;
+  /** Epoch ms, or null (while open, or none within a week). */
+  readonly nextOpen: number | null;
+  readonly nextClose: number | null;
+  readonly message: string;
+}
+
 /** A venue adapter's connectivity or data-quality fact (see VenueReport in ports.ts). */
 export interface VenueReported extends EventBase {
   readonly type: 'VenueReported';
@@ -210,6 +246,8 @@ export type LivegateEvent =
   | StrategyFailed
   | BrokerFailed
   | RiskLimitBreached
+  | RiskLimitApproached
+  | TradingWindowChanged
   | VenueReported
   | JournalFailed
   | Heartbeat

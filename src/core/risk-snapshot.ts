@@ -28,6 +28,22 @@ export interface StaleConversionRate {
   readonly ageMs: number | null;
 }
 
+/** `flattening`: the last flattenMinutesBeforeClose of a window; no new exposure, positions closed. */
+export type TradingWindowPhase = 'open' | 'flattening' | 'closed';
+
+export interface TradingWindowSnapshot {
+  /** `default` (every symbol without its own window) or the symbol the window is configured for. */
+  readonly window: string;
+  readonly timeZone: string;
+  readonly phase: TradingWindowPhase;
+  /** Epoch ms; null while open (or none within a week). */
+  readonly nextOpen: number | null;
+  /** Epoch ms of the current or next session's close; null if further than a week. */
+  readonly nextClose: number | null;
+  /** Epoch ms the flatten phase starts; null without flattenMinutesBeforeClose. */
+  readonly flattenAt: number | null;
+}
+
 export interface RuleStatus {
   readonly rule: string;
   readonly action: RiskAction;
@@ -37,6 +53,11 @@ export interface RuleStatus {
   /** value / threshold. Some rules trip only strictly above 1 or after a minimum sample; `tripped` is authoritative. */
   readonly utilization: number;
   readonly tripped: boolean;
+  /**
+   * The highest warning level (risk.monitor.warnings.levels, 0.5/0.75/0.9) the utilization is at
+   * now, 0 below the lowest; absent for rules without warnings.
+   */
+  readonly warningLevel?: number;
 }
 
 export interface RiskSnapshot {
@@ -63,4 +84,6 @@ export interface RiskSnapshot {
    */
   readonly staleConversionRates?: readonly StaleConversionRate[];
   readonly rules: readonly RuleStatus[];
+  /** Configured trading windows (risk.tradingWindows) and where each stands. */
+  readonly tradingWindows?: readonly TradingWindowSnapshot[];
 }

@@ -392,10 +392,11 @@ export class LiveEngine {
 
   /**
    * Closes every position with market orders through gates 2 and 3 (so REDUCING lets them pass
-   * and ENGAGED does not). Returns how many orders were submitted.
+   * and ENGAGED does not). Returns how many orders were submitted. `only` limits it to the
+   * symbols it accepts.
    */
-  flatten(reason: string): number {
-    return this.router.flatten(reason);
+  flatten(reason: string, only?: (symbol: string) => boolean): number {
+    return this.router.flatten(reason, only);
   }
 
   /** How many of the last flatten's orders are still working at the broker. */

@@ -331,13 +331,17 @@ export class OrderRouter {
   /**
    * Closes every position with market orders through gates 2 and 3 (so REDUCING lets them pass
    * and ENGAGED does not). Working orders that already close part of a position are counted, so
-   * the flatten never overshoots if they fill. Returns how many orders were submitted.
+   * the flatten never overshoots if they fill. Returns how many orders were submitted. `only`
+   * limits it to some symbols (a trading window's flatten phase).
    */
-  flatten(reason: string): number {
+  flatten(reason: string, only?: (symbol: string) => boolean): number {
     const before = this.counters.ordersSubmitted;
     const arrival = this.clock.monotonic();
-    this.flattening = [];
+    // Only a full flatten (the risk monitor's) is the one flattenOrdersWorking() reports on.
+    const tracked = only === undefined;
+    if (tracked) this.flattening = [];
     for (const symbol of [...this.positions.symbols()]) {
+      if (only !== undefined && !only(symbol)) continue;
       const quantity = this.positions.closingQuantity(symbol);
       if (quantity === 0) continue;
       const signal: Signal = {
@@ -350,7 +354,8 @@ export class OrderRouter {
       const order = this.gateTwo(signal);
       if (order !== null) this.gateThreeAndSubmit(order, arrival);
     }
-    const submitted = this.flattening;
+    if (!tracked) return this.counters.ordersSubmitted - before;
+    const submitted = this.flattening ?? [];
     this.flattening = undefined;
     this.flattenOrders = submitted.filter((id) => this.positions.isWorking(id));
     return this.counters.ordersSubmitted - before;

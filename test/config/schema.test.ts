@@ -129,12 +129,17 @@ describe('configSchema', () => {
         tradingDay: { timeZone: 'UTC', startHour: 0 },
         desks: {},
         firm: null,
+        tradingWindows: { symbols: {}, alwaysOpen: [] },
         preTrade: { enabled: true },
         monitor: {
           enabled: true,
           evaluationIntervalMs: 100,
           flattenOnEngage: false,
           flattenTimeoutMs: 5000,
+          warnings: {
+            levels: [0.5, 0.75, 0.9],
+            rules: ['dailyLoss', 'maxDrawdown', 'grossExposure', 'positionLimit'],
+          },
           rules: {
             staleFeed: { action: 'engage', limitMs: 10_000, perSymbol: false },
             eventLoopStall: { action: 'alert', limitMs: 1_000 },
@@ -330,6 +335,34 @@ describe('configSchema', () => {
       },
     ]);
     expect(pathsOf({ broker: { paper: { feeRate: 0.5 } } })).toEqual(['broker.paper.feeRate']);
+    expect(
+      problemsOf({
+        risk: {
+          tradingWindows: {
+            default: { timeZone: 'UTC', days: ['monday'], open: '9:30', close: '16:00' },
+            symbols: { USDJPY: { timeZone: 'Asia/Tokyo', open: '10:00', close: '10:00' } },
+          },
+        },
+      }).issues.map((issue) => issue.path),
+    ).toEqual([
+      'risk.tradingWindows.default.days[0]',
+      'risk.tradingWindows.default.open',
+      'risk.tradingWindows.symbols.USDJPY.close',
+    ]);
+    expect(
+      problemsOf({
+        risk: {
+          preTrade: { enabled: false },
+          tradingWindows: { default: { timeZone: 'UTC', open: '09:00', close: '17:00' } },
+        },
+      }).issues,
+    ).toEqual([
+      {
+        path: 'risk.tradingWindows',
+        message:
+          'trading windows are enforced by the pre-trade chain: risk.preTrade.enabled must be true',
+      },
+    ]);
   });
 
   it('checks the venue and gateway settings where they are written', () => {

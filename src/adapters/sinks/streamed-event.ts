@@ -76,6 +76,8 @@ function symbolOf(event: LivegateEvent): string | undefined {
     case 'KillSwitchFailedClosed':
     case 'BrokerFailed':
     case 'RiskLimitBreached':
+    case 'RiskLimitApproached':
+    case 'TradingWindowChanged':
     case 'JournalFailed':
     case 'Heartbeat':
     case 'RiskStateRecorded':

@@ -90,8 +90,21 @@ const engineReportShape = {
           threshold: z.number(),
           utilization: z.number(),
           tripped: z.boolean(),
+          warningLevel: z.number().optional(),
         }),
       ),
+      tradingWindows: z
+        .array(
+          z.strictObject({
+            window: z.string(),
+            timeZone: z.string(),
+            phase: z.enum(['open', 'flattening', 'closed']),
+            nextOpen: z.number().nullable(),
+            nextClose: z.number().nullable(),
+            flattenAt: z.number().nullable(),
+          }),
+        )
+        .optional(),
     })
     .optional(),
 };

@@ -244,6 +244,7 @@ function showTotals(summary) {
 const RULE_UNITS = {
   dailyLoss: 'account ccy',
   maxDrawdown: 'account ccy',
+  grossExposure: 'account ccy',
   positionLimit: 'qty',
   orderRate: 'orders/window',
   rejectRate: 'ratio',
@@ -256,6 +257,13 @@ const RULE_UNITS = {
   reconciliation: 'mismatches/window',
 };
 
+/** The row colour of a rule past a warning level (risk.monitor.warnings): amber, orange, red. */
+function warningClass(level) {
+  if (!(level > 0)) return '';
+  if (level >= 0.9) return 'warning-high';
+  return level >= 0.75 ? 'warning-mid' : 'warning-low';
+}
+
 const withUnit = (rule, value, accountCurrency) => {
   const unit =
     RULE_UNITS[rule] === 'account ccy' && accountCurrency ? accountCurrency : RULE_UNITS[rule];
@@ -267,6 +275,7 @@ function showRisk(risk) {
     fillFacts('pnl-summary', [['Risk monitor', 'not running in this engine']]);
     fillTable('positions-table', [], 'No positions known.');
     fillTable('rules-table', [], 'No risk rules.');
+    fillTable('windows-table', [], 'Trading windows are shown with the risk monitor on.');
     return;
   }
   fillFacts('pnl-summary', [
@@ -293,7 +302,7 @@ function showRisk(risk) {
   fillTable(
     'rules-table',
     risk.rules.map((rule) => ({
-      className: rule.tripped ? 'tripped' : '',
+      className: rule.tripped ? 'tripped' : warningClass(rule.warningLevel),
       cells: [
         rule.tripped
           ? `${rule.rule} (TRIPPED${rule.utilization >= 1 ? ', still in breach: a reset re-trips it' : ''})`
@@ -301,12 +310,38 @@ function showRisk(risk) {
         rule.action,
         withUnit(rule.rule, rule.value, risk.accountCurrency),
         withUnit(rule.rule, rule.threshold, risk.accountCurrency),
-        `${number(rule.utilization * 100, 0)} %`,
+        `${number(rule.utilization * 100, 0)} %${rule.warningLevel > 0 && !rule.tripped ? ` ⚠ past ${number(rule.warningLevel * 100, 0)} %` : ''}`,
       ],
     })),
     'No risk rules.',
   );
+  fillTable(
+    'windows-table',
+    (risk.tradingWindows ?? []).map((window) => ({
+      className: `window-${window.phase}`,
+      cells: [
+        `${window.window} (${window.timeZone})`,
+        window.phase.toUpperCase(),
+        windowTime(window.nextOpen),
+        windowTime(window.flattenAt),
+        windowTime(window.nextClose),
+      ],
+    })),
+    'No trading windows: every symbol trades at any time.',
+  );
 }
+
+/** A window boundary in the reader's own time zone, with the date (it may be days away). */
+const windowTime = (epochMs) =>
+  epochMs === null || epochMs === undefined
+    ? '–'
+    : new Date(epochMs).toLocaleString(undefined, {
+        weekday: 'short',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
 
 /** The engines as last reported, and when (Date.now()): their ages keep counting from there. */
 let shownEngines = [];

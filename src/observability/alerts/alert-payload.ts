@@ -7,6 +7,7 @@ import type {
   KillSwitchChanged,
   KillSwitchFailedClosed,
   LivegateEvent,
+  RiskLimitApproached,
   RiskLimitBreached,
 } from '../../core/events.js';
 import type { KillSwitchOrigin, KillSwitchState } from '../../core/kill-switch-record.js';
@@ -51,6 +52,17 @@ export interface RiskLimitBreachedAlert extends AlertFieldsBase {
   readonly message: string;
 }
 
+export interface RiskLimitApproachedAlert extends AlertFieldsBase {
+  readonly type: 'RiskLimitApproached';
+  readonly rule: string;
+  readonly action: RiskAction;
+  readonly level: number;
+  readonly value: number;
+  readonly threshold: number;
+  readonly utilization: number;
+  readonly message: string;
+}
+
 export interface JournalFailedAlert extends AlertFieldsBase {
   readonly type: 'JournalFailed';
   readonly action: 'engage' | 'alert';
@@ -69,6 +81,7 @@ export type AlertFields =
   | KillSwitchChangedAlert
   | KillSwitchFailedClosedAlert
   | RiskLimitBreachedAlert
+  | RiskLimitApproachedAlert
   | JournalFailedAlert
   | CancelAllFailedAlert;
 
@@ -87,6 +100,8 @@ export function alertPayloadFor(event: LivegateEvent, engineId: string): AlertPa
       return killSwitchFailedClosedAlert(event, engineId);
     case 'RiskLimitBreached':
       return riskLimitBreachedAlert(event, engineId);
+    case 'RiskLimitApproached':
+      return riskLimitApproachedAlert(event, engineId);
     case 'JournalFailed':
       return journalFailedAlert(event, engineId);
     case 'BrokerFailed':
@@ -107,8 +122,9 @@ export function alertPayloadFor(event: LivegateEvent, engineId: string): AlertPa
     case 'RiskStateRecorded':
     case 'RiskStateRestored':
     case 'VenuePositionsAdopted':
+    case 'TradingWindowChanged':
     case 'VenueReported':
-      // A venue outage that matters trips a risk rule, and that breach is what alerts.
+      // A window's close is routine (its denials are counted); a venue outage that matters trips a risk rule, and that breach is what alerts.
       return null;
   }
 }
@@ -190,6 +206,27 @@ function riskLimitBreachedAlert(event: RiskLimitBreached, engineId: string): Ale
       action: event.action,
       value: event.value,
       threshold: event.threshold,
+      message: event.message,
+    },
+  };
+}
+
+function riskLimitApproachedAlert(event: RiskLimitApproached, engineId: string): AlertPayload {
+  const text =
+    `:warning: livegate ${engineId}: risk rule ${event.rule} at ${Math.round(event.level * 100)} % ` +
+    `of its limit (${event.value} of ${event.threshold}; at 100 %: ${event.action}): ${event.message}`;
+  return {
+    text: escapeMrkdwn(text),
+    livegate: {
+      type: 'RiskLimitApproached',
+      engineId,
+      time: isoTime(event.time),
+      rule: event.rule,
+      action: event.action,
+      level: event.level,
+      value: event.value,
+      threshold: event.threshold,
+      utilization: event.utilization,
       message: event.message,
     },
   };

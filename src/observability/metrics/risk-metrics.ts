@@ -9,7 +9,12 @@ import type { MetricFactory } from './metric-factory.js';
 
 type ScalarField = Exclude<
   keyof RiskSnapshot,
-  'positions' | 'rules' | 'accountCurrency' | 'missingConversionRates' | 'staleConversionRates'
+  | 'positions'
+  | 'rules'
+  | 'accountCurrency'
+  | 'missingConversionRates'
+  | 'staleConversionRates'
+  | 'tradingWindows'
 >;
 
 /** Metric name and help per snapshot figure; exhaustive, so a new figure cannot be forgotten. */
@@ -38,7 +43,9 @@ export class RiskMetrics {
   private readonly positions: Gauge<'symbol'>;
   private readonly ruleUtilization: Gauge<'rule' | 'action'>;
   private readonly ruleTripped: Gauge<'rule' | 'action'>;
+  private readonly ruleWarningLevel: Gauge<'rule' | 'action'>;
   private readonly scalars: readonly (readonly [ScalarField, Gauge])[];
+  private readonly windowPhase: Gauge<'window' | 'phase'>;
 
   constructor(metrics: MetricFactory) {
     this.positions = metrics.gauge(
@@ -56,6 +63,16 @@ export class RiskMetrics {
       '1 while a risk rule is tripped (authoritative: some rules trip only strictly above 1 or after a minimum sample), by rule and action.',
       ['rule', 'action'],
     );
+    this.ruleWarningLevel = metrics.gauge(
+      'risk_rule_warning_level',
+      "The warning level (risk.monitor.warnings.levels: 0.5, 0.75, 0.9) each warning rule's utilization is at now, 0 below the lowest, by rule and action.",
+      ['rule', 'action'],
+    );
+    this.windowPhase = metrics.gauge(
+      'trading_window_phase',
+      'One sample per configured trading window (risk.tradingWindows), 1 in its current phase: open, flattening (no new exposure, positions closed) or closed.',
+      ['window', 'phase'],
+    );
     this.scalars = (Object.keys(SCALARS) as ScalarField[]).map((field) => {
       const [name, help] = SCALARS[field];
       return [field, metrics.gauge(name, help)] as const;
@@ -66,6 +83,8 @@ export class RiskMetrics {
     this.positions.reset();
     this.ruleUtilization.reset();
     this.ruleTripped.reset();
+    this.ruleWarningLevel.reset();
+    this.windowPhase.reset();
     if (snapshot === undefined) {
       // remove() without labels drops an unlabelled gauge's only sample.
       for (const [, gauge] of this.scalars) gauge.remove();
@@ -78,6 +97,10 @@ export class RiskMetrics {
       const labels = { rule: rule.rule, action: rule.action };
       this.ruleUtilization.set(labels, rule.utilization);
       this.ruleTripped.set(labels, rule.tripped ? 1 : 0);
+      if (rule.warningLevel !== undefined) this.ruleWarningLevel.set(labels, rule.warningLevel);
+    }
+    for (const window of snapshot.tradingWindows ?? []) {
+      this.windowPhase.set({ window: window.window, phase: window.phase }, 1);
     }
     for (const [field, gauge] of this.scalars) gauge.set(snapshot[field]);
   }

@@ -1,4 +1,4 @@
-// Rules on the portfolio: daily loss, drawdown from the equity peak, and position size.
+// Rules on the portfolio: daily loss, drawdown from the equity peak, gross exposure and position size.
 
 import type { RiskAction } from '../../core/risk-snapshot.js';
 import type { Portfolio } from './portfolio.js';
@@ -60,6 +60,36 @@ export class MaxDrawdownRule implements RiskRule {
   describe(drawdown: number): string {
     const peak = this.portfolio.equityPeak;
     return `maxDrawdown: drawdown ${money(drawdown)} from equity peak ${money(peak)} breached limit ${this.threshold}`;
+  }
+}
+
+/**
+ * The monitor's side of `maxGrossExposure`: filled positions marked to the latest mids, so a move
+ * in prices (which the pre-trade chain cannot deny) is seen too.
+ */
+export class GrossExposureRule implements RiskRule {
+  readonly name = 'grossExposure';
+  readonly action: RiskAction;
+  readonly threshold: number;
+
+  constructor(
+    options: LimitOptions,
+    private readonly portfolio: Portfolio,
+  ) {
+    this.action = options.action;
+    this.threshold = options.limit;
+  }
+
+  measure(): number {
+    return this.portfolio.grossExposure;
+  }
+
+  breached(exposure: number): boolean {
+    return exposure >= this.threshold;
+  }
+
+  describe(exposure: number): string {
+    return `grossExposure: gross exposure ${money(exposure)} breached limit ${this.threshold}`;
   }
 }
 

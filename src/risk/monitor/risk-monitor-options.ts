@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { LivegateError } from '../../core/errors.js';
 import type { RiskAction } from '../../core/risk-snapshot.js';
+import { RULE_NAMES, type RuleName } from './risk-rule.js';
 
 export interface RiskRuleOptions {
   /** What a trip does: engage or reduce the kill switch, or only emit RiskLimitBreached. Default 'engage'. */
@@ -19,12 +20,24 @@ export interface RiskMonitorOptions {
    * it is written anyway, so the engage's cancel-all does not race them at the venue. Default 5000.
    */
   flattenTimeoutMs?: number;
+  /**
+   * Warnings before a trip: a RiskLimitApproached event (journal, warn log, webhook) when a rule's
+   * utilization reaches each level, once per level until it falls 10 points below it again.
+   */
+  warnings?: {
+    /** Fractions of the threshold, increasing, each in (0, 1). Default [0.5, 0.75, 0.9]; [] is off. */
+    levels?: number[];
+    /** Default the loss and exposure rules: dailyLoss, maxDrawdown, grossExposure, positionLimit. */
+    rules?: RuleName[];
+  };
   /** Every rule is optional; a missing rule is off. */
   rules?: {
     /** Trips when −dailyPnl ≥ limit (currency). */
     dailyLoss?: RiskRuleOptions & { limit: number };
     /** Trips when equity peak − equity ≥ limit (currency). */
     maxDrawdown?: RiskRuleOptions & { limit: number };
+    /** Trips when the gross exposure (Σ |position| × contract size × mark, account currency) ≥ limit. */
+    grossExposure?: RiskRuleOptions & { limit: number };
     /** Trips when any |position| > limit after a fill. */
     positionLimit?: RiskRuleOptions & { limit: number };
     /** Trips when more than `limit` orders are submitted within `windowMs` (a runaway). */
@@ -59,6 +72,7 @@ const count = () => z.number().int().min(1);
 export const riskRulesSchema = z.strictObject({
   dailyLoss: z.strictObject({ action, limit: positive() }).optional(),
   maxDrawdown: z.strictObject({ action, limit: positive() }).optional(),
+  grossExposure: z.strictObject({ action, limit: positive() }).optional(),
   positionLimit: z.strictObject({ action, limit: positive() }).optional(),
   orderRate: z.strictObject({ action, limit: positive(), windowMs: windowMs() }).optional(),
   rejectRate: z
@@ -82,9 +96,28 @@ export const riskRulesSchema = z.strictObject({
   reconciliation: z.strictObject({ action, limit: count(), windowMs: windowMs() }).optional(),
 });
 
+/** The rules that warn unless `warnings.rules` says otherwise: the loss and exposure limits. */
+export const DEFAULT_WARNING_RULES: readonly RuleName[] = [
+  'dailyLoss',
+  'maxDrawdown',
+  'grossExposure',
+  'positionLimit',
+];
+
+export const warningsSchema = z.strictObject({
+  levels: z
+    .array(z.number().gt(0).lt(1, 'must be below 1: the rule itself acts at 1 (100 %)'))
+    .refine((levels) => levels.every((level, index) => index === 0 || level > levels[index - 1]!), {
+      message: 'must be in increasing order, each once (0.5, 0.75, 0.9)',
+    })
+    .default(() => [0.5, 0.75, 0.9]),
+  rules: z.array(z.enum(RULE_NAMES)).default(() => [...DEFAULT_WARNING_RULES]),
+});
+
 /** The options' schema; the config file's `risk.monitor` section is this plus `enabled`. */
 export const riskMonitorOptionsSchema = z.strictObject({
   evaluationIntervalMs: windowMs().default(100),
+  warnings: warningsSchema.prefault({}),
   flattenOnEngage: z.boolean().default(false),
   flattenTimeoutMs: z.number().int().min(0).max(600_000).default(5_000),
   rules: riskRulesSchema.default(() => ({})),

@@ -17,6 +17,7 @@ import {
   type RiskMonitorOptions,
 } from './risk-monitor-options.js';
 import { createRuleSet, type RuleSet } from './rule-set.js';
+import { RuleWarnings } from './rule-warnings.js';
 import { TripActions } from './trip-actions.js';
 import type { TradingDay } from './trading-day.js';
 
@@ -60,6 +61,7 @@ export class RiskMonitor implements TickObserver, EventObserver {
   private readonly portfolio: Portfolio;
   private readonly rules: RuleSet;
   private readonly actions: TripActions;
+  private readonly warnings: RuleWarnings;
   private timer: NodeJS.Timeout | undefined;
   private readonly recordState: boolean;
   private recorded = { peak: 0, day: '', openRules: '', at: Number.NEGATIVE_INFINITY };
@@ -80,6 +82,7 @@ export class RiskMonitor implements TickObserver, EventObserver {
     this.portfolio = new Portfolio(this.clock, wiring.rates, wiring.symbols, wiring.tradingDay);
     this.recordState = wiring.recordState ?? false;
     this.rules = createRuleSet(this.options, this.portfolio, this.clock.monotonic());
+    this.warnings = new RuleWarnings(this.options.warnings);
     this.actions = new TripActions({
       killSwitch: this.killSwitch,
       engineId: this.engineId,
@@ -153,6 +156,8 @@ export class RiskMonitor implements TickObserver, EventObserver {
       case 'KillSwitchFailedClosed':
       case 'BrokerFailed':
       case 'RiskLimitBreached':
+      case 'RiskLimitApproached':
+      case 'TradingWindowChanged':
       case 'JournalFailed':
       case 'Heartbeat':
       case 'RiskStateRecorded':
@@ -275,7 +280,7 @@ export class RiskMonitor implements TickObserver, EventObserver {
   snapshot(): RiskSnapshot {
     return {
       ...this.portfolio.snapshot(),
-      rules: this.rules.all.map((episode) => episode.status()),
+      rules: this.rules.all.map((episode) => this.warnings.status(episode)),
     };
   }
 
@@ -287,6 +292,10 @@ export class RiskMonitor implements TickObserver, EventObserver {
   private check(episode: RuleEpisode | undefined, now: number): void {
     if (episode === undefined) return;
     if (episode.check(now, this.answered)) this.trip(episode);
+    const level = this.warnings.judge(episode);
+    if (level !== undefined) {
+      this.emit(this.warnings.event(episode, level, this.clock.now(), this.engineId));
+    }
   }
 
   /** Whether the kill switch already does what a rule's action asks (a flatten under way counts). */

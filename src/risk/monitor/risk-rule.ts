@@ -5,6 +5,7 @@ import type { RiskAction, RuleStatus } from '../../core/risk-snapshot.js';
 export const RULE_NAMES = [
   'dailyLoss',
   'maxDrawdown',
+  'grossExposure',
   'positionLimit',
   'orderRate',
   'rejectRate',

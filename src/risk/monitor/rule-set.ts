@@ -2,7 +2,12 @@
 
 import { LatencyP99Rule, OrderRateRule, RejectRateRule } from './order-flow-rules.js';
 import { EventLoopStallRule, StaleFeedRule, StrategyErrorsRule } from './health-rules.js';
-import { DailyLossRule, MaxDrawdownRule, PositionLimitRule } from './portfolio-rules.js';
+import {
+  DailyLossRule,
+  GrossExposureRule,
+  MaxDrawdownRule,
+  PositionLimitRule,
+} from './portfolio-rules.js';
 import { VenueDisconnectedRule, VenueEventCountRule } from './venue-rules.js';
 import type { Portfolio } from './portfolio.js';
 import { RuleEpisode } from './risk-rule.js';
@@ -36,6 +41,7 @@ export function createRuleSet(
   const portfolioRules = [
     episode(rules.dailyLoss && new DailyLossRule(rules.dailyLoss, portfolio)),
     episode(rules.maxDrawdown && new MaxDrawdownRule(rules.maxDrawdown, portfolio)),
+    episode(rules.grossExposure && new GrossExposureRule(rules.grossExposure, portfolio)),
     episode(rules.positionLimit && new PositionLimitRule(rules.positionLimit, portfolio)),
   ].filter(isDefined);
   const set = {

@@ -114,7 +114,7 @@ export function grossExposureDenial(
 }
 
 /** Toward zero without crossing it: a flip opens fresh exposure on the other side. */
-function reduces(position: number, after: number): boolean {
+export function reduces(position: number, after: number): boolean {
   if (position > 0) return after >= 0 && after < position;
   if (position < 0) return after <= 0 && after > position;
   return false;

@@ -15,6 +15,8 @@ export const PRE_TRADE_CODES = {
   INVALID_PRICE: 'A limit order has no positive finite price (details: actual)',
   PRICE_OFF_TICK_GRID:
     'The limit price is not a multiple of the tick size (details: limit = tick size, actual)',
+  OUTSIDE_TRADING_WINDOW:
+    "The symbol's trading window (risk.tradingWindows) is closed or in its flatten phase and the order adds exposure; reducing orders pass (details: symbol, window, phase = closed | flattening, timeZone, nextOpen = ISO time | none)",
   MAX_NOTIONAL_EXCEEDED:
     'quantity × price (limit price, or mid for market orders) is above the limit (details: limit, actual, price)',
   MIN_NOTIONAL_NOT_MET:

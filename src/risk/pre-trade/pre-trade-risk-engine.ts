@@ -15,6 +15,7 @@ import { InstrumentCatalog } from '../../core/instrument-catalog.js';
 import type { Signal, Tick } from '../../core/types.js';
 import { ConversionRates } from '../conversion-rates.js';
 import type { PreTradeDenial, PreTradeRisk } from '../risk-ports.js';
+import { TradingWindows } from '../windows/trading-windows.js';
 import { WorkingOrders } from '../working-orders.js';
 import { conversionDenial, grossExposureDenial, positionDenial } from './exposure-checks.js';
 import {
@@ -34,6 +35,7 @@ import { SymbolBook } from './symbol-book.js';
 import type { SymbolState } from './symbol-state.js';
 import { duplicateDenial, openOrdersDenial, rateDenial } from './throttle-checks.js';
 import { TokenBucket } from './token-bucket.js';
+import { windowDenial } from './window-checks.js';
 
 export { PRE_TRADE_CODES, type PreTradeCode } from './pre-trade-codes.js';
 
@@ -42,6 +44,8 @@ export interface PreTradeRiskEngineOptions {
   readonly clock?: Clock;
   /** Instruments, account currency and configured rates; default a USD account, currencies from names. */
   readonly rates?: ConversionRates;
+  /** When each symbol may take on new exposure (risk.tradingWindows); default always. */
+  readonly windows?: TradingWindows;
 }
 
 export class PreTradeRiskEngine implements PreTradeRisk {
@@ -50,6 +54,7 @@ export class PreTradeRiskEngine implements PreTradeRisk {
   private readonly working: WorkingOrders;
   private readonly engineBucket: TokenBucket;
   private readonly rates: ConversionRates;
+  readonly windows: TradingWindows;
 
   /** Throws ERR_CONFIG_INVALID listing every bad option at once. */
   constructor(limits: PreTradeLimits, options: PreTradeRiskEngineOptions = {}) {
@@ -57,7 +62,8 @@ export class PreTradeRiskEngine implements PreTradeRisk {
     const start = (options.clock ?? systemClock).now();
     this.resolved = resolveLimits(valid);
     this.rates = options.rates ?? new ConversionRates(new InstrumentCatalog('USD'));
-    this.book = new SymbolBook(this.resolved, start, this.rates);
+    this.windows = options.windows ?? new TradingWindows();
+    this.book = new SymbolBook(this.resolved, start, this.rates, this.windows);
     this.engineBucket = new TokenBucket(
       this.resolved.maxOrdersPerSecond,
       this.resolved.burst,
@@ -121,6 +127,7 @@ export class PreTradeRiskEngine implements PreTradeRisk {
     if (state === undefined) return unknownInstrument(signal.symbol, this.book.knownSymbols);
     const denial =
       this.orderDenial(signal, state) ??
+      windowDenial(signal, state, position, now) ??
       this.flowDenial(signal, state, now) ??
       this.marketDenial(signal, state, position) ??
       this.rateDenial(state, now);

@@ -1,6 +1,7 @@
 // Per-symbol state, created once per symbol (configured ones up front) and then only looked up.
 
 import type { ConversionRates } from '../conversion-rates.js';
+import type { TradingWindows } from '../windows/trading-windows.js';
 import type { ResolvedLimits } from './resolved-limits.js';
 import { SymbolState } from './symbol-state.js';
 
@@ -13,6 +14,7 @@ export class SymbolBook {
     private readonly limits: ResolvedLimits,
     private readonly start: number,
     private readonly rates: ConversionRates,
+    private readonly windows: TradingWindows,
   ) {
     for (const symbol of limits.bySymbol.keys()) this.create(symbol);
     for (const symbol of limits.restricted) {
@@ -55,6 +57,7 @@ export class SymbolBook {
       this.start,
       this.rates.quoteOf(symbol),
       this.rates.routeOf(symbol),
+      this.windows.forSymbol(symbol),
     );
     // From here on the state's factor follows its quote currency's rate.
     this.rates.track(state);

@@ -3,6 +3,7 @@
 import type { Side, Signal } from '../../core/types.js';
 import type { ConvertedSymbol, RateRoute } from '../conversion-rates.js';
 import type { SymbolExposure } from '../working-orders.js';
+import type { TradingWindow } from '../windows/trading-window.js';
 import type { ResolvedSymbolLimits } from './resolved-limits.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -39,6 +40,8 @@ export class SymbolState implements SymbolExposure, ConvertedSymbol {
     readonly quote: string,
     /** This symbol's pair: its mid may be (part of) a conversion rate. */
     readonly route: RateRoute,
+    /** When it may take on new exposure (an always-open window when none is configured). */
+    readonly window: TradingWindow,
   ) {
     this.bucket = new TokenBucket(limits.maxOrdersPerSecond, limits.burst, start);
   }

@@ -170,6 +170,37 @@ describe('alertPayloadFor', () => {
     expect(breach?.text).toContain('risk rule dailyLoss breached');
   });
 
+  it('alerts on a warning before a trip, with the level reached and the action at 100 %', () => {
+    const warning = alertPayloadFor(
+      {
+        ...base,
+        type: 'RiskLimitApproached',
+        rule: 'dailyLoss',
+        action: 'engage',
+        level: 0.75,
+        value: 800,
+        threshold: 1000,
+        utilization: 0.8,
+        message: 'dailyLoss at 80.0 % of its limit',
+      },
+      'engine-a',
+    );
+    expect(warning?.livegate).toEqual({
+      type: 'RiskLimitApproached',
+      engineId: 'engine-a',
+      time: '2024-01-02T12:00:00.000Z',
+      rule: 'dailyLoss',
+      action: 'engage',
+      level: 0.75,
+      value: 800,
+      threshold: 1000,
+      utilization: 0.8,
+      message: 'dailyLoss at 80.0 % of its limit',
+    });
+    expect(warning?.text).toContain('risk rule dailyLoss at 75 % of its limit');
+    expect(isEngagedAlert(warning!)).toBe(false);
+  });
+
   it('alerts on a stopped journal, saying whether the engine engaged or trades without an audit trail', () => {
     const journalFailed = (action: 'engage' | 'alert') =>
       alertPayloadFor(

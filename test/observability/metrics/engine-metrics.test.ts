@@ -331,6 +331,14 @@ describe('createEngineMetrics', () => {
     const rate = { rule: 'orderRate', action: 'reduce' };
     expect(scrape.value('livegate_risk_rule_utilization_ratio', rate)).toBeLessThan(0.1);
     expect(scrape.value('livegate_risk_rule_tripped', rate)).toBe(0);
+    // positionLimit warns (a loss or exposure rule) and is past its highest level; orderRate does not warn.
+    expect(scrape.value('livegate_risk_rule_warning_level', position)).toBe(0.9);
+    expect(
+      scrape.samples.filter(
+        (sample) =>
+          sample.name === 'livegate_risk_rule_warning_level' && sample.labels.rule === 'orderRate',
+      ),
+    ).toEqual([]);
   });
 
   it('exports the kill-switch revision confirmed to the store, catching up with the applied one', async () => {

@@ -308,6 +308,7 @@ describe('RiskMonitor actions', () => {
           threshold: 1000,
           utilization: 0.25,
           tripped: false,
+          warningLevel: 0,
         },
         {
           rule: 'positionLimit',
@@ -316,6 +317,7 @@ describe('RiskMonitor actions', () => {
           threshold: 40,
           utilization: 0.25,
           tripped: false,
+          warningLevel: 0,
         },
         {
           rule: 'orderRate',

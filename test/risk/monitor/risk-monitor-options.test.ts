@@ -57,6 +57,10 @@ describe('RiskMonitor options', () => {
       evaluationIntervalMs: 100,
       flattenOnEngage: false,
       flattenTimeoutMs: 5000,
+      warnings: {
+        levels: [0.5, 0.75, 0.9],
+        rules: ['dailyLoss', 'maxDrawdown', 'grossExposure', 'positionLimit'],
+      },
       rules: {},
     });
     expect(Object.isFrozen(options)).toBe(true);

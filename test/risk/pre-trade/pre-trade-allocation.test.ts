@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { Signal, Tick } from '../../../src/core/types.js';
 import { PreTradeRiskEngine } from '../../../src/risk/pre-trade/pre-trade-risk-engine.js';
+import { tradingWindowsSchema } from '../../../src/risk/windows/trading-window-options.js';
+import { TradingWindows } from '../../../src/risk/windows/trading-windows.js';
 
 const SYMBOLS = [
   { symbol: 'EURUSD', mid: 1.1 },
@@ -12,6 +14,14 @@ const SYMBOLS = [
   { symbol: 'USDJPY', mid: 150.125 },
 ] as const;
 const VARIANTS = 200;
+const ALL_DAY = tradingWindowsSchema.parse({
+  default: {
+    timeZone: 'UTC',
+    days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'],
+    open: '00:00',
+    close: '23:00',
+  },
+});
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** Every check enabled, with limits the generated orders stay inside. */
@@ -30,7 +40,8 @@ function fullChain(): PreTradeRiskEngine {
       maxOrdersPerSecond: 2000,
       duplicateWindowMs: 5,
     },
-    { clock: new ManualClock(0) },
+    // Open all run long (the checks' times are the first minutes of 1 January 1970, UTC).
+    { clock: new ManualClock(0), windows: new TradingWindows(ALL_DAY) },
   );
 }
 

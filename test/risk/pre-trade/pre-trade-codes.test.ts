@@ -10,6 +10,8 @@ import {
 } from '../../../src/risk/pre-trade/pre-trade-risk-engine.js';
 import type { PreTradeLimits } from '../../../src/risk/pre-trade/pre-trade-limits.js';
 import type { PreTradeDenial } from '../../../src/risk/risk-ports.js';
+import { tradingWindowsSchema } from '../../../src/risk/windows/trading-window-options.js';
+import { TradingWindows } from '../../../src/risk/windows/trading-windows.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -158,6 +160,24 @@ const scenarios: Record<PreTradeCode, () => Scenario> = {
     chain.onEvent(submitted('a'));
     chain.onEvent(submitted('b'));
     return { denial: chain.check(market('buy', 1), 0, T0), details: { limit: 2, actual: 3 } };
+  },
+  OUTSIDE_TRADING_WINDOW: () => {
+    // T0 is Tuesday 14 November 2023, 22:13 UTC: after a 09:00-17:00 UTC window.
+    const windows = new TradingWindows(
+      tradingWindowsSchema.parse({ default: { timeZone: 'UTC', open: '09:00', close: '17:00' } }),
+    );
+    const chain = new PreTradeRiskEngine({}, { clock: new ManualClock(T0), windows });
+    chain.observeTick(quote('EURUSD', 1.1));
+    return {
+      denial: chain.check(market('buy', 1), 0, T0),
+      details: {
+        symbol: 'EURUSD',
+        window: 'default',
+        phase: 'closed',
+        timeZone: 'UTC',
+        nextOpen: '2023-11-15T09:00:00.000Z',
+      },
+    };
   },
   DUPLICATE_ORDER: () => {
     const chain = chainWith({ duplicateWindowMs: 100 });
