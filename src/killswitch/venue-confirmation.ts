@@ -70,11 +70,17 @@ export async function confirmVenueFlat(
   // HTTP call) must not hold the kill past --timeout.
   // What the kill sets out to cancel, for the count. (A venue that never answers is cut off by
   // the caller's hard bound, venue-kill-step.ts.)
-  note(await canceller.openOrders().catch(() => []));
+  const listed = await canceller.openOrders().then(
+    (orders) => (note(orders), true),
+    () => false,
+  );
+  // Without that listing (the venue not reachable yet), the first cancel-all's own count stands in.
+  let firstCancelCount: number | undefined;
   for (;;) {
     rounds += 1;
     try {
-      await canceller.cancelAll(options.scope);
+      const count = await canceller.cancelAll(options.scope);
+      firstCancelCount ??= count;
       open = await canceller.openOrders();
       note(open);
       problem = undefined;
@@ -99,7 +105,8 @@ export async function confirmVenueFlat(
     venue: canceller.name,
     scope: options.scope,
     confirmed: problem === undefined && stillOpen.length === 0,
-    cancelled: cancelledOf(targets, stillOpen, racedFills ?? []),
+    cancelled:
+      cancelledOf(targets, stillOpen, racedFills ?? []) + (listed ? 0 : (firstCancelCount ?? 0)),
     stillOpen,
     leftOpen: open.length - stillOpen.length,
     racedFills,
