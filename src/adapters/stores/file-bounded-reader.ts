@@ -125,13 +125,29 @@ export class BoundedFileReader {
     }
     const pending = call();
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      let done = false;
+      const giveUp = () => {
+        if (done) return;
         this.abandon(path, pending);
         reject(
           this.unreadable(path, `read did not finish within ${timeoutMs} ms`, undefined, true),
         );
+      };
+      // A timer that fires far too late means this process was blocked (loading a venue client,
+      // a long GC), not the disk: the read gets its time again, judged after one I/O round.
+      const armedAt = performance.now();
+      let timer = setTimeout(function expire() {
+        const blockedMs = performance.now() - armedAt - timeoutMs;
+        if (blockedMs > timeoutMs / 2 && timer !== undefined) {
+          timer = setTimeout(() => setImmediate(giveUp), timeoutMs);
+          return;
+        }
+        setImmediate(giveUp);
       }, timeoutMs);
-      const settled = () => clearTimeout(timer);
+      const settled = () => {
+        done = true;
+        clearTimeout(timer);
+      };
       pending.then(settled, settled);
       pending.then(resolve, reject);
     });
