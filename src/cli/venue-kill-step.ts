@@ -5,7 +5,8 @@ import type { LivegateConfig } from '../config/schema.js';
 import { createKillVenues, type KillVenue } from '../adapters/index.js';
 import { messageOf } from '../core/message-of.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
-import { confirmVenueFlat, settleBy, type VenueReceipt } from '../killswitch/venue-confirmation.js';
+import { confirmVenueFlat, type VenueReceipt } from '../killswitch/venue-confirmation.js';
+import { settleBefore } from '../core/settle-before.js';
 
 /** Past --timeout, what a venue's last round and reads get before the kill gives up on it. */
 const HARD_BOUND_SLACK_MS = 2_000;
@@ -61,20 +62,24 @@ export async function runVenueStep(
         // A venue that never answers (a silent FIX logon, a hung HTTP call) must not hold the
         // kill past --timeout: cut off at the timeout plus the last round's reads.
         const cutOff = startedAt + options.timeoutMs + HARD_BOUND_SLACK_MS;
-        return await settleBy(confirming, cutOff, 'cut off').catch((error: unknown) => ({
-          ...failedReceipt(
-            venue.canceller.name,
-            `no answer within ${options.timeoutMs} ms (${messageOf(error)})`,
-            startedAt,
-          ),
-          scope: venue.scope,
-          ...(venue.credentials === undefined ? {} : { credentials: venue.credentials }),
-        }));
+        return await settleBefore(confirming, cutOff, () => new Error('cut off')).catch(
+          (error: unknown) => ({
+            ...failedReceipt(
+              venue.canceller.name,
+              `no answer within ${options.timeoutMs} ms (${messageOf(error)})`,
+              startedAt,
+            ),
+            scope: venue.scope,
+            ...(venue.credentials === undefined ? {} : { credentials: venue.credentials }),
+          }),
+        );
       } finally {
         // A session that never came up may never close either (a silent FIX venue): not waited on.
-        await settleBy(venue.canceller.close(), performance.now() + CLOSE_WAIT_MS, 'close').catch(
-          () => undefined,
-        );
+        await settleBefore(
+          venue.canceller.close(),
+          performance.now() + CLOSE_WAIT_MS,
+          () => new Error('close'),
+        ).catch(() => undefined);
       }
     }),
   );

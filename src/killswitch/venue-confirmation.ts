@@ -2,6 +2,7 @@
 // orders back until none in scope remain (cancel-all again each round) or the time runs out.
 
 import { messageOf } from '../core/message-of.js';
+import { settleBefore } from '../core/settle-before.js';
 import type {
   CancelScope,
   VenueCanceller,
@@ -144,30 +145,13 @@ type Read<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 async function read<T>(call: () => Promise<T>, by: number): Promise<Read<T>> {
   try {
-    return { ok: true, value: await settleBy(call(), by, 'no answer in time') };
+    return {
+      ok: true,
+      value: await settleBefore(call(), by, () => new Error('no answer in time')),
+    };
   } catch (error) {
     return { ok: false, problem: messageOf(error) };
   }
-}
-
-/** The promise's outcome, or an error naming `what` at `deadline` (performance.now() ms). */
-export function settleBy<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(what)),
-      Math.max(0, deadline - performance.now()),
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 function sleep(milliseconds: number): Promise<void> {

@@ -1,6 +1,7 @@
 // One ioredis connection that fails fast: every call has a deadline and every reply counts as contact.
 import { Redis, type RedisOptions } from 'ioredis';
 import { LivegateError } from '../../core/errors.js';
+import { settleBefore } from '../../core/settle-before.js';
 import type { RedisServerAddress } from '../../core/redis-server-address.js';
 
 /** Reconnect forever, backing off to this: an engine must find the server again after any outage. */
@@ -237,39 +238,4 @@ export class RedisCommandConnection {
     });
     return settleBefore(this.nextReady, deadline, () => new DeadlinePassed('connection'));
   }
-}
-
-/**
- * The promise's outcome, or `timedOut()` at the deadline (the late outcome is then ignored). The
- * verdict waits one I/O round past the timer (setImmediate runs after the poll phase): after a
- * process stall Node runs due timers before reading sockets, and a reply that arrived meanwhile
- * is an answer, not a timeout.
- */
-export function settleBefore<T>(
-  promise: Promise<T>,
-  deadline: number,
-  timedOut: () => Error,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const timer = setTimeout(
-      () =>
-        setImmediate(() => {
-          if (!settled) reject(timedOut());
-        }),
-      Math.max(0, deadline - performance.now()),
-    );
-    promise.then(
-      (value) => {
-        settled = true;
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        settled = true;
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
