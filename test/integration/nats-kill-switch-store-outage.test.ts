@@ -280,6 +280,21 @@ describe.skipIf(!binaryAvailable)('NatsKillSwitchStore against a private nats-se
     killSwitch.close();
   });
 
+  it('answers a read that was in flight while the event loop stalled past its timeout', async () => {
+    const store = open();
+    await store.update(() => change({ state: 'SAFE' }));
+    await store.read();
+    // The reply arrives during the stall; after it Node runs due timers before reading sockets,
+    // so a plain timer race would call a healthy server silent.
+    const reading = store.read();
+    const blockedUntil = performance.now() + REQUEST_TIMEOUT_MS * 3;
+    while (performance.now() < blockedUntil) {
+      // A strategy hogging the loop.
+    }
+    const record = await reading;
+    expect(record?.state).toBe('SAFE');
+  });
+
   it('keeps revisions gap-free with many concurrent writers on two clients', async () => {
     // Sixty writers queue behind each other: only the outage tests need short timeouts.
     const patient = { requestTimeoutMs: 10_000, failClosedAfterMs: 20_000 };

@@ -2,6 +2,7 @@
 import { constants, type Stats } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { isLivegateError, type LivegateError } from '../../core/errors.js';
+import { settleBefore } from '../../core/settle-before.js';
 
 /*
  * Why each step. open() with O_NONBLOCK returns at once on a FIFO, where a plain open waits for a
@@ -124,33 +125,17 @@ export class BoundedFileReader {
       return Promise.reject(this.unreadable(path, problem, undefined, true));
     }
     const pending = call();
-    return new Promise<T>((resolve, reject) => {
-      let done = false;
-      const giveUp = () => {
-        if (done) return;
+    // A blocked process (loading a venue client, a long GC) is not a stalled disk: settleBefore
+    // gives the read its window again once when its timer fires far too late.
+    return settleBefore(
+      pending,
+      performance.now() + timeoutMs,
+      () => {
         this.abandon(path, pending);
-        reject(
-          this.unreadable(path, `read did not finish within ${timeoutMs} ms`, undefined, true),
-        );
-      };
-      // A timer that fires far too late means this process was blocked (loading a venue client,
-      // a long GC), not the disk: the read gets its time again, judged after one I/O round.
-      const armedAt = performance.now();
-      let timer = setTimeout(function expire() {
-        const blockedMs = performance.now() - armedAt - timeoutMs;
-        if (blockedMs > timeoutMs / 2 && timer !== undefined) {
-          timer = setTimeout(() => setImmediate(giveUp), timeoutMs);
-          return;
-        }
-        setImmediate(giveUp);
-      }, timeoutMs);
-      const settled = () => {
-        done = true;
-        clearTimeout(timer);
-      };
-      pending.then(settled, settled);
-      pending.then(resolve, reject);
-    });
+        return this.unreadable(path, `read did not finish within ${timeoutMs} ms`, undefined, true);
+      },
+      { windowAgainAfterStall: true },
+    );
   }
 
   private abandon(path: string, pending: Promise<unknown>): void {

@@ -3,6 +3,7 @@ import { jetstream, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstr
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { isLivegateError, LivegateError } from '../../core/errors.js';
+import { settleBefore } from '../../core/settle-before.js';
 
 export interface NatsKvConnectionSettings {
   readonly servers: readonly string[];
@@ -90,21 +91,23 @@ export class NatsKvConnection {
     { createBucket = false }: { readonly createBucket?: boolean } = {},
   ): Promise<T> {
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+    const work = this.attempt(operation, controller.signal, createBucket);
+    // A stalled event loop is not a silent server: a reply that arrived meanwhile gets an I/O
+    // round, and an operation of several requests its window again (settleBefore).
+    const answered = settleBefore(
+      work,
+      performance.now() + timeoutMs,
+      () => {
         controller.abort();
         const problem = `no answer to ${what} within ${timeoutMs} ms`;
         const earlier = this.lastProblem;
         this.noteProblem(problem);
-        reject(this.unreachable(earlier === undefined ? problem : `${problem} (${earlier})`));
-      }, timeoutMs);
-    });
-    const work = this.attempt(operation, controller.signal, createBucket);
-    // The loser of the race settles later; it must not become an unhandled rejection.
-    work.catch(() => undefined);
+        return this.unreachable(earlier === undefined ? problem : `${problem} (${earlier})`);
+      },
+      { windowAgainAfterStall: true },
+    );
     try {
-      const result = await Promise.race([work, timedOut]);
+      const result = await answered;
       this.touch();
       return result;
     } catch (error) {
@@ -123,8 +126,6 @@ export class NatsKvConnection {
         );
       }
       throw this.unreachable(`${what} failed: ${messageOf(error)}`, error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
