@@ -47,7 +47,7 @@ export async function buildProgram(only?: string): Promise<Command> {
     .exitOverride()
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 runtime failure (or an engine did not confirm a kill), 2 usage or configuration error, 3 a run that ended with its own gates closed.\nEnvironment: LIVEGATE_CONFIG, LIVEGATE_STATE_DIR, LIVEGATE_ENGINE_ID, LIVEGATE_LOG_LEVEL, LIVEGATE_HTTP_PORT, LIVEGATE_OPERATOR_TOKEN, LIVEGATE_ADMIN_TOKEN, LIVEGATE_VENUE_API_KEY, LIVEGATE_VENUE_SECRET, LIVEGATE_VENUE_PASSWORD.',
+      '\nExit codes: 0 ok, 1 runtime failure (or an engine did not confirm a kill), 2 usage or configuration error, 3 a run that ended with its own gates closed.\nEnvironment: LIVEGATE_CONFIG, LIVEGATE_STATE_DIR, LIVEGATE_ENGINE_ID, LIVEGATE_LOG_LEVEL, LIVEGATE_HTTP_PORT, LIVEGATE_OPERATOR_TOKEN, LIVEGATE_ADMIN_TOKEN, LIVEGATE_GATEWAY_TOKEN, LIVEGATE_VENUE_API_KEY, LIVEGATE_VENUE_SECRET, LIVEGATE_VENUE_PASSWORD, LIVEGATE_KILL_VENUE_API_KEY, LIVEGATE_KILL_VENUE_SECRET, LIVEGATE_KILL_VENUE_PASSWORD, LIVEGATE_FIX_USERNAME, LIVEGATE_FIX_PASSWORD, LIVEGATE_KILL_FIX_USERNAME, LIVEGATE_KILL_FIX_PASSWORD.',
     );
   const names =
     only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
