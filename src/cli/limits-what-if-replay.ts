@@ -1,0 +1,399 @@
+// Replays a journal's order flow through a fresh pre-trade chain, risk monitor and kill switch
+// built with proposed limits (the engine's own classes, wired as risk-wiring.ts wires them), on a
+// clock driven by the journal's timestamps, and says what those limits would have changed.
+
+import { MemoryKillSwitchStore } from '../adapters/stores/memory-kill-switch-store.js';
+import type { JournalEntry } from '../adapters/sinks/journal-reader.js';
+import type { LivegateConfig } from '../config/schema.js';
+import { ManualClock } from '../core/clock.js';
+import type {
+  KillSwitchChanged,
+  LivegateEvent,
+  OrderDenied,
+  OrderSubmitted,
+} from '../core/events.js';
+import { InstrumentCatalog } from '../core/instrument-catalog.js';
+import { KillSwitchLevel } from '../core/kill-switch-record.js';
+import type { Signal } from '../core/types.js';
+import { PositionBook } from '../engine/position-book.js';
+import { KillSwitch } from '../killswitch/kill-switch.js';
+import { ConversionRates } from '../risk/conversion-rates.js';
+import { RiskMonitor } from '../risk/monitor/risk-monitor.js';
+import { TradingDay } from '../risk/monitor/trading-day.js';
+import { PreTradeRiskEngine } from '../risk/pre-trade/pre-trade-risk-engine.js';
+import type { PreTradeDenial } from '../risk/risk-ports.js';
+import { JournalPrices, recordedMarks, type KnownPrice } from '../risk/what-if/journal-prices.js';
+import {
+  WHAT_IF_CAVEATS,
+  type OrderVerdict,
+  type RuleTrip,
+  type WhatIfReport,
+} from '../risk/what-if/what-if-report.js';
+import { TradingWindows } from '../risk/windows/trading-windows.js';
+
+/** Denials the limits had no part in: judging them again would say nothing about the limits. */
+const NOT_REPLAYED_CODES = new Set(['INVALID_SIGNAL', 'KILL_SWITCH_STATE_STALE']);
+/** Rules that need the live feed or process, which a journal does not hold. */
+const UNREPLAYABLE_RULES = ['staleFeed', 'eventLoopStall'] as const;
+/** Timer evaluations replayed within one gap between entries; a longer gap (a night) jumps. */
+const MAX_EVALUATIONS_PER_GAP = 10_000;
+
+export interface WhatIfInput {
+  /** Journal directory and limits file, as named in the report. */
+  readonly journal: string;
+  readonly limits: string;
+  readonly risk: LivegateConfig['risk'];
+  readonly entries: readonly JournalEntry[];
+  readonly tornLines: number;
+}
+
+export async function replayJournal(input: WhatIfInput): Promise<WhatIfReport> {
+  const replay = await Replay.open(input);
+  try {
+    for (let index = 0; index < input.entries.length; index++) await replay.apply(index);
+    return replay.report();
+  } finally {
+    replay.close();
+  }
+}
+
+class Replay {
+  private readonly positions = new PositionBook();
+  private readonly prices: JournalPrices;
+  /** Submitted then, accepted by the replay: their fills and ends are replayed. */
+  private readonly acceptedNow = new Set<string>();
+  /** Submitted then, denied by the replay: their fills and ends are dropped. */
+  private readonly dropped = new Set<string>();
+  private readonly verdicts: OrderVerdict[] = [];
+  private readonly tripsNow: RuleTrip[] = [];
+  private readonly tripsThen: RuleTrip[] = [];
+  private notReplayed = 0;
+  private runs = 0;
+  private fillsSeen = 0;
+  private nextEvaluation: number;
+
+  private constructor(
+    private readonly input: WhatIfInput,
+    private readonly clock: ManualClock,
+    private readonly killSwitch: KillSwitch,
+    private readonly preTrade: PreTradeRiskEngine | undefined,
+    private readonly monitor: RiskMonitor | undefined,
+  ) {
+    this.prices = new JournalPrices(input.entries);
+    this.nextEvaluation = clock.now() + (monitor?.options.evaluationIntervalMs ?? Infinity);
+  }
+
+  static async open(input: WhatIfInput): Promise<Replay> {
+    const { risk, entries } = input;
+    const clock = new ManualClock(entries[0]?.time ?? 0);
+    const engineId = entries[0]?.engineId ?? 'what-if';
+    const killSwitch = await KillSwitch.open(new MemoryKillSwitchStore(), {
+      actor: `${engineId}/what-if`,
+      clock,
+    });
+    const catalog = new InstrumentCatalog(risk.accountCurrency, risk.instruments);
+    // Rates never expire here: between the few prices a journal holds, a live feed quoted on.
+    const rates = new ConversionRates(catalog, risk.conversionRates, { clock });
+    const { enabled: preTradeEnabled, ...limits } = risk.preTrade;
+    const preTrade = preTradeEnabled
+      ? new PreTradeRiskEngine(limits, {
+          clock,
+          rates,
+          windows: new TradingWindows(risk.tradingWindows),
+        })
+      : undefined;
+    const { enabled: monitorEnabled, ...options } = risk.monitor;
+    const rules = { ...options.rules };
+    for (const rule of UNREPLAYABLE_RULES) delete rules[rule];
+    let replay: Replay | undefined;
+    const monitor = monitorEnabled
+      ? new RiskMonitor(
+          { ...options, rules, flattenOnEngage: false },
+          {
+            killSwitch,
+            engineId,
+            clock,
+            emit: (event) => replay?.monitorEmitted(event),
+            rates,
+            symbols: [...journalSymbols(entries), ...catalog.definedSymbols()],
+            tradingDay: new TradingDay(risk.tradingDay),
+          },
+        )
+      : undefined;
+    replay = new Replay(input, clock, killSwitch, preTrade, monitor);
+    return replay;
+  }
+
+  close(): void {
+    this.monitor?.stop();
+    this.killSwitch.close();
+  }
+
+  async apply(index: number): Promise<void> {
+    const entry = this.input.entries[index]!;
+    await this.advanceTo(entry.time);
+    this.observeMarks(recordedMarks(entry));
+    switch (entry.type) {
+      case 'OrderSubmitted':
+        this.orderSubmitted(entry);
+        break;
+      case 'OrderDenied':
+        this.orderDenied(entry);
+        break;
+      case 'OrderFilled': {
+        if (this.dropped.has(entry.fill.orderId)) break;
+        this.observe(entry.fill.symbol, this.prices.forFill(index));
+        const position = this.positions.apply(entry.fill);
+        this.fillsSeen++;
+        this.forward({ ...entry, position });
+        break;
+      }
+      case 'OrderRejected':
+      case 'OrderDone':
+        if (this.dropped.has(entry.orderId)) break;
+        this.positions.orderDone(entry.orderId);
+        this.forward(entry);
+        break;
+      case 'VenuePositionsAdopted':
+        for (const { symbol, after } of entry.changes) this.positions.setPosition(symbol, after);
+        this.forward(entry);
+        break;
+      case 'RiskStateRestored':
+        this.restored(entry.state);
+        break;
+      case 'RunStarted':
+        this.runs++;
+        // What the journal's first run found is where the replay starts; later runs inherit the replay's own.
+        if (this.runs === 1 && entry.state !== 'SAFE')
+          await this.mirror(entry.state, 'recorded at start');
+        this.monitor?.onEvent(entry);
+        break;
+      case 'KillSwitchChanged':
+        await this.killSwitchChanged(entry);
+        break;
+      case 'RiskLimitBreached':
+        this.tripsThen.push(trip(entry));
+        break;
+      case 'StrategyFailed':
+      case 'VenueReported':
+        this.monitor?.onEvent(entry);
+        break;
+      default:
+        break;
+    }
+    await this.monitor?.settled();
+  }
+
+  /** Runs the monitor's timer evaluations that fell between the last entry and this one. */
+  private async advanceTo(time: number): Promise<void> {
+    const interval = this.monitor?.options.evaluationIntervalMs;
+    if (this.monitor !== undefined && interval !== undefined) {
+      if ((time - this.nextEvaluation) / interval > MAX_EVALUATIONS_PER_GAP) {
+        this.nextEvaluation = time - interval * MAX_EVALUATIONS_PER_GAP;
+      }
+      while (this.nextEvaluation <= time) {
+        this.moveClock(this.nextEvaluation);
+        this.monitor.evaluate();
+        await this.monitor.settled();
+        this.nextEvaluation += interval;
+      }
+    }
+    this.moveClock(time);
+  }
+
+  private moveClock(time: number): void {
+    // Entries of one run are in time order; a later run on a stepped-back clock does not rewind it.
+    if (time > this.clock.now()) this.clock.advance(time - this.clock.now());
+  }
+
+  private orderSubmitted(entry: OrderSubmitted): void {
+    const { order } = entry;
+    const signal: Signal = {
+      symbol: order.symbol,
+      side: order.side,
+      quantity: order.quantity,
+      type: order.type,
+      price: order.price,
+    };
+    const verdict = this.judge(entry, signal, null, order.id);
+    if (verdict.code !== null) {
+      this.dropped.add(order.id);
+      return;
+    }
+    this.acceptedNow.add(order.id);
+    this.positions.orderSubmitted(order);
+    this.forward(entry);
+  }
+
+  private orderDenied(entry: OrderDenied): void {
+    if (NOT_REPLAYED_CODES.has(entry.code)) {
+      this.notReplayed++;
+      return;
+    }
+    const signal: Signal = {
+      symbol: entry.symbol,
+      side: entry.side,
+      quantity: entry.quantity,
+      type: entry.price === undefined ? 'market' : 'limit',
+      price: entry.price,
+    };
+    // Accepted now, its fill is unknown: it counts as accepted and done unfilled.
+    this.judge(entry, signal, entry.code);
+  }
+
+  /** Gate 2 as the order router runs it: the kill switch first, then the pre-trade chain. */
+  private judge(
+    entry: OrderSubmitted | OrderDenied,
+    signal: Signal,
+    codeThen: string | null,
+    orderId?: string,
+  ): OrderVerdict {
+    const known = this.prices.forOrder(entry);
+    this.observe(signal.symbol, known);
+    const denial = this.gate(signal);
+    const verdict: OrderVerdict = {
+      time: new Date(entry.time).toISOString(),
+      symbol: signal.symbol,
+      side: signal.side,
+      quantity: signal.quantity,
+      price: signal.price,
+      ...(orderId === undefined ? {} : { orderId }),
+      code: denial?.code ?? null,
+      codeThen,
+      ...(denial?.details === undefined ? {} : { details: denial.details }),
+      referencePrice: known?.price ?? null,
+      priceSource: known?.source ?? 'none',
+    };
+    this.verdicts.push(verdict);
+    return verdict;
+  }
+
+  private gate(signal: Signal): PreTradeDenial | null {
+    const level = this.killSwitch.level;
+    if (level === KillSwitchLevel.ENGAGED) return { code: 'KILL_SWITCH_ENGAGED' };
+    if (
+      level === KillSwitchLevel.REDUCING &&
+      !this.positions.reducesExposure(signal.symbol, signal.side, signal.quantity)
+    ) {
+      return { code: 'KILL_SWITCH_REDUCING' };
+    }
+    return (
+      this.preTrade?.check(signal, this.positions.position(signal.symbol), this.clock.now()) ?? null
+    );
+  }
+
+  /** A change the monitor did not make (an operator's kill or reset) happens in the replay too. */
+  private async killSwitchChanged(entry: KillSwitchChanged): Promise<void> {
+    if (entry.record.trigger.startsWith('risk:')) return;
+    await this.mirror(entry.record.state, `recorded: ${entry.record.reason}`);
+  }
+
+  private async mirror(state: string, reason: string): Promise<void> {
+    if (state === this.killSwitch.state) return;
+    const by = 'what-if';
+    try {
+      if (state === 'ENGAGED') await this.killSwitch.engage(reason, by);
+      else if (state === 'REDUCING') await this.killSwitch.reduce(reason, by);
+      else await this.killSwitch.reset(reason, by);
+    } catch {
+      // A transition the replay's own state refuses (a reset of REDUCING...): its state stands.
+      return;
+    }
+    // As the live monitor does on a reset: a rule still in breach trips again at once.
+    if (this.killSwitch.state !== 'ENGAGED') this.monitor?.evaluate();
+  }
+
+  /** A journal that starts with a restart takes over what the engine restored then. */
+  private restored(state: Extract<LivegateEvent, { type: 'RiskStateRestored' }>['state']): void {
+    if (this.fillsSeen > 0) return;
+    this.monitor?.restore(state);
+    for (const { symbol, quantity } of state.positions)
+      this.positions.setPosition(symbol, quantity);
+    this.preTrade?.restorePositions(this.positions.positions());
+  }
+
+  private forward(event: LivegateEvent): void {
+    this.preTrade?.onEvent(event);
+    this.monitor?.onEvent(event);
+  }
+
+  private observeMarks(marks: ReadonlyMap<string, number>): void {
+    for (const [symbol, price] of marks) this.observe(symbol, { price, source: 'mark' });
+  }
+
+  /** A price the journal knows becomes a quote with no spread, for both layers. */
+  private observe(symbol: string, known: KnownPrice | undefined): void {
+    if (known === undefined) return;
+    const tick = { symbol, bid: known.price, ask: known.price, time: this.clock.now() };
+    this.preTrade?.observeTick(tick);
+    this.monitor?.observeTick(tick);
+  }
+
+  monitorEmitted(event: LivegateEvent): void {
+    if (event.type === 'RiskLimitBreached') this.tripsNow.push(trip(event));
+  }
+
+  report(): WhatIfReport {
+    const { entries } = this.input;
+    const newlyDenied = this.verdicts.filter((v) => v.codeThen === null && v.code !== null);
+    const newlyAccepted = this.verdicts.filter((v) => v.codeThen !== null && v.code === null);
+    const deniedOtherwise = this.verdicts.filter(
+      (v) => v.codeThen !== null && v.code !== null && v.code !== v.codeThen,
+    );
+    const deniedNowByCode: Record<string, number> = {};
+    for (const { code } of this.verdicts) {
+      if (code !== null) deniedNowByCode[code] = (deniedNowByCode[code] ?? 0) + 1;
+    }
+    const deniedThen = this.verdicts.filter((v) => v.codeThen !== null).length;
+    const deniedNow = this.verdicts.filter((v) => v.code !== null).length;
+    return {
+      journal: this.input.journal,
+      limits: this.input.limits,
+      from: entries.length === 0 ? null : new Date(entries[0]!.time).toISOString(),
+      to: entries.length === 0 ? null : new Date(entries.at(-1)!.time).toISOString(),
+      entries: entries.length,
+      runs: this.runs,
+      tornLines: this.input.tornLines,
+      caveats: WHAT_IF_CAVEATS,
+      newlyDenied,
+      newlyAccepted,
+      deniedOtherwise,
+      tripsNow: this.tripsNow,
+      tripsThen: this.tripsThen,
+      totals: {
+        orders: this.verdicts.length,
+        acceptedThen: this.verdicts.length - deniedThen,
+        deniedThen,
+        acceptedNow: this.verdicts.length - deniedNow,
+        deniedNow,
+        newlyDenied: newlyDenied.length,
+        newlyAccepted: newlyAccepted.length,
+        deniedOtherwise: deniedOtherwise.length,
+        deniedNowByCode,
+        tripsNow: this.tripsNow.length,
+        tripsThen: this.tripsThen.length,
+        notReplayed: this.notReplayed,
+      },
+    };
+  }
+}
+
+function trip(event: Extract<LivegateEvent, { type: 'RiskLimitBreached' }>): RuleTrip {
+  return {
+    time: new Date(event.time).toISOString(),
+    rule: event.rule,
+    action: event.action,
+    value: event.value,
+    threshold: event.threshold,
+    message: event.message,
+  };
+}
+
+function journalSymbols(entries: readonly JournalEntry[]): Set<string> {
+  const symbols = new Set<string>();
+  for (const entry of entries) {
+    if (entry.type === 'OrderSubmitted') symbols.add(entry.order.symbol);
+    else if (entry.type === 'OrderDenied') symbols.add(entry.symbol);
+  }
+  return symbols;
+}
