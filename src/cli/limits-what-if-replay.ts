@@ -65,11 +65,12 @@ class Replay {
   /** Submitted then, denied by the replay: their fills and ends are dropped. */
   private readonly dropped = new Set<string>();
   private readonly verdicts: OrderVerdict[] = [];
-  private readonly tripsNow: RuleTrip[] = [];
   private readonly tripsThen: RuleTrip[] = [];
   private notReplayed = 0;
   private runs = 0;
   private fillsSeen = 0;
+  /** The newest kill-switch revision the journal recorded. */
+  private lastRevision = 0;
   private nextEvaluation: number;
 
   private constructor(
@@ -78,6 +79,8 @@ class Replay {
     private readonly killSwitch: KillSwitch,
     private readonly preTrade: PreTradeRiskEngine | undefined,
     private readonly monitor: RiskMonitor | undefined,
+    /** Filled by the monitor's RiskLimitBreached events. */
+    private readonly tripsNow: RuleTrip[],
   ) {
     this.prices = new JournalPrices(input.entries);
     this.nextEvaluation = clock.now() + (monitor?.options.evaluationIntervalMs ?? Infinity);
@@ -105,7 +108,7 @@ class Replay {
     const { enabled: monitorEnabled, ...options } = risk.monitor;
     const rules = { ...options.rules };
     for (const rule of UNREPLAYABLE_RULES) delete rules[rule];
-    let replay: Replay | undefined;
+    const tripsNow: RuleTrip[] = [];
     const monitor = monitorEnabled
       ? new RiskMonitor(
           { ...options, rules, flattenOnEngage: false },
@@ -113,15 +116,16 @@ class Replay {
             killSwitch,
             engineId,
             clock,
-            emit: (event) => replay?.monitorEmitted(event),
+            emit: (event) => {
+              if (event.type === 'RiskLimitBreached') tripsNow.push(trip(event));
+            },
             rates,
             symbols: [...journalSymbols(entries), ...catalog.definedSymbols()],
             tradingDay: new TradingDay(risk.tradingDay),
           },
         )
       : undefined;
-    replay = new Replay(input, clock, killSwitch, preTrade, monitor);
-    return replay;
+    return new Replay(input, clock, killSwitch, preTrade, monitor, tripsNow);
   }
 
   close(): void {
@@ -178,7 +182,17 @@ class Replay {
       case 'VenueReported':
         this.monitor?.onEvent(entry);
         break;
-      default:
+      // Facts of the recorded run alone: the replay makes its own warnings, states and stops.
+      case 'RunStopped':
+      case 'TickBlocked':
+      case 'OrdersCancelled':
+      case 'BrokerFailed':
+      case 'KillSwitchFailedClosed':
+      case 'RiskLimitApproached':
+      case 'RiskStateRecorded':
+      case 'TradingWindowChanged':
+      case 'JournalFailed':
+      case 'Heartbeat':
         break;
     }
     await this.monitor?.settled();
@@ -284,8 +298,13 @@ class Replay {
 
   /** A change the monitor did not make (an operator's kill or reset) happens in the replay too. */
   private async killSwitchChanged(entry: KillSwitchChanged): Promise<void> {
-    if (entry.record.trigger.startsWith('risk:')) return;
-    await this.mirror(entry.record.state, `recorded: ${entry.record.reason}`);
+    const { record } = entry;
+    // Only a new revision is a decision; the same record again is the engine's own gates moving
+    // (closing at once for a rule's engage, failing closed), which the replay decides for itself.
+    const decided = record.revision > this.lastRevision;
+    this.lastRevision = Math.max(this.lastRevision, record.revision);
+    if (!decided || record.trigger.startsWith('risk:')) return;
+    await this.mirror(record.state, `recorded: ${record.reason}`);
   }
 
   private async mirror(state: string, reason: string): Promise<void> {
@@ -327,10 +346,6 @@ class Replay {
     const tick = { symbol, bid: known.price, ask: known.price, time: this.clock.now() };
     this.preTrade?.observeTick(tick);
     this.monitor?.observeTick(tick);
-  }
-
-  monitorEmitted(event: LivegateEvent): void {
-    if (event.type === 'RiskLimitBreached') this.tripsNow.push(trip(event));
   }
 
   report(): WhatIfReport {
