@@ -119,8 +119,12 @@ function orderSection(
     const price = order.price === undefined ? 'market' : `@ ${order.price}`;
     const code = shown === 'code' ? order.code : `was ${order.codeThen ?? 'accepted'}`;
     const other = shown === 'code' && order.codeThen !== null ? ` (then ${order.codeThen})` : '';
+    const unpriced =
+      order.priceSource === 'none' && order.code === 'NO_REFERENCE_PRICE'
+        ? ' (no price in the journal yet)'
+        : '';
     lines.push(
-      `  ${order.time}  ${order.symbol} ${order.side} ${order.quantity} ${price}  ${code ?? 'accepted'}${other}${describeDetails(order.details)}`,
+      `  ${order.time}  ${order.symbol} ${order.side} ${order.quantity} ${price}  ${code ?? 'accepted'}${unpriced}${other}${describeDetails(order.details)}`,
     );
   }
   if (orders.length > TEXT_LIST_LIMIT) {
