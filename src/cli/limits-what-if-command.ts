@@ -3,8 +3,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { readJournal } from '../adapters/sinks/journal-reader.js';
+import { streamJournal, type JournalProblems } from '../adapters/sinks/journal-reader.js';
 import { LivegateError } from '../core/errors.js';
+import { JournalScan } from '../risk/what-if/journal-scan.js';
 import { formatWhatIfText } from '../risk/what-if/what-if-report.js';
 import { describeError, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { replayJournal } from './limits-what-if-replay.js';
@@ -37,20 +38,26 @@ export function registerLimitsWhatIf(limits: Command): void {
 
 async function whatIf(file: string, options: WhatIfOptions): Promise<number> {
   const risk = loadProposedRisk(file);
-  let journal;
+  const directory = options.journal;
+  const problems: JournalProblems = { tornLines: 0, corruptLines: [] };
+  let scan: JournalScan;
   try {
-    journal = await readWholeJournal(options.journal);
+    await assertDirectory(directory);
+    // Two passes, one entry at a time: the prices first, then the replay.
+    scan = await JournalScan.of(streamJournal(directory, problems));
+    assertReadable(directory, scan, problems);
   } catch (error) {
     // A bad journal is bad input to this command, not a failure of it.
     process.stderr.write(`${describeError(error)}\n`);
     return EXIT_USAGE;
   }
   const report = await replayJournal({
-    journal: options.journal,
+    journal: directory,
     limits: file,
     risk,
-    entries: journal.events,
-    tornLines: journal.tornLines,
+    scan,
+    entries: streamJournal(directory),
+    tornLines: problems.tornLines,
   });
   process.stdout.write(
     options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatWhatIfText(report),
@@ -58,7 +65,7 @@ async function whatIf(file: string, options: WhatIfOptions): Promise<number> {
   return EXIT_OK;
 }
 
-async function readWholeJournal(directory: string) {
+async function assertDirectory(directory: string): Promise<void> {
   const found = await stat(directory).catch(() => undefined);
   if (found === undefined || !found.isDirectory()) {
     throw new LivegateError(
@@ -66,21 +73,22 @@ async function readWholeJournal(directory: string) {
       `--journal ${directory}: no such directory (an engine's journal is <stateDir>/journal/<engine id>)`,
     );
   }
-  const journal = await readJournal(directory);
-  const corrupt = journal.corruptLines[0];
+}
+
+function assertReadable(directory: string, scan: JournalScan, problems: JournalProblems): void {
+  const corrupt = problems.corruptLines[0];
   if (corrupt !== undefined) {
-    const more = journal.corruptLines.length - 1;
+    const more = problems.corruptLines.length - 1;
     throw new LivegateError(
       'ERR_JOURNAL_CORRUPT',
       `journal ${corrupt.file} line ${corrupt.line} is not a journal entry${more > 0 ? ` (and ${more} more lines)` : ''}: a replay past it would judge orders without what the line said. Fix or remove the line`,
-      { details: { file: corrupt.file, line: corrupt.line, corruptLines: journal.corruptLines } },
+      { details: { file: corrupt.file, line: corrupt.line, corruptLines: problems.corruptLines } },
     );
   }
-  if (journal.events.length === 0) {
+  if (scan.count === 0) {
     throw new LivegateError(
       'ERR_USAGE',
       `--journal ${directory}: no journal entries in ${path.resolve(directory)} (is it <stateDir>/journal/<engine id>?)`,
     );
   }
-  return journal;
 }

@@ -2,39 +2,29 @@
 // built with proposed limits (the engine's own classes, wired as risk-wiring.ts wires them), on a
 // clock driven by the journal's timestamps, and says what those limits would have changed.
 
-import { MemoryKillSwitchStore } from '../adapters/stores/memory-kill-switch-store.js';
 import type { JournalEntry } from '../adapters/sinks/journal-reader.js';
 import type { LivegateConfig } from '../config/schema.js';
-import { ManualClock } from '../core/clock.js';
+import type { ManualClock } from '../core/clock.js';
 import type {
   KillSwitchChanged,
   LivegateEvent,
   OrderDenied,
   OrderSubmitted,
 } from '../core/events.js';
-import { InstrumentCatalog } from '../core/instrument-catalog.js';
 import { KillSwitchLevel } from '../core/kill-switch-record.js';
 import type { Signal } from '../core/types.js';
 import { PositionBook } from '../engine/position-book.js';
-import { KillSwitch } from '../killswitch/kill-switch.js';
-import { ConversionRates } from '../risk/conversion-rates.js';
-import { RiskMonitor } from '../risk/monitor/risk-monitor.js';
-import { TradingDay } from '../risk/monitor/trading-day.js';
-import { PreTradeRiskEngine } from '../risk/pre-trade/pre-trade-risk-engine.js';
+import type { KillSwitch } from '../killswitch/kill-switch.js';
+import type { RiskMonitor } from '../risk/monitor/risk-monitor.js';
+import type { PreTradeRiskEngine } from '../risk/pre-trade/pre-trade-risk-engine.js';
 import type { PreTradeDenial } from '../risk/risk-ports.js';
-import { JournalPrices, recordedMarks, type KnownPrice } from '../risk/what-if/journal-prices.js';
-import {
-  WHAT_IF_CAVEATS,
-  type OrderVerdict,
-  type RuleTrip,
-  type WhatIfReport,
-} from '../risk/what-if/what-if-report.js';
-import { TradingWindows } from '../risk/windows/trading-windows.js';
+import { recordedMarks, type JournalScan, type KnownPrice } from '../risk/what-if/journal-scan.js';
+import type { OrderVerdict, WhatIfReport } from '../risk/what-if/what-if-report.js';
+import { ruleTrip, WhatIfTally } from '../risk/what-if/what-if-tally.js';
+import { createProposedRisk } from './limits-what-if-wiring.js';
 
 /** Denials the limits had no part in: judging them again would say nothing about the limits. */
 const NOT_REPLAYED_CODES = new Set(['INVALID_SIGNAL', 'KILL_SWITCH_STATE_STALE']);
-/** Rules that need the live feed or process, which a journal does not hold. */
-const UNREPLAYABLE_RULES = ['staleFeed', 'eventLoopStall'] as const;
 /** Timer evaluations replayed within one gap between entries; a longer gap (a night) jumps. */
 const MAX_EVALUATIONS_PER_GAP = 10_000;
 
@@ -43,15 +33,30 @@ export interface WhatIfInput {
   readonly journal: string;
   readonly limits: string;
   readonly risk: LivegateConfig['risk'];
-  readonly entries: readonly JournalEntry[];
+  /** The first pass over the journal (JournalScan.of). */
+  readonly scan: JournalScan;
+  /** The journal again from its start; the replay reads `scan.count` entries of it. */
+  readonly entries: AsyncIterable<JournalEntry> | Iterable<JournalEntry>;
   readonly tornLines: number;
 }
 
 export async function replayJournal(input: WhatIfInput): Promise<WhatIfReport> {
+  const { scan } = input;
   const replay = await Replay.open(input);
   try {
-    for (let index = 0; index < input.entries.length; index++) await replay.apply(index);
-    return replay.report();
+    let index = 0;
+    for await (const entry of input.entries) {
+      if (index === scan.count) break;
+      await replay.apply(entry, index++);
+    }
+    return replay.tally.report({
+      journal: input.journal,
+      limits: input.limits,
+      entries: index,
+      firstTime: scan.firstTime,
+      lastTime: scan.lastTime,
+      tornLines: input.tornLines,
+    });
   } finally {
     replay.close();
   }
@@ -59,73 +64,34 @@ export async function replayJournal(input: WhatIfInput): Promise<WhatIfReport> {
 
 class Replay {
   private readonly positions = new PositionBook();
-  private readonly prices: JournalPrices;
   /** Submitted then, accepted by the replay: their fills and ends are replayed. */
   private readonly acceptedNow = new Set<string>();
   /** Submitted then, denied by the replay: their fills and ends are dropped. */
   private readonly dropped = new Set<string>();
-  private readonly verdicts: OrderVerdict[] = [];
-  private readonly tripsThen: RuleTrip[] = [];
-  private notReplayed = 0;
-  private runs = 0;
   private fillsSeen = 0;
   /** The newest kill-switch revision the journal recorded. */
   private lastRevision = 0;
   private nextEvaluation: number;
 
   private constructor(
-    private readonly input: WhatIfInput,
+    private readonly prices: JournalScan,
     private readonly clock: ManualClock,
     private readonly killSwitch: KillSwitch,
     private readonly preTrade: PreTradeRiskEngine | undefined,
     private readonly monitor: RiskMonitor | undefined,
-    /** Filled by the monitor's RiskLimitBreached events. */
-    private readonly tripsNow: RuleTrip[],
+    /** Also filled by the monitor's RiskLimitBreached events. */
+    readonly tally: WhatIfTally,
   ) {
-    this.prices = new JournalPrices(input.entries);
     this.nextEvaluation = clock.now() + (monitor?.options.evaluationIntervalMs ?? Infinity);
   }
 
   static async open(input: WhatIfInput): Promise<Replay> {
-    const { risk, entries } = input;
-    const clock = new ManualClock(entries[0]?.time ?? 0);
-    const engineId = entries[0]?.engineId ?? 'what-if';
-    const killSwitch = await KillSwitch.open(new MemoryKillSwitchStore(), {
-      actor: `${engineId}/what-if`,
-      clock,
-    });
-    const catalog = new InstrumentCatalog(risk.accountCurrency, risk.instruments);
-    // Rates never expire here: between the few prices a journal holds, a live feed quoted on.
-    const rates = new ConversionRates(catalog, risk.conversionRates, { clock });
-    const { enabled: preTradeEnabled, ...limits } = risk.preTrade;
-    const preTrade = preTradeEnabled
-      ? new PreTradeRiskEngine(limits, {
-          clock,
-          rates,
-          windows: new TradingWindows(risk.tradingWindows),
-        })
-      : undefined;
-    const { enabled: monitorEnabled, ...options } = risk.monitor;
-    const rules = { ...options.rules };
-    for (const rule of UNREPLAYABLE_RULES) delete rules[rule];
-    const tripsNow: RuleTrip[] = [];
-    const monitor = monitorEnabled
-      ? new RiskMonitor(
-          { ...options, rules, flattenOnEngage: false },
-          {
-            killSwitch,
-            engineId,
-            clock,
-            emit: (event) => {
-              if (event.type === 'RiskLimitBreached') tripsNow.push(trip(event));
-            },
-            rates,
-            symbols: [...journalSymbols(entries), ...catalog.definedSymbols()],
-            tradingDay: new TradingDay(risk.tradingDay),
-          },
-        )
-      : undefined;
-    return new Replay(input, clock, killSwitch, preTrade, monitor, tripsNow);
+    const tally = new WhatIfTally();
+    const proposed = await createProposedRisk(input.risk, input.scan, (event) =>
+      tally.tripsNow.push(ruleTrip(event)),
+    );
+    const { clock, killSwitch, preTrade, monitor } = proposed;
+    return new Replay(input.scan, clock, killSwitch, preTrade, monitor, tally);
   }
 
   close(): void {
@@ -133,8 +99,7 @@ class Replay {
     this.killSwitch.close();
   }
 
-  async apply(index: number): Promise<void> {
-    const entry = this.input.entries[index]!;
+  async apply(entry: JournalEntry, index: number): Promise<void> {
     await this.advanceTo(entry.time);
     this.observeMarks(recordedMarks(entry));
     switch (entry.type) {
@@ -146,7 +111,11 @@ class Replay {
         break;
       case 'OrderFilled': {
         if (this.dropped.has(entry.fill.orderId)) break;
-        this.observe(entry.fill.symbol, this.prices.forFill(index));
+        const { fill } = entry;
+        this.observe(
+          fill.symbol,
+          this.prices.forFill(index) ?? { price: fill.price, source: 'fill' },
+        );
         const position = this.positions.apply(entry.fill);
         this.fillsSeen++;
         this.forward({ ...entry, position });
@@ -166,9 +135,9 @@ class Replay {
         this.restored(entry.state);
         break;
       case 'RunStarted':
-        this.runs++;
+        this.tally.runs++;
         // What the journal's first run found is where the replay starts; later runs inherit the replay's own.
-        if (this.runs === 1 && entry.state !== 'SAFE')
+        if (this.tally.runs === 1 && entry.state !== 'SAFE')
           await this.mirror(entry.state, 'recorded at start');
         this.monitor?.onEvent(entry);
         break;
@@ -176,7 +145,7 @@ class Replay {
         await this.killSwitchChanged(entry);
         break;
       case 'RiskLimitBreached':
-        this.tripsThen.push(trip(entry));
+        this.tally.tripsThen.push(ruleTrip(entry));
         break;
       case 'StrategyFailed':
       case 'VenueReported':
@@ -241,7 +210,7 @@ class Replay {
 
   private orderDenied(entry: OrderDenied): void {
     if (NOT_REPLAYED_CODES.has(entry.code)) {
-      this.notReplayed++;
+      this.tally.notReplayed++;
       return;
     }
     const signal: Signal = {
@@ -278,7 +247,7 @@ class Replay {
       referencePrice: known?.price ?? null,
       priceSource: known?.source ?? 'none',
     };
-    this.verdicts.push(verdict);
+    this.tally.verdicts.push(verdict);
     return verdict;
   }
 
@@ -347,68 +316,4 @@ class Replay {
     this.preTrade?.observeTick(tick);
     this.monitor?.observeTick(tick);
   }
-
-  report(): WhatIfReport {
-    const { entries } = this.input;
-    const newlyDenied = this.verdicts.filter((v) => v.codeThen === null && v.code !== null);
-    const newlyAccepted = this.verdicts.filter((v) => v.codeThen !== null && v.code === null);
-    const deniedOtherwise = this.verdicts.filter(
-      (v) => v.codeThen !== null && v.code !== null && v.code !== v.codeThen,
-    );
-    const deniedNowByCode: Record<string, number> = {};
-    for (const { code } of this.verdicts) {
-      if (code !== null) deniedNowByCode[code] = (deniedNowByCode[code] ?? 0) + 1;
-    }
-    const deniedThen = this.verdicts.filter((v) => v.codeThen !== null).length;
-    const deniedNow = this.verdicts.filter((v) => v.code !== null).length;
-    return {
-      journal: this.input.journal,
-      limits: this.input.limits,
-      from: entries.length === 0 ? null : new Date(entries[0]!.time).toISOString(),
-      to: entries.length === 0 ? null : new Date(entries.at(-1)!.time).toISOString(),
-      entries: entries.length,
-      runs: this.runs,
-      tornLines: this.input.tornLines,
-      caveats: WHAT_IF_CAVEATS,
-      newlyDenied,
-      newlyAccepted,
-      deniedOtherwise,
-      tripsNow: this.tripsNow,
-      tripsThen: this.tripsThen,
-      totals: {
-        orders: this.verdicts.length,
-        acceptedThen: this.verdicts.length - deniedThen,
-        deniedThen,
-        acceptedNow: this.verdicts.length - deniedNow,
-        deniedNow,
-        newlyDenied: newlyDenied.length,
-        newlyAccepted: newlyAccepted.length,
-        deniedOtherwise: deniedOtherwise.length,
-        deniedNowByCode,
-        tripsNow: this.tripsNow.length,
-        tripsThen: this.tripsThen.length,
-        notReplayed: this.notReplayed,
-      },
-    };
-  }
-}
-
-function trip(event: Extract<LivegateEvent, { type: 'RiskLimitBreached' }>): RuleTrip {
-  return {
-    time: new Date(event.time).toISOString(),
-    rule: event.rule,
-    action: event.action,
-    value: event.value,
-    threshold: event.threshold,
-    message: event.message,
-  };
-}
-
-function journalSymbols(entries: readonly JournalEntry[]): Set<string> {
-  const symbols = new Set<string>();
-  for (const entry of entries) {
-    if (entry.type === 'OrderSubmitted') symbols.add(entry.order.symbol);
-    else if (entry.type === 'OrderDenied') symbols.add(entry.symbol);
-  }
-  return symbols;
 }

@@ -1,7 +1,7 @@
 // What `livegate limits what-if` found, as data (`--json`) and as text for a terminal.
 
 import type { Side } from '../../core/types.js';
-import type { PriceSource } from './journal-prices.js';
+import type { PriceSource } from './journal-scan.js';
 
 /** What a replay cannot know; printed first, in every report. */
 export const WHAT_IF_CAVEATS: readonly string[] = [

@@ -6,6 +6,7 @@ import { validateConfig } from '../../../src/config/schema.js';
 import type { KillSwitchState } from '../../../src/core/kill-switch-record.js';
 import type { Side } from '../../../src/core/types.js';
 import { replayJournal } from '../../../src/cli/limits-what-if-replay.js';
+import { JournalScan } from '../../../src/risk/what-if/journal-scan.js';
 import { formatWhatIfText } from '../../../src/risk/what-if/what-if-report.js';
 
 const T0 = Date.parse('2024-03-04T09:00:00.000Z');
@@ -74,6 +75,7 @@ async function replay(script: JournalScript, risk: unknown) {
     journal: 'journal',
     limits: 'limits.yaml',
     risk: validateConfig({ risk }).risk,
+    scan: await JournalScan.of(script.entries),
     entries: script.entries,
     tornLines: 0,
   });
