@@ -8,7 +8,7 @@ export const WHAT_IF_CAVEATS: readonly string[] = [
   'A counterfactual replays the recorded order stream: it cannot know the orders the strategy would have sent (or not) after a different denial, nor the fills an order denied then would have had (it counts as accepted, unfilled).',
   'Orders it would deny, and their fills, are dropped from the replay, so later checks see the positions and P&L those limits would have left.',
   'The journal holds no ticks: mids come from the marks recorded after fills, else fill, denial or limit prices; time-based checks run on the journal timestamps.',
-  'Not replayed: staleFeed and eventLoopStall (they need the feed and the process), the trading-window flatten and flattenOnEngage (no market to trade on), and denials by a stale kill-switch lease or an invalid signal.',
+  'Not replayed: staleFeed and eventLoopStall (they need the feed and the process), the trading-window flatten and flattenOnEngage (no market to trade on), and denials by a stale kill-switch lease or an invalid signal; flatten orders the recorded run sent are judged like any other order.',
 ];
 
 export interface OrderVerdict {

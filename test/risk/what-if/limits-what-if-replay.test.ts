@@ -59,6 +59,36 @@ class JournalScript {
     });
   }
 
+  runStarted(at: number): void {
+    this.push(at, { type: 'RunStarted', runId: `run-at-${at}`, state: 'SAFE', revision: 1 });
+  }
+
+  /** What an engine restarting on this journal took over: its own P&L so far, flat. */
+  restored(at: number, usd: number): void {
+    const state = {
+      tradingDay: '2024-03-04',
+      dayStartEquity: 0,
+      equityPeak: 0,
+      balances: { USD: usd },
+      positions: [],
+      openRules: [],
+    };
+    this.push(at, {
+      type: 'RiskStateRestored',
+      from: null,
+      fillsReplayed: 0,
+      tornLines: 0,
+      sameTradingDay: true,
+      state,
+    });
+  }
+
+  /** Buys 400 at 1.75 and sells them at 1.5: 100 lost. */
+  losingRoundTrip(at: number): void {
+    this.submitted(at, 'buy', 400, 1.75);
+    this.submitted(at + 1, 'sell', 400, 1.5);
+  }
+
   killSwitch(at: number, revision: number, state: KillSwitchState, trigger = 'operator'): void {
     const record = { revision, state, reason: `${state} by hand`, by: 'ops', trigger };
     this.push(at, {
@@ -147,6 +177,24 @@ describe('limits what-if replay', () => {
     expect(report.newlyDenied).toMatchObject([
       { code: 'MAX_NOTIONAL_EXCEEDED', referencePrice: 2, priceSource: 'fill' },
     ]);
+  });
+
+  it("carries the day's P&L across a restart in the journal, without taking the restored state twice", async () => {
+    const script = new JournalScript();
+    script.runStarted(0);
+    for (const at of [10, 20, 30]) script.losingRoundTrip(at);
+    script.runStarted(100);
+    script.restored(100, -300);
+    for (const at of [110, 120, 130]) script.losingRoundTrip(at);
+    const report = await replay(script, { monitor: { rules: { dailyLoss: { limit: 450 } } } });
+    // 300 lost before the restart, the trip at the fifth round trip's close: 500, in the second run.
+    expect(report.tripsNow).toMatchObject([{ rule: 'dailyLoss', value: 500, threshold: 450 }]);
+    expect(report.tripsNow[0]?.time).toBe(new Date(T0 + 121).toISOString());
+    expect(report.newlyDenied.map((order) => order.code)).toEqual([
+      'KILL_SWITCH_ENGAGED',
+      'KILL_SWITCH_ENGAGED',
+    ]);
+    expect(report.runs).toBe(2);
   });
 
   it('does not mirror the kill switch changes a rule of the recorded run made', async () => {
