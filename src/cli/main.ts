@@ -28,6 +28,10 @@ const COMMANDS: Readonly<Record<string, (program: Command) => Promise<void>>> = 
     (await import('./watchdog-command.js')).registerWatchdogCommand(program),
   guard: async (program) => (await import('./guard-command.js')).registerGuardCommand(program),
   venues: async (program) => (await import('./venues-command.js')).registerVenuesCommand(program),
+  limits: async (program) => {
+    const limits = program.command('limits').description('risk limits: what-if replays');
+    (await import('./limits-what-if-command.js')).registerLimitsWhatIf(limits);
+  },
 };
 
 /**

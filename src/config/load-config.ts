@@ -73,7 +73,11 @@ function withDefaultEngineId(
   return { ...merged, engine: { ...engine, id } };
 }
 
-function readConfigFile(path: string): unknown {
+/**
+ * A YAML (or JSON) file's content, file-relative paths resolved; ERR_CONFIG_UNREADABLE naming the
+ * file and line when it cannot be read or parsed. Not validated: callers choose the schema.
+ */
+export function readConfigFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

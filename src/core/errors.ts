@@ -16,7 +16,7 @@ export const ERROR_CODES = {
   ERR_BROKER_FAILED: 'The broker rejected or failed a call',
   ERR_JOURNAL_FAILED: 'The event journal cannot be written',
   ERR_JOURNAL_CORRUPT:
-    'The engine journal has a corrupt line, so its risk state cannot be restored',
+    'The engine journal has a corrupt line, so its risk state cannot be restored (or replayed by limits what-if)',
   ERR_DRILL_FAILED: 'A drill scenario did not produce the expected safety outcome',
   ERR_HTTP_FAILED: 'The control API could not start (address in use, bad host)',
   ERR_GATEWAY_LISTEN_FAILED:
