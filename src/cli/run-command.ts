@@ -205,6 +205,18 @@ async function runWithLogger(
     undefined,
     configuredSymbols(config),
     config.journal.enabled,
+    {
+      name: config.engine.desk,
+      heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
+      onProblem: (message) => {
+        if (message === null) logger.info('desk view: the engine reports are listed again');
+        else
+          logger.warn(
+            { problem: message },
+            'desk view: the engine reports could not be listed (new exposure is denied DESK_VIEW_STALE once the view is risk.deskView.maxAgeMs old)',
+          );
+      },
+    },
   );
   const restored = risk.restore(journalState);
   const engine = new LiveEngine({
@@ -227,6 +239,8 @@ async function runWithLogger(
   });
   risk.bind(engine);
   journal?.bind(engine);
+  // The first view of the desk before the first tick, so a fresh engine is not denied as stale.
+  await risk.deskView?.start();
   logEngineEvents(engine, logger);
   // The restart in the audit trail (journal, log), before the run's first event.
   if (restored !== undefined) engine.emit(restored.event);
