@@ -239,8 +239,6 @@ async function runWithLogger(
   });
   risk.bind(engine);
   journal?.bind(engine);
-  // The first view of the desk before the first tick, so a fresh engine is not denied as stale.
-  await risk.deskView?.start();
   logEngineEvents(engine, logger);
   // The restart in the audit trail (journal, log), before the run's first event.
   if (restored !== undefined) engine.emit(restored.event);
@@ -278,6 +276,8 @@ async function runWithLogger(
     : undefined;
   let exitCode: number;
   try {
+    // The first view of the desk just before the first tick, so a fresh engine is not denied as stale.
+    await risk.deskView?.start();
     const summary = await engine.run(feed);
     stopStatusLine?.();
     logger.info({ summary }, 'run finished');
