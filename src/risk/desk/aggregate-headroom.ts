@@ -11,16 +11,34 @@ export type AggregateBlock = 'dailyLoss' | 'drawdown' | 'unvalued';
 export class AggregateSymbol {
   /** Σ signed positions of the other engines in this symbol, as last listed. */
   restNet = 0;
+  /**
+   * The band this engine's worst case after an order may end in: limit ∓ restNet. Inside it the
+   * order passes with two comparisons; outside, the check looks closer (float slack, reductions).
+   */
+  low: number;
+  high: number;
   constructor(
     readonly symbol: string,
     /** |desk net| may not exceed this; Infinity without a limit. */
     readonly limit: number,
-  ) {}
+  ) {
+    this.low = -limit;
+    this.high = limit;
+  }
+
+  /** A new listing's net for the rest of the desk. */
+  setRest(restNet: number): void {
+    this.restNet = restNet;
+    this.low = -this.limit - restNet;
+    this.high = this.limit - restNet;
+  }
 }
 
 export class AggregateHeadroom {
   /** Epoch ms (engine clock) from which the view is too old: new exposure is denied. */
   staleAt = Number.NEGATIVE_INFINITY;
+  /** staleAt while nothing blocks, else -Infinity: the accept path's one comparison per scope. */
+  acceptsUntil = Number.NEGATIVE_INFINITY;
   /** Epoch ms when the listing behind the view started; NaN before the first. */
   viewedAt = Number.NaN;
   /** Set while rest + own reach a loss limit, or while a figure cannot be valued. */
@@ -56,10 +74,15 @@ export class AggregateHeadroom {
         this.limits.maxPosition ??
         Number.POSITIVE_INFINITY;
       slot = new AggregateSymbol(symbol, limit);
-      slot.restNet = this.restNet.get(symbol) ?? 0;
+      slot.setRest(this.restNet.get(symbol) ?? 0);
       this.symbols.set(symbol, slot);
     }
     return slot;
+  }
+
+  /** Call after changing staleAt or blockedBy. */
+  settle(): void {
+    this.acceptsUntil = this.blockedBy === null ? this.staleAt : Number.NEGATIVE_INFINITY;
   }
 
   /** Every slot made so far (symbols the engine has seen). */

@@ -142,6 +142,7 @@ export class DeskView {
       else if (drawdown !== undefined && down >= drawdown)
         block(headroom, 'drawdown', down, drawdown);
       else headroom.blockedBy = null;
+      headroom.settle();
     }
   }
 
@@ -200,10 +201,11 @@ export class DeskView {
     const grossLimit = headroom.limits.grossExposure;
     headroom.grossHeadroom =
       grossLimit === undefined ? Number.POSITIVE_INFINITY : grossLimit - gross;
-    for (const slot of headroom.slots()) slot.restNet = sum.netPositions.get(slot.symbol) ?? 0;
+    for (const slot of headroom.slots()) slot.setRest(sum.netPositions.get(slot.symbol) ?? 0);
     headroom.engines = members.length;
     headroom.viewedAt = startedAt;
     headroom.staleAt = startedAt + this.options.maxAgeMs;
+    headroom.settle();
   }
 }
 

@@ -28,22 +28,21 @@ export function deskDenial(
   const ownAfter = ownBefore + signedQuantity(signal.side, signal.quantity);
   for (let index = 0; index < scopes.length; index++) {
     const scope = scopes[index]!;
-    if (now >= scope.staleAt || scope.blockedBy !== null) {
+    if (now >= scope.acceptsUntil) {
       if (reduces(ownBefore, ownAfter)) return null;
       return now >= scope.staleAt ? staleDenial(scope, now) : blockedDenial(scope);
     }
     const slot = slots[index]!;
-    const limit = slot.limit;
-    if (limit === Infinity) continue;
+    if (ownAfter <= slot.high && ownAfter >= slot.low) continue;
     const before = slot.restNet + ownBefore;
     const after = slot.restNet + ownAfter;
-    if (!exceeds(Math.abs(after), limit) || reduces(before, after)) continue;
+    if (!exceeds(Math.abs(after), slot.limit) || reduces(before, after)) continue;
     if (reduces(ownBefore, ownAfter)) return null;
     return denial('DESK_LIMIT', {
       scope: scope.scope,
       rule: 'maxPosition',
       symbol: state.symbol,
-      limit,
+      limit: slot.limit,
       actual: after,
       rest: slot.restNet,
       own: ownAfter,

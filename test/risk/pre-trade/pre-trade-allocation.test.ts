@@ -37,6 +37,7 @@ function deskLimits(): AggregateHeadrooms {
   );
   desk.viewedAt = 0;
   desk.staleAt = Number.MAX_SAFE_INTEGER;
+  desk.settle();
   desk.restNet = new Map(SYMBOLS.map(({ symbol }) => [symbol, 1_000_000]));
   desk.grossHeadroom = 1e13 - 1e9;
   return new AggregateHeadrooms([desk]);

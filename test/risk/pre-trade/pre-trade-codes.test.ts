@@ -66,6 +66,7 @@ function deskChain(listedAt: number) {
   const desk = new AggregateHeadroom('desk:fx', { maxPosition: 1000 }, 3000);
   desk.viewedAt = listedAt;
   desk.staleAt = listedAt + 3000;
+  desk.settle();
   desk.restNet = new Map([['EURUSD', 700]]);
   const chain = new PreTradeRiskEngine(
     {},
