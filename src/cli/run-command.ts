@@ -51,7 +51,10 @@ export function registerRunCommand(program: Command): void {
       '--engine-id <id>',
       'engine id in heartbeats, confirmations and the journal (default: stable, from the host, config file and state dir)',
     )
-    .option('--desk <name>', 'the desk this engine belongs to: it also obeys the desk:<name> scope')
+    .option(
+      '--desk <name>',
+      'the desk this engine belongs to: it also obeys the desk:<name> scope and checks its orders against risk.desks.<name>',
+    )
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .option('--no-status-line', 'never draw the live status line, even in a terminal')
     .option(

@@ -20,6 +20,7 @@ const PROBE = path.resolve('test/fixtures/desk-probe-strategy.mjs');
 const HEARTBEAT_MS = 200;
 const TICK_MS = 10;
 const TICKS = 1_500;
+const MAX_AGE_MS = 3_000;
 
 interface Backend {
   readonly name: string;
@@ -78,6 +79,9 @@ async function deployment(backend: Backend, namespace: string) {
         'http: { enabled: false }',
         'risk:',
         '  desks: { fx: { maxPosition: 1000 } }',
+        // Listings every heartbeat (200 ms); the bound well above it: on a starved 2-vCPU VM one
+        // listing of the file store took up to 1.5 s, and 3 x 200 ms failed most orders closed.
+        `  deskView: { maxAgeMs: ${MAX_AGE_MS} }`,
         '',
       ].join('\n'),
     );
