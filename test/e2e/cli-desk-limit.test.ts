@@ -194,3 +194,26 @@ describe.each(BACKENDS)('desk limits at gate 2 on $name', (backend) => {
     }
   }, 90_000);
 });
+
+describe('desk view settings', () => {
+  it('refuses to run with a view bound not above its listing interval (exit 2, nothing started)', async () => {
+    const directory = await scratchDirectory('livegate-desk-view-config-');
+    const config = path.join(directory, 'bad.yaml');
+    await writeFile(
+      config,
+      [
+        `stateDir: ${directory}`,
+        'engine: { heartbeatIntervalMs: 200 }',
+        'risk:',
+        '  desks: { fx: { maxPosition: 1000 } }',
+        '  deskView: { maxAgeMs: 200 }',
+        '',
+      ].join('\n'),
+    );
+    const result = await runCli(['run', '--config', config, '--desk', 'fx', '--ticks', '10']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'ERR_CONFIG_INVALID: risk.deskView.maxAgeMs (200) must be above the listing interval (200 ms)',
+    );
+  });
+});
