@@ -4,6 +4,7 @@ import { ManualClock } from '../src/core/clock.js';
 import type { Signal, Tick } from '../src/core/types.js';
 import type { PreTradeLimits } from '../src/risk/pre-trade/pre-trade-limits.js';
 import { PreTradeRiskEngine } from '../src/risk/pre-trade/pre-trade-risk-engine.js';
+import { AggregateHeadroom, AggregateHeadrooms } from '../src/risk/desk/aggregate-headroom.js';
 import { tradingWindowsSchema } from '../src/risk/windows/trading-window-options.js';
 import { TradingWindows } from '../src/risk/windows/trading-windows.js';
 import { formatRow, percentiles } from './bench-stats.js';
@@ -53,6 +54,30 @@ const WINDOWS = tradingWindowsSchema.parse({
 });
 
 /**
+ * Desk limits as DeskView leaves them after a listing: the rest of the desk holds positions and
+ * exposure well inside the limits, and its view never goes stale during the run.
+ */
+function deskHeadrooms(): AggregateHeadrooms {
+  const desk = new AggregateHeadroom(
+    'desk:fx',
+    {
+      dailyLoss: 500_000,
+      drawdown: 800_000,
+      grossExposure: 2_000_000_000,
+      maxPosition: 60_000_000,
+    },
+    3_000,
+  );
+  desk.viewedAt = 0;
+  desk.staleAt = Number.MAX_SAFE_INTEGER;
+  desk.settle();
+  desk.restNet = new Map(SYMBOLS.map(({ symbol }) => [symbol, 5_000_000]));
+  desk.restGross = 300_000_000;
+  desk.grossHeadroom = 2_000_000_000 - 300_000_000;
+  return new AggregateHeadrooms([desk]);
+}
+
+/**
  * 600 distinct orders, half market and half limit, in one object shape: V8 boxes the price of a
  * limit order read through a site that also sees signals without a `price` key.
  */
@@ -94,6 +119,8 @@ function midSessionChain(limits: PreTradeLimits, ticks: readonly Tick[]): PreTra
   const chain = new PreTradeRiskEngine(limits, {
     clock: new ManualClock(0),
     windows: new TradingWindows(WINDOWS),
+    // LIVEGATE_BENCH_DESK=off: an engine without desk limits, which should pay nothing for them.
+    ...(process.env.LIVEGATE_BENCH_DESK === 'off' ? {} : { aggregates: deskHeadrooms() }),
   });
   for (const tick of ticks) chain.observeTick(tick);
   for (const [index, { symbol, mid }] of SYMBOLS.entries()) {
@@ -243,7 +270,7 @@ export async function benchPreTrade(): Promise<void> {
   expectAll('early denial path', deniedEarly.accepted, 0);
   expectAll('late denial path', deniedLate.accepted, 0);
   console.log(
-    `pre-trade chain (gate 2): 3 symbols, every check on (a trading window included), ${SYMBOLS.length * WORKING_PER_SIDE * 2} working orders tracked, ${CHECKS.toLocaleString('en-US')} accepted checks`,
+    `pre-trade chain (gate 2): 3 symbols, every check on (a trading window and desk limits included), ${SYMBOLS.length * WORKING_PER_SIDE * 2} working orders tracked, ${CHECKS.toLocaleString('en-US')} accepted checks`,
   );
   const row = (label: string, samples: readonly number[]): void =>
     console.log(formatRow(label, percentiles(samples), 'ns', 1));

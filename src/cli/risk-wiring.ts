@@ -14,6 +14,8 @@ import { TradingDay } from '../risk/monitor/trading-day.js';
 import type { PreTradeRisk, TickObserver } from '../risk/risk-ports.js';
 import { TradingWindowWatch } from '../risk/windows/trading-window-watch.js';
 import { TradingWindows } from '../risk/windows/trading-windows.js';
+import { DeskView } from '../risk/desk/desk-view.js';
+import { resolveDeskView } from '../risk/desk/desk-view-options.js';
 import type { JournalRiskState } from './journal-risk-state.js';
 import { restoredEvent } from './risk-restore.js';
 
@@ -28,6 +30,8 @@ export interface RiskWiring {
   readonly riskSnapshot: (() => RiskSnapshot) | undefined;
   /** Phase changes and the flatten phase of risk.tradingWindows; undefined when none is configured. */
   readonly windowWatch: TradingWindowWatch | undefined;
+  /** The rest of the desk and firm, when risk.desks / risk.firm limit this engine (pre-trade on). */
+  readonly deskView: DeskView | undefined;
   /**
    * Takes over what the journal recorded (before the engine exists); returns the positions the
    * engine starts with and the event that says so, or undefined when there was nothing.
@@ -40,6 +44,14 @@ export interface RiskWiring {
   stop(): void;
 }
 
+export interface DeskWiring {
+  /** engine.desk; null: only risk.firm can apply. */
+  readonly name: string | null;
+  readonly heartbeatIntervalMs: number;
+  /** A listing of the reports failed (message) or works again (null). */
+  readonly onProblem?: (message: string | null) => void;
+}
+
 /** `symbols`: what the engine may trade, so a currency with no rate is named before any tick. */
 export function createRiskWiring(
   risk: LivegateConfig['risk'],
@@ -49,6 +61,8 @@ export function createRiskWiring(
   symbols: readonly string[] = [],
   /** Journal the monitor's state for the next start (an engine with a journal). */
   recordState = false,
+  /** The engine's desk (engine.desk) and heartbeat: desk and firm limits are checked pre-trade. */
+  desk?: DeskWiring,
 ): RiskWiring {
   const { enabled: preTradeEnabled, ...limits } = risk.preTrade;
   const catalog = new InstrumentCatalog(risk.accountCurrency, risk.instruments);
@@ -59,8 +73,34 @@ export function createRiskWiring(
     clock: clock ?? systemClock,
   });
   const windows = new TradingWindows(risk.tradingWindows);
+  const { enabled: monitorEnabled, ...monitorOptions } = risk.monitor;
+  const deskView =
+    preTradeEnabled && desk !== undefined
+      ? DeskView.create({
+          engineId,
+          desk: desk.name,
+          desks: risk.desks,
+          firm: risk.firm,
+          reports: killSwitch.store,
+          accountCurrency: risk.accountCurrency,
+          conversionRates: risk.conversionRates,
+          tradingDay: new TradingDay(risk.tradingDay),
+          ...resolveDeskView(risk.deskView, desk.heartbeatIntervalMs),
+          staleAfterMs: 3 * desk.heartbeatIntervalMs,
+          // Called from the first listing on, when the monitor exists.
+          ...(monitorEnabled ? { ownFigures: () => monitor!.lossFigures() } : {}),
+          lossIntervalMs: monitorOptions.evaluationIntervalMs ?? 100,
+          ...(clock === undefined ? {} : { clock }),
+          ...(desk.onProblem === undefined ? {} : { onProblem: desk.onProblem }),
+        })
+      : undefined;
   const preTradeRisk = preTradeEnabled
-    ? new PreTradeRiskEngine(limits, { ...(clock === undefined ? {} : { clock }), rates, windows })
+    ? new PreTradeRiskEngine(limits, {
+        ...(clock === undefined ? {} : { clock }),
+        rates,
+        windows,
+        ...(deskView === undefined ? {} : { aggregates: deskView.headrooms }),
+      })
     : undefined;
   const windowWatch = windows.any
     ? new TradingWindowWatch({
@@ -71,7 +111,6 @@ export function createRiskWiring(
         flatten: (reason, only) => boundEngine?.flatten(reason, only) ?? 0,
       })
     : undefined;
-  const { enabled: monitorEnabled, ...monitorOptions } = risk.monitor;
   let boundEngine: LiveEngine | undefined;
   let sweep: NodeJS.Timeout | undefined;
   const monitor = monitorEnabled
@@ -103,6 +142,7 @@ export function createRiskWiring(
             })
           : () => monitor.snapshot(),
     windowWatch,
+    deskView,
     restore(found) {
       if (found === null) return undefined;
       let positions: Map<string, number>;
@@ -140,9 +180,15 @@ export function createRiskWiring(
         return;
       }
       engine.on((event) => monitor.onEvent(event));
+      // After the monitor has applied a fill: the desk's loss with it, at once.
+      if (deskView !== undefined)
+        engine.on((event) => {
+          if (event.type === 'OrderFilled') deskView.judgeLosses();
+        });
       monitor.start();
     },
     stop() {
+      deskView?.stop();
       monitor?.stop();
       windowWatch?.stop();
       if (sweep !== undefined) clearInterval(sweep);

@@ -51,7 +51,10 @@ export function registerRunCommand(program: Command): void {
       '--engine-id <id>',
       'engine id in heartbeats, confirmations and the journal (default: stable, from the host, config file and state dir)',
     )
-    .option('--desk <name>', 'the desk this engine belongs to: it also obeys the desk:<name> scope')
+    .option(
+      '--desk <name>',
+      'the desk this engine belongs to: it also obeys the desk:<name> scope and checks its orders against risk.desks.<name>',
+    )
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .option('--no-status-line', 'never draw the live status line, even in a terminal')
     .option(
@@ -205,6 +208,18 @@ async function runWithLogger(
     undefined,
     configuredSymbols(config),
     config.journal.enabled,
+    {
+      name: config.engine.desk,
+      heartbeatIntervalMs: config.engine.heartbeatIntervalMs,
+      onProblem: (message) => {
+        if (message === null) logger.info('desk view: the engine reports are listed again');
+        else
+          logger.warn(
+            { problem: message },
+            'desk view: the engine reports could not be listed (new exposure is denied DESK_VIEW_STALE once the view is risk.deskView.maxAgeMs old)',
+          );
+      },
+    },
   );
   const restored = risk.restore(journalState);
   const engine = new LiveEngine({
@@ -264,6 +279,8 @@ async function runWithLogger(
     : undefined;
   let exitCode: number;
   try {
+    // The first view of the desk just before the first tick, so a fresh engine is not denied as stale.
+    await risk.deskView?.start();
     const summary = await engine.run(feed);
     stopStatusLine?.();
     logger.info({ summary }, 'run finished');

@@ -6,6 +6,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import type { LivegateConfig } from '../config/schema.js';
 import { LivegateError } from '../core/errors.js';
+import { resolveDeskView } from '../risk/desk/desk-view-options.js';
 
 export async function checkBeforeRun(
   config: LivegateConfig,
@@ -17,6 +18,8 @@ export async function checkBeforeRun(
       `--strict applies to the csv feed only (this run's feed is ${config.feed.kind})`,
     );
   }
+  // Before any store opens: a desk view bound not above its listing interval is a config error.
+  resolveDeskView(config.risk.deskView, config.engine.heartbeatIntervalMs);
   await checkStateDir(config.stateDir);
   if (config.feed.kind === 'csv' && config.feed.csv.path !== null)
     await checkCsv(config.feed.csv.path);

@@ -6,6 +6,7 @@ import { riskMonitorOptionsSchema, riskRulesSchema } from '../risk/monitor/risk-
 import { isTimeZone } from '../core/time-zone.js';
 import { preTradeLimitsSchema } from '../risk/pre-trade/pre-trade-limits.js';
 import { aggregateLimitsSchema, deskNameSchema } from '../risk/guard/aggregate-limits.js';
+import { deskViewSchema } from '../risk/desk/desk-view-options.js';
 import { tradingWindowsSchema } from '../risk/windows/trading-window-options.js';
 
 /** Currency codes as venues spell them: USD, JPY, USDT, XAU. */
@@ -59,6 +60,8 @@ export const riskSchema = z
     desks: z.record(deskNameSchema, aggregateLimitsSchema).default(() => ({})),
     /** Limits on the sum of every engine on the store; `livegate guard` trips `global`. */
     firm: aggregateLimitsSchema.nullable().default(null),
+    /** How an engine under desk or firm limits lists the others' reports (null: from the heartbeat). */
+    deskView: deskViewSchema,
     /**
      * When each symbol may take on new exposure (a default and per-symbol windows, in their own
      * time zones); outside, orders that add exposure are denied OUTSIDE_TRADING_WINDOW.

@@ -129,6 +129,7 @@ describe('configSchema', () => {
         tradingDay: { timeZone: 'UTC', startHour: 0 },
         desks: {},
         firm: null,
+        deskView: { intervalMs: null, maxAgeMs: null },
         tradingWindows: { symbols: {}, alwaysOpen: [] },
         preTrade: { enabled: true },
         monitor: {

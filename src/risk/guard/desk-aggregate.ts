@@ -32,6 +32,8 @@ export interface Measure {
 export interface Aggregate {
   readonly contributions: readonly Contribution[];
   readonly measures: readonly Measure[];
+  /** Signed net position per symbol over the engines (their own units), for the engines' desk check. */
+  readonly netPositions: ReadonlyMap<string, number>;
   /** Figures that cannot be summed (a currency with no rate): the guard fails closed on them. */
   readonly problems: readonly string[];
 }
@@ -93,6 +95,7 @@ export function aggregate(
   return {
     contributions,
     measures: measuresOf(contributions, netPositions, limits, options.orderRate),
+    netPositions,
     problems,
   };
 }

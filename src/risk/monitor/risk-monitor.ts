@@ -276,6 +276,11 @@ export class RiskMonitor implements TickObserver, EventObserver {
     this.rules.eventLoopStall?.rule.stop();
   }
 
+  /** Daily P&L and drawdown as of the last fill or evaluation (for the desk check; no allocation of a snapshot). */
+  lossFigures(): { dailyPnl: number; drawdown: number } {
+    return { dailyPnl: this.portfolio.dailyPnl, drawdown: this.portfolio.drawdown };
+  }
+
   /** Positions and totals revalued now; rule values as of their last check. */
   snapshot(): RiskSnapshot {
     return {

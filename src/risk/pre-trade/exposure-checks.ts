@@ -4,6 +4,8 @@
 
 import { signedQuantity, type Signal } from '../../core/types.js';
 import type { ConversionRates } from '../conversion-rates.js';
+import type { AggregateHeadrooms } from '../desk/aggregate-headroom.js';
+import { deskGrossDenial } from './desk-checks.js';
 import { denial, type PreTradeDenialOf } from './pre-trade-codes.js';
 import { exceeds } from './float-grid.js';
 import type { ResolvedLimits } from './resolved-limits.js';
@@ -59,7 +61,8 @@ export function conversionDenial(
  * Σ worst |position| × contract size × mid × rate over every symbol, in the account currency, where a symbol's worst is the larger of
  * |position + working buys| and |position − working sells|, with the order added to its own side.
  * Another symbol held or working without a mid or a conversion rate fails closed: its exposure is
- * unknown.
+ * unknown. The same sum, plus the rest of the desk as last listed, is held to desk and firm
+ * gross-exposure limits (DESK_LIMIT) when `aggregates` has any.
  */
 export function grossExposureDenial(
   states: readonly SymbolState[],
@@ -68,9 +71,12 @@ export function grossExposureDenial(
   position: number,
   limits: ResolvedLimits,
   rates: ConversionRates,
+  aggregates: AggregateHeadrooms | undefined,
+  now: number,
 ): PreTradeDenialOf | null {
   const limit = limits.maxGrossExposure;
-  if (limit === Infinity) return null;
+  const deskLimited = aggregates !== undefined && aggregates.grossLimited;
+  if (limit === Infinity && !deskLimited) return null;
   let others = 0;
   for (let index = 0; index < states.length; index++) {
     const state = states[index]!;
@@ -103,7 +109,9 @@ export function grossExposureDenial(
       ? sizeAfter * own.mid * own.toAccount
       : sizeAfter * (signal.price as number) * own.toAccount;
   const gross = others + ownAfter;
-  if (!exceeds(gross, limit) || reduces(before, after)) return null;
+  if (reduces(before, after)) return null;
+  if (!exceeds(gross, limit))
+    return deskLimited ? deskGrossDenial(aggregates.scopes, gross, now) : null;
   const mark = own.mid > 0 ? own.mid : (signal.price as number);
   const sizeBefore = Math.abs(before) > otherSide ? Math.abs(before) : otherSide;
   return denial('MAX_GROSS_EXPOSURE_EXCEEDED', {

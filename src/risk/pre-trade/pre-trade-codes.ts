@@ -23,6 +23,10 @@ export const PRE_TRADE_CODES = {
     'quantity × price is below the venue minimum order value (details: limit, actual, price)',
   MAX_POSITION_EXCEEDED:
     '|position after the order|, with every working order on its side filled, is above the limit and the order grows it (details: limit, actual, position = filled, working = on its side)',
+  DESK_LIMIT:
+    "The order would take its desk (risk.desks) or the firm (risk.firm) past a limit: the rest of the desk as this engine last listed it + this engine's worst case + the order; or the desk's daily loss or drawdown is at its limit, or a figure cannot be valued; reducing orders pass (details: scope, rule = maxPosition | grossExposure | dailyLoss | drawdown | unvalued, limit, actual, rest, own, symbol, viewAgeMs, problem)",
+  DESK_VIEW_STALE:
+    "This engine's view of its desk or the firm is older than risk.deskView.maxAgeMs (the store could not be listed), or was never listed: new exposure fails closed; reducing orders pass (details: scope, ageMs = ms | 'never listed', maxAgeMs)",
   MAX_GROSS_EXPOSURE_EXCEEDED:
     'Σ worst |position| × contract size × mid × rate into the account currency over symbols, working orders and this order included, is above the limit and the order grows it (details: limit, actual, before)',
   PRICE_COLLAR_BREACHED:

@@ -14,9 +14,11 @@ import type { LivegateEvent } from '../../core/events.js';
 import { InstrumentCatalog } from '../../core/instrument-catalog.js';
 import type { Signal, Tick } from '../../core/types.js';
 import { ConversionRates } from '../conversion-rates.js';
+import type { AggregateHeadrooms } from '../desk/aggregate-headroom.js';
 import type { PreTradeDenial, PreTradeRisk } from '../risk-ports.js';
 import { TradingWindows } from '../windows/trading-windows.js';
 import { WorkingOrders } from '../working-orders.js';
+import { deskDenial } from './desk-checks.js';
 import { conversionDenial, grossExposureDenial, positionDenial } from './exposure-checks.js';
 import {
   instrumentDenial,
@@ -46,6 +48,11 @@ export interface PreTradeRiskEngineOptions {
   readonly rates?: ConversionRates;
   /** When each symbol may take on new exposure (risk.tradingWindows); default always. */
   readonly windows?: TradingWindows;
+  /**
+   * The rest of this engine's desk and of the firm as last listed (DeskView keeps it), when
+   * risk.desks / risk.firm limit them; without it the desk checks cost nothing.
+   */
+  readonly aggregates?: AggregateHeadrooms;
 }
 
 export class PreTradeRiskEngine implements PreTradeRisk {
@@ -54,6 +61,7 @@ export class PreTradeRiskEngine implements PreTradeRisk {
   private readonly working: WorkingOrders;
   private readonly engineBucket: TokenBucket;
   private readonly rates: ConversionRates;
+  private readonly aggregates: AggregateHeadrooms | undefined;
   readonly windows: TradingWindows;
 
   /** Throws ERR_CONFIG_INVALID listing every bad option at once. */
@@ -63,7 +71,8 @@ export class PreTradeRiskEngine implements PreTradeRisk {
     this.resolved = resolveLimits(valid);
     this.rates = options.rates ?? new ConversionRates(new InstrumentCatalog('USD'));
     this.windows = options.windows ?? new TradingWindows();
-    this.book = new SymbolBook(this.resolved, start, this.rates, this.windows);
+    this.aggregates = options.aggregates;
+    this.book = new SymbolBook(this.resolved, start, this.rates, this.windows, this.aggregates);
     this.engineBucket = new TokenBucket(
       this.resolved.maxOrdersPerSecond,
       this.resolved.burst,
@@ -129,7 +138,7 @@ export class PreTradeRiskEngine implements PreTradeRisk {
       this.orderDenial(signal, state) ??
       windowDenial(signal, state, position, now) ??
       this.flowDenial(signal, state, now) ??
-      this.marketDenial(signal, state, position) ??
+      this.marketDenial(signal, state, position, now) ??
       this.rateDenial(state, now);
     if (denial !== null) return denial;
     // Only a fully accepted order spends tokens and becomes the duplicate reference.
@@ -155,19 +164,34 @@ export class PreTradeRiskEngine implements PreTradeRisk {
     );
   }
 
-  /** Checks against the mid: reference, conversion rate, collar, notional, position, gross exposure. */
+  /**
+   * Checks against the mid: reference, conversion rate, collar, notional, position, desk and firm
+   * (view age, loss, net position), gross exposure (the engine's, then the desk's and the firm's).
+   */
   private marketDenial(
     signal: Signal,
     state: SymbolState,
     position: number,
+    now: number,
   ): PreTradeDenial | null {
+    const aggregates = this.aggregates;
     return (
       referenceDenial(signal, state) ??
       conversionDenial(signal, state, position, this.rates) ??
       (signal.type === 'limit' ? collarDenial(signal, state) : null) ??
       notionalDenial(signal, state) ??
       positionDenial(signal, state, position) ??
-      grossExposureDenial(this.book.states, signal, state, position, this.resolved, this.rates)
+      (aggregates === undefined ? null : deskDenial(signal, state, position, now, aggregates)) ??
+      grossExposureDenial(
+        this.book.states,
+        signal,
+        state,
+        position,
+        this.resolved,
+        this.rates,
+        aggregates,
+        now,
+      )
     );
   }
 

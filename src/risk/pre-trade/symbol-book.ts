@@ -1,6 +1,7 @@
 // Per-symbol state, created once per symbol (configured ones up front) and then only looked up.
 
 import type { ConversionRates } from '../conversion-rates.js';
+import { NO_AGGREGATE_SLOTS, type AggregateHeadrooms } from '../desk/aggregate-headroom.js';
 import type { TradingWindows } from '../windows/trading-windows.js';
 import type { ResolvedLimits } from './resolved-limits.js';
 import { SymbolState } from './symbol-state.js';
@@ -15,6 +16,7 @@ export class SymbolBook {
     private readonly start: number,
     private readonly rates: ConversionRates,
     private readonly windows: TradingWindows,
+    private readonly aggregates: AggregateHeadrooms | undefined,
   ) {
     for (const symbol of limits.bySymbol.keys()) this.create(symbol);
     for (const symbol of limits.restricted) {
@@ -58,6 +60,7 @@ export class SymbolBook {
       this.rates.quoteOf(symbol),
       this.rates.routeOf(symbol),
       this.windows.forSymbol(symbol),
+      this.aggregates?.slotsFor(symbol) ?? NO_AGGREGATE_SLOTS,
     );
     // From here on the state's factor follows its quote currency's rate.
     this.rates.track(state);

@@ -2,6 +2,7 @@
 
 import type { Side, Signal } from '../../core/types.js';
 import type { ConvertedSymbol, RateRoute } from '../conversion-rates.js';
+import type { AggregateSymbol } from '../desk/aggregate-headroom.js';
 import type { SymbolExposure } from '../working-orders.js';
 import type { TradingWindow } from '../windows/trading-window.js';
 import type { ResolvedSymbolLimits } from './resolved-limits.js';
@@ -42,6 +43,8 @@ export class SymbolState implements SymbolExposure, ConvertedSymbol {
     readonly route: RateRoute,
     /** When it may take on new exposure (an always-open window when none is configured). */
     readonly window: TradingWindow,
+    /** This symbol's desk and firm positions, one per AggregateHeadrooms scope (none: no limits). */
+    readonly aggregateSlots: readonly AggregateSymbol[],
   ) {
     this.bucket = new TokenBucket(limits.maxOrdersPerSecond, limits.burst, start);
   }

@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { Signal, Tick } from '../../../src/core/types.js';
 import { PreTradeRiskEngine } from '../../../src/risk/pre-trade/pre-trade-risk-engine.js';
+import {
+  AggregateHeadroom,
+  AggregateHeadrooms,
+} from '../../../src/risk/desk/aggregate-headroom.js';
 import { tradingWindowsSchema } from '../../../src/risk/windows/trading-window-options.js';
 import { TradingWindows } from '../../../src/risk/windows/trading-windows.js';
 
@@ -24,7 +28,22 @@ const ALL_DAY = tradingWindowsSchema.parse({
 });
 const gc = (globalThis as { gc?: () => void }).gc;
 
-/** Every check enabled, with limits the generated orders stay inside. */
+/** Desk limits as a fresh listing leaves them, far from the orders: the desk check on the accept path. */
+function deskLimits(): AggregateHeadrooms {
+  const desk = new AggregateHeadroom(
+    'desk:fx',
+    { dailyLoss: 1e9, grossExposure: 1e13, maxPosition: 1e9 },
+    3_000,
+  );
+  desk.viewedAt = 0;
+  desk.staleAt = Number.MAX_SAFE_INTEGER;
+  desk.settle();
+  desk.restNet = new Map(SYMBOLS.map(({ symbol }) => [symbol, 1_000_000]));
+  desk.grossHeadroom = 1e13 - 1e9;
+  return new AggregateHeadrooms([desk]);
+}
+
+/** Every check enabled, desk limits included, with limits the generated orders stay inside. */
 function fullChain(): PreTradeRiskEngine {
   return new PreTradeRiskEngine(
     {
@@ -41,7 +60,11 @@ function fullChain(): PreTradeRiskEngine {
       duplicateWindowMs: 5,
     },
     // Open all run long (the checks' times are the first minutes of 1 January 1970, UTC).
-    { clock: new ManualClock(0), windows: new TradingWindows(ALL_DAY) },
+    {
+      clock: new ManualClock(0),
+      windows: new TradingWindows(ALL_DAY),
+      aggregates: deskLimits(),
+    },
   );
 }
 

@@ -10,6 +10,10 @@ import {
 } from '../../../src/risk/pre-trade/pre-trade-risk-engine.js';
 import type { PreTradeLimits } from '../../../src/risk/pre-trade/pre-trade-limits.js';
 import type { PreTradeDenial } from '../../../src/risk/risk-ports.js';
+import {
+  AggregateHeadroom,
+  AggregateHeadrooms,
+} from '../../../src/risk/desk/aggregate-headroom.js';
 import { tradingWindowsSchema } from '../../../src/risk/windows/trading-window-options.js';
 import { TradingWindows } from '../../../src/risk/windows/trading-windows.js';
 
@@ -55,6 +59,21 @@ function submitted(id: string): LivegateEvent {
       createdAt: T0,
     },
   };
+}
+
+/** Desk fx as last listed 100 ms before T0: the rest of the desk holds 700 EURUSD. */
+function deskChain(listedAt: number) {
+  const desk = new AggregateHeadroom('desk:fx', { maxPosition: 1000 }, 3000);
+  desk.viewedAt = listedAt;
+  desk.staleAt = listedAt + 3000;
+  desk.settle();
+  desk.restNet = new Map([['EURUSD', 700]]);
+  const chain = new PreTradeRiskEngine(
+    {},
+    { clock: new ManualClock(T0), aggregates: new AggregateHeadrooms([desk]) },
+  );
+  chain.observeTick(quote('EURUSD', 1.1));
+  return chain;
 }
 
 /** A chain with EURUSD quoted at mid 1.1 (and any extra quotes), time at T0. */
@@ -179,6 +198,23 @@ const scenarios: Record<PreTradeCode, () => Scenario> = {
       },
     };
   },
+  DESK_LIMIT: () => ({
+    denial: deskChain(T0 - 100).check(market('buy', 301), 0, T0),
+    details: {
+      scope: 'desk:fx',
+      rule: 'maxPosition',
+      symbol: 'EURUSD',
+      limit: 1000,
+      actual: 1001,
+      rest: 700,
+      own: 301,
+      viewAgeMs: 100,
+    },
+  }),
+  DESK_VIEW_STALE: () => ({
+    denial: deskChain(T0 - 3500).check(market('buy', 1), 0, T0),
+    details: { scope: 'desk:fx', ageMs: 3500, maxAgeMs: 3000 },
+  }),
   DUPLICATE_ORDER: () => {
     const chain = chainWith({ duplicateWindowMs: 100 });
     chain.check(limit('buy', 5, 1.099), 0, T0);
