@@ -28,6 +28,9 @@ const COMMANDS: Readonly<Record<string, (program: Command) => Promise<void>>> = 
     (await import('./watchdog-command.js')).registerWatchdogCommand(program),
   guard: async (program) => (await import('./guard-command.js')).registerGuardCommand(program),
   venues: async (program) => (await import('./venues-command.js')).registerVenuesCommand(program),
+  limits: async (program) => {
+    (await import('./limits-command.js')).registerLimitsCommand(program);
+  },
 };
 
 /**
