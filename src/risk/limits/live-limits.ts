@@ -1,10 +1,14 @@
 // Live limits as `limits set` and the HTTP API change them: KEY=VALUE assignments over the
 // config's own schema, the resulting record's diff, and whether it loosens anything.
 
-import { LivegateError } from '../../core/errors.js';
+import { isLivegateError, LivegateError } from '../../core/errors.js';
 import { encodeInfinity, type LimitsDiffEntry, type LiveLimits } from '../../core/limits-record.js';
 import { BUILT_IN_SYMBOL_LIMITS } from '../pre-trade/resolved-limits.js';
-import { validatePreTradeLimits, type PreTradeLimits } from '../pre-trade/pre-trade-limits.js';
+import {
+  validatePreTradeLimits,
+  type LimitsIssue,
+  type PreTradeLimits,
+} from '../pre-trade/pre-trade-limits.js';
 
 /** One `KEY=VALUE`: a dotted path under `preTrade` and its value (undefined: back to the default). */
 export interface LimitsAssignment {
@@ -86,11 +90,11 @@ export function applyAssignments(
   try {
     validatePreTradeLimits(preTrade);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    // The schema names paths relative to preTrade; name them as they were typed.
-    const named = message.replace(/^(\S[^:\n]*):/gm, 'preTrade.$1:');
-    throw new LivegateError('ERR_USAGE', `limits rejected by the risk.preTrade schema: ${named}`, {
-      cause: error,
+    if (!isLivegateError(error)) throw error;
+    const issues = (error.details?.issues ?? []) as readonly LimitsIssue[];
+    const lines = issues.map((issue) => `preTrade.${issue.path}: ${issue.message}`);
+    throw new LivegateError('ERR_USAGE', `limits rejected: ${lines.join('; ')}`, {
+      details: { issues: lines },
     });
   }
   return { preTrade };
