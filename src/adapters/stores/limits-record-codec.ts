@@ -3,11 +3,7 @@
 
 import { z } from 'zod';
 import { LivegateError } from '../../core/errors.js';
-import {
-  decodeInfinity,
-  encodeInfinity,
-  type LimitsRecord,
-} from '../../core/limits-record.js';
+import { decodeInfinity, encodeInfinity, type LimitsRecord } from '../../core/limits-record.js';
 
 const limitsRecordSchema = z.strictObject({
   revision: z.int().min(1),

@@ -34,7 +34,8 @@ const TIGHTER_WHEN_HIGHER = new Set(['minQuantity', 'minOrderNotional', 'duplica
 
 /** The live limits a config starts an engine with (before any stored revision). */
 export function limitsOfConfig(preTrade: Readonly<Record<string, unknown>>): LiveLimits {
-  const { enabled: _enabled, ...limits } = preTrade;
+  const limits = { ...preTrade };
+  delete limits.enabled;
   return { preTrade: limits };
 }
 
