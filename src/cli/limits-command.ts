@@ -61,6 +61,10 @@ function registerSet(group: Command): void {
       'how long to wait for engines to confirm (default: killSwitch.confirmTimeoutMs)',
     )
     .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 every running engine enforces the new revision (or nothing changed), 1 some did not within --timeout (named; the revision stands), 2 an unknown key, a bad value, or a loosening without --loosen.',
+    )
     .action(async (assignments: string[], options: SetOptions) => {
       process.exitCode = await runSet(assignments, options);
     });
