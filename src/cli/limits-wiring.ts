@@ -15,7 +15,10 @@ export interface LiveLimitsWiring {
   bind(engine: LiveEngine): void;
 }
 
-/** Undefined when the store keeps no limits (an in-process fake). */
+/**
+ * Undefined when the store keeps no limits (an in-process fake) or the chain is off: such an
+ * engine reports no limits revision, so `limits set` names it instead of counting it as enforcing.
+ */
 export async function followLiveLimits(
   store: KillSwitchStore | undefined,
   risk: RiskWiring,
@@ -23,7 +26,8 @@ export async function followLiveLimits(
   engineId: string,
 ): Promise<LiveLimitsWiring | undefined> {
   const limitsStore = store?.limits;
-  if (limitsStore === undefined) return undefined;
+  const apply = risk.applyPreTradeLimits;
+  if (limitsStore === undefined || apply === undefined) return undefined;
   let bound: LiveEngine | undefined;
   const early: (LimitsApplied | LimitsApplyFailed)[] = [];
   const follower = new LimitsFollower({
@@ -31,7 +35,7 @@ export async function followLiveLimits(
     engineId,
     clock: systemClock,
     pollIntervalMs: config.killSwitch.pollIntervalMs,
-    apply: risk.applyPreTradeLimits,
+    apply,
     emit: (event) => (bound === undefined ? early.push(event) : bound.emit(event)),
     applied: () => bound?.reportNow(),
   });

@@ -1,6 +1,7 @@
 // GET /api/limits (the revision in force and its history) and POST /api/limits (a change, confirmed
 // by every engine like a kill). Operators may only tighten; a change that loosens needs the admin.
 
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { MAX_BY_LENGTH, MAX_REASON_LENGTH, auditTextProblem } from '../../core/audit-text.js';
@@ -73,7 +74,7 @@ export function registerLimitsRoutes(app: FastifyInstance, options: LimitsRouteO
         by: by.trim(),
         mayLoosen: role === 'admin',
         configLimits: options.configLimits,
-        host: request.hostname,
+        host: hostname(),
         pid: process.pid,
         origin: {
           channel: 'http',
