@@ -109,7 +109,8 @@ function summarise(
 
 function whyMissing(report: EngineReport): string {
   if (report.unreadable !== undefined) return `its report is unreadable (${report.unreadable})`;
-  if (report.limitsRevision === undefined)
-    return 'it does not report live limits (an older livegate)';
+  if (report.limitsRevision === undefined) {
+    return 'it enforces no live limits (risk.preTrade.enabled false, or an older livegate)';
+  }
   return `still enforces limits revision ${report.limitsRevision} (hung, stopped, partitioned, or it could not apply the new one: see its LimitsApplyFailed event)`;
 }

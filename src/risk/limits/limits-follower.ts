@@ -14,8 +14,8 @@ export interface LimitsFollowerOptions {
   readonly engineId: string;
   readonly clock: Clock;
   readonly pollIntervalMs: number;
-  /** Swaps the pre-trade chain's limits (undefined when the chain is off: nothing to enforce). */
-  readonly apply: ((limits: PreTradeLimits, now: number) => void) | undefined;
+  /** Swaps the pre-trade chain's limits; throws (and changes nothing) when they are invalid. */
+  readonly apply: (limits: PreTradeLimits, now: number) => void;
   readonly emit: (event: LimitsApplied | LimitsApplyFailed) => void;
   /** Called after a revision is in force, so the engine reports it at once. */
   readonly applied: () => void;
@@ -65,7 +65,7 @@ export class LimitsFollower {
     try {
       // Validated in full before anything is swapped: an invalid record changes nothing.
       const limits = preTradeLimitsOf(record.limits);
-      this.options.apply?.(limits, clock.now());
+      this.options.apply(limits, clock.now());
     } catch (error) {
       this.failed(record.revision, error);
       return;
