@@ -9,6 +9,7 @@ import type { LiveEngine } from '../engine/live-engine.js';
 import { loadTokens } from '../http/auth.js';
 import { consoleAssets } from '../http/console-assets.js';
 import { startControlServer, type RunningControlServer } from '../http/control-server.js';
+import { limitsOfConfig } from '../risk/limits/live-limits.js';
 import { engineViewOf } from '../http/engine-view.js';
 import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 import { WebhookNotifier } from '../observability/alerts/webhook-notifier.js';
@@ -62,6 +63,10 @@ export async function startControlPlane(parts: ControlPlaneParts): Promise<Contr
         view,
         ...venueStepOf(config),
         tokens,
+        limits: {
+          configLimits: limitsOfConfig(config.risk.preTrade),
+          confirmTimeoutMs: config.killSwitch.confirmTimeoutMs,
+        },
         host: config.http.host,
         port: config.http.port,
         maxAuthFailures: config.http.maxAuthFailures,

@@ -15,6 +15,7 @@ const USAGE_CODES = new Set([
   'ERR_USAGE',
   'ERR_TOKEN_UNREADABLE',
   'ERR_DEPENDENCY_MISSING',
+  'ERR_LIMITS_LOOSENING_REFUSED',
 ]);
 
 export function exitCodeFor(error: unknown): number {

@@ -151,7 +151,8 @@ class Replay {
       case 'VenueReported':
         this.monitor?.onEvent(entry);
         break;
-      // Facts of the recorded run alone: the replay makes its own warnings, states and stops.
+      // Facts of the recorded run alone: the replay makes its own warnings, states and stops, and
+      // holds the proposed limits throughout (the run's own LimitsApplied are not replayed).
       case 'RunStopped':
       case 'TickBlocked':
       case 'OrdersCancelled':
@@ -162,6 +163,8 @@ class Replay {
       case 'TradingWindowChanged':
       case 'JournalFailed':
       case 'Heartbeat':
+      case 'LimitsApplied':
+      case 'LimitsApplyFailed':
         break;
     }
     await this.monitor?.settled();

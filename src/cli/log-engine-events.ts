@@ -73,6 +73,8 @@ export function logEngineEvents(engine: LiveEngine, logger: Logger): void {
         return;
       case 'RiskStateRestored':
       case 'VenuePositionsAdopted':
+      case 'LimitsApplied':
+      case 'LimitsApplyFailed':
         logger.warn({ event: event.type, detail: event }, event.message);
         return;
       case 'RiskStateRecorded':

@@ -29,7 +29,7 @@ const COMMANDS: Readonly<Record<string, (program: Command) => Promise<void>>> = 
   guard: async (program) => (await import('./guard-command.js')).registerGuardCommand(program),
   venues: async (program) => (await import('./venues-command.js')).registerVenuesCommand(program),
   limits: async (program) => {
-    const limits = program.command('limits').description('risk limits: what-if replays');
+    const limits = (await import('./limits-command.js')).registerLimitsCommand(program);
     (await import('./limits-what-if-command.js')).registerLimitsWhatIf(limits);
   },
 };

@@ -12,6 +12,7 @@ import { RiskMonitor } from '../risk/monitor/risk-monitor.js';
 import { PreTradeRiskEngine } from '../risk/pre-trade/pre-trade-risk-engine.js';
 import { TradingDay } from '../risk/monitor/trading-day.js';
 import type { PreTradeRisk, TickObserver } from '../risk/risk-ports.js';
+import type { PreTradeLimits } from '../risk/pre-trade/pre-trade-limits.js';
 import { TradingWindowWatch } from '../risk/windows/trading-window-watch.js';
 import { TradingWindows } from '../risk/windows/trading-windows.js';
 import { DeskView } from '../risk/desk/desk-view.js';
@@ -24,6 +25,8 @@ const RATE_SWEEP_INTERVAL_MS = 100;
 
 export interface RiskWiring {
   readonly preTradeRisk: PreTradeRisk | undefined;
+  /** Swaps the chain's limits for a live limits revision; undefined when the chain is off. */
+  readonly applyPreTradeLimits: ((limits: PreTradeLimits, now: number) => void) | undefined;
   readonly monitor: RiskMonitor | undefined;
   readonly rates: ConversionRates;
   readonly tickObservers: readonly TickObserver[];
@@ -129,6 +132,8 @@ export function createRiskWiring(
     : undefined;
   return {
     preTradeRisk,
+    applyPreTradeLimits:
+      preTradeRisk === undefined ? undefined : (next, now) => preTradeRisk.applyLimits(next, now),
     monitor,
     rates,
     tickObservers: monitor === undefined ? [] : [monitor],

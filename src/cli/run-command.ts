@@ -31,6 +31,7 @@ import { overridesFrom, primaryScopeOf, withVenueLimits, type RunOptions } from 
 import { startStatusLine } from './status-line.js';
 import { checkBeforeRun } from './run-preflight.js';
 import { formatRunSummary, killSwitchDetail, runOutcome } from './run-outcome.js';
+import { followLiveLimits } from './limits-wiring.js';
 
 export function registerRunCommand(program: Command): void {
   const command = program
@@ -222,6 +223,7 @@ async function runWithLogger(
     },
   );
   const restored = risk.restore(journalState);
+  const limits = await followLiveLimits(stores[0]?.store, risk, config, engineId);
   const engine = new LiveEngine({
     killSwitch,
     strategy,
@@ -239,12 +241,14 @@ async function runWithLogger(
     cancelOpenOrdersOnShutdown: config.engine.cancelOpenOrdersOnShutdown,
     onEngineIdConflict: engageOnEngineIdConflict(killSwitch, engineId, logger),
     ...(restored === undefined ? {} : { initialPositions: restored.positions }),
+    ...(limits === undefined ? {} : { limitsRevision: () => limits.follower.revision }),
   });
   risk.bind(engine);
   journal?.bind(engine);
   logEngineEvents(engine, logger);
   // The restart in the audit trail (journal, log), before the run's first event.
   if (restored !== undefined) engine.emit(restored.event);
+  limits?.bind(engine);
   // Metrics, webhook alerts and startControlServer (API + console), before the first tick. Loaded
   // here, not at the top, so `livegate kill` never pays for loading fastify and prom-client.
   const { startControlPlane } = await import('./control-plane-wiring.js');
@@ -257,6 +261,7 @@ async function runWithLogger(
     eventSinks: sinks,
   }).catch(async (error: unknown) => {
     risk.stop();
+    limits?.follower.stop();
     journal?.stop();
     killSwitch.close();
     await settleWithin(SHUTDOWN_TIMEOUT_MS, [
@@ -296,6 +301,7 @@ async function runWithLogger(
     throw error;
   } finally {
     risk.stop();
+    limits?.follower.stop();
     journal?.stop();
     killSwitch.close();
     // Handlers stay until everything is closed, so a second signal can still cut a hung close short.

@@ -180,7 +180,7 @@ function formatStatus(status: {
   for (const engine of status.engines) {
     const stats = engine.stats;
     lines.push(
-      `  ${engine.condition.padEnd(6)} ${engine.engineId} pid ${engine.pid} enforcing ${engine.enforcedState}${engine.failClosed ? ' (fail-closed)' : ''} rev ${engine.observedRevision}, report ${engine.reportAgeMs} ms ago, ticks ${String(stats.ticks ?? 0)} (${String(stats.ticksPerSecond ?? 0)}/s), orders ${String(stats.ordersSubmitted ?? 0)}, p99 ${(Number(stats.latencyP99Ns ?? 0) / 1000).toFixed(1)}µs`,
+      `  ${engine.condition.padEnd(6)} ${engine.engineId} pid ${engine.pid} enforcing ${engine.enforcedState}${engine.failClosed ? ' (fail-closed)' : ''} rev ${engine.observedRevision}${engine.limitsRevision === undefined ? '' : `, limits rev ${engine.limitsRevision}`}, report ${engine.reportAgeMs} ms ago, ticks ${String(stats.ticks ?? 0)} (${String(stats.ticksPerSecond ?? 0)}/s), orders ${String(stats.ordersSubmitted ?? 0)}, p99 ${(Number(stats.latencyP99Ns ?? 0) / 1000).toFixed(1)}µs`,
     );
     for (const key of [
       'venueFeed',

@@ -28,6 +28,9 @@ export const ERROR_CODES = {
   ERR_ENGINE_ID_IN_USE: 'Another running engine reports under this engine id',
   ERR_STATE_MISSING: 'No kill-switch state exists at the store (never initialised, or lost)',
   ERR_DEPENDENCY_MISSING: 'An optional package the configured adapter needs is not installed',
+  ERR_LIMITS_LOOSENING_REFUSED:
+    'A limits change loosens a limit without the authority to (CLI --loosen, HTTP admin token)',
+  ERR_LIMITS_UNCONFIRMED: 'Some running engines did not confirm a limits revision in time',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,5 +1,6 @@
 // Everything the engine tells the outside world, as past-tense facts. Sinks (journal, logs) consume these.
 
+import type { LimitsDiffEntry } from './limits-record.js';
 import type { EngineReport, KillSwitchRecord, KillSwitchState } from './kill-switch-record.js';
 import type { RiskAction, TradingWindowPhase } from './risk-snapshot.js';
 import type { RiskState } from './risk-state.js';
@@ -226,6 +227,27 @@ export interface VenuePositionsAdopted extends EventBase {
   readonly message: string;
 }
 
+/** This engine enforces a live limits revision from the store (at start, or changed while running). */
+export interface LimitsApplied extends EventBase {
+  readonly type: 'LimitsApplied';
+  readonly revision: number;
+  /** `start`: the stored revision replaced the config's limits; `change`: a new revision arrived. */
+  readonly when: 'start' | 'change';
+  readonly by: string;
+  readonly reason: string;
+  readonly diff: readonly LimitsDiffEntry[];
+  readonly message: string;
+}
+
+/** A stored limits revision this engine could not apply: it keeps the limits it enforced. */
+export interface LimitsApplyFailed extends EventBase {
+  readonly type: 'LimitsApplyFailed';
+  /** 0 when the store could not be read at all. */
+  readonly revision: number;
+  readonly errorCode: string;
+  readonly message: string;
+}
+
 export interface Heartbeat extends EventBase {
   readonly type: 'Heartbeat';
   readonly report: EngineReport;
@@ -253,7 +275,9 @@ export type LivegateEvent =
   | Heartbeat
   | RiskStateRecorded
   | RiskStateRestored
-  | VenuePositionsAdopted;
+  | VenuePositionsAdopted
+  | LimitsApplied
+  | LimitsApplyFailed;
 
 export type LivegateEventType = LivegateEvent['type'];
 

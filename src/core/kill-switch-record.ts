@@ -89,6 +89,8 @@ export interface EngineReport {
   readonly failClosed: boolean;
   /** Latest heartbeat figures, free-form for display. */
   readonly stats: Readonly<Record<string, number | string>>;
+  /** Live limits revision its pre-trade chain enforces (0: the config's); absent from older engines. */
+  readonly limitsRevision?: number;
   /** Positions, PnL and risk-rule headroom, when a risk monitor runs in the engine. */
   readonly risk?: RiskSnapshot;
   /**

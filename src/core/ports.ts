@@ -8,6 +8,7 @@ import type {
   KillSwitchRecord,
   KillSwitchState,
 } from './kill-switch-record.js';
+import type { LimitsRecord } from './limits-record.js';
 import type { Fill, Order, Side, Signal, Tick } from './types.js';
 
 /** Ticks arrive one at a time or in batches; batches let fast sources skip per-tick awaits. */
@@ -234,7 +235,22 @@ export interface KillSwitchStore {
   listEngineReports(): Promise<EngineReport[]>;
   /** One engine's report (undefined when it has none): what a running engine checks its id with. */
   readEngineReport(engineId: string): Promise<EngineReport | undefined>;
+  /** The live risk limits kept beside this state (same server, same namespace); absent in fakes. */
+  readonly limits?: LimitsStore;
   close(): Promise<void>;
+}
+
+/**
+ * Versioned risk limits, append-only: revision n+1 is claimed atomically (a file link, a KV
+ * create, a Lua check), so of two concurrent writers exactly one gets it. Closed with its store.
+ */
+export interface LimitsStore {
+  /** Highest revision, or null when limits were never changed. Throws ERR_STATE_UNREADABLE. */
+  latest(): Promise<LimitsRecord | null>;
+  /** Writes `record` as its revision unless that revision exists; false when another writer has it. */
+  append(record: LimitsRecord): Promise<boolean>;
+  /** Every revision, oldest first. */
+  history(): Promise<LimitsRecord[]>;
 }
 
 /** Delivery figures of a buffering sink, for /metrics. */

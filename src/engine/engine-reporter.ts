@@ -15,6 +15,8 @@ export interface EngineReporterOptions {
   readonly intervalMs: number;
   readonly summary: () => RunSummary;
   readonly riskSnapshot?: () => RiskSnapshot;
+  /** The live limits revision in force (0: the config's), confirmed with every report. */
+  readonly limitsRevision?: () => number;
   /** Extra figures for the report (venue connectivity, last tick age). */
   readonly extraStats?: () => Readonly<Record<string, number | string>>;
   readonly emit: (event: LivegateEvent) => void;
@@ -106,7 +108,15 @@ export class EngineReporter {
         ...this.options.extraStats?.(),
       },
       ...(this.options.riskSnapshot === undefined ? {} : { risk: this.options.riskSnapshot() }),
+      ...(this.options.limitsRevision === undefined
+        ? {}
+        : { limitsRevision: this.options.limitsRevision() }),
     };
+  }
+
+  /** Publishes at once, outside the heartbeat (after the reporter has started). */
+  reportNow(): void {
+    if (this.timer !== undefined) this.publish();
   }
 
   private beat(): void {

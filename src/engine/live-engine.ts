@@ -63,6 +63,8 @@ export interface LiveEngineOptions {
   readonly reconcileEveryHeartbeats?: number;
   /** Filled positions carried over from an earlier run (restored from the journal). */
   readonly initialPositions?: ReadonlyMap<string, number>;
+  /** The live limits revision the gates enforce, for every report (`livegate limits set` waits on it). */
+  readonly limitsRevision?: () => number;
 }
 
 export interface EngineHealth {
@@ -170,6 +172,7 @@ export class LiveEngine {
       intervalMs: options.heartbeatIntervalMs ?? 1000,
       summary: () => this.summary(),
       ...(options.riskSnapshot === undefined ? {} : { riskSnapshot: options.riskSnapshot }),
+      ...(options.limitsRevision === undefined ? {} : { limitsRevision: options.limitsRevision }),
       extraStats: () =>
         this.venueStatus.stats(this.health().lastTickAgeMs, this.broker.lastMessageAt?.()),
       emit: (event) => this.bus.emit(event),
@@ -223,6 +226,11 @@ export class LiveEngine {
       brokerConnected: this.brokerConnected && this.venueStatus.brokerReachable(),
       lastTickAgeMs: lastTickAt === 0 ? null : this.clock.monotonic() - lastTickAt,
     };
+  }
+
+  /** Publishes a report now (a new limits revision is in force): its confirmation, not a heartbeat's. */
+  reportNow(): void {
+    this.reporter.reportNow();
   }
 
   /** The kill-switch revision this engine last confirmed to the store (0 before the first report). */

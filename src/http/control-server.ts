@@ -22,6 +22,8 @@ import { errorBody } from './routes/error-body.js';
 import { registerEventRoutes } from './routes/event-routes.js';
 import { registerHealthRoutes, type MetricsSource } from './routes/health-routes.js';
 import { registerKillSwitchRoutes } from './routes/kill-switch-routes.js';
+import { registerLimitsRoutes } from './routes/limits-routes.js';
+import type { LiveLimits } from '../core/limits-record.js';
 import type { VenueKillOutcome } from '../cli/venue-receipt-file.js';
 import { unparsableBody } from './routes/mutation-body.js';
 import { registerStatusRoutes } from './routes/status-routes.js';
@@ -33,6 +35,8 @@ export interface ControlServerOptions {
   /** See KillSwitchRouteOptions.venueStep. */
   readonly venueStep?: (killWrittenAt: number, scope: string) => Promise<VenueKillOutcome>;
   readonly tokens: Tokens;
+  /** GET/POST /api/limits: what engines enforce without a stored revision, and how long to wait. */
+  readonly limits?: { readonly configLimits: LiveLimits; readonly confirmTimeoutMs: number };
   readonly maxAuthFailures: number;
   readonly authFailureWindowMs: number;
   /** GET /metrics; 404 with a clear message when absent. */
@@ -113,6 +117,7 @@ export function buildControlServer(options: ControlServerOptions): FastifyInstan
     view,
     ...(options.venueStep === undefined ? {} : { venueStep: options.venueStep }),
   });
+  if (options.limits !== undefined) registerLimitsRoutes(app, { ...auth, view, ...options.limits });
   registerConsoleRoutes(app, options.console);
   return app;
 }

@@ -82,6 +82,8 @@ function symbolOf(event: LivegateEvent): string | undefined {
     case 'Heartbeat':
     case 'RiskStateRecorded':
     case 'RiskStateRestored':
+    case 'LimitsApplied':
+    case 'LimitsApplyFailed':
     case 'VenuePositionsAdopted':
       return undefined;
   }

@@ -53,6 +53,7 @@
  * the reader only uses where a one-at-a-time walk would have looked), and a watch re-checks its
  * directories after delivering, not before. Three waits remain (open, fstat, read).
  */
+import { FileLimitsStore } from './file-limits-store.js';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -111,6 +112,7 @@ const optionsSchema = z.strictObject({
 
 export class FileKillSwitchStore implements KillSwitchStore {
   readonly name: string;
+  readonly limits: FileLimitsStore;
   readonly stateDirectory: string;
   readonly scope: string;
   private readonly layout: FileKillSwitchLayout;
@@ -146,6 +148,7 @@ export class FileKillSwitchStore implements KillSwitchStore {
     const limits = { timeoutMs: parsed.data.readTimeoutMs, maxBytes: MAX_RECORD_BYTES };
     this.files = new BoundedFileReader(limits, unreadableState);
     this.reports = new FileEngineReports(this.layout.enginesDirectory, limits);
+    this.limits = new FileLimitsStore(this.stateDirectory);
   }
 
   read(): Promise<KillSwitchRecord | null> {

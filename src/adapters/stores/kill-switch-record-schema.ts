@@ -52,6 +52,7 @@ const engineReportShape = {
   enforcedState: z.enum(KILL_SWITCH_STATES),
   failClosed: z.boolean(),
   stats: z.record(z.string(), z.union([z.number(), z.string()])),
+  limitsRevision: z.int().min(0).optional(),
   risk: z
     .strictObject({
       positions: z.array(

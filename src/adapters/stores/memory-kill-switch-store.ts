@@ -1,4 +1,6 @@
 // In-process KillSwitchStore for tests of the engine: synchronous delivery and injectable read faults.
+import type { LimitsRecord } from '../../core/limits-record.js';
+import type { LimitsStore } from '../../core/ports.js';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
@@ -44,6 +46,7 @@ function settle<T>(work: () => T): Promise<T> {
 
 export class MemoryKillSwitchStore implements KillSwitchStore {
   readonly name = 'memory';
+  readonly limits = new MemoryLimitsStore();
   private readonly stamp: StampContext;
   private readonly records: KillSwitchRecord[] = [];
   private readonly reports = new Map<string, EngineReport>();
@@ -159,5 +162,24 @@ export class MemoryKillSwitchStore implements KillSwitchStore {
   private refresh(channel: KillSwitchWatcherChannel): void {
     if (this.unreadable !== undefined) channel.failed(this.unreadable);
     else channel.succeeded(this.records.at(-1) ?? null);
+  }
+}
+
+/** Live limits of one process (tests, the library); append is atomic because JS is single-threaded. */
+class MemoryLimitsStore implements LimitsStore {
+  private readonly records: LimitsRecord[] = [];
+
+  latest(): Promise<LimitsRecord | null> {
+    return Promise.resolve(this.records.at(-1) ?? null);
+  }
+
+  append(record: LimitsRecord): Promise<boolean> {
+    if (record.revision !== this.records.length + 1) return Promise.resolve(false);
+    this.records.push(record);
+    return Promise.resolve(true);
+  }
+
+  history(): Promise<LimitsRecord[]> {
+    return Promise.resolve([...this.records]);
   }
 }

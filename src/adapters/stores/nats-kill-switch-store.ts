@@ -35,6 +35,7 @@
  * connection opens on first use; every call is bounded by requestTimeoutMs and rejects with
  * ERR_STORE_UNREACHABLE after it; the client reconnects forever.
  */
+import { NatsLimitsStore } from './nats-limits-store.js';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
@@ -136,6 +137,7 @@ function displayServer(server: string): string {
 
 export class NatsKillSwitchStore implements KillSwitchStore {
   readonly name: string;
+  readonly limits: NatsLimitsStore;
   readonly namespace: string;
   readonly scope: string;
   private readonly keys: NatsKillSwitchKeys;
@@ -170,6 +172,7 @@ export class NatsKillSwitchStore implements KillSwitchStore {
       replicas: settings.replicas,
     });
     this.reports = new NatsEngineReports(this.connection, this.keys);
+    this.limits = new NatsLimitsStore(this.connection, this.keys.bucket);
     this.watches = new NatsKillSwitchWatch({
       connection: this.connection,
       keys: this.keys,

@@ -23,6 +23,7 @@
  * server has not answered anything for longer than failClosedAfterMs, every watcher gets
  * ERR_STORE_UNREACHABLE. Calls fail after requestTimeoutMs; the client reconnects forever.
  */
+import { RedisLimitsStore } from './redis-limits-store.js';
 import { hostname } from 'node:os';
 import { systemClock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
@@ -75,6 +76,7 @@ export type { RedisKillSwitchStoreOptions } from './redis-kill-switch-options.js
 export class RedisKillSwitchStore implements KillSwitchStore {
   /** `redis:<host:port>/<scope>`, or `redis+sentinel:<sentinels>/<master name>/<scope>` */
   readonly name: string;
+  readonly limits: RedisLimitsStore;
   readonly namespace: string;
   readonly scope: string;
   readonly keys: RedisKillSwitchKeys;
@@ -113,6 +115,7 @@ export class RedisKillSwitchStore implements KillSwitchStore {
       requestTimeoutMs: settings.requestTimeoutMs,
     });
     this.connection = new RedisCommandConnection(connectionSettings('command'));
+    this.limits = new RedisLimitsStore(this.connection, settings.namespace);
     this.watches = new RedisKillSwitchWatch({
       connection: this.connection,
       subscriberSettings: connectionSettings('subscriber'),

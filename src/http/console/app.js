@@ -366,7 +366,10 @@ function showEngineAges() {
           engine.engineId,
           `${engine.host} / ${engine.pid}`,
           engine.failClosed ? `${engine.enforcedState} (fail-closed)` : engine.enforcedState,
-          String(engine.observedRevision),
+          // The live limits revision its pre-trade chain enforces (`livegate limits set`), when reported.
+          engine.limitsRevision === undefined
+            ? String(engine.observedRevision)
+            : `${engine.observedRevision} (limits ${engine.limitsRevision})`,
           stale ? `STALE, ${age(heartbeatAgeMs)}` : age(heartbeatAgeMs),
         ],
       };

@@ -121,6 +121,8 @@ export function alertPayloadFor(event: LivegateEvent, engineId: string): AlertPa
     case 'Heartbeat':
     case 'RiskStateRecorded':
     case 'RiskStateRestored':
+    case 'LimitsApplied':
+    case 'LimitsApplyFailed':
     case 'VenuePositionsAdopted':
     case 'TradingWindowChanged':
     case 'VenueReported':

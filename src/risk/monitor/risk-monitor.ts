@@ -162,6 +162,8 @@ export class RiskMonitor implements TickObserver, EventObserver {
       case 'Heartbeat':
       case 'RiskStateRecorded':
       case 'RiskStateRestored':
+      case 'LimitsApplied':
+      case 'LimitsApplyFailed':
         return;
     }
   }

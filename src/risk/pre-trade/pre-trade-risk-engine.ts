@@ -56,10 +56,10 @@ export interface PreTradeRiskEngineOptions {
 }
 
 export class PreTradeRiskEngine implements PreTradeRisk {
-  private readonly resolved: ResolvedLimits;
+  private resolved: ResolvedLimits;
   private readonly book: SymbolBook;
   private readonly working: WorkingOrders;
-  private readonly engineBucket: TokenBucket;
+  private engineBucket: TokenBucket;
   private readonly rates: ConversionRates;
   private readonly aggregates: AggregateHeadrooms | undefined;
   readonly windows: TradingWindows;
@@ -79,6 +79,22 @@ export class PreTradeRiskEngine implements PreTradeRisk {
       start,
     );
     this.working = new WorkingOrders((symbol) => this.book.forFill(symbol));
+  }
+
+  /**
+   * Live limits (`livegate limits set`): validated like the constructor's, then swapped in
+   * between two checks (JS runs one at a time), never half-applied. Throws ERR_CONFIG_INVALID
+   * and keeps the limits in force when `limits` is invalid.
+   */
+  applyLimits(limits: PreTradeLimits, now: number): void {
+    const resolved = resolveLimits(validatePreTradeLimits(limits));
+    this.book.reconfigure(resolved, now);
+    this.engineBucket = new TokenBucket(
+      resolved.maxOrdersPerSecond,
+      resolved.burst,
+      now,
+    ).carriedFrom(this.engineBucket);
+    this.resolved = resolved;
   }
 
   /** The merged, frozen limits an order in `symbol` is checked against; undefined if unknown. */

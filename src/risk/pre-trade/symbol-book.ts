@@ -5,6 +5,7 @@ import { NO_AGGREGATE_SLOTS, type AggregateHeadrooms } from '../desk/aggregate-h
 import type { TradingWindows } from '../windows/trading-windows.js';
 import type { ResolvedLimits } from './resolved-limits.js';
 import { SymbolState } from './symbol-state.js';
+import { TokenBucket } from './token-bucket.js';
 
 export class SymbolBook {
   /** Every state in creation order, for the gross-exposure sum without iterator allocation. */
@@ -12,7 +13,7 @@ export class SymbolBook {
   private readonly bySymbol = new Map<string, SymbolState>();
 
   constructor(
-    private readonly limits: ResolvedLimits,
+    private limits: ResolvedLimits,
     private readonly start: number,
     private readonly rates: ConversionRates,
     private readonly windows: TradingWindows,
@@ -20,6 +21,28 @@ export class SymbolBook {
   ) {
     for (const symbol of limits.bySymbol.keys()) this.create(symbol);
     for (const symbol of limits.restricted) {
+      if (this.get(symbol) === undefined) this.create(symbol);
+    }
+  }
+
+  /**
+   * Live limits changed: every state takes its new limits in place (working orders hold these
+   * objects), keeping positions, mids and spent tokens; newly listed symbols get a state.
+   */
+  reconfigure(limits: ResolvedLimits, now: number): void {
+    this.limits = limits;
+    for (const state of this.states) {
+      const own = limits.bySymbol.get(state.symbol);
+      state.limits = own ?? limits.defaults;
+      state.known = own !== undefined || limits.openUniverse;
+      state.restricted = limits.restricted.has(state.symbol);
+      state.bucket = new TokenBucket(
+        state.limits.maxOrdersPerSecond,
+        state.limits.burst,
+        now,
+      ).carriedFrom(state.bucket);
+    }
+    for (const symbol of [...limits.bySymbol.keys(), ...limits.restricted]) {
       if (this.get(symbol) === undefined) this.create(symbol);
     }
   }

@@ -23,7 +23,8 @@ export class SymbolState implements SymbolExposure, ConvertedSymbol {
   /** Remaining quantity of working orders, kept by WorkingOrders from the engine's events. */
   workingBuys = 0;
   workingSells = 0;
-  readonly bucket: TokenBucket;
+  /** Replaced (carrying its tokens) when live limits change the rate. */
+  bucket: TokenBucket;
   /** The last accepted order, for the duplicate window (price 0 stands for a market order). */
   lastSide: Side | undefined = undefined;
   lastQuantity = Number.NaN;
@@ -32,10 +33,11 @@ export class SymbolState implements SymbolExposure, ConvertedSymbol {
 
   constructor(
     readonly symbol: string,
-    readonly limits: ResolvedSymbolLimits,
+    /** Replaced by SymbolBook.reconfigure when live limits change (off the hot path). */
+    public limits: ResolvedSymbolLimits,
     /** False when `symbols` is non-empty and does not list this one (kept only for its position). */
-    readonly known: boolean,
-    readonly restricted: boolean,
+    public known: boolean,
+    public restricted: boolean,
     start: number,
     /** The currency prices of this symbol are in. */
     readonly quote: string,

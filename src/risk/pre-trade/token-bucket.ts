@@ -35,6 +35,15 @@ export class TokenBucket {
     this.lastRefill = now;
   }
 
+  /** A bucket with new limits that keeps what `previous` had spent (a tightening grants nothing). */
+  carriedFrom(previous: TokenBucket): this {
+    if (this.enabled && previous.enabled) {
+      this.tokens = Math.min(previous.tokens, this.burst);
+      this.lastRefill = previous.lastRefill;
+    }
+    return this;
+  }
+
   hasToken(): boolean {
     return !this.enabled || this.tokens >= 1 - TOKEN_TOLERANCE;
   }

@@ -1,0 +1,58 @@
+// The stored form of a limits record, shared by every store: strict, so a record from a writer we
+// do not understand is unreadable (the engine keeps its limits) rather than half-applied.
+
+import { z } from 'zod';
+import { LivegateError } from '../../core/errors.js';
+import { decodeInfinity, encodeInfinity, type LimitsRecord } from '../../core/limits-record.js';
+
+const limitsRecordSchema = z.strictObject({
+  revision: z.int().min(1),
+  limits: z.strictObject({ preTrade: z.record(z.string(), z.unknown()) }),
+  reason: z.string().min(1),
+  by: z.string().min(1),
+  at: z.iso.datetime(),
+  host: z.string().min(1),
+  pid: z.int().min(0),
+  diff: z.array(
+    z.strictObject({
+      key: z.string().min(1),
+      from: z.unknown().optional(),
+      to: z.unknown().optional(),
+      loosens: z.boolean(),
+    }),
+  ),
+  loosens: z.boolean(),
+  origin: z
+    .strictObject({
+      channel: z.string().min(1),
+      role: z.string().min(1).optional(),
+      address: z.string().min(1).optional(),
+    })
+    .optional(),
+});
+
+export function serialiseLimitsRecord(record: LimitsRecord): string {
+  return JSON.stringify(encodeInfinity(record));
+}
+
+/** Throws ERR_STATE_UNREADABLE naming `where` when the text is not a limits record. */
+export function parseLimitsRecord(text: string, where: string): LimitsRecord {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new LivegateError('ERR_STATE_UNREADABLE', `limits record ${where} is not JSON`, {
+      cause: error,
+    });
+  }
+  const parsed = limitsRecordSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new LivegateError(
+      'ERR_STATE_UNREADABLE',
+      `limits record ${where} is not a limits record: ${parsed.error.issues
+        .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+        .join('; ')}`,
+    );
+  }
+  return decodeInfinity(parsed.data) as LimitsRecord;
+}

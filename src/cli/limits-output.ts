@@ -1,0 +1,74 @@
+// What `livegate limits` prints: a revision's values, the history with its diffs, a change's receipt.
+
+import type { LimitsDiffEntry, LimitsRecord, LiveLimits } from '../core/limits-record.js';
+import { encodeInfinity } from '../core/limits-record.js';
+import type { LimitsConfirmationResult } from '../risk/limits/limits-confirmations.js';
+import type { LimitsChangeResult } from '../risk/limits/limits-writer.js';
+
+export function jsonOf(value: unknown): string {
+  return `${JSON.stringify(encodeInfinity(value), null, 2)}\n`;
+}
+
+export function formatLimits(latest: LimitsRecord | null, configLimits: LiveLimits): string {
+  const head =
+    latest === null
+      ? 'limits revision 0: none stored; engines enforce their config (risk.preTrade), this config:\n'
+      : `limits revision ${latest.revision} (${latest.at} by ${latest.by}: ${latest.reason}); stored values win over the config:\n`;
+  return `${head}${JSON.stringify(encodeInfinity((latest?.limits ?? configLimits).preTrade), null, 2)}\n`;
+}
+
+export function formatHistory(history: readonly LimitsRecord[]): string {
+  if (history.length === 0) return 'no limits revisions: engines enforce their config\n';
+  return history
+    .map((record) => {
+      const origin =
+        record.origin === undefined
+          ? ''
+          : ` via ${record.origin.channel}${record.origin.role === undefined ? '' : ` (${record.origin.role})`}`;
+      const loosened = record.loosens ? ' [LOOSENS]' : '';
+      return `revision ${record.revision}  ${record.at}  ${record.by}${origin}${loosened}: ${record.reason}\n${formatDiff(record.diff)}`;
+    })
+    .join('');
+}
+
+export function formatDiff(diff: readonly LimitsDiffEntry[]): string {
+  return diff
+    .map(
+      (entry) =>
+        `  ${entry.key}: ${show(entry.from)} -> ${show(entry.to)}${entry.loosens ? ' (loosens)' : ' (tightens)'}\n`,
+    )
+    .join('');
+}
+
+export function formatSetResult(
+  result: LimitsChangeResult,
+  confirmations: LimitsConfirmationResult | undefined,
+): string {
+  const { record } = result;
+  if (!result.changed || record === null) {
+    return `no change: limits revision ${record?.revision ?? 0} already has these values\n`;
+  }
+  const raced =
+    result.lostRaces > 0
+      ? ` (after ${result.lostRaces} lost race(s) with other writers, re-applied on the newer revision)`
+      : '';
+  let text = `limits revision ${record.revision} written by ${record.by}: ${record.reason}${raced}\n${formatDiff(record.diff)}`;
+  if (confirmations === undefined) return text;
+  const total = confirmations.confirmed.length + confirmations.missing.length;
+  if (total === 0) {
+    return `${text}no running engine reports to this store: engines load revision ${record.revision} when they start\n`;
+  }
+  for (const c of confirmations.confirmed) {
+    text += `  confirmed: ${c.engineId} (pid ${c.pid} on ${c.host}) enforces revision ${c.limitsRevision} after ${Math.round(c.afterMs)} ms\n`;
+  }
+  for (const m of confirmations.missing) {
+    text += `  NOT confirmed: ${m.engineId} (pid ${m.pid} on ${m.host}): ${m.why}\n`;
+  }
+  for (const id of confirmations.departed) text += `  departed: ${id} stopped during the wait\n`;
+  return `${text}${confirmations.confirmed.length} of ${total} engines confirmed revision ${record.revision}\n`;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return '(default)';
+  return JSON.stringify(encodeInfinity(value));
+}

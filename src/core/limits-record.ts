@@ -1,0 +1,57 @@
+// The persisted shape of the live risk limits: one record per revision, stored beside the kill switch.
+
+import type { KillSwitchOrigin } from './kill-switch-record.js';
+
+/**
+ * The limits an engine may change while it runs, as the config spells them (`risk.preTrade`
+ * without `enabled`). Kept as plain JSON so every store writes the same bytes.
+ */
+export interface LiveLimits {
+  readonly preTrade: Readonly<Record<string, unknown>>;
+}
+
+/** One changed value, by its dotted config key; `undefined` stands for "not set" (a default). */
+export interface LimitsDiffEntry {
+  readonly key: string;
+  readonly from?: unknown;
+  readonly to?: unknown;
+  /** True when this change lets through something the previous revision denied (needs admin). */
+  readonly loosens: boolean;
+}
+
+export interface LimitsRecord {
+  /** Monotonic, gap-free: revision n+1 is written only by the writer that read n. */
+  readonly revision: number;
+  readonly limits: LiveLimits;
+  readonly reason: string;
+  /** Operator name. */
+  readonly by: string;
+  /** ISO-8601 UTC. */
+  readonly at: string;
+  readonly host: string;
+  readonly pid: number;
+  /** Against the previous revision (revision 1: against the writer's config). */
+  readonly diff: readonly LimitsDiffEntry[];
+  /** Some entry of `diff` loosens, and the writer was allowed to (CLI --loosen, HTTP admin). */
+  readonly loosens: boolean;
+  readonly origin?: KillSwitchOrigin;
+}
+
+/** JSON has no Infinity: stored records spell it "Infinity" (as the CLI and YAML accept it). */
+export function encodeInfinity(value: unknown): unknown {
+  if (value === Infinity) return 'Infinity';
+  if (Array.isArray(value)) return value.map(encodeInfinity);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encodeInfinity(v)]));
+  }
+  return value;
+}
+
+export function decodeInfinity(value: unknown): unknown {
+  if (value === 'Infinity') return Infinity;
+  if (Array.isArray(value)) return value.map(decodeInfinity);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeInfinity(v)]));
+  }
+  return value;
+}

@@ -1,0 +1,109 @@
+// An engine's side of live limits: start from the stored revision (it wins over the config), then
+// poll for new ones, apply each off the hot path, journal it, and let the heartbeat confirm it.
+
+import type { Clock } from '../../core/clock.js';
+import { isLivegateError } from '../../core/errors.js';
+import type { LimitsApplied, LimitsApplyFailed } from '../../core/events.js';
+import type { LimitsRecord } from '../../core/limits-record.js';
+import type { LimitsStore } from '../../core/ports.js';
+import { preTradeLimitsOf } from './live-limits.js';
+import type { PreTradeLimits } from '../pre-trade/pre-trade-limits.js';
+
+export interface LimitsFollowerOptions {
+  readonly store: LimitsStore;
+  readonly engineId: string;
+  readonly clock: Clock;
+  readonly pollIntervalMs: number;
+  /** Swaps the pre-trade chain's limits; throws (and changes nothing) when they are invalid. */
+  readonly apply: (limits: PreTradeLimits, now: number) => void;
+  readonly emit: (event: LimitsApplied | LimitsApplyFailed) => void;
+  /** Called after a revision is in force, so the engine reports it at once. */
+  readonly applied: () => void;
+}
+
+export class LimitsFollower {
+  /** The revision the gates enforce; 0 while the config's limits are in force. */
+  revision = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+  /** A revision that failed to apply is reported once, not at every poll. */
+  private failedRevision = -1;
+
+  constructor(private readonly options: LimitsFollowerOptions) {}
+
+  /** Before the first tick: the stored revision, if any, replaces the config's limits. */
+  async load(): Promise<void> {
+    await this.poll('start');
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.poll('change'), this.options.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async poll(when: 'start' | 'change'): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const latest = await this.options.store.latest();
+      if (latest !== null && latest.revision > this.revision) this.take(latest, when);
+    } catch (error) {
+      // Unreadable or unreachable: keep the limits in force (the kill switch owns store outages).
+      this.failed(0, error);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private take(record: LimitsRecord, when: 'start' | 'change'): void {
+    const { clock, engineId, emit } = this.options;
+    try {
+      // Validated in full before anything is swapped: an invalid record changes nothing.
+      const limits = preTradeLimitsOf(record.limits);
+      this.options.apply(limits, clock.now());
+    } catch (error) {
+      this.failed(record.revision, error);
+      return;
+    }
+    this.revision = record.revision;
+    const changes = record.diff.map((entry) => entry.key).join(', ');
+    emit({
+      type: 'LimitsApplied',
+      time: clock.now(),
+      engineId,
+      revision: record.revision,
+      when,
+      by: record.by,
+      reason: record.reason,
+      diff: record.diff,
+      message:
+        when === 'start'
+          ? `limits revision ${record.revision} from the store replaces the config's risk.preTrade (last change by ${record.by}: ${record.reason})`
+          : `limits revision ${record.revision} applied (${changes}) by ${record.by}: ${record.reason}`,
+    });
+    this.options.applied();
+  }
+
+  private failed(revision: number, error: unknown): void {
+    if (revision === this.failedRevision) return;
+    this.failedRevision = revision;
+    const { clock, engineId, emit } = this.options;
+    const message = error instanceof Error ? error.message : String(error);
+    emit({
+      type: 'LimitsApplyFailed',
+      time: clock.now(),
+      engineId,
+      revision,
+      errorCode: isLivegateError(error) ? error.code : 'ERR_STATE_UNREADABLE',
+      message:
+        revision === 0
+          ? `live limits cannot be read, keeping revision ${this.revision}: ${message}`
+          : `limits revision ${revision} not applied, keeping revision ${this.revision}: ${message}`,
+    });
+  }
+}

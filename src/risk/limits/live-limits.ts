@@ -1,0 +1,227 @@
+// Live limits as `limits set` and the HTTP API change them: KEY=VALUE assignments over the
+// config's own schema, the resulting record's diff, and whether it loosens anything.
+
+import { isLivegateError, LivegateError } from '../../core/errors.js';
+import { encodeInfinity, type LimitsDiffEntry, type LiveLimits } from '../../core/limits-record.js';
+import { BUILT_IN_SYMBOL_LIMITS } from '../pre-trade/resolved-limits.js';
+import {
+  validatePreTradeLimits,
+  type LimitsIssue,
+  type PreTradeLimits,
+} from '../pre-trade/pre-trade-limits.js';
+
+/** One `KEY=VALUE`: a dotted path under `preTrade` and its value (undefined: back to the default). */
+export interface LimitsAssignment {
+  readonly key: string;
+  readonly path: readonly string[];
+  readonly value: unknown;
+}
+
+/** Limit fields where a lower value denies more. */
+const TIGHTER_WHEN_LOWER = new Set([
+  'maxQuantity',
+  'maxOrderNotional',
+  'maxPosition',
+  'collarPercent',
+  'collarTicks',
+  'maxOrdersPerSecond',
+  'burst',
+  'maxGrossExposure',
+  'maxOpenOrders',
+]);
+/** Limit fields where a higher value denies more. */
+const TIGHTER_WHEN_HIGHER = new Set(['minQuantity', 'minOrderNotional', 'duplicateWindowMs']);
+
+/** The live limits a config starts an engine with (before any stored revision). */
+export function limitsOfConfig(preTrade: Readonly<Record<string, unknown>>): LiveLimits {
+  const limits = { ...preTrade };
+  delete limits.enabled;
+  return { preTrade: limits };
+}
+
+/**
+ * `preTrade.defaults.maxQuantity=5` (a leading `risk.` is accepted). Values: numbers, `Infinity`
+ * (no limit), JSON (`["XAUUSD"]`), nothing after `=` to unset a key. Throws ERR_USAGE naming it.
+ */
+export function parseAssignment(text: string): LimitsAssignment {
+  const equals = text.indexOf('=');
+  if (equals <= 0) {
+    throw new LivegateError('ERR_USAGE', `limits must be given as KEY=VALUE, got "${text}"`);
+  }
+  const key = text.slice(0, equals).replace(/^risk\./, '');
+  const raw = text.slice(equals + 1).trim();
+  const segments = key.split('.');
+  if (segments[0] !== 'preTrade' || segments.length < 2 || segments.includes('')) {
+    throw new LivegateError(
+      'ERR_USAGE',
+      `unknown limit "${key}": live limits are under preTrade (preTrade.defaults.maxQuantity, preTrade.symbols.EURUSD.maxPosition, preTrade.maxGrossExposure...)`,
+    );
+  }
+  let path = segments.slice(1);
+  // A symbol name may contain dots (BRK.B): everything between `symbols.` and the field is the name.
+  if (path[0] === 'symbols' && path.length > 3) {
+    path = ['symbols', path.slice(1, -1).join('.'), path[path.length - 1]!];
+  }
+  if (path.includes('enabled')) {
+    throw new LivegateError(
+      'ERR_USAGE',
+      `${key} cannot change while running (turning the chain on or off needs a restart)`,
+    );
+  }
+  return { key, path, value: parseValue(raw) };
+}
+
+function parseValue(raw: string): unknown {
+  if (raw === '') return undefined;
+  if (raw === 'Infinity') return Infinity;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+/** The limits with every assignment applied, validated by the config's schema (ERR_USAGE if not). */
+export function applyAssignments(
+  current: LiveLimits,
+  assignments: readonly LimitsAssignment[],
+): LiveLimits {
+  const preTrade = structuredClone(current.preTrade) as Record<string, unknown>;
+  for (const { path, value } of assignments) setPath(preTrade, path, value);
+  try {
+    validatePreTradeLimits(preTrade);
+  } catch (error) {
+    if (!isLivegateError(error)) throw error;
+    const issues = (error.details?.issues ?? []) as readonly LimitsIssue[];
+    const lines = issues.map((issue) => `preTrade.${issue.path}: ${issue.message}`);
+    throw new LivegateError('ERR_USAGE', `limits rejected: ${lines.join('; ')}`, {
+      details: { issues: lines },
+    });
+  }
+  return { preTrade };
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const segment of path.slice(0, -1)) {
+    const next = node[segment];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[segment] = {};
+    node = node[segment] as Record<string, unknown>;
+  }
+  const last = path[path.length - 1]!;
+  if (value === undefined) delete node[last];
+  else node[last] = value;
+}
+
+/** Every changed value, each marked when it loosens; a symbol newly tradable loosens too. */
+export function diffLimits(before: LiveLimits, after: LiveLimits): LimitsDiffEntry[] {
+  const from = flatten(before.preTrade);
+  const to = flatten(after.preTrade);
+  const keys = [...new Set([...from.keys(), ...to.keys()])].sort();
+  const entries: LimitsDiffEntry[] = [];
+  for (const key of keys) {
+    const a = from.get(key);
+    const b = to.get(key);
+    if (JSON.stringify(encodeInfinity(a)) === JSON.stringify(encodeInfinity(b))) continue;
+    entries.push({
+      key: `preTrade.${key}`,
+      ...(a === undefined ? {} : { from: a }),
+      ...(b === undefined ? {} : { to: b }),
+      loosens: loosens(key, before.preTrade, after.preTrade),
+    });
+  }
+  return entries;
+}
+
+/** Leaves by dotted key; arrays and empty objects are leaves (a symbol listed with no own limits). */
+function flatten(value: Readonly<Record<string, unknown>>, prefix = ''): Map<string, unknown> {
+  const leaves = new Map<string, unknown>();
+  for (const [key, child] of Object.entries(value)) {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    const nested =
+      typeof child === 'object' && child !== null && !Array.isArray(child)
+        ? (child as Record<string, unknown>)
+        : undefined;
+    if (nested !== undefined && Object.keys(nested).length > 0) {
+      for (const [leaf, inner] of flatten(nested, path)) leaves.set(leaf, inner);
+    } else {
+      leaves.set(path, child);
+    }
+  }
+  return leaves;
+}
+
+function loosens(key: string, before: PreTradeView, after: PreTradeView): boolean {
+  const path = splitKey(key);
+  if (path[0] === 'restrictedSymbols') {
+    const kept = new Set(asStrings(after.restrictedSymbols));
+    return asStrings(before.restrictedSymbols).some((symbol) => !kept.has(symbol));
+  }
+  if (path[0] === 'symbols' && newlyTradable(path[1], before, after)) return true;
+  const field = path[path.length - 1]!;
+  const symbol = path[0] === 'symbols' ? path[1] : undefined;
+  const old = effective(before, path, field, symbol);
+  const now = effective(after, path, field, symbol);
+  if (TIGHTER_WHEN_LOWER.has(field)) return now > old;
+  if (TIGHTER_WHEN_HIGHER.has(field)) return now < old;
+  // lotSize, tickSize and anything else: no clear direction, so any change needs admin.
+  return true;
+}
+
+type PreTradeView = Readonly<Record<string, unknown>>;
+
+/** A symbol the chain denied as unknown before (listed symbols only) that it now knows. */
+function newlyTradable(symbol: string | undefined, before: PreTradeView, after: PreTradeView) {
+  const listedBefore = symbolsOf(before);
+  const listedAfter = symbolsOf(after);
+  if (listedAfter.length === 0) return listedBefore.length > 0;
+  return symbol !== undefined && listedBefore.length > 0 && !listedBefore.includes(symbol);
+}
+
+function symbolsOf(preTrade: PreTradeView): string[] {
+  const symbols = preTrade.symbols;
+  return typeof symbols === 'object' && symbols !== null ? Object.keys(symbols) : [];
+}
+
+/** The value the chain would use: own, else `defaults`, else the built-in default. */
+function effective(
+  preTrade: PreTradeView,
+  path: readonly string[],
+  field: string,
+  symbol: string | undefined,
+): number {
+  const lookup = (...keys: string[]): unknown =>
+    keys.reduce<unknown>(
+      (node, k) =>
+        typeof node === 'object' && node !== null
+          ? (node as Record<string, unknown>)[k]
+          : undefined,
+      preTrade,
+    );
+  const own = lookup(...path);
+  if (typeof own === 'number') return own;
+  if (symbol !== undefined || path[0] === 'defaults') {
+    const fallback = lookup('defaults', field);
+    if (symbol !== undefined && typeof fallback === 'number') return fallback;
+    const builtIn = (BUILT_IN_SYMBOL_LIMITS as Readonly<Record<string, number>>)[field];
+    if (builtIn !== undefined) return builtIn;
+  }
+  return TIGHTER_WHEN_HIGHER.has(field) ? 0 : Infinity;
+}
+
+function splitKey(key: string): string[] {
+  const segments = key.split('.');
+  if (segments[0] === 'symbols' && segments.length > 3) {
+    return ['symbols', segments.slice(1, -1).join('.'), segments[segments.length - 1]!];
+  }
+  return segments;
+}
+
+function asStrings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** The record's pre-trade limits, checked as the config's are (ERR_CONFIG_INVALID if not). */
+export function preTradeLimitsOf(limits: LiveLimits): PreTradeLimits {
+  return validatePreTradeLimits(limits.preTrade);
+}
