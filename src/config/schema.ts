@@ -1,7 +1,7 @@
 // The configuration's one source of truth: shape, defaults and ranges, strict at every level.
 
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LivegateError } from '../core/errors.js';
 import { redisAddressProblem } from '../core/redis-server-address.js';
 import { riskSchema } from './risk-schema.js';

@@ -1,6 +1,6 @@
 // In-process KillSwitchStore for tests of the engine: synchronous delivery and injectable read faults.
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
 import type {

@@ -36,7 +36,7 @@
  * ERR_STORE_UNREACHABLE after it; the client reconnects forever.
  */
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
 import type { EngineReport, KillSwitchRecord } from '../../core/kill-switch-record.js';
