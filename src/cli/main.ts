@@ -3,7 +3,6 @@
 
 import module from 'node:module';
 import { Command, CommanderError } from 'commander';
-import * as z from 'zod';
 import { describeError, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 
 // Node 22.1+ caches compiled code on disk (in the OS temp dir): every command after the first
@@ -79,7 +78,10 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
 
 async function main(argv: readonly string[]): Promise<void> {
   quietOnClosedPipe(process.stdout);
-  if (argv[2] !== undefined && ONE_SHOT_COMMANDS.has(argv[2])) z.config({ jitless: true });
+  // Loaded here, not at the top: after enableCompileCache(), so zod is cached with the rest.
+  if (argv[2] !== undefined && ONE_SHOT_COMMANDS.has(argv[2])) {
+    (await import('zod')).config({ jitless: true });
+  }
   try {
     // argv[2] is the command (`livegate kill …`); options come after it.
     await (await buildProgram(argv[2])).parseAsync(argv);
