@@ -31,9 +31,8 @@ const COMMANDS: Readonly<Record<string, (program: Command) => Promise<void>>> = 
 };
 
 /**
- * Commands that validate each schema once or twice and exit. zod's JIT compiles a parser for
- * each object schema on its first use, which costs a one-shot command more (~15 ms for the
- * config alone) than it saves; `run` keeps it for the records and requests it parses all day.
+ * Commands that validate each schema once or twice and exit: zod's JIT costs them more than it
+ * saves. `run` keeps it for the records and requests it parses all day.
  */
 const ONE_SHOT_COMMANDS: ReadonlySet<string> = new Set([
   'kill',
@@ -80,7 +79,7 @@ async function main(argv: readonly string[]): Promise<void> {
   quietOnClosedPipe(process.stdout);
   // Loaded here, not at the top: after enableCompileCache(), so zod is cached with the rest.
   if (argv[2] !== undefined && ONE_SHOT_COMMANDS.has(argv[2])) {
-    (await import('zod')).config({ jitless: true });
+    (await import('./zod-without-jit.js')).useZodWithoutJit();
   }
   try {
     // argv[2] is the command (`livegate kill …`); options come after it.
