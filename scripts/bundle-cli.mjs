@@ -42,7 +42,7 @@ const englishOnlyZodLocales = {
 
 const outdir = new URL('../dist/cli/', import.meta.url).pathname;
 await rm(outdir, { recursive: true, force: true });
-await build({
+const result = await build({
   entryPoints: { livegate: 'dist/src/cli/main.js' },
   outdir,
   bundle: true,
@@ -63,4 +63,33 @@ await build({
   },
   plugins: [englishOnlyZodLocales],
   logLevel: 'warning',
+  metafile: true,
 });
+
+/**
+ * What `livegate kill` loads (the entry, the kill command's chunk and everything they import
+ * statically), held under a budget: one `import('zod')` or `import { z }` undoes zod's
+ * tree-shaking and doubles it unnoticed (kill loaded 372 kB on 2026-12-05, 530 kB with all of zod).
+ */
+const KILL_BUDGET_BYTES = 420_000;
+const outputs = result.metafile.outputs;
+const loaded = new Set();
+const pending = Object.keys(outputs).filter(
+  (file) =>
+    file.endsWith('livegate.js') ||
+    /chunks\/(change-command|zod-without-jit)-[^/]+\.js$/.test(file),
+);
+while (pending.length > 0) {
+  const file = pending.pop();
+  if (loaded.has(file)) continue;
+  loaded.add(file);
+  for (const imported of outputs[file].imports) {
+    if (imported.kind === 'import-statement' && !imported.external) pending.push(imported.path);
+  }
+}
+const killBytes = [...loaded].reduce((sum, file) => sum + outputs[file].bytes, 0);
+if (loaded.size < 3 || killBytes > KILL_BUDGET_BYTES) {
+  throw new Error(
+    `bundle-cli: livegate kill loads ${killBytes} bytes in ${loaded.size} files, over its ${KILL_BUDGET_BYTES} budget (or its chunks were not found)`,
+  );
+}

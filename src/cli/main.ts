@@ -35,6 +35,18 @@ const COMMANDS: Readonly<Record<string, (program: Command) => Promise<void>>> = 
 };
 
 /**
+ * Commands that validate each schema once or twice and exit: zod's JIT costs them more than it
+ * saves. `run` keeps it for the records and requests it parses all day.
+ */
+const ONE_SHOT_COMMANDS: ReadonlySet<string> = new Set([
+  'kill',
+  'reduce',
+  'reset',
+  'status',
+  'init',
+]);
+
+/**
  * The program with every command, or with only `only` when the command line names one (its own
  * `--help` included); an unknown name or none gets them all, for the full usage and errors.
  */
@@ -69,6 +81,10 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
 
 async function main(argv: readonly string[]): Promise<void> {
   quietOnClosedPipe(process.stdout);
+  // Loaded here, not at the top: after enableCompileCache(), so zod is cached with the rest.
+  if (argv[2] !== undefined && ONE_SHOT_COMMANDS.has(argv[2])) {
+    (await import('./zod-without-jit.js')).useZodWithoutJit();
+  }
   try {
     // argv[2] is the command (`livegate kill …`); options come after it.
     await (await buildProgram(argv[2])).parseAsync(argv);

@@ -7,7 +7,7 @@ import { LivegateError } from '../core/errors.js';
 import { defaultEngineId } from './default-engine-id.js';
 import {
   BUILTIN_STRATEGY_NAMES,
-  DEFAULT_CONFIG,
+  DEFAULT_STATE_DIR,
   deepFreeze,
   validateConfig,
   type LivegateConfig,
@@ -68,7 +68,7 @@ function withDefaultEngineId(
   const engine = merged.engine;
   if (engine !== undefined && !isPlainObject(engine)) return merged;
   if (engine !== undefined && engine.id !== undefined && engine.id !== null) return merged;
-  const stateDir = typeof merged.stateDir === 'string' ? merged.stateDir : DEFAULT_CONFIG.stateDir;
+  const stateDir = typeof merged.stateDir === 'string' ? merged.stateDir : DEFAULT_STATE_DIR;
   const id = defaultEngineId(configFile, resolve(cwd, stateDir));
   return { ...merged, engine: { ...engine, id } };
 }

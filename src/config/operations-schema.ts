@@ -1,6 +1,6 @@
 // The config sections that operate a running engine: `http:`, `streams:` and `alerts:`.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { nonNegativeInteger, positiveInteger } from './schema-parts.js';
 
 /** Tokens are secrets: they come from the environment or from files, never from this file in clear. */

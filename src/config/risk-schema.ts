@@ -1,7 +1,7 @@
 // The `risk:` section: the pre-trade chain's and the risk monitor's own option schemas, plus switches.
 // One schema per component, so the config file and the library constructors accept the same thing.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { riskMonitorOptionsSchema, riskRulesSchema } from '../risk/monitor/risk-monitor-options.js';
 import { isTimeZone } from '../core/time-zone.js';
 import { preTradeLimitsSchema } from '../risk/pre-trade/pre-trade-limits.js';

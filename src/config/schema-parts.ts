@@ -1,6 +1,6 @@
 // Small zod building blocks every config section shares.
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const positiveInteger = () => z.number().int().min(1);
 export const nonNegativeInteger = () => z.number().int().min(0);

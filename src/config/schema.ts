@@ -1,7 +1,7 @@
 // The configuration's one source of truth: shape, defaults and ranges, strict at every level.
 
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LivegateError } from '../core/errors.js';
 import { redisAddressProblem } from '../core/redis-server-address.js';
 import { riskSchema } from './risk-schema.js';
@@ -13,6 +13,9 @@ import { fixSchema, gatewaySchema, venueSchema } from './venue-schema.js';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Strategy names that are not module paths (kept in step with src/strategies by a test). */
+/** Where engines and commands meet when no stateDir is configured (relative to the working directory). */
+export const DEFAULT_STATE_DIR = './.livegate';
+
 export const BUILTIN_STRATEGY_NAMES = ['one-order-per-tick', 'ma-crossover', 'periodic'] as const;
 
 const engineSchema = z.strictObject({
@@ -140,7 +143,7 @@ const DEFAULT_FAIL_CLOSED_AFTER_MS = { file: 1_000, memory: 1_000, nats: 15_000,
 
 export const configSchema = z.strictObject({
   /** Kill-switch state, engine reports, journal and logs. */
-  stateDir: z.string().min(1).default('./.livegate'),
+  stateDir: z.string().min(1).default(DEFAULT_STATE_DIR),
   engine: engineSchema
     .extend({
       /** Cancel every open order as soon as the kill switch becomes ENGAGED. */
@@ -263,8 +266,16 @@ export type LivegateConfigInput = z.input<typeof configSchema>;
 /** What the loader returns: every key present, deep-frozen, paths absolute. */
 export type LivegateConfig = z.output<typeof configSchema>;
 
-/** The defaults, as the loader would produce them with no file, env or overrides (paths still relative). */
-export const DEFAULT_CONFIG: LivegateConfig = deepFreeze(configSchema.parse({}));
+let defaults: LivegateConfig | undefined;
+
+/**
+ * The defaults, as the loader would produce them with no file, env or overrides (paths still
+ * relative). Built on first call, not at import: a first parse costs a `kill` ~20 ms.
+ */
+export function defaultConfig(): LivegateConfig {
+  defaults ??= deepFreeze(configSchema.parse({}));
+  return defaults;
+}
 
 /** Freezes every nested object and array so a config cannot drift after validation. */
 export function deepFreeze<T>(value: T): T {

@@ -1,6 +1,6 @@
 // The config sections that connect livegate to a venue: `venue:` (ccxt) and `gateway:` (WebSocket).
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { positiveInteger, symbolList } from './schema-parts.js';
 
 /**

@@ -1,7 +1,7 @@
 // Kill-switch scopes, like an exchange's kill-switch levels: global > desk:<name> > engine:<id>.
 // An engine is blocked when any scope above it (or its own) is ENGAGED; REDUCING likewise.
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const GLOBAL_SCOPE = 'global';
 

@@ -6,7 +6,7 @@
 import { mkdir, readdir, readFile, rename, unlink, writeFile, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LivegateConfig } from '../config/schema.js';
 import type { EngineReport } from '../core/kill-switch-record.js';
 import {

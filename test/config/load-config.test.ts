@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { LivegateError } from '../../src/core/errors.js';
 import { loadConfig, type LoadConfigOptions } from '../../src/config/load-config.js';
-import { DEFAULT_CONFIG, type ConfigIssue } from '../../src/config/schema.js';
+import { defaultConfig, type ConfigIssue } from '../../src/config/schema.js';
 
 const exampleFile = fileURLToPath(new URL('../../deploy/livegate.example.yaml', import.meta.url));
 
@@ -51,9 +51,9 @@ describe('loadConfig', () => {
   it('returns the defaults with stateDir made absolute and engine.id resolved', () => {
     const config = load();
     expect(config).toEqual({
-      ...DEFAULT_CONFIG,
+      ...defaultConfig(),
       stateDir: join(directory, '.livegate'),
-      engine: { ...DEFAULT_CONFIG.engine, id: config.engine.id },
+      engine: { ...defaultConfig().engine, id: config.engine.id },
     });
     // Stable across restarts: derived from the host, the (absent) config file and the state dir.
     expect(config.engine.id).toMatch(new RegExp(`^${hostname()}-livegate-[0-9a-f]{8}$`));
@@ -80,7 +80,7 @@ describe('loadConfig', () => {
         path.startsWith('strategy.options.') ? 'strategy.options' : path,
       ),
     );
-    const known = [...keyPaths(DEFAULT_CONFIG), 'strategy.options'].filter(
+    const known = [...keyPaths(defaultConfig()), 'strategy.options'].filter(
       (path) => !path.startsWith('risk.preTrade.symbols.'),
     );
     // A key whose default is null (risk.firm) is documented by an example of its inner keys.

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { LivegateError } from '../../src/core/errors.js';
 import {
   BUILTIN_STRATEGY_NAMES,
-  DEFAULT_CONFIG,
+  defaultConfig,
   validateConfig,
   type ConfigIssue,
 } from '../../src/config/schema.js';
@@ -29,7 +29,7 @@ function pathsOf(input: unknown): string[] {
 
 describe('configSchema', () => {
   it('fills every key with its documented default', () => {
-    expect(DEFAULT_CONFIG).toEqual({
+    expect(defaultConfig()).toEqual({
       stateDir: './.livegate',
       engine: {
         id: `${hostname()}-${process.pid}`,

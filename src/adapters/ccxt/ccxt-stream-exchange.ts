@@ -2,7 +2,7 @@
 // schema, the pro class of the venue's id, the sandbox and the REST and WebSocket URL overrides.
 
 import ccxt, { pro, type Exchange } from 'ccxt';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
 import type { CcxtVenueOptions } from './ccxt-venue.js';

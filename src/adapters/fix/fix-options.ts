@@ -1,6 +1,6 @@
 // Options of the FIX feed, broker and kill canceller, validated once against strict schemas.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { LivegateError } from '../../core/errors.js';
 import type { FixSessionSettings } from './fix-session-link.js';
 

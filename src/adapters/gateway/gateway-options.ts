@@ -1,6 +1,6 @@
 // Options of the WebSocket feed and broker, validated once against strict schemas and frozen.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { LivegateError } from '../../core/errors.js';
 import { DiallingSocketSource, type GatewaySocketSource } from './gateway-socket-source.js';
 

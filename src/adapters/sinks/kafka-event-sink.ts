@@ -1,7 +1,7 @@
 // Streams events to a Kafka (or Redpanda) topic: keyed per engine and symbol, acks from all replicas, at least once, in order per key.
 
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LivegateError } from '../../core/errors.js';
 import type { EventSink } from '../../core/ports.js';
 import {

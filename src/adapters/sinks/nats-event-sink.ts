@@ -12,7 +12,7 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LivegateError } from '../../core/errors.js';
 import type { EventSink } from '../../core/ports.js';
 import {

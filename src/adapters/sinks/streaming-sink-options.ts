@@ -1,6 +1,6 @@
 // The options both streaming sinks (Kafka, NATS) share, and one error naming every bad one.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { LivegateError } from '../../core/errors.js';
 
 /** The options both streaming sinks share, validated by each sink's schema. */

@@ -56,7 +56,7 @@
 import { FileLimitsStore } from './file-limits-store.js';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
 import type { EngineReport, KillSwitchRecord } from '../../core/kill-switch-record.js';

@@ -1,5 +1,5 @@
 // Strict on-disk shapes of the kill-switch record and engine report: anything else is unreadable.
-import { z } from 'zod';
+import * as z from 'zod';
 import { LivegateError } from '../../core/errors.js';
 import {
   KILL_SWITCH_STATES,

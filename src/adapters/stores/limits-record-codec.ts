@@ -1,7 +1,7 @@
 // The stored form of a limits record, shared by every store: strict, so a record from a writer we
 // do not understand is unreadable (the engine keeps its limits) rather than half-applied.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { LivegateError } from '../../core/errors.js';
 import { decodeInfinity, encodeInfinity, type LimitsRecord } from '../../core/limits-record.js';
 

@@ -2,7 +2,7 @@
 import type { LimitsRecord } from '../../core/limits-record.js';
 import type { LimitsStore } from '../../core/ports.js';
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
 import type {

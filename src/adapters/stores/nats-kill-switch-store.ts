@@ -37,7 +37,7 @@
  */
 import { NatsLimitsStore } from './nats-limits-store.js';
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
 import type { EngineReport, KillSwitchRecord } from '../../core/kill-switch-record.js';

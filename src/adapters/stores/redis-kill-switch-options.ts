@@ -1,5 +1,5 @@
 // Options of the Redis kill-switch store, validated once, and the key layout they imply.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../../core/clock.js';
 import { redisAddressProblem } from '../../core/redis-server-address.js';
 import { clockOptionSchema } from './stamp-kill-switch-record.js';

@@ -1,6 +1,6 @@
 // Rules every store's update() shares: stamping a change into a record, and what a no-op may return.
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
 import {

@@ -3,7 +3,7 @@
 
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_BY_LENGTH, MAX_REASON_LENGTH, auditTextProblem } from '../../core/audit-text.js';
 import { isLivegateError } from '../../core/errors.js';
 import { encodeInfinity, type LiveLimits } from '../../core/limits-record.js';

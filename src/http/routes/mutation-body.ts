@@ -1,6 +1,6 @@
 // The body of POST /api/killswitch/*: validated at the edge, every problem reported, the field named.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { auditTextProblem, MAX_BY_LENGTH, MAX_REASON_LENGTH } from '../../core/audit-text.js';
 import { errorBody, type ErrorBody } from './error-body.js';
 

@@ -1,7 +1,7 @@
 // `risk.deskView`: how often an engine under desk or firm limits lists the other engines' reports,
 // and how old that view may get before new exposure fails closed (DESK_VIEW_STALE).
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { LivegateError } from '../../core/errors.js';
 
 export const deskViewSchema = z

@@ -1,7 +1,7 @@
 // Desk and firm limits (`risk.desks.<name>`, `risk.firm`): what `livegate guard` holds the sum of
 // several engines to. Amounts are in the guard's account currency (risk.accountCurrency).
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 const amount = (what: string) =>
   z.number().gt(0, `must be ${what} > 0`).finite('must be finite (leave the key out for no limit)');

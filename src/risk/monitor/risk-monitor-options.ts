@@ -1,6 +1,6 @@
 // The risk monitor's options: one strict schema, checked once, every problem reported at once.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { LivegateError } from '../../core/errors.js';
 import type { RiskAction } from '../../core/risk-snapshot.js';
 import { RULE_NAMES, type RuleName } from './risk-rule.js';

@@ -1,6 +1,6 @@
 // Gate 2's options: their shape, and one validation that lists every problem by dotted path.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { LivegateError } from '../../core/errors.js';
 import { isMultipleOf } from './float-grid.js';
 import { describeInput } from '../../core/describe-input.js';

@@ -1,6 +1,6 @@
 // `risk.tradingWindows`: when each symbol may take on new exposure, in its market's own time zone.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { isTimeZone } from '../../core/time-zone.js';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
