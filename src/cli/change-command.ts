@@ -8,7 +8,6 @@ import { systemClock } from '../core/clock.js';
 import { isPrimaryOnlyWrite, LivegateError } from '../core/errors.js';
 import type { KillSwitchRecord } from '../core/kill-switch-record.js';
 import type { KillSwitchStore, KillSwitchUpdateResult } from '../core/ports.js';
-import type { LivegateConfig } from '../config/schema.js';
 import { messageOf } from '../core/message-of.js';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
 import {
@@ -23,7 +22,9 @@ import {
   type Decision,
 } from '../killswitch/transitions.js';
 import { GLOBAL_SCOPE, isScopeName } from '../core/scopes.js';
-import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
+import { addCommonOptions, resolveConfigForChange, type CommonOptions } from './command-options.js';
+import { topSection, VENUE_SECTIONS } from '../config/load-config.js';
+import type { ConfigIssue, LivegateConfig } from '../config/schema.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { noStateHere } from './no-state-here.js';
 import { reportPrimaryOnly } from './report-primary-only.js';
@@ -88,7 +89,9 @@ export function registerChangeCommand(program: Command, kind: ChangeKind): void 
 }
 
 async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<number> {
-  const config = resolveConfig(options);
+  const { config, setAside } = resolveConfigForChange(options);
+  if (setAside.length > 0) process.stderr.write(`${describeSetAside(kind, setAside)}\n`);
+  const invalidVenueConfig = venueProblems(setAside);
   const by = options.by ?? `${os.userInfo().username}@${os.hostname()}`;
   const timeoutMs = parseTimeout(options.timeout, config.killSwitch.confirmTimeoutMs);
   requireAuditText('--reason', options.reason, MAX_REASON_LENGTH);
@@ -140,7 +143,7 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
       // Not durable (disk full, store down): a kill still reaches this host's engines by signal,
       // and the market itself.
       if (kind === 'kill') {
-        const venues = venueStep(config, options, issuedAt, timeoutMs);
+        const venues = venueStep(config, options, issuedAt, timeoutMs, invalidVenueConfig);
         return await killWithoutStore(
           store,
           scope,
@@ -155,7 +158,9 @@ async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<numb
     const acknowledgedAt = systemClock.now();
     // The market is reached while the engines confirm: a hung engine must not delay the cancel.
     const venues =
-      kind === 'kill' ? venueStep(config, options, acknowledgedAt, timeoutMs) : undefined;
+      kind === 'kill'
+        ? venueStep(config, options, acknowledgedAt, timeoutMs, invalidVenueConfig)
+        : undefined;
     const confirmations = await awaitConfirmations(store, result.record.revision, {
       timeoutMs,
       expectedState: kind === 'reduce' ? 'REDUCING' : result.record.state,
@@ -412,13 +417,31 @@ function venueStep(
   options: ChangeOptions,
   killWrittenAt: number,
   timeoutMs: number,
+  invalidVenueConfig: string | undefined,
 ): Promise<VenueKillOutcome> {
   return runVenueStep(config, {
     skip: options.venues === false,
     killWrittenAt,
     timeoutMs,
     scope: options.scope ?? GLOBAL_SCOPE,
+    ...(invalidVenueConfig === undefined ? {} : { invalidVenueConfig }),
   });
+}
+
+/** The change goes ahead; the operator still hears, once, what `run` would refuse. */
+function describeSetAside(kind: ChangeKind, issues: readonly ConfigIssue[]): string {
+  const sections = [...new Set(issues.map((issue) => topSection(issue.path)))].join(', ');
+  return [
+    `livegate ${kind}: the configuration is invalid outside the kill switch's store (${sections}); the ${kind} goes ahead without ${issues.length === 1 ? 'that section' : 'those sections'} (livegate run refuses this config until it is fixed):`,
+    ...issues.map((issue) => `  ${issue.path}: ${issue.message}`),
+  ].join('\n');
+}
+
+/** The set-aside problems a kill's venue step was built from, one line; undefined when none. */
+function venueProblems(issues: readonly ConfigIssue[]): string | undefined {
+  const problems = issues.filter((issue) => VENUE_SECTIONS.has(topSection(issue.path)));
+  if (problems.length === 0) return undefined;
+  return problems.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
 }
 
 function describeVenuesUnconfirmed(outcome: VenueKillOutcome): string {

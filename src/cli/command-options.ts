@@ -1,7 +1,12 @@
 // Options every command shares, and how they become a validated configuration.
 
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
+import {
+  loadConfig,
+  loadConfigForChange,
+  type ConfigForChange,
+  type LoadConfigOptions,
+} from '../config/load-config.js';
 import type { LivegateConfig } from '../config/schema.js';
 import { LivegateError } from '../core/errors.js';
 
@@ -43,6 +48,18 @@ export function resolveConfig(
   options: CommonOptions,
   overrides: Record<string, unknown> = {},
 ): LivegateConfig {
+  return loadConfig(loadOptions(options, overrides));
+}
+
+/** As resolveConfig, for kill, reduce and reset: problems outside the store's sections set aside. */
+export function resolveConfigForChange(options: CommonOptions): ConfigForChange {
+  return loadConfigForChange(loadOptions(options, {}));
+}
+
+function loadOptions(
+  options: CommonOptions,
+  overrides: Record<string, unknown>,
+): LoadConfigOptions {
   let withStateDir =
     options.stateDir === undefined ? overrides : { ...overrides, stateDir: options.stateDir };
   if (options.store !== undefined) {
@@ -52,11 +69,11 @@ export function resolveConfig(
       killSwitch: { ...killSwitch, ...storeOverrides(options.store) },
     };
   }
-  return loadConfig({
+  return {
     ...(options.config === undefined ? {} : { path: options.config }),
     env: process.env,
     overrides: withStateDir,
-  });
+  };
 }
 
 /** A flag's milliseconds: a number > 0, or ERR_USAGE naming the flag. */

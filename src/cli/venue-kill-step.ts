@@ -23,6 +23,8 @@ export interface VenueStepOptions {
   readonly timeoutMs: number;
   /** The scope the kill was written to: only a global kill reaches the venues (see below). */
   readonly scope?: string;
+  /** The config's venue sections were invalid and set aside: no venue can be reached. */
+  readonly invalidVenueConfig?: string;
 }
 
 /** Reaches every venue at once; never rejects (a venue that fails is a receipt that says so). */
@@ -38,6 +40,14 @@ export async function runVenueStep(
   if (options.scope !== undefined && options.scope !== GLOBAL_SCOPE) {
     const skipped = `scope ${options.scope}: the venue step cancels whole accounts, so only a global kill takes it; the engines under ${options.scope} cancel their own orders`;
     return { killWrittenAt, skipped, ok: true, receipts: [] };
+  }
+  if (options.invalidVenueConfig !== undefined) {
+    const problem = `the config's venue settings are invalid, so no venue could be reached: ${options.invalidVenueConfig}`;
+    return finish(config, {
+      killWrittenAt,
+      ok: false,
+      receipts: [failedReceipt('config', problem, startedAt)],
+    });
   }
   if (config.broker.kind === 'paper') {
     return { killWrittenAt, skipped: 'no venues configured', ok: true, receipts: [] };

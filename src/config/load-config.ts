@@ -3,13 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import { LivegateError } from '../core/errors.js';
+import { isLivegateError, LivegateError } from '../core/errors.js';
 import { defaultEngineId } from './default-engine-id.js';
 import {
   BUILTIN_STRATEGY_NAMES,
   DEFAULT_STATE_DIR,
   deepFreeze,
   validateConfig,
+  type ConfigIssue,
   type LivegateConfig,
 } from './schema.js';
 
@@ -40,6 +41,67 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<readonly [name: string, path: 
  * file is relative to the file's directory; everything else relative is relative to `cwd`.
  */
 export function loadConfig(options: LoadConfigOptions = {}): LivegateConfig {
+  const { merged, sourceOf, cwd } = mergeLayers(options);
+  return deepFreeze(resolvePaths(validateConfig(merged, sourceOf), cwd));
+}
+
+/** Without these a kill, reduce or reset cannot find its store: a problem here stops it. */
+const STORE_SECTIONS: ReadonlySet<string> = new Set(['stateDir', 'killSwitch', 'engine', 'log']);
+
+/** What a kill's venue step is built from. */
+export const VENUE_SECTIONS: ReadonlySet<string> = new Set(['broker', 'venue', 'gateway', 'fix']);
+
+export interface ConfigForChange {
+  readonly config: LivegateConfig;
+  /**
+   * Problems in sections the change does not need to reach its store (a typo under risk, a bad
+   * feed), set aside with their sections, which are left at their defaults.
+   */
+  readonly setAside: readonly ConfigIssue[];
+}
+
+/**
+ * For kill, reduce and reset: an emergency change must not be refused over a section it does not
+ * use. Problems in the store's sections (or across sections) still throw ERR_CONFIG_INVALID; the
+ * others are returned, and a kill whose venue sections were set aside cannot confirm its venues.
+ */
+export function loadConfigForChange(options: LoadConfigOptions = {}): ConfigForChange {
+  const { merged, sourceOf, cwd } = mergeLayers(options);
+  try {
+    return {
+      config: deepFreeze(resolvePaths(validateConfig(merged, sourceOf), cwd)),
+      setAside: [],
+    };
+  } catch (error) {
+    if (!isLivegateError(error, 'ERR_CONFIG_INVALID') || !isPlainObject(merged)) throw error;
+    const issues = (error.details as { issues: readonly ConfigIssue[] }).issues;
+    const sections = new Set(issues.map((issue) => topSection(issue.path)));
+    if ([...sections].some((section) => section === '' || STORE_SECTIONS.has(section))) throw error;
+    const kept = Object.fromEntries(
+      Object.entries(merged).filter(([section]) => !sections.has(section)),
+    );
+    let config: LivegateConfig;
+    try {
+      config = validateConfig(kept, sourceOf);
+    } catch {
+      throw error; // The sections depend on each other: the whole config's problems stand.
+    }
+    return { config: deepFreeze(resolvePaths(config, cwd)), setAside: issues };
+  }
+}
+
+/** `risk.preTrade.defaults` -> `risk`, `feed[0]` -> `feed`, a problem of the whole config -> ''. */
+export function topSection(path: string): string {
+  return /^[^.[]*/.exec(path)?.[0] ?? '';
+}
+
+interface MergedLayers {
+  readonly merged: unknown;
+  readonly sourceOf: (path: readonly PropertyKey[]) => string | undefined;
+  readonly cwd: string;
+}
+
+function mergeLayers(options: LoadConfigOptions): MergedLayers {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const file = options.path ?? nonEmpty(env.LIVEGATE_CONFIG);
@@ -51,11 +113,11 @@ export function loadConfig(options: LoadConfigOptions = {}): LivegateConfig {
     file === undefined ? undefined : resolve(cwd, file),
     cwd,
   );
-  const config = validateConfig(merged, (path) => {
+  const sourceOf = (path: readonly PropertyKey[]) => {
     if (path.length > 0 && valueAt(overrides, path) !== undefined) return 'the command line';
     return environment.sources.get(path.join('.'));
-  });
-  return deepFreeze(resolvePaths(config, cwd));
+  };
+  return { merged, sourceOf, cwd };
 }
 
 /** No engine.id anywhere: a stable one from the config file and state dir (not host-pid). */
