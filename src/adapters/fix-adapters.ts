@@ -121,6 +121,14 @@ export function createFixCanceller(
   env: NodeJS.ProcessEnv,
 ): { canceller: VenueCanceller; credentials: string } {
   const session = orderSession(config);
+  const killSenderCompId = config.fix.killSenderCompId;
+  if (killSenderCompId === null) {
+    // The config check requires it with broker.kind fix; a config built around that check lands here.
+    throw new LivegateError(
+      'ERR_CONFIG_INVALID',
+      'fix.killSenderCompId: required when broker.kind is fix (the kill logs on with a session of its own)',
+    );
+  }
   const ownLogon = Object.values(FIX_KILL_CREDENTIAL_VARIABLES).some(
     (name) => (env[name] ?? '') !== '',
   );
@@ -130,7 +138,7 @@ export function createFixCanceller(
     new FixBroker({
       ...session,
       name: 'livegate-kill',
-      senderCompId: config.fix.killSenderCompId ?? session.senderCompId,
+      senderCompId: killSenderCompId,
       // A kill's session resets its numbers and asks for nothing on disconnect: it places nothing.
       resetSeqNumOnLogon: true,
       cancelOnDisconnect: null,

@@ -105,7 +105,7 @@ describe('configSchema', () => {
         account: null,
         symbols: [],
         heartbeatSeconds: 30,
-        resetSeqNumOnLogon: true,
+        resetSeqNumOnLogon: false,
         reconnectDelayMs: 1000,
         requestTimeoutMs: 5000,
         dictionary: null,
@@ -409,6 +409,31 @@ describe('configSchema', () => {
     expect(() =>
       validateConfig({ feed: { kind: 'csv', csv: { path: 'ticks.csv' } } }),
     ).not.toThrow();
+  });
+
+  it('requires the kill its own FIX session: killSenderCompId set and unlike the trading sessions', () => {
+    const fix = { host: 'venue', port: 9878, senderCompId: 'DESK', targetCompId: 'VENUE' };
+    const missing = problemsOf({ broker: { kind: 'fix' }, fix });
+    expect(missing.issues).toEqual([
+      {
+        path: 'fix.killSenderCompId',
+        message: expect.stringMatching(/^required when broker\.kind is fix/),
+      },
+    ]);
+    for (const killSenderCompId of ['DESK', 'DESK-MD']) {
+      const same = problemsOf({
+        broker: { kind: 'fix' },
+        fix: { ...fix, killSenderCompId, marketData: { senderCompId: 'DESK-MD' } },
+      });
+      expect(same.issues).toEqual([
+        { path: 'fix.killSenderCompId', message: expect.stringMatching(/^must differ from/) },
+      ]);
+    }
+    expect(() =>
+      validateConfig({ broker: { kind: 'fix' }, fix: { ...fix, killSenderCompId: 'DESK-KILL' } }),
+    ).not.toThrow();
+    // A FIX feed alone places no orders: the kill opens no FIX session.
+    expect(() => validateConfig({ feed: { kind: 'fix' }, fix })).not.toThrow();
   });
 
   it('enforces the documented ranges', () => {
