@@ -414,20 +414,15 @@ describe('configSchema', () => {
   it('requires the kill its own FIX session: killSenderCompId set and unlike the trading sessions', () => {
     const fix = { host: 'venue', port: 9878, senderCompId: 'DESK', targetCompId: 'VENUE' };
     const missing = problemsOf({ broker: { kind: 'fix' }, fix });
-    expect(missing.issues).toEqual([
-      {
-        path: 'fix.killSenderCompId',
-        message: expect.stringMatching(/^required when broker\.kind is fix/),
-      },
-    ]);
+    expect(missing.issues.map((issue) => issue.path)).toEqual(['fix.killSenderCompId']);
+    expect(missing.issues[0]?.message).toMatch(/^required when broker\.kind is fix/);
     for (const killSenderCompId of ['DESK', 'DESK-MD']) {
       const same = problemsOf({
         broker: { kind: 'fix' },
         fix: { ...fix, killSenderCompId, marketData: { senderCompId: 'DESK-MD' } },
       });
-      expect(same.issues).toEqual([
-        { path: 'fix.killSenderCompId', message: expect.stringMatching(/^must differ from/) },
-      ]);
+      expect(same.issues.map((issue) => issue.path)).toEqual(['fix.killSenderCompId']);
+      expect(same.issues[0]?.message).toMatch(/^must differ from/);
     }
     expect(() =>
       validateConfig({ broker: { kind: 'fix' }, fix: { ...fix, killSenderCompId: 'DESK-KILL' } }),

@@ -45,7 +45,7 @@ export class FixBroker implements Broker, FixExecutionHost {
   private readonly orderIdByClientId = new Map<string, string>();
   listener: BrokerListener | undefined;
   private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
-  private connectWaiter: (() => void) | undefined;
+  private connectWaiter: ((outcome: 'logged-on' | 'refused') => void) | undefined;
 
   constructor(options: FixBrokerOptions) {
     this.settings = parseFixOptions('FixBroker', fixBrokerOptionsSchema, options);
@@ -53,6 +53,7 @@ export class FixBroker implements Broker, FixExecutionHost {
       onLoggedOn: (first) => this.loggedOn(first),
       onMessage: (msgType, message) => this.executions.received(msgType, message),
       onLoggedOut: (reason) => this.loggedOut(reason),
+      onRefused: (problem) => this.refused(problem),
     });
     this.name = `fix:${this.link.venue}`;
     this.requests = new FixRequests(this.settings.requestTimeoutMs, this.name);
@@ -64,7 +65,9 @@ export class FixBroker implements Broker, FixExecutionHost {
     if (this.state !== 'new') throw this.failure(`connect() when already ${this.state}`);
     this.listener = listener;
     this.state = 'connecting';
-    const loggedOn = new Promise<void>((resolve) => (this.connectWaiter = resolve));
+    const loggedOn = new Promise<'logged-on' | 'refused'>(
+      (resolve) => (this.connectWaiter = resolve),
+    );
     try {
       await this.link.start();
     } catch (error) {
@@ -78,6 +81,11 @@ export class FixBroker implements Broker, FixExecutionHost {
     });
     const outcome = await Promise.race([loggedOn, timedOut]);
     clearTimeout(timer);
+    if (outcome === 'refused') {
+      const why = this.link.disconnectedBecause;
+      await this.close();
+      throw this.failure(`logon refused: ${why}`);
+    }
     if (outcome === 'timeout') {
       const why = this.link.disconnectedBecause;
       await this.close();
@@ -250,8 +258,17 @@ export class FixBroker implements Broker, FixExecutionHost {
     if (this.state === 'connecting') this.state = 'open';
     const waiter = this.connectWaiter;
     this.connectWaiter = undefined;
-    waiter?.();
+    waiter?.('logged-on');
     if (!first) void this.settleAfterReconnect();
+  }
+
+  /** The venue will not take this session's sequence numbers: said once, no reconnect loop. */
+  private refused(problem: string): void {
+    this.requests.failAll(problem);
+    if (this.state !== 'closed') this.report('disconnected', problem);
+    const waiter = this.connectWaiter;
+    this.connectWaiter = undefined;
+    waiter?.('refused');
   }
 
   private loggedOut(reason: string): void {

@@ -1,11 +1,14 @@
 // One FIX 4.4 initiator session on jspurefix, kept up until close(): logon with credentials,
 // heartbeats and test requests (jspurefix), and reconnects that keep the sequence numbers so the
-// venue's ResendRequest/SequenceReset recovery fills what the lost connection missed.
+// venue's ResendRequest/SequenceReset recovery fills what the lost connection missed. The numbers
+// can outlive the process (a sequence file); a venue that refuses them stops the link with why.
 
 import type { ISessionDescription, IJsFixConfig, MsgView } from 'jspurefix';
 import { messageOf } from '../../core/message-of.js';
 import { sessionDictionary, type LogonField } from './fix-dictionary.js';
 import { loadFixEngine, type FixEngine } from './fix-engine-loader.js';
+import { FixSequenceFile } from './fix-sequence-file.js';
+import { sequenceProblemOfLogon, sequenceProblemOfLogout } from './fix-sequence-problems.js';
 
 export interface FixSessionSettings {
   /** For jspurefix's own naming; never on the wire. */
@@ -20,6 +23,8 @@ export interface FixSessionSettings {
   readonly heartbeatSeconds: number;
   /** ResetSeqNumFlag=Y on the first logon of this link; later logons (reconnects) never reset. */
   readonly resetSeqNumOnLogon: boolean;
+  /** Where the sequence numbers outlive the process; null = in memory, for this link's life. */
+  readonly sequenceFile: string | null;
   readonly reconnectDelayMs: number;
   /** A QuickFIX XML dictionary; null = jspurefix's FIX 4.4. */
   readonly dictionary: string | null;
@@ -37,6 +42,8 @@ export interface FixSessionHandlers {
   onMessage(msgType: string, message: FixMessage): void;
   /** The session ended (connection lost, logout); a new one is attempted unless closed. */
   onLoggedOut(reason: string): void;
+  /** The venue refused the sequence numbers: no new session is attempted. */
+  onRefused(problem: string): void;
 }
 
 interface LinkSession {
@@ -57,6 +64,8 @@ export class FixSessionLink {
   private downReason = 'not connected yet';
   private wakeDelay: (() => void) | undefined;
   private logoutWaiter: (() => void) | undefined;
+  /** Why the venue will not take this session's numbers: no reconnect would change it. */
+  private refusedBecause: string | undefined;
 
   constructor(
     private readonly settings: FixSessionSettings,
@@ -72,7 +81,12 @@ export class FixSessionLink {
 
   /** Why there is no session now (for errors and reports). */
   get disconnectedBecause(): string {
-    return this.downReason;
+    return this.refusedBecause ?? this.downReason;
+  }
+
+  /** Set when the venue refused the sequence numbers: the link gave up reconnecting. */
+  get sequenceRefusal(): string | undefined {
+    return this.refusedBecause;
   }
 
   get lastReceivedAt(): number | undefined {
@@ -97,9 +111,18 @@ export class FixSessionLink {
     });
     // Sequence numbers live in one store across this link's connections (each gets a new session).
     const config = system.resolve<IJsFixConfig>(engine.DITokens.IJsFixConfig);
-    const store = new engine.MemorySessionStore(
-      new engine.SessionId('FIX.4.4', this.settings.senderCompId, this.settings.targetCompId),
+    const sessionId = new engine.SessionId(
+      'FIX.4.4',
+      this.settings.senderCompId,
+      this.settings.targetCompId,
     );
+    const file = this.settings.sequenceFile;
+    const store =
+      file === null
+        ? new engine.MemorySessionStore(sessionId)
+        : new FixSequenceFile(sessionId, file);
+    // Unreadable numbers stop here, before any logon, with the file named.
+    await store.initialize();
     config.sessionStoreFactory = { create: () => store };
     const entity = system.resolve<{ start(): Promise<unknown> }>(engine.DITokens.FixEntity);
     this.running = this.keepConnected(entity, description);
@@ -158,7 +181,23 @@ export class FixSessionLink {
     const waiter = this.logoutWaiter;
     this.logoutWaiter = undefined;
     waiter?.();
-    this.handlers.onLoggedOut(reason);
+    this.handlers.onLoggedOut(this.refusedBecause ?? reason);
+  }
+
+  /**
+   * @internal The venue refused this session's sequence numbers (or sent numbers below ours):
+   * the session ends and the link does not try again, so the problem is reported, not looped.
+   */
+  refused(problem: string): void {
+    if (this.refusedBecause !== undefined) return;
+    this.refusedBecause = problem;
+    this.wakeDelay?.();
+    this.handlers.onRefused(problem);
+  }
+
+  /** @internal */
+  sessionReject(view: MsgView): void {
+    this.received('3', view);
   }
 
   /** @internal */
@@ -185,7 +224,7 @@ export class FixSessionLink {
       }
       // The sequence numbers carry on from here: missed messages come back by resend.
       if (this.loggedOnOnce) description.ResetSeqNumFlag = false;
-      if (this.closed) break;
+      if (this.closed || this.refusedBecause !== undefined) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.settings.reconnectDelayMs);
         this.wakeDelay = () => {
@@ -287,6 +326,33 @@ function sessionClass(engine: FixEngine) {
 
     protected override onReady(): void {
       this.link.loggedOn(this);
+    }
+
+    /** A venue Logon numbered below what this session expects (the venue reset): refused. */
+    protected override onMsg(msgType: string, view: MsgView): void {
+      if (msgType === 'A') {
+        const problem = sequenceProblemOfLogon(
+          Number(view.getString(34)),
+          view.getString(141) === 'Y',
+          this.sessionState.lastPeerMsgSeqNum,
+        );
+        if (problem !== undefined) this.link.refused(problem);
+      }
+      super.onMsg(msgType, view);
+    }
+
+    /** Logout and session Reject (35=3) pass here after the sequence check. */
+    protected override onSessionMsg(msgType: string, view: MsgView): void {
+      if (msgType === '5') {
+        const problem = sequenceProblemOfLogout(
+          view.getString(58) ?? undefined,
+          view.getString(789) ?? undefined,
+          this.sessionState.lastSentSeqNum(),
+        );
+        if (problem !== undefined) this.link.refused(problem);
+      }
+      if (msgType === '3') this.link.sessionReject(view);
+      super.onSessionMsg(msgType, view);
     }
 
     protected override onStopped(error?: Error): void {
