@@ -34,6 +34,9 @@ import { FixRequests } from './fix-requests.js';
 import { FixSessionLink } from './fix-session-link.js';
 import { reconcileWithFixVenue, venueOpenOrderOf, type FixOpenOrder } from './fix-status.js';
 
+/** Sequence numbers of orders remembered for a session Reject to refer to. */
+const MAX_NUMBERED_ORDERS = 10_000;
+
 export class FixBroker implements Broker, FixExecutionHost {
   readonly name: string;
   readonly settings: FixBrokerSettings;
@@ -43,6 +46,8 @@ export class FixBroker implements Broker, FixExecutionHost {
   private readonly executions: FixExecutions;
   /** ClOrdID -> livegate's order id, for every order this broker sent. */
   private readonly orderIdByClientId = new Map<string, string>();
+  /** MsgSeqNum of each NewOrderSingle -> its order id: a session Reject (35=3) names only that. */
+  private readonly orderIdBySeqNum = new Map<number, string>();
   listener: BrokerListener | undefined;
   private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
   private connectWaiter: ((outcome: 'logged-on' | 'refused') => void) | undefined;
@@ -112,6 +117,7 @@ export class FixBroker implements Broker, FixExecutionHost {
     this.link.send(
       MsgType.NewOrderSingle,
       newOrderSingle(order, clientOrderId, this.settings.account),
+      (seqNum) => this.numbered(seqNum, order.id),
     );
   }
 
@@ -221,12 +227,25 @@ export class FixBroker implements Broker, FixExecutionHost {
 
   // FixExecutionHost: what the execution reports need from the broker.
 
+  orderIdOfSeqNum(seqNum: number | undefined): string | undefined {
+    return seqNum === undefined ? undefined : this.orderIdBySeqNum.get(seqNum);
+  }
+
   orderIdOf(clientOrderId: string | undefined): string | undefined {
     return clientOrderId === undefined ? undefined : this.orderIdByClientId.get(clientOrderId);
   }
 
   report(kind: VenueReport['kind'], detail: string): void {
     this.listener?.onVenueReport?.({ source: 'broker', venue: this.link.venue, kind, detail });
+  }
+
+  private numbered(seqNum: number, orderId: string): void {
+    this.orderIdBySeqNum.set(seqNum, orderId);
+    // A Reject comes within moments of its order: the oldest numbers are let go.
+    if (this.orderIdBySeqNum.size > MAX_NUMBERED_ORDERS) {
+      const oldest = this.orderIdBySeqNum.keys().next();
+      if (oldest.done !== true) this.orderIdBySeqNum.delete(oldest.value);
+    }
   }
 
   private clientOrderId(orderId: string): string {

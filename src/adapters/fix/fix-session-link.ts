@@ -46,8 +46,11 @@ export interface FixSessionHandlers {
   onRefused(problem: string): void;
 }
 
+/** Told the MsgSeqNum a message went out with (a session Reject refers to it by that). */
+export type OnNumbered = (seqNum: number) => void;
+
 interface LinkSession {
-  sendMessage(msgType: string, body: Record<string, unknown>): boolean;
+  sendMessage(msgType: string, body: Record<string, unknown>, onNumbered?: OnNumbered): boolean;
   logout(): void;
   stopNow(reason: string): void;
 }
@@ -129,8 +132,8 @@ export class FixSessionLink {
   }
 
   /** False when no session is logged on (nothing was sent). */
-  send(msgType: string, body: Record<string, unknown>): boolean {
-    return this.session?.sendMessage(msgType, body) ?? false;
+  send(msgType: string, body: Record<string, unknown>, onNumbered?: OnNumbered): boolean {
+    return this.session?.sendMessage(msgType, body, onNumbered) ?? false;
   }
 
   /** Logs out (waits up to `graceMs` for the venue's confirmation), then stops reconnecting. */
@@ -286,11 +289,13 @@ function sessionClass(engine: FixEngine) {
       super(config);
     }
 
-    sendMessage(msgType: string, body: Record<string, unknown>): boolean {
+    sendMessage(msgType: string, body: Record<string, unknown>, onNumbered?: OnNumbered): boolean {
       if (this.getState() === engine.SessionState.Stopped) return false;
       let failed = false;
-      this.send(msgType, body, (error) => {
+      this.send(msgType, body, (error, sent) => {
         if (error !== null && error !== undefined) failed = true;
+        const seqNum = (sent.header as { MsgSeqNum?: unknown } | null)?.MsgSeqNum;
+        if (!failed && typeof seqNum === 'number') onNumbered?.(seqNum);
       });
       return !failed;
     }
