@@ -216,11 +216,11 @@ export class FixExecutions {
     const orderId = this.host.orderIdOfSeqNum(number(message['RefSeqNum']));
     if (orderId === undefined || this.host.orders.get(orderId) === undefined) return;
     this.host.orders.finish(orderId);
-    const reason = message['SessionRejectReason'];
+    const reason = text(message['SessionRejectReason']);
     const why = text(message['Text']) ?? 'no reason given';
     this.host.listener?.onReject(
       orderId,
-      `VENUE_REJECTED: session reject: ${why}${reason === undefined ? '' : ` (SessionRejectReason ${String(reason)})`}`,
+      `VENUE_REJECTED: session reject: ${why}${reason === undefined ? '' : ` (SessionRejectReason ${reason})`}`,
     );
   }
 
