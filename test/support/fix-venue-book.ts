@@ -26,6 +26,10 @@ export class FixVenueBook {
   readonly sessionRejectSymbols = new Set<string>();
   /** Orders for these symbols get a BusinessMessageReject (35=j, BusinessRejectRefID = ClOrdID). */
   readonly businessRejectSymbols = new Set<string>();
+  /** ClOrdIDs a mass cancel leaves open (it still reports success for the others). */
+  readonly massCancelKeeps = new Set<string>();
+  /** ClOrdIDs whose cancel is refused (35=9, CxlRejReason 2). */
+  readonly refuseCancelOf = new Set<string>();
   /** Answer mass cancels with 531=0 (refused). */
   refuseMassCancel = false;
   /** false: market orders rest as if the book were empty, until trade() fills them. */
@@ -220,6 +224,17 @@ export class FixVenueBook {
     const original = String(message['OrigClOrdID']);
     const order = this.orders.find((o) => o.account === account && o.clientOrderId === original);
     const requestId = String(message['ClOrdID']);
+    if (order !== undefined && order.open && this.refuseCancelOf.has(original)) {
+      return this.send(client, '9', {
+        OrderID: order.venueOrderId,
+        ClOrdID: requestId,
+        OrigClOrdID: original,
+        OrdStatus: '0',
+        CxlRejResponseTo: '1',
+        CxlRejReason: 2,
+        Text: 'order is locked by the venue',
+      });
+    }
     if (order === undefined || !order.open) {
       return this.send(client, '9', {
         OrderID: order?.venueOrderId ?? 'NONE',
@@ -265,7 +280,9 @@ export class FixVenueBook {
         Text: 'mass cancel is not permitted for this session',
       });
     }
-    const open = this.openOrders(account);
+    const open = this.openOrders(account).filter(
+      (order) => !this.massCancelKeeps.has(order.clientOrderId),
+    );
     // The report first, as the spec orders it: the per-order reports follow.
     this.send(client, 'r', {
       ...header,

@@ -29,6 +29,8 @@ export interface VenueSessionHandle {
   nextSeqNum(): number;
   /** Numbers the next message one higher, as if one message were lost on the way. */
   skipSeqNum(): void;
+  /** A Logout from the venue with this text, then the connection ends. */
+  logoutWith(text: string): void;
   sendApplication(msgType: string, body: Record<string, unknown>): void;
   /** Destroys the socket (no Logout): a lost connection, as the counterparty sees it. */
   drop(): void;
@@ -54,6 +56,11 @@ export function venueSessionClass(
 
     sendApplication(msgType: string, body: Record<string, unknown>): void {
       this.send(msgType, body);
+    }
+
+    logoutWith(text: string): void {
+      this.sendLogout(text);
+      setTimeout(() => this.requestStop('logged out by the venue'), 50);
     }
 
     skipSeqNum(): void {

@@ -48,6 +48,8 @@ export class FixVenue {
   private readonly sent = new Map<string, Map<number, SentRecord>>();
   private readonly streams = new Map<string, NodeJS.Timeout>();
   private readonly lost = new Map<string, number>();
+  /** A session that sends a mass cancel is logged out by the venue instead of answered. */
+  logoutOnMassCancel = false;
 
   private constructor(
     readonly port: number,
@@ -196,6 +198,9 @@ export class FixVenue {
   applicationMessage(client: string, msgType: string, message: Record<string, unknown>): void {
     this.received.push({ client, msgType, message });
     if (msgType === 'V') return this.subscribe(client, message);
+    if (msgType === 'q' && this.logoutOnMassCancel) {
+      return this.sessions.get(client)?.logoutWith('mass cancel not permitted: session closed');
+    }
     this.book.handle(client, this.options.accounts?.[client] ?? client, msgType, message);
   }
 

@@ -69,6 +69,8 @@ export class FixSessionLink {
   private logoutWaiter: (() => void) | undefined;
   /** Why the venue will not take this session's numbers: no reconnect would change it. */
   private refusedBecause: string | undefined;
+  /** Set by a Logout the venue started, for the next stopped(). */
+  private venueLogoutText: string | undefined;
 
   constructor(
     private readonly settings: FixSessionSettings,
@@ -180,11 +182,12 @@ export class FixSessionLink {
   stopped(session: LinkSession, reason: string): void {
     if (this.session !== session) return;
     this.session = undefined;
-    this.downReason = reason;
+    this.downReason = this.venueLogoutText ?? reason;
+    this.venueLogoutText = undefined;
     const waiter = this.logoutWaiter;
     this.logoutWaiter = undefined;
     waiter?.();
-    this.handlers.onLoggedOut(this.refusedBecause ?? reason);
+    this.handlers.onLoggedOut(this.refusedBecause ?? this.downReason);
   }
 
   /**
@@ -196,6 +199,11 @@ export class FixSessionLink {
     this.refusedBecause = problem;
     this.wakeDelay?.();
     this.handlers.onRefused(problem);
+  }
+
+  /** @internal The venue's own Logout: its Text becomes the reason the session ended. */
+  venueLoggedOut(text: string | undefined): void {
+    this.venueLogoutText = `the venue logged the session out${text === undefined ? '' : `: "${text}"`}`;
   }
 
   /** @internal */
@@ -355,6 +363,7 @@ function sessionClass(engine: FixEngine) {
           this.sessionState.lastSentSeqNum(),
         );
         if (problem !== undefined) this.link.refused(problem);
+        else this.link.venueLoggedOut(view.getString(58) ?? undefined);
       }
       if (msgType === '3') this.link.sessionReject(view);
       super.onSessionMsg(msgType, view);

@@ -32,15 +32,16 @@ export class FixVenueCanceller implements VenueCanceller {
 
   async cancelAll(scope: CancelScope): Promise<number> {
     await this.connected();
-    if (scope === 'account' && this.broker.settings.massCancel) {
-      const cancelled = await this.broker.massCancel();
-      if (cancelled !== undefined) return cancelled;
-      // Refused: the orders one by one, as the venue lists them.
-    }
     let cancelled = 0;
+    if (scope === 'account' && this.broker.settings.massCancel) {
+      // Refused (undefined) or partly done: what the venue still lists goes one by one below.
+      cancelled = (await this.broker.massCancel()) ?? 0;
+    }
     for (const order of await this.broker.venueOpenOrders()) {
       if (scope === 'own' && !order.own) continue;
-      if (await this.broker.cancelAtVenue(order)) cancelled += 1;
+      // A cancel the venue refuses (35=9) leaves that order open: the read-back names it.
+      const done = await this.broker.cancelAtVenue(order).catch(() => false);
+      if (done) cancelled += 1;
     }
     return cancelled;
   }
