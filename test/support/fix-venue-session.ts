@@ -60,7 +60,8 @@ export function venueSessionClass(
 
     logoutWith(text: string): void {
       this.sendLogout(text);
-      setTimeout(() => this.requestStop('logged out by the venue'), 50);
+      // A clean stop: requestStop's error would reach jspurefix's acceptor as an unhandled one.
+      setTimeout(() => this.stop(), 50);
     }
 
     skipSeqNum(): void {

@@ -61,7 +61,11 @@ export class FixBroker implements Broker, FixExecutionHost {
       onRefused: (problem) => this.refused(problem),
     });
     this.name = `fix:${this.link.venue}`;
-    this.requests = new FixRequests(this.settings.requestTimeoutMs, this.name);
+    this.requests = new FixRequests(
+      this.settings.requestTimeoutMs,
+      this.name,
+      () => this.link.disconnectedBecause,
+    );
     this.executions = new FixExecutions(this);
   }
 
@@ -210,6 +214,11 @@ export class FixBroker implements Broker, FixExecutionHost {
     return reconcileWithFixVenue(this.orders.liveOrders(), positions, atVenue, (clientId) =>
       this.orderIdByClientId.get(clientId),
     );
+  }
+
+  /** Why the venue itself ended the last session (its Logout, refused numbers); else undefined. */
+  get endedByVenue(): string | undefined {
+    return this.link.endedByVenue;
   }
 
   lastMessageAt(): number | undefined {

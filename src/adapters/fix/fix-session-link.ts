@@ -59,7 +59,8 @@ export class FixSessionLink {
   readonly venue: string;
   private readonly handlers: FixSessionHandlers;
   private session: LinkSession | undefined;
-  private stopEntity: (() => void) | undefined;
+  /** A session the venue logged out, until its connection closes (close() stops it now). */
+  private ending: LinkSession | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
   private loggedOnOnce = false;
@@ -69,8 +70,10 @@ export class FixSessionLink {
   private logoutWaiter: (() => void) | undefined;
   /** Why the venue will not take this session's numbers: no reconnect would change it. */
   private refusedBecause: string | undefined;
-  /** Set by a Logout the venue started, for the next stopped(). */
-  private venueLogoutText: string | undefined;
+  /** Why the venue logged the last session out (its Logout's Text); cleared by the next logon. */
+  private venueLogout: string | undefined;
+  /** Why the current connection attempt ended, once something said (a stop, a Logout). */
+  private attemptEndedBecause: string | undefined;
 
   constructor(
     private readonly settings: FixSessionSettings,
@@ -92,6 +95,11 @@ export class FixSessionLink {
   /** Set when the venue refused the sequence numbers: the link gave up reconnecting. */
   get sequenceRefusal(): string | undefined {
     return this.refusedBecause;
+  }
+
+  /** Why the venue itself ended the last session (its Logout, refused numbers); else undefined. */
+  get endedByVenue(): string | undefined {
+    return this.refusedBecause ?? this.venueLogout;
   }
 
   get lastReceivedAt(): number | undefined {
@@ -155,7 +163,7 @@ export class FixSessionLink {
       });
       this.session?.stopNow('closed');
     }
-    this.stopEntity?.();
+    this.ending?.stopNow('closed');
     await this.running;
   }
 
@@ -165,6 +173,7 @@ export class FixSessionLink {
   loggedOn(session: LinkSession): void {
     if (this.closed) return session.logout();
     this.session = session;
+    this.venueLogout = undefined;
     const first = !this.loggedOnOnce;
     this.loggedOnOnce = true;
     this.handlers.onLoggedOn(first);
@@ -180,14 +189,15 @@ export class FixSessionLink {
 
   /** @internal */
   stopped(session: LinkSession, reason: string): void {
+    if (this.ending === session) this.ending = undefined;
     if (this.session !== session) return;
     this.session = undefined;
-    this.downReason = this.venueLogoutText ?? reason;
-    this.venueLogoutText = undefined;
+    this.downReason = reason;
+    this.attemptEndedBecause = reason;
     const waiter = this.logoutWaiter;
     this.logoutWaiter = undefined;
     waiter?.();
-    this.handlers.onLoggedOut(this.refusedBecause ?? this.downReason);
+    this.handlers.onLoggedOut(this.refusedBecause ?? reason);
   }
 
   /**
@@ -201,9 +211,21 @@ export class FixSessionLink {
     this.handlers.onRefused(problem);
   }
 
-  /** @internal The venue's own Logout: its Text becomes the reason the session ended. */
-  venueLoggedOut(text: string | undefined): void {
-    this.venueLogoutText = `the venue logged the session out${text === undefined ? '' : `: "${text}"`}`;
+  /**
+   * @internal The venue's own Logout on a logged-on session: the session ends here, with its Text
+   * as the reason, not when the connection closes (a venue may keep it open, or take its time).
+   */
+  venueLoggedOut(session: LinkSession, text: string | undefined): void {
+    const reason = `the venue logged the session out${text === undefined ? '' : `: "${text}"`}`;
+    if (this.session !== session) {
+      // The answer to our Logon (a bad password, a session already logged on): the reason why.
+      this.attemptEndedBecause ??= reason;
+      this.downReason = reason;
+      return;
+    }
+    this.venueLogout = reason;
+    this.stopped(session, reason);
+    this.ending = session;
   }
 
   /** @internal */
@@ -226,12 +248,12 @@ export class FixSessionLink {
     description: ISessionDescription & { ResetSeqNumFlag: boolean },
   ): Promise<void> {
     while (!this.closed) {
+      this.attemptEndedBecause = undefined;
       try {
         await entity.start();
-        if (this.session === undefined && !this.closed)
-          this.downReason = 'the venue ended the session';
+        this.downReason = this.attemptEndedBecause ?? 'the venue ended the session before logon';
       } catch (error) {
-        this.downReason = messageOf(error);
+        this.downReason = this.attemptEndedBecause ?? messageOf(error);
       }
       // The sequence numbers carry on from here: missed messages come back by resend.
       if (this.loggedOnOnce) description.ResetSeqNumFlag = false;
@@ -363,7 +385,9 @@ function sessionClass(engine: FixEngine) {
           this.sessionState.lastSentSeqNum(),
         );
         if (problem !== undefined) this.link.refused(problem);
-        else this.link.venueLoggedOut(view.getString(58) ?? undefined);
+        // Not the answer to our own Logout (close()): the venue's own.
+        else if (this.getState() !== engine.SessionState.WaitingLogoutConfirm)
+          this.link.venueLoggedOut(this, view.getString(58) ?? undefined);
       }
       if (msgType === '3') this.link.sessionReject(view);
       super.onSessionMsg(msgType, view);
