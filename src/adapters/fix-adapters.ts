@@ -2,6 +2,7 @@
 // demand, and jspurefix itself only when a session starts: nothing here loads it.
 
 import type { LivegateConfig } from '../config/schema.js';
+import { fixKillSessionProblem } from '../config/venue-schema.js';
 import { sequenceFilePath } from './fix/fix-sequence-file.js';
 import { LivegateError } from '../core/errors.js';
 import type { Broker, MarketFeed, VenueCanceller } from '../core/ports.js';
@@ -133,11 +134,12 @@ export function createFixCanceller(
 ): { canceller: VenueCanceller; credentials: string } {
   const session = orderSession(config);
   const killSenderCompId = config.fix.killSenderCompId;
-  if (killSenderCompId === null) {
-    // The config check requires it with broker.kind fix; a config built around that check lands here.
+  // `run` refuses such a config; a kill gets here and reports the venue not confirmed with why.
+  const problem = fixKillSessionProblem(config.broker.kind, config.fix);
+  if (problem !== undefined || killSenderCompId === null) {
     throw new LivegateError(
       'ERR_CONFIG_INVALID',
-      'fix.killSenderCompId: required when broker.kind is fix (the kill logs on with a session of its own)',
+      `${problem ?? 'fix.killSenderCompId is not set'}; the venue was not reached`,
     );
   }
   const ownLogon = Object.values(FIX_KILL_CREDENTIAL_VARIABLES).some(

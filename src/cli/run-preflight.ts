@@ -1,10 +1,11 @@
 // What `livegate run` can tell is wrong before anything starts: a flag that does not fit the feed,
-// a CSV that is missing or empty, a state dir that cannot be written. Found later, these looked
-// like journal or feed failures of a run that had already started.
+// a CSV that is missing or empty, a state dir that cannot be written, a FIX venue its kill could
+// not reach. Found later, these looked like journal or feed failures of a run already started.
 
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import type { LivegateConfig } from '../config/schema.js';
+import { fixKillSessionProblem } from '../config/venue-schema.js';
 import { LivegateError } from '../core/errors.js';
 
 export async function checkBeforeRun(
@@ -15,6 +16,14 @@ export async function checkBeforeRun(
     throw new LivegateError(
       'ERR_USAGE',
       `--strict applies to the csv feed only (this run's feed is ${config.feed.kind})`,
+    );
+  }
+  // Only `run` refuses it: a kill with such a config still engages, and says the venue is not reached.
+  const killSession = fixKillSessionProblem(config.broker.kind, config.fix);
+  if (killSession !== undefined) {
+    throw new LivegateError(
+      'ERR_CONFIG_INVALID',
+      `${killSession}; required to run with broker.kind fix, so that \`livegate kill\` can reach the venue`,
     );
   }
   await checkStateDir(config.stateDir);

@@ -8,7 +8,7 @@ import { riskSchema } from './risk-schema.js';
 import { describeInput } from '../core/describe-input.js';
 import { httpSchema, streamsSchema, webhookSchema } from './operations-schema.js';
 import { nonNegativeInteger, positiveInteger, symbolList } from './schema-parts.js';
-import { fixKillSessionProblem, fixSchema, gatewaySchema, venueSchema } from './venue-schema.js';
+import { fixSchema, gatewaySchema, venueSchema } from './venue-schema.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -138,133 +138,125 @@ function isCsvFeedWithoutPath(value: unknown): boolean {
 /** A shared store rides through a cluster election; an embedded one has no election to wait for. */
 const DEFAULT_FAIL_CLOSED_AFTER_MS = { file: 1_000, memory: 1_000, nats: 15_000, redis: 15_000 };
 
-export const configSchema = z
-  .strictObject({
-    /** Kill-switch state, engine reports, journal and logs. */
-    stateDir: z.string().min(1).default('./.livegate'),
-    engine: engineSchema
-      .extend({
-        /** Cancel every open order as soon as the kill switch becomes ENGAGED. */
-        cancelOpenOrdersOnEngage: z.boolean().default(true),
-      })
-      .prefault({}),
-    killSwitch: killSwitchSchema
-      .transform((killSwitch) => {
-        const failClosedAfterMs =
-          killSwitch.failClosedAfterMs ?? DEFAULT_FAIL_CLOSED_AFTER_MS[killSwitch.store];
-        return {
-          ...killSwitch,
-          failClosedAfterMs,
-          leaseMs: Math.min(killSwitch.leaseMs ?? 2 * killSwitch.pollIntervalMs, failClosedAfterMs),
-        };
-      })
-      .refine(
-        (killSwitch) =>
-          killSwitch.leaseMs >= Math.min(killSwitch.pollIntervalMs, killSwitch.failClosedAfterMs),
-        {
-          path: ['leaseMs'],
-          message:
-            'must be at least killSwitch.pollIntervalMs: a lease shorter than the time between reads denies orders (KILL_SWITCH_STATE_STALE) between every two reads',
-        },
-      )
-      .refine(
-        (killSwitch) =>
-          killSwitch.store === 'file' || killSwitch.store === 'memory' || killSwitch.url !== null,
-        {
-          path: ['url'],
-          message:
-            'required when killSwitch.store is nats or redis (nats://HOST:PORT, redis://HOST:PORT, redis+sentinel://HOST:PORT/MASTER_NAME)',
-        },
-      )
-      .refine(
-        (killSwitch) =>
-          killSwitch.url === null ||
-          // A Redis address gets its own check below, which names what is wrong with it.
-          killSwitch.store === 'redis' ||
-          (killSwitch.store === 'nats' &&
-            killSwitch.url.split(',').every((server) => /^nats:\/\/[^\s,]+$/.test(server))),
-        {
-          path: ['url'],
-          message:
-            'must be nats://HOST:PORT for store nats, redis://HOST:PORT or redis+sentinel://HOST:PORT/MASTER_NAME for store redis, and unset otherwise',
-        },
-      )
-      .superRefine((killSwitch, context) => {
-        if (killSwitch.store !== 'redis' || killSwitch.url === null) return;
-        const problem = redisAddressProblem(killSwitch.url);
-        if (problem !== undefined)
-          context.addIssue({ code: 'custom', path: ['url'], message: problem });
-      })
-      .refine(
-        (killSwitch) =>
-          killSwitch.store === 'redis' || killSwitch.redis.replicasToAcknowledge === 0,
-        {
-          path: ['redis', 'replicasToAcknowledge'],
-          message:
-            'only the redis store waits for replicas; set killSwitch.store to redis or leave this 0',
-        },
-      )
-      .prefault({}),
-    feed: feedSchema.prefault({}),
-    strategy: z
-      .strictObject({
-        /** A builtin name or a module path. */
-        module: z.string().min(1).default('ma-crossover'),
-        /** Free-form: each strategy validates its own options. */
-        options: z.record(z.string(), z.unknown()).default(() => ({})),
-      })
-      .prefault({}),
-    broker: z
-      .strictObject({
-        /** paper (simulated fills), websocket (a gateway: `gateway:`), ccxt (a venue: `venue:`), fix (`fix:`). */
-        kind: z.enum(['paper', 'websocket', 'ccxt', 'fix']).default('paper'),
-        paper: z
-          .strictObject({
-            /** Fee per fill as a fraction of its value (0.0001 = 1 bp), in the quote currency. */
-            feeRate: z.number().min(0).max(0.1).default(0),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
-    venue: venueSchema.prefault({}),
-    gateway: gatewaySchema.prefault({}),
-    fix: fixSchema.prefault({}),
-    journal: z
-      .strictObject({
-        enabled: z.boolean().default(true),
-        maxFileBytes: z
-          .number()
-          .int()
-          .min(1024)
-          .default(64 * 1024 * 1024),
-        maxFiles: nonNegativeInteger().default(10),
-        /** A journal that stops (disk full, write error): engage the kill switch, or only alert. */
-        onFailure: z.enum(['engage', 'alert']).default('engage'),
-        /** Free bytes the journal leaves on its filesystem for the kill-switch state; 0 disables. */
-        reserveBytes: nonNegativeInteger().default(64 * 1024 * 1024),
-      })
-      .prefault({}),
-    log: z
-      .strictObject({
-        level: z.enum(LOG_LEVELS).default('info'),
-        /**
-         * JSON logs to this file instead of stdout (null: stdout, or <stateDir>/logs/livegate.log when
-         * the status line owns the terminal). SIGHUP reopens it, for logrotate.
-         */
-        file: z.string().min(1).nullable().default(null),
-      })
-      .prefault({}),
-    risk: riskSchema.prefault({}),
-    streams: streamsSchema.prefault({}),
-    http: httpSchema.prefault({}),
-    alerts: z.strictObject({ webhook: webhookSchema.prefault({}) }).prefault({}),
-  })
-  .superRefine((config, context) => {
-    const problem = fixKillSessionProblem(config.broker.kind, config.fix);
-    if (problem !== undefined) {
-      context.addIssue({ code: 'custom', path: ['fix', 'killSenderCompId'], message: problem });
-    }
-  });
+export const configSchema = z.strictObject({
+  /** Kill-switch state, engine reports, journal and logs. */
+  stateDir: z.string().min(1).default('./.livegate'),
+  engine: engineSchema
+    .extend({
+      /** Cancel every open order as soon as the kill switch becomes ENGAGED. */
+      cancelOpenOrdersOnEngage: z.boolean().default(true),
+    })
+    .prefault({}),
+  killSwitch: killSwitchSchema
+    .transform((killSwitch) => {
+      const failClosedAfterMs =
+        killSwitch.failClosedAfterMs ?? DEFAULT_FAIL_CLOSED_AFTER_MS[killSwitch.store];
+      return {
+        ...killSwitch,
+        failClosedAfterMs,
+        leaseMs: Math.min(killSwitch.leaseMs ?? 2 * killSwitch.pollIntervalMs, failClosedAfterMs),
+      };
+    })
+    .refine(
+      (killSwitch) =>
+        killSwitch.leaseMs >= Math.min(killSwitch.pollIntervalMs, killSwitch.failClosedAfterMs),
+      {
+        path: ['leaseMs'],
+        message:
+          'must be at least killSwitch.pollIntervalMs: a lease shorter than the time between reads denies orders (KILL_SWITCH_STATE_STALE) between every two reads',
+      },
+    )
+    .refine(
+      (killSwitch) =>
+        killSwitch.store === 'file' || killSwitch.store === 'memory' || killSwitch.url !== null,
+      {
+        path: ['url'],
+        message:
+          'required when killSwitch.store is nats or redis (nats://HOST:PORT, redis://HOST:PORT, redis+sentinel://HOST:PORT/MASTER_NAME)',
+      },
+    )
+    .refine(
+      (killSwitch) =>
+        killSwitch.url === null ||
+        // A Redis address gets its own check below, which names what is wrong with it.
+        killSwitch.store === 'redis' ||
+        (killSwitch.store === 'nats' &&
+          killSwitch.url.split(',').every((server) => /^nats:\/\/[^\s,]+$/.test(server))),
+      {
+        path: ['url'],
+        message:
+          'must be nats://HOST:PORT for store nats, redis://HOST:PORT or redis+sentinel://HOST:PORT/MASTER_NAME for store redis, and unset otherwise',
+      },
+    )
+    .superRefine((killSwitch, context) => {
+      if (killSwitch.store !== 'redis' || killSwitch.url === null) return;
+      const problem = redisAddressProblem(killSwitch.url);
+      if (problem !== undefined)
+        context.addIssue({ code: 'custom', path: ['url'], message: problem });
+    })
+    .refine(
+      (killSwitch) => killSwitch.store === 'redis' || killSwitch.redis.replicasToAcknowledge === 0,
+      {
+        path: ['redis', 'replicasToAcknowledge'],
+        message:
+          'only the redis store waits for replicas; set killSwitch.store to redis or leave this 0',
+      },
+    )
+    .prefault({}),
+  feed: feedSchema.prefault({}),
+  strategy: z
+    .strictObject({
+      /** A builtin name or a module path. */
+      module: z.string().min(1).default('ma-crossover'),
+      /** Free-form: each strategy validates its own options. */
+      options: z.record(z.string(), z.unknown()).default(() => ({})),
+    })
+    .prefault({}),
+  broker: z
+    .strictObject({
+      /** paper (simulated fills), websocket (a gateway: `gateway:`), ccxt (a venue: `venue:`), fix (`fix:`). */
+      kind: z.enum(['paper', 'websocket', 'ccxt', 'fix']).default('paper'),
+      paper: z
+        .strictObject({
+          /** Fee per fill as a fraction of its value (0.0001 = 1 bp), in the quote currency. */
+          feeRate: z.number().min(0).max(0.1).default(0),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  venue: venueSchema.prefault({}),
+  gateway: gatewaySchema.prefault({}),
+  fix: fixSchema.prefault({}),
+  journal: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      maxFileBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(64 * 1024 * 1024),
+      maxFiles: nonNegativeInteger().default(10),
+      /** A journal that stops (disk full, write error): engage the kill switch, or only alert. */
+      onFailure: z.enum(['engage', 'alert']).default('engage'),
+      /** Free bytes the journal leaves on its filesystem for the kill-switch state; 0 disables. */
+      reserveBytes: nonNegativeInteger().default(64 * 1024 * 1024),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(LOG_LEVELS).default('info'),
+      /**
+       * JSON logs to this file instead of stdout (null: stdout, or <stateDir>/logs/livegate.log when
+       * the status line owns the terminal). SIGHUP reopens it, for logrotate.
+       */
+      file: z.string().min(1).nullable().default(null),
+    })
+    .prefault({}),
+  risk: riskSchema.prefault({}),
+  streams: streamsSchema.prefault({}),
+  http: httpSchema.prefault({}),
+  alerts: z.strictObject({ webhook: webhookSchema.prefault({}) }).prefault({}),
+});
 
 /** What the file and overrides may contain: every key optional. */
 export type LivegateConfigInput = z.input<typeof configSchema>;

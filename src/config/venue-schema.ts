@@ -145,8 +145,8 @@ export const fixSchema = z.strictObject({
     .default(null),
   /**
    * The SenderCompID `livegate kill` logs on with: a session of its own beside a running engine's
-   * (a second logon with the engine's comp ids would log the engine out, or be refused). Required
-   * with broker.kind fix; see fixKillSessionProblem.
+   * (a second logon with the engine's comp ids would log the engine out, or be refused). `run`
+   * requires it with broker.kind fix; see fixKillSessionProblem.
    */
   killSenderCompId: compId().nullable().default(null),
   /** Account (tag 1) on orders and mass requests; null = none sent. */
@@ -186,6 +186,8 @@ export const fixSchema = z.strictObject({
 /**
  * The kill's FIX session must be a session of its own: with broker.kind fix, killSenderCompId is
  * set and differs from the order and market-data sessions' SenderCompIDs. undefined when fine.
+ * Not a schema rule: `run` refuses such a config (its preflight), but a kill never refuses the
+ * kill itself over a venue setting; its venue step reports that venue not confirmed with this.
  */
 export function fixKillSessionProblem(
   brokerKind: string,
@@ -194,11 +196,10 @@ export function fixKillSessionProblem(
   if (brokerKind !== 'fix') return undefined;
   const kill = fix.killSenderCompId;
   if (kill === null) {
-    return "required when broker.kind is fix: the SenderCompID `livegate kill` logs on with, a session of its own (such as DESK-KILL); logging on with the engine's senderCompId would log the running engine out, or be refused";
+    return "fix.killSenderCompId is not set: the kill cannot log on to the venue beside the trading session (give it a SenderCompID of its own, such as DESK-KILL; the engine's would log the running engine out, or be refused)";
   }
-  const taken = [fix.senderCompId, fix.marketData?.senderCompId].filter((id) => id === kill);
-  if (taken.length > 0) {
-    return `must differ from fix.senderCompId and fix.marketData.senderCompId (${kill}): a second logon with a running session's comp ids logs it out, or is refused`;
+  if (kill === fix.senderCompId || kill === fix.marketData?.senderCompId) {
+    return `fix.killSenderCompId (${kill}) is a trading session's SenderCompID (fix.senderCompId or fix.marketData.senderCompId): the kill's logon would log that session out, or be refused; give the kill one of its own`;
   }
   return undefined;
 }

@@ -9,6 +9,7 @@ import {
   validateConfig,
   type ConfigIssue,
 } from '../../src/config/schema.js';
+import { fixKillSessionProblem } from '../../src/config/venue-schema.js';
 import { BUILTIN_STRATEGIES } from '../../src/strategies/load-strategy.js';
 
 function problemsOf(input: unknown): { message: string; issues: ConfigIssue[] } {
@@ -411,24 +412,30 @@ describe('configSchema', () => {
     ).not.toThrow();
   });
 
-  it('requires the kill its own FIX session: killSenderCompId set and unlike the trading sessions', () => {
+  it('loads a FIX config whatever its kill session: the key is checked by run, not by the schema', () => {
     const fix = { host: 'venue', port: 9878, senderCompId: 'DESK', targetCompId: 'VENUE' };
-    const missing = problemsOf({ broker: { kind: 'fix' }, fix });
-    expect(missing.issues.map((issue) => issue.path)).toEqual(['fix.killSenderCompId']);
-    expect(missing.issues[0]?.message).toMatch(/^required when broker\.kind is fix/);
+    // `kill`, `status`, `reset` must load it: a kill never refuses the kill over a venue setting.
+    const missing = validateConfig({ broker: { kind: 'fix' }, fix });
+    expect(fixKillSessionProblem(missing.broker.kind, missing.fix)).toMatch(
+      /^fix\.killSenderCompId is not set: the kill cannot log on to the venue beside the trading session/,
+    );
     for (const killSenderCompId of ['DESK', 'DESK-MD']) {
-      const same = problemsOf({
+      const same = validateConfig({
         broker: { kind: 'fix' },
         fix: { ...fix, killSenderCompId, marketData: { senderCompId: 'DESK-MD' } },
       });
-      expect(same.issues.map((issue) => issue.path)).toEqual(['fix.killSenderCompId']);
-      expect(same.issues[0]?.message).toMatch(/^must differ from/);
+      expect(fixKillSessionProblem(same.broker.kind, same.fix)).toMatch(
+        new RegExp(`^fix\\.killSenderCompId \\(${killSenderCompId}\\) is a trading session's`),
+      );
     }
-    expect(() =>
-      validateConfig({ broker: { kind: 'fix' }, fix: { ...fix, killSenderCompId: 'DESK-KILL' } }),
-    ).not.toThrow();
+    const own = validateConfig({
+      broker: { kind: 'fix' },
+      fix: { ...fix, killSenderCompId: 'DESK-KILL' },
+    });
+    expect(fixKillSessionProblem(own.broker.kind, own.fix)).toBeUndefined();
     // A FIX feed alone places no orders: the kill opens no FIX session.
-    expect(() => validateConfig({ feed: { kind: 'fix' }, fix })).not.toThrow();
+    const feedOnly = validateConfig({ feed: { kind: 'fix' }, fix });
+    expect(fixKillSessionProblem(feedOnly.broker.kind, feedOnly.fix)).toBeUndefined();
   });
 
   it('enforces the documented ranges', () => {
