@@ -2,6 +2,8 @@
 // demand, and jspurefix itself only when a session starts: nothing here loads it.
 
 import type { LivegateConfig } from '../config/schema.js';
+import { fixKillSessionProblem } from '../config/venue-schema.js';
+import { sequenceFilePath } from './fix/fix-sequence-file.js';
 import { LivegateError } from '../core/errors.js';
 import type { Broker, MarketFeed, VenueCanceller } from '../core/ports.js';
 import { FixBroker } from './fix/fix-broker.js';
@@ -63,6 +65,11 @@ function orderSession(config: LivegateConfig) {
   };
 }
 
+/** The session's numbers, kept in the state dir per pair of comp ids. */
+function sequenceFileOf(config: LivegateConfig, senderCompId: string, targetCompId: string) {
+  return sequenceFilePath(config.stateDir, senderCompId, targetCompId);
+}
+
 export function createFixFeed(
   config: LivegateConfig,
   env: NodeJS.ProcessEnv,
@@ -84,9 +91,12 @@ export function createFixFeed(
       'fix.marketData.senderCompId: required when both feed.kind and broker.kind are fix (the feed needs a FIX session of its own, such as DESK-MD)',
     );
   }
+  const feedSender = marketData?.senderCompId ?? session.senderCompId;
+  const feedTarget = marketData?.targetCompId ?? session.targetCompId;
   return new FixFeed({
     ...session,
     name: 'livegate-market-data',
+    sequenceFile: sequenceFileOf(config, feedSender, feedTarget),
     // Market data does not cancel orders: its own session never asks for cancel-on-disconnect.
     cancelOnDisconnect: null,
     ...(marketData?.host == null ? {} : { host: marketData.host }),
@@ -104,9 +114,11 @@ export function createFixBroker(
   env: NodeJS.ProcessEnv,
 ): Broker | undefined {
   if (config.broker.kind !== 'fix') return undefined;
+  const session = orderSession(config);
   return new FixBroker({
-    ...orderSession(config),
+    ...session,
     name: 'livegate-orders',
+    sequenceFile: sequenceFileOf(config, session.senderCompId, session.targetCompId),
     ...credentials(env, FIX_CREDENTIAL_VARIABLES),
     account: config.fix.account,
     massCancel: config.fix.massCancel,
@@ -121,6 +133,15 @@ export function createFixCanceller(
   env: NodeJS.ProcessEnv,
 ): { canceller: VenueCanceller; credentials: string } {
   const session = orderSession(config);
+  const killSenderCompId = config.fix.killSenderCompId;
+  // `run` refuses such a config; a kill gets here and reports the venue not confirmed with why.
+  const problem = fixKillSessionProblem(config.broker.kind, config.fix);
+  if (problem !== undefined || killSenderCompId === null) {
+    throw new LivegateError(
+      'ERR_CONFIG_INVALID',
+      `${problem ?? 'fix.killSenderCompId is not set'}; the venue was not reached`,
+    );
+  }
   const ownLogon = Object.values(FIX_KILL_CREDENTIAL_VARIABLES).some(
     (name) => (env[name] ?? '') !== '',
   );
@@ -130,9 +151,10 @@ export function createFixCanceller(
     new FixBroker({
       ...session,
       name: 'livegate-kill',
-      senderCompId: config.fix.killSenderCompId ?? session.senderCompId,
-      // A kill's session resets its numbers and asks for nothing on disconnect: it places nothing.
-      resetSeqNumOnLogon: true,
+      senderCompId: killSenderCompId,
+      // Its numbers are kept like the trading sessions' (in this state dir), and it asks for
+      // nothing on disconnect: it places nothing.
+      sequenceFile: sequenceFileOf(config, killSenderCompId, session.targetCompId),
       cancelOnDisconnect: null,
       ...logon,
       account: config.fix.account,

@@ -1,10 +1,11 @@
 // What `livegate run` can tell is wrong before anything starts: a flag that does not fit the feed,
-// a CSV that is missing or empty, a state dir that cannot be written. Found later, these looked
-// like journal or feed failures of a run that had already started.
+// a CSV that is missing or empty, a state dir that cannot be written, a FIX venue its kill could
+// not reach. Found later, these looked like journal or feed failures of a run already started.
 
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import type { LivegateConfig } from '../config/schema.js';
+import { fixKillSessionProblem } from '../config/venue-schema.js';
 import { LivegateError } from '../core/errors.js';
 import { resolveDeskView } from '../risk/desk/desk-view-options.js';
 
@@ -20,6 +21,14 @@ export async function checkBeforeRun(
   }
   // Before any store opens: a desk view bound not above its listing interval is a config error.
   resolveDeskView(config.risk.deskView, config.engine.heartbeatIntervalMs);
+  // Only `run` refuses it: a kill with such a config still engages, and says the venue is not reached.
+  const killSession = fixKillSessionProblem(config.broker.kind, config.fix);
+  if (killSession !== undefined) {
+    throw new LivegateError(
+      'ERR_CONFIG_INVALID',
+      `${killSession}; required to run with broker.kind fix, so that \`livegate kill\` can reach the venue`,
+    );
+  }
   await checkStateDir(config.stateDir);
   if (config.feed.kind === 'csv' && config.feed.csv.path !== null)
     await checkCsv(config.feed.csv.path);

@@ -142,9 +142,11 @@ function formatReceipt(receipt: VenueReceipt): string[] {
   ];
   if (receipt.problem !== undefined) lines.push(`    problem: ${receipt.problem}`);
   lines.push(
-    receipt.stillOpen.length === 0
-      ? '    still open: none'
-      : `    still open: ${receipt.stillOpen.length}`,
+    receipt.rounds === 0
+      ? '    still open: UNKNOWN (the venue was not reached)'
+      : receipt.stillOpen.length === 0
+        ? '    still open: none'
+        : `    still open: ${receipt.stillOpen.length}`,
   );
   for (const order of receipt.stillOpen) {
     const client = order.clientOrderId === undefined ? '' : ` (client ${order.clientOrderId})`;

@@ -143,7 +143,11 @@ export const fixSchema = z.strictObject({
     })
     .nullable()
     .default(null),
-  /** The SenderCompID `livegate kill` logs on with (a second session beside a running engine's); null = senderCompId. */
+  /**
+   * The SenderCompID `livegate kill` logs on with: a session of its own beside a running engine's
+   * (a second logon with the engine's comp ids would log the engine out, or be refused). `run`
+   * requires it with broker.kind fix; see fixKillSessionProblem.
+   */
   killSenderCompId: compId().nullable().default(null),
   /** Account (tag 1) on orders and mass requests; null = none sent. */
   account: z.string().min(1).nullable().default(null),
@@ -152,8 +156,12 @@ export const fixSchema = z.strictObject({
     .or(z.array(z.never()).length(0))
     .default(() => []),
   heartbeatSeconds: z.number().int().min(1).max(300).default(30),
-  /** Logon with ResetSeqNumFlag=Y when the process starts; reconnects within a run keep counting and resend. */
-  resetSeqNumOnLogon: z.boolean().default(true),
+  /**
+   * false (a venue whose sessions last the trading day): sequence numbers are kept in the state
+   * dir and a restart logs on where it left off (141=N). true: every process start logs on with
+   * 141=Y (venues that reset per connection). Reconnects within a run never reset either way.
+   */
+  resetSeqNumOnLogon: z.boolean().default(false),
   reconnectDelayMs: z.number().int().min(50).max(600_000).default(1000),
   /** Longest wait for a logon, a cancel, a mass cancel or a mass status answer. */
   requestTimeoutMs: z.number().int().min(10).max(600_000).default(5000),
@@ -174,3 +182,24 @@ export const fixSchema = z.strictObject({
   massCancel: z.boolean().default(true),
   cancelScope: cancelScopeSchema,
 });
+
+/**
+ * The kill's FIX session must be a session of its own: with broker.kind fix, killSenderCompId is
+ * set and differs from the order and market-data sessions' SenderCompIDs. undefined when fine.
+ * Not a schema rule: `run` refuses such a config (its preflight), but a kill never refuses the
+ * kill itself over a venue setting; its venue step reports that venue not confirmed with this.
+ */
+export function fixKillSessionProblem(
+  brokerKind: string,
+  fix: z.output<typeof fixSchema>,
+): string | undefined {
+  if (brokerKind !== 'fix') return undefined;
+  const kill = fix.killSenderCompId;
+  if (kill === null) {
+    return "fix.killSenderCompId is not set: the kill cannot log on to the venue beside the trading session (give it a SenderCompID of its own, such as DESK-KILL; the engine's would log the running engine out, or be refused)";
+  }
+  if (kill === fix.senderCompId || kill === fix.marketData?.senderCompId) {
+    return `fix.killSenderCompId (${kill}) is a trading session's SenderCompID (fix.senderCompId or fix.marketData.senderCompId): the kill's logon would log that session out, or be refused; give the kill one of its own`;
+  }
+  return undefined;
+}

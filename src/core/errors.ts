@@ -66,3 +66,15 @@ export function isPrimaryOnlyWrite(error: unknown): error is LivegateError {
     error.details?.['durability'] === 'primary-only'
   );
 }
+
+/**
+ * A venue call another round cannot help: the venue itself ended the kill's session (its Logout
+ * on a logged-on session, or sequence numbers it refuses). A kill's read-back stops at it.
+ */
+export function finalVenueError(message: string): LivegateError {
+  return new LivegateError('ERR_BROKER_FAILED', message, { details: { final: true } });
+}
+
+export function isFinalVenueError(error: unknown): error is LivegateError {
+  return isLivegateError(error, 'ERR_BROKER_FAILED') && error.details?.['final'] === true;
+}

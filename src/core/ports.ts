@@ -178,7 +178,8 @@ export interface VenuePosition {
 
 /**
  * The market itself, reached without any engine: what a kill uses to cancel and to read back.
- * Built from the config with its own credentials; one per configured venue.
+ * Built from the config with its own credentials; one per configured venue. A call that another
+ * round cannot help rejects with finalVenueError (errors.ts): the kill stops there with the reason.
  */
 export interface VenueCanceller {
   readonly name: string;

@@ -1,6 +1,7 @@
 // A kill confirmed at the market, not by the engines: cancel-all at the venue, then read its open
 // orders back until none in scope remain (cancel-all again each round) or the time runs out.
 
+import { isFinalVenueError } from '../core/errors.js';
 import { messageOf } from '../core/message-of.js';
 import { settleBefore } from '../core/settle-before.js';
 import type {
@@ -19,7 +20,7 @@ export interface VenueReceipt {
   readonly confirmed: boolean;
   /** Orders in scope seen open that are gone and did not fill completely. */
   readonly cancelled: number;
-  /** Orders in scope still open when the time ran out (named). */
+  /** Orders in scope still open when the time ran out (named); with no read-back, those last seen. */
   readonly stillOpen: readonly VenueOpenOrder[];
   /** Orders outside the scope (`own`: not livegate's), left open on purpose. */
   readonly leftOpen: number;
@@ -67,12 +68,11 @@ export async function confirmVenueFlat(
   let rounds = 0;
   let open: VenueOpenOrder[] = [];
   let problem: string | undefined;
-  // Each call is held to the deadline: a venue that never answers (a silent FIX logon, a hung
-  // HTTP call) must not hold the kill past --timeout.
-  // What the kill sets out to cancel, for the count. (A venue that never answers is cut off by
-  // the caller's hard bound, venue-kill-step.ts.)
+  // What the kill sets out to cancel, for the count; until a read-back succeeds, it is also what
+  // is known to be open (and named). A venue that never answers is cut off by the caller's hard
+  // bound (venue-kill-step.ts).
   const listed = await canceller.openOrders().then(
-    (orders) => (note(orders), true),
+    (orders) => ((open = orders), note(orders), true),
     () => false,
   );
   // Without that listing (the venue not reachable yet), the first cancel-all's own count stands in.
@@ -87,6 +87,8 @@ export async function confirmVenueFlat(
       problem = undefined;
     } catch (error) {
       problem = messageOf(error);
+      // The venue ended the kill's session itself: another round would only be thrown out again.
+      if (isFinalVenueError(error)) break;
     }
     const remaining = open.filter(inScope);
     if (problem === undefined && remaining.length === 0) break;

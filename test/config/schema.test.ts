@@ -9,6 +9,7 @@ import {
   validateConfig,
   type ConfigIssue,
 } from '../../src/config/schema.js';
+import { fixKillSessionProblem } from '../../src/config/venue-schema.js';
 import { BUILTIN_STRATEGIES } from '../../src/strategies/load-strategy.js';
 
 function problemsOf(input: unknown): { message: string; issues: ConfigIssue[] } {
@@ -105,7 +106,7 @@ describe('configSchema', () => {
         account: null,
         symbols: [],
         heartbeatSeconds: 30,
-        resetSeqNumOnLogon: true,
+        resetSeqNumOnLogon: false,
         reconnectDelayMs: 1000,
         requestTimeoutMs: 5000,
         dictionary: null,
@@ -410,6 +411,32 @@ describe('configSchema', () => {
     expect(() =>
       validateConfig({ feed: { kind: 'csv', csv: { path: 'ticks.csv' } } }),
     ).not.toThrow();
+  });
+
+  it('loads a FIX config whatever its kill session: the key is checked by run, not by the schema', () => {
+    const fix = { host: 'venue', port: 9878, senderCompId: 'DESK', targetCompId: 'VENUE' };
+    // `kill`, `status`, `reset` must load it: a kill never refuses the kill over a venue setting.
+    const missing = validateConfig({ broker: { kind: 'fix' }, fix });
+    expect(fixKillSessionProblem(missing.broker.kind, missing.fix)).toMatch(
+      /^fix\.killSenderCompId is not set: the kill cannot log on to the venue beside the trading session/,
+    );
+    for (const killSenderCompId of ['DESK', 'DESK-MD']) {
+      const same = validateConfig({
+        broker: { kind: 'fix' },
+        fix: { ...fix, killSenderCompId, marketData: { senderCompId: 'DESK-MD' } },
+      });
+      expect(fixKillSessionProblem(same.broker.kind, same.fix)).toMatch(
+        new RegExp(`^fix\\.killSenderCompId \\(${killSenderCompId}\\) is a trading session's`),
+      );
+    }
+    const own = validateConfig({
+      broker: { kind: 'fix' },
+      fix: { ...fix, killSenderCompId: 'DESK-KILL' },
+    });
+    expect(fixKillSessionProblem(own.broker.kind, own.fix)).toBeUndefined();
+    // A FIX feed alone places no orders: the kill opens no FIX session.
+    const feedOnly = validateConfig({ feed: { kind: 'fix' }, fix });
+    expect(fixKillSessionProblem(feedOnly.broker.kind, feedOnly.fix)).toBeUndefined();
   });
 
   it('enforces the documented ranges', () => {

@@ -22,7 +22,7 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
 
-async function fixConfig(port: number, extra: readonly string[] = []) {
+async function fixConfig(port: number, extra: readonly string[] = [], killSession = true) {
   const directory = await scratchDirectory('livegate-fix-e2e-');
   const config = path.join(directory, 'livegate.yaml');
   await writeFile(
@@ -36,7 +36,7 @@ async function fixConfig(port: number, extra: readonly string[] = []) {
       `  port: ${port}`,
       '  senderCompId: DESK',
       '  targetCompId: VENUE',
-      '  killSenderCompId: DESK-KILL',
+      ...(killSession ? ['  killSenderCompId: DESK-KILL'] : []),
       '  marketData: { senderCompId: DESK-MD }',
       '  symbols: [EURUSD]',
       '  reconnectDelayMs: 100',
@@ -133,6 +133,36 @@ describe('livegate run and kill on a FIX venue', () => {
 
     const status = await runCli(['status', ...common]);
     expect(status.stdout).toMatch(/fix:VENUE@127\.0\.0\.1:\d+: FLAT [\d.]+ ms after the kill/);
+  });
+});
+
+describe('a FIX config without fix.killSenderCompId', () => {
+  it('refuses to run (exit 2), yet a kill still engages the engines and says the venue is not confirmed (exit 1)', async () => {
+    const { common } = await fixConfig(1, [], false);
+    const run = await runCli(['run', ...common]);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/ERR_CONFIG_INVALID: fix\.killSenderCompId is not set/);
+
+    const init = await runCli(['init', ...common, '--reason', 'set up']);
+    expect(init.code, init.stderr).toBe(0);
+    const kill = await runCli(['kill', ...common, '--reason', 'no kill session', '--json']);
+    expect(kill.code, kill.stderr).toBe(1);
+    const outcome = JSON.parse(kill.stdout) as {
+      venues: { ok: boolean; receipts: { confirmed: boolean; problem?: string }[] };
+    };
+    expect(outcome.venues.ok).toBe(false);
+    expect(outcome.venues.receipts).toHaveLength(1);
+    expect(outcome.venues.receipts[0]?.confirmed).toBe(false);
+    expect(outcome.venues.receipts[0]?.problem).toMatch(
+      /fix\.killSenderCompId is not set: the kill cannot log on to the venue beside the trading session/,
+    );
+    const status = await runCli(['status', ...common]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/kill switch: ENGAGED/);
+    // Not "none": nothing was read at the venue.
+    expect(status.stdout).toMatch(
+      /fix: NOT CONFIRMED .*\n.*problem: .*fix\.killSenderCompId is not set[^\n]*\n\s+still open: UNKNOWN/,
+    );
   });
 });
 

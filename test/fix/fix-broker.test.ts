@@ -114,6 +114,30 @@ describe('FixBroker against a local FIX venue', () => {
     expect(broker.openOrders()).toEqual([]);
   });
 
+  it('ends an order the venue rejects at the session level (35=3) or as a business (35=j) as rejected', async () => {
+    const { venue, broker, listener } = await setUp();
+    venue.book.sessionRejectSymbols.add('XAGUSD');
+    venue.book.businessRejectSymbols.add('XPTUSD');
+    const sessionRejected = order({ symbol: 'XAGUSD', type: 'limit', price: 30 });
+    const businessRejected = order({ symbol: 'XPTUSD', type: 'limit', price: 900 });
+    broker.submit(sessionRejected);
+    broker.submit(businessRejected);
+    await waitFor(() => listener.rejects.length === 2, 'both rejects');
+    expect(listener.rejects).toEqual([
+      {
+        orderId: sessionRejected.id,
+        reason:
+          'VENUE_REJECTED: session reject: value is incorrect (out of range) for tag 55: XAGUSD (SessionRejectReason 5)',
+      },
+      { orderId: businessRejected.id, reason: 'VENUE_REJECTED: XPTUSD: unknown security' },
+    ]);
+    // Neither is left working (exposure counted), and the session carries on.
+    expect(broker.openOrders()).toEqual([]);
+    const next = order({ quantity: 2 });
+    broker.submit(next);
+    await waitFor(() => listener.fills.length === 2, 'the next order filled');
+  });
+
   it('recovers a fill sent while the session was down through ResendRequest, once', async () => {
     const { venue, broker, listener, reports } = await setUp();
     const limit = restingBuy(2);

@@ -1,6 +1,9 @@
 // A kill at a FIX venue with no engine: the kill's own session (fix.killSenderCompId, its own
 // logon variables) mass-cancels the account, falls back to per-order cancels when the venue refuses,
 // and reads the book back with a mass status until it is flat.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFixCanceller } from '../../src/adapters/fix-adapters.js';
 import { FixBroker } from '../../src/adapters/fix/fix-broker.js';
@@ -8,6 +11,11 @@ import { configSchema } from '../../src/config/schema.js';
 import { confirmVenueFlat } from '../../src/killswitch/venue-confirmation.js';
 import { order, recordingListener } from '../contracts/broker.contract.js';
 import { FixVenue } from '../support/fix-venue.js';
+
+/** The kill session's sequence numbers live in the state dir: one per test, as per venue. */
+function scratchStateDir(): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), 'livegate-fix-kill-'));
+}
 
 let venue: FixVenue | undefined;
 const closing: { close(): Promise<void> }[] = [];
@@ -57,8 +65,9 @@ async function bookWithOrders(refuseMassCancel: boolean) {
   return venue;
 }
 
-function killConfig(port: number) {
+function killConfig(port: number, stateDir: string) {
   return configSchema.parse({
+    stateDir,
     broker: { kind: 'fix' },
     fix: {
       host: '127.0.0.1',
@@ -75,7 +84,10 @@ describe('FIX venue canceller (the kill, no engine needed)', () => {
   it('flattens the account with one mass cancel and confirms it by mass status', async () => {
     const venue = await bookWithOrders(false);
     const env = { LIVEGATE_KILL_FIX_USERNAME: 'cancel-only', LIVEGATE_KILL_FIX_PASSWORD: 'pw' };
-    const { canceller, credentials } = createFixCanceller(killConfig(venue.port), env);
+    const { canceller, credentials } = createFixCanceller(
+      killConfig(venue.port, await scratchStateDir()),
+      env,
+    );
     closing.push(canceller);
     const receipt = await confirmVenueFlat(canceller, {
       scope: 'account',
@@ -97,7 +109,7 @@ describe('FIX venue canceller (the kill, no engine needed)', () => {
 
   it('cancels order by order when the venue refuses the mass cancel, and is still flat', async () => {
     const venue = await bookWithOrders(true);
-    const { canceller } = createFixCanceller(killConfig(venue.port), {});
+    const { canceller } = createFixCanceller(killConfig(venue.port, await scratchStateDir()), {});
     closing.push(canceller);
     const receipt = await confirmVenueFlat(canceller, {
       scope: 'account',
@@ -112,7 +124,7 @@ describe('FIX venue canceller (the kill, no engine needed)', () => {
 
   it('with scope own cancels only livegate orders and leaves the hand-placed one', async () => {
     const venue = await bookWithOrders(false);
-    const { canceller } = createFixCanceller(killConfig(venue.port), {});
+    const { canceller } = createFixCanceller(killConfig(venue.port, await scratchStateDir()), {});
     closing.push(canceller);
     const receipt = await confirmVenueFlat(canceller, {
       scope: 'own',

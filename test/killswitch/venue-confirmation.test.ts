@@ -5,6 +5,7 @@ import type {
   VenueOpenOrder,
   VenueTrade,
 } from '../../src/core/ports.js';
+import { finalVenueError } from '../../src/core/errors.js';
 import { confirmVenueFlat } from '../../src/killswitch/venue-confirmation.js';
 
 /** A venue book in memory: cancel-all clears what is in scope unless told to keep some. */
@@ -17,11 +18,14 @@ class FakeCanceller implements VenueCanceller {
   lateOrders: VenueOpenOrder[] = [];
   trades: VenueTrade[] = [];
   unreachable = false;
+  /** Rejects every cancel-all as the venue ending the session: another round cannot help. */
+  endedByVenue: string | undefined;
 
   constructor(public book: VenueOpenOrder[]) {}
 
   cancelAll(scope: CancelScope): Promise<number> {
     if (this.unreachable) return Promise.reject(new Error('connection refused'));
+    if (this.endedByVenue !== undefined) return Promise.reject(finalVenueError(this.endedByVenue));
     this.cancelCalls.push(scope);
     const before = this.book.length;
     this.book = this.book.filter(
@@ -119,5 +123,18 @@ describe('confirmVenueFlat', () => {
     const receipt = await confirmVenueFlat(venue, options({ timeoutMs: 30 }));
     expect(receipt).toMatchObject({ confirmed: false, problem: 'connection refused' });
     expect(receipt.afterMs).toBeGreaterThanOrEqual(30);
+    // Never read back: what was listed open before the cancel is named, none counted cancelled.
+    expect(receipt.stillOpen.map((open) => open.venueOrderId)).toEqual(['a']);
+    expect(receipt.cancelled).toBe(0);
+  });
+
+  it('stops at once when the venue ends the session itself, naming what was open', async () => {
+    const venue = new FakeCanceller([order('a'), order('b')]);
+    venue.endedByVenue = 'the venue logged the session out: "not permitted"';
+    const receipt = await confirmVenueFlat(venue, options({ timeoutMs: 60_000 }));
+    expect(receipt).toMatchObject({ confirmed: false, rounds: 1, cancelled: 0 });
+    expect(receipt.problem).toMatch(/the venue logged the session out: "not permitted"/);
+    expect(receipt.stillOpen.map((open) => open.venueOrderId)).toEqual(['a', 'b']);
+    expect(receipt.afterMs).toBeLessThan(60_000);
   });
 });

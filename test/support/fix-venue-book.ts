@@ -22,6 +22,14 @@ export class FixVenueBook {
   readonly quotes = new Map<string, { bid: number; ask: number }>();
   /** Orders for these symbols are rejected (35=8, 150=8). */
   readonly rejectSymbols = new Set<string>();
+  /** Orders for these symbols get a session-level Reject (35=3, RefSeqNum = the order's). */
+  readonly sessionRejectSymbols = new Set<string>();
+  /** Orders for these symbols get a BusinessMessageReject (35=j, BusinessRejectRefID = ClOrdID). */
+  readonly businessRejectSymbols = new Set<string>();
+  /** ClOrdIDs a mass cancel leaves open (it still reports success for the others). */
+  readonly massCancelKeeps = new Set<string>();
+  /** ClOrdIDs whose cancel is refused (35=9, CxlRejReason 2). */
+  readonly refuseCancelOf = new Set<string>();
   /** Answer mass cancels with 531=0 (refused). */
   refuseMassCancel = false;
   /** false: market orders rest as if the book were empty, until trade() fills them. */
@@ -145,6 +153,24 @@ export class FixVenueBook {
       filled: 0,
       open: true,
     };
+    if (this.sessionRejectSymbols.has(order.symbol)) {
+      const header = message['StandardHeader'] as { MsgSeqNum?: number } | undefined;
+      return this.send(client, '3', {
+        RefSeqNum: header?.MsgSeqNum ?? 0,
+        RefTagID: 55,
+        RefMsgType: 'D',
+        SessionRejectReason: 5,
+        Text: `value is incorrect (out of range) for tag 55: ${order.symbol}`,
+      });
+    }
+    if (this.businessRejectSymbols.has(order.symbol)) {
+      return this.send(client, 'j', {
+        RefMsgType: 'D',
+        BusinessRejectRefID: order.clientOrderId,
+        BusinessRejectReason: 2,
+        Text: `${order.symbol}: unknown security`,
+      });
+    }
     const duplicate = this.orders.some(
       (known) => known.account === account && known.clientOrderId === order.clientOrderId,
     );
@@ -166,18 +192,20 @@ export class FixVenueBook {
     if (marketable) this.fillInParts(order, takes);
   }
 
-  /** Fills arrive after submit, part by part, each a separate report. */
-  private fillInParts(order: VenueOrder, price: number): void {
-    const part = order.quantity / this.fillParts;
-    for (let index = 1; index <= this.fillParts; index += 1) {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        if (!order.open) return;
-        const quantity = index === this.fillParts ? order.quantity - order.filled : part;
-        this.fill(order, quantity, price);
-      }, this.fillDelayMs * index);
-      this.timers.add(timer);
-    }
+  /**
+   * Fills arrive after submit, part by part, each a separate report; each part schedules the
+   * next, so a blocked event loop (timers of several orders expiring together) keeps them in order.
+   */
+  private fillInParts(order: VenueOrder, price: number, index = 1): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!order.open) return;
+      const part = order.quantity / this.fillParts;
+      const quantity = index === this.fillParts ? order.quantity - order.filled : part;
+      this.fill(order, quantity, price);
+      if (index < this.fillParts) this.fillInParts(order, price, index + 1);
+    }, this.fillDelayMs);
+    this.timers.add(timer);
   }
 
   private fill(order: VenueOrder, quantity: number, price: number): void {
@@ -196,6 +224,17 @@ export class FixVenueBook {
     const original = String(message['OrigClOrdID']);
     const order = this.orders.find((o) => o.account === account && o.clientOrderId === original);
     const requestId = String(message['ClOrdID']);
+    if (order !== undefined && order.open && this.refuseCancelOf.has(original)) {
+      return this.send(client, '9', {
+        OrderID: order.venueOrderId,
+        ClOrdID: requestId,
+        OrigClOrdID: original,
+        OrdStatus: '0',
+        CxlRejResponseTo: '1',
+        CxlRejReason: 2,
+        Text: 'order is locked by the venue',
+      });
+    }
     if (order === undefined || !order.open) {
       return this.send(client, '9', {
         OrderID: order?.venueOrderId ?? 'NONE',
@@ -241,7 +280,9 @@ export class FixVenueBook {
         Text: 'mass cancel is not permitted for this session',
       });
     }
-    const open = this.openOrders(account);
+    const open = this.openOrders(account).filter(
+      (order) => !this.massCancelKeeps.has(order.clientOrderId),
+    );
     // The report first, as the spec orders it: the per-order reports follow.
     this.send(client, 'r', {
       ...header,

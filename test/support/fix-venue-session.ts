@@ -18,11 +18,19 @@ export interface VenueSessionHost {
   /** Application messages sent to `client` by sequence number (for resends). */
   sentTo(client: string): ReadonlyMap<number, { msgType: string; body: Record<string, unknown> }>;
   decoded(client: string, text: string): void;
+  /** The next MsgSeqNum the venue expects from `client` (undefined before its first logon). */
+  expectedFrom(client: string): number | undefined;
+  /** The next MsgSeqNum the venue sends `client`. */
+  nextSeqTo(client: string): number;
 }
 
 export interface VenueSessionHandle {
   /** The sequence number the next message will carry. */
   nextSeqNum(): number;
+  /** Numbers the next message one higher, as if one message were lost on the way. */
+  skipSeqNum(): void;
+  /** A Logout from the venue with this text, then the connection ends. */
+  logoutWith(text: string): void;
   sendApplication(msgType: string, body: Record<string, unknown>): void;
   /** Destroys the socket (no Logout): a lost connection, as the counterparty sees it. */
   drop(): void;
@@ -48,6 +56,42 @@ export function venueSessionClass(
 
     sendApplication(msgType: string, body: Record<string, unknown>): void {
       this.send(msgType, body);
+    }
+
+    logoutWith(text: string): void {
+      this.sendLogout(text);
+      // A clean stop: requestStop's error would reach jspurefix's acceptor as an unhandled one.
+      setTimeout(() => this.stop(), 50);
+    }
+
+    skipSeqNum(): void {
+      const transmitter = this.transport?.transmitter as { msgSeqNum: number } | undefined;
+      if (transmitter === undefined) return;
+      transmitter.msgSeqNum += 1;
+      void this.sessionStore.setSenderSeqNum(transmitter.msgSeqNum);
+    }
+
+    /**
+     * A Logon numbered below what the venue expects (no 141=Y) is answered as QuickFIX-based
+     * venues answer it: a Logout saying so, then the connection ends.
+     */
+    protected override onMsg(msgType: string, view: MsgView): void {
+      if (msgType === 'A' && view.getString(141) !== 'Y') {
+        const client = view.getString(49) ?? '?';
+        const expected = this.host.expectedFrom(client);
+        const received = Number(view.getString(34));
+        if (expected !== undefined && received < expected) {
+          // Numbered and addressed as the client's session, which this connection is not bound to yet.
+          const text = `MsgSeqNum too low, expecting ${expected} but received ${received}`;
+          this.send('5', {
+            Text: text,
+            StandardHeader: { MsgSeqNum: this.host.nextSeqTo(client), TargetCompID: client },
+          });
+          setTimeout(() => this.requestStop('sequence number too low'), 50);
+          return;
+        }
+      }
+      super.onMsg(msgType, view);
     }
 
     drop(): void {

@@ -47,6 +47,9 @@ export class FixVenue {
   private readonly stores = new Map<string, IFixSessionStore>();
   private readonly sent = new Map<string, Map<number, SentRecord>>();
   private readonly streams = new Map<string, NodeJS.Timeout>();
+  private readonly lost = new Map<string, number>();
+  /** A session that sends a mass cancel is logged out by the venue instead of answered. */
+  logoutOnMassCancel = false;
 
   private constructor(
     readonly port: number,
@@ -141,6 +144,22 @@ export class FixVenue {
     this.sessions.get(client)?.drop();
   }
 
+  /** The next `count` messages to `client` are numbered and kept (for its resend) but never sent. */
+  loseNextMessages(client: string, count = 1): void {
+    this.lost.set(client, (this.lost.get(client) ?? 0) + count);
+  }
+
+  expectedFrom(client: string): number | undefined {
+    for (const store of this.stores.values()) {
+      if (store.sessionId.targetCompID === client) return store.targetSeqNum;
+    }
+    return undefined;
+  }
+
+  nextSeqTo(client: string): number {
+    return this.storeOf(client)?.senderSeqNum ?? 1;
+  }
+
   messagesFrom(client: string, msgType: string): Record<string, unknown>[] {
     return this.received
       .filter((entry) => entry.client === client && entry.msgType === msgType)
@@ -179,6 +198,9 @@ export class FixVenue {
   applicationMessage(client: string, msgType: string, message: Record<string, unknown>): void {
     this.received.push({ client, msgType, message });
     if (msgType === 'V') return this.subscribe(client, message);
+    if (msgType === 'q' && this.logoutOnMassCancel) {
+      return this.sessions.get(client)?.logoutWith('mass cancel not permitted: session closed');
+    }
     this.book.handle(client, this.options.accounts?.[client] ?? client, msgType, message);
   }
 
@@ -200,6 +222,10 @@ export class FixVenue {
     const session = this.sessions.get(client);
     if (session !== undefined) {
       record.set(session.nextSeqNum(), { msgType, body });
+      if ((this.lost.get(client) ?? 0) > 0) {
+        this.lost.set(client, this.lost.get(client)! - 1);
+        return session.skipSeqNum();
+      }
       return session.sendApplication(msgType, body);
     }
     const store = this.storeOf(client);

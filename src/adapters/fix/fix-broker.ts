@@ -34,6 +34,9 @@ import { FixRequests } from './fix-requests.js';
 import { FixSessionLink } from './fix-session-link.js';
 import { reconcileWithFixVenue, venueOpenOrderOf, type FixOpenOrder } from './fix-status.js';
 
+/** Sequence numbers of orders remembered for a session Reject to refer to. */
+const MAX_NUMBERED_ORDERS = 10_000;
+
 export class FixBroker implements Broker, FixExecutionHost {
   readonly name: string;
   readonly settings: FixBrokerSettings;
@@ -43,9 +46,11 @@ export class FixBroker implements Broker, FixExecutionHost {
   private readonly executions: FixExecutions;
   /** ClOrdID -> livegate's order id, for every order this broker sent. */
   private readonly orderIdByClientId = new Map<string, string>();
+  /** MsgSeqNum of each NewOrderSingle -> its order id: a session Reject (35=3) names only that. */
+  private readonly orderIdBySeqNum = new Map<number, string>();
   listener: BrokerListener | undefined;
   private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
-  private connectWaiter: (() => void) | undefined;
+  private connectWaiter: ((outcome: 'logged-on' | 'refused') => void) | undefined;
 
   constructor(options: FixBrokerOptions) {
     this.settings = parseFixOptions('FixBroker', fixBrokerOptionsSchema, options);
@@ -53,9 +58,14 @@ export class FixBroker implements Broker, FixExecutionHost {
       onLoggedOn: (first) => this.loggedOn(first),
       onMessage: (msgType, message) => this.executions.received(msgType, message),
       onLoggedOut: (reason) => this.loggedOut(reason),
+      onRefused: (problem) => this.refused(problem),
     });
     this.name = `fix:${this.link.venue}`;
-    this.requests = new FixRequests(this.settings.requestTimeoutMs, this.name);
+    this.requests = new FixRequests(
+      this.settings.requestTimeoutMs,
+      this.name,
+      () => this.link.disconnectedBecause,
+    );
     this.executions = new FixExecutions(this);
   }
 
@@ -64,7 +74,9 @@ export class FixBroker implements Broker, FixExecutionHost {
     if (this.state !== 'new') throw this.failure(`connect() when already ${this.state}`);
     this.listener = listener;
     this.state = 'connecting';
-    const loggedOn = new Promise<void>((resolve) => (this.connectWaiter = resolve));
+    const loggedOn = new Promise<'logged-on' | 'refused'>(
+      (resolve) => (this.connectWaiter = resolve),
+    );
     try {
       await this.link.start();
     } catch (error) {
@@ -78,6 +90,11 @@ export class FixBroker implements Broker, FixExecutionHost {
     });
     const outcome = await Promise.race([loggedOn, timedOut]);
     clearTimeout(timer);
+    if (outcome === 'refused') {
+      const why = this.link.disconnectedBecause;
+      await this.close();
+      throw this.failure(`logon refused: ${why}`);
+    }
     if (outcome === 'timeout') {
       const why = this.link.disconnectedBecause;
       await this.close();
@@ -104,6 +121,7 @@ export class FixBroker implements Broker, FixExecutionHost {
     this.link.send(
       MsgType.NewOrderSingle,
       newOrderSingle(order, clientOrderId, this.settings.account),
+      (seqNum) => this.numbered(seqNum, order.id),
     );
   }
 
@@ -198,6 +216,11 @@ export class FixBroker implements Broker, FixExecutionHost {
     );
   }
 
+  /** Why the venue itself ended the last session (its Logout, refused numbers); else undefined. */
+  get endedByVenue(): string | undefined {
+    return this.link.endedByVenue;
+  }
+
   lastMessageAt(): number | undefined {
     return this.link.lastReceivedAt;
   }
@@ -213,12 +236,25 @@ export class FixBroker implements Broker, FixExecutionHost {
 
   // FixExecutionHost: what the execution reports need from the broker.
 
+  orderIdOfSeqNum(seqNum: number | undefined): string | undefined {
+    return seqNum === undefined ? undefined : this.orderIdBySeqNum.get(seqNum);
+  }
+
   orderIdOf(clientOrderId: string | undefined): string | undefined {
     return clientOrderId === undefined ? undefined : this.orderIdByClientId.get(clientOrderId);
   }
 
   report(kind: VenueReport['kind'], detail: string): void {
     this.listener?.onVenueReport?.({ source: 'broker', venue: this.link.venue, kind, detail });
+  }
+
+  private numbered(seqNum: number, orderId: string): void {
+    this.orderIdBySeqNum.set(seqNum, orderId);
+    // A Reject comes within moments of its order: the oldest numbers are let go.
+    if (this.orderIdBySeqNum.size > MAX_NUMBERED_ORDERS) {
+      const oldest = this.orderIdBySeqNum.keys().next();
+      if (oldest.done !== true) this.orderIdBySeqNum.delete(oldest.value);
+    }
   }
 
   private clientOrderId(orderId: string): string {
@@ -250,8 +286,17 @@ export class FixBroker implements Broker, FixExecutionHost {
     if (this.state === 'connecting') this.state = 'open';
     const waiter = this.connectWaiter;
     this.connectWaiter = undefined;
-    waiter?.();
+    waiter?.('logged-on');
     if (!first) void this.settleAfterReconnect();
+  }
+
+  /** The venue will not take this session's sequence numbers: said once, no reconnect loop. */
+  private refused(problem: string): void {
+    this.requests.failAll(problem);
+    if (this.state !== 'closed') this.report('disconnected', problem);
+    const waiter = this.connectWaiter;
+    this.connectWaiter = undefined;
+    waiter?.('refused');
   }
 
   private loggedOut(reason: string): void {

@@ -22,6 +22,8 @@ export interface FixExecutionHost {
   readonly requests: FixRequests;
   readonly listener: BrokerListener | undefined;
   orderIdOf(clientOrderId: string | undefined): string | undefined;
+  /** The order whose NewOrderSingle went out with this MsgSeqNum. */
+  orderIdOfSeqNum(seqNum: number | undefined): string | undefined;
   report(kind: VenueReport['kind'], detail: string): void;
 }
 
@@ -47,6 +49,8 @@ export class FixExecutions {
         return this.massCancelReported(message);
       case MsgType.BusinessMessageReject:
         return this.businessReject(message);
+      case MsgType.Reject:
+        return this.sessionReject(message);
       default:
         return;
     }
@@ -199,6 +203,24 @@ export class FixExecutions {
     this.host.listener?.onReject(
       orderId,
       `VENUE_REJECTED: ${text(message['Text']) ?? 'business reject'}`,
+    );
+  }
+
+  /**
+   * A session-level reject (35=3) of a NewOrderSingle, found by the MsgSeqNum it refers to: the
+   * order never reached the venue's book, so it ends rejected rather than working forever.
+   */
+  private sessionReject(message: FixMessage): void {
+    const refMsgType = text(message['RefMsgType']);
+    if (refMsgType !== undefined && refMsgType !== MsgType.NewOrderSingle) return;
+    const orderId = this.host.orderIdOfSeqNum(number(message['RefSeqNum']));
+    if (orderId === undefined || this.host.orders.get(orderId) === undefined) return;
+    this.host.orders.finish(orderId);
+    const reason = text(message['SessionRejectReason']);
+    const why = text(message['Text']) ?? 'no reason given';
+    this.host.listener?.onReject(
+      orderId,
+      `VENUE_REJECTED: session reject: ${why}${reason === undefined ? '' : ` (SessionRejectReason ${reason})`}`,
     );
   }
 

@@ -40,6 +40,8 @@ export class FixFeed implements MarketFeed {
   private started = false;
   private closed = false;
   private accepted = 0;
+  /** The venue refused the session's sequence numbers: the feed ends with this. */
+  private refusal: string | undefined;
 
   constructor(options: FixFeedOptions) {
     this.settings = parseFixOptions('FixFeed', fixFeedOptionsSchema, options);
@@ -51,6 +53,11 @@ export class FixFeed implements MarketFeed {
       onLoggedOn: () => this.subscribe(),
       onMessage: (msgType, message) => this.received(msgType, message),
       onLoggedOut: (reason) => this.report('disconnected', reason),
+      onRefused: (problem) => {
+        this.refusal = problem;
+        this.report('disconnected', problem);
+        this.wakeReader();
+      },
     });
     this.name = `fix:${this.link.venue}`;
   }
@@ -69,6 +76,9 @@ export class FixFeed implements MarketFeed {
     await this.link.start();
     try {
       while (!this.closed) {
+        if (this.refusal !== undefined && this.buffer.size === 0) {
+          throw new LivegateError('ERR_FEED_FAILED', `${this.name}: ${this.refusal}`);
+        }
         if (this.buffer.size > 0) {
           const batch = this.buffer.take(BATCH_SIZE);
           yield batch.length === 1 ? (batch[0] as Tick) : batch;

@@ -17,6 +17,8 @@ export const MsgType = {
   OrderMassCancelReport: 'r',
   OrderMassStatusRequest: 'AF',
   BusinessMessageReject: 'j',
+  /** Session-level Reject (jspurefix hands it on: fix-session-link.ts). */
+  Reject: '3',
 } as const;
 
 /** MassCancelRequestType (530) / MassCancelResponse (531) 7: every order of the account. */

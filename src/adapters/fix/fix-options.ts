@@ -16,7 +16,10 @@ const sessionShape = {
   username: z.string().min(1).optional(),
   password: z.string().min(1).optional(),
   heartbeatSeconds: z.int().min(1).max(300).default(30),
+  /** Without a sequenceFile the numbers die with the process: reset them at its first logon. */
   resetSeqNumOnLogon: z.boolean().default(true),
+  /** A file the session's sequence numbers outlive the process in (fix-sequence-file.ts). */
+  sequenceFile: z.string().min(1).nullable().default(null),
   reconnectDelayMs: z.int().min(10).max(600_000).default(1000),
   dictionary: z.string().min(1).nullable().default(null),
   cancelOnDisconnect: z
@@ -81,6 +84,7 @@ export function sessionSettingsOf(
     password: settings.password,
     heartbeatSeconds: settings.heartbeatSeconds,
     resetSeqNumOnLogon: settings.resetSeqNumOnLogon,
+    sequenceFile: settings.sequenceFile,
     reconnectDelayMs: settings.reconnectDelayMs,
     dictionary: settings.dictionary,
     cancelOnDisconnect: settings.cancelOnDisconnect,

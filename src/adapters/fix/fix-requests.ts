@@ -27,6 +27,8 @@ export class FixRequests {
   constructor(
     readonly timeoutMs: number,
     private readonly name: string,
+    /** Why no session is logged on, for a request that could not be sent. */
+    private readonly downBecause: () => string,
   ) {}
 
   /** Opens a request; `send` puts it on the wire and says whether it went. */
@@ -51,7 +53,9 @@ export class FixRequests {
         reject,
         timer,
       });
-      if (!send(id)) this.fail(id, `${kind} not sent: no FIX session is logged on`);
+      if (!send(id)) {
+        this.fail(id, `${kind} not sent: no FIX session is logged on (${this.downBecause()})`);
+      }
     });
   }
 

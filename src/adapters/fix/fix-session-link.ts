@@ -1,11 +1,14 @@
 // One FIX 4.4 initiator session on jspurefix, kept up until close(): logon with credentials,
 // heartbeats and test requests (jspurefix), and reconnects that keep the sequence numbers so the
-// venue's ResendRequest/SequenceReset recovery fills what the lost connection missed.
+// venue's ResendRequest/SequenceReset recovery fills what the lost connection missed. The numbers
+// can outlive the process (a sequence file); a venue that refuses them stops the link with why.
 
 import type { ISessionDescription, IJsFixConfig, MsgView } from 'jspurefix';
 import { messageOf } from '../../core/message-of.js';
 import { sessionDictionary, type LogonField } from './fix-dictionary.js';
 import { loadFixEngine, type FixEngine } from './fix-engine-loader.js';
+import { FixSequenceFile } from './fix-sequence-file.js';
+import { sequenceProblemOfLogon, sequenceProblemOfLogout } from './fix-sequence-problems.js';
 
 export interface FixSessionSettings {
   /** For jspurefix's own naming; never on the wire. */
@@ -20,6 +23,8 @@ export interface FixSessionSettings {
   readonly heartbeatSeconds: number;
   /** ResetSeqNumFlag=Y on the first logon of this link; later logons (reconnects) never reset. */
   readonly resetSeqNumOnLogon: boolean;
+  /** Where the sequence numbers outlive the process; null = in memory, for this link's life. */
+  readonly sequenceFile: string | null;
   readonly reconnectDelayMs: number;
   /** A QuickFIX XML dictionary; null = jspurefix's FIX 4.4. */
   readonly dictionary: string | null;
@@ -37,10 +42,15 @@ export interface FixSessionHandlers {
   onMessage(msgType: string, message: FixMessage): void;
   /** The session ended (connection lost, logout); a new one is attempted unless closed. */
   onLoggedOut(reason: string): void;
+  /** The venue refused the sequence numbers: no new session is attempted. */
+  onRefused(problem: string): void;
 }
 
+/** Told the MsgSeqNum a message went out with (a session Reject refers to it by that). */
+export type OnNumbered = (seqNum: number) => void;
+
 interface LinkSession {
-  sendMessage(msgType: string, body: Record<string, unknown>): boolean;
+  sendMessage(msgType: string, body: Record<string, unknown>, onNumbered?: OnNumbered): boolean;
   logout(): void;
   stopNow(reason: string): void;
 }
@@ -49,7 +59,8 @@ export class FixSessionLink {
   readonly venue: string;
   private readonly handlers: FixSessionHandlers;
   private session: LinkSession | undefined;
-  private stopEntity: (() => void) | undefined;
+  /** A session the venue logged out, until its connection closes (close() stops it now). */
+  private ending: LinkSession | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
   private loggedOnOnce = false;
@@ -57,6 +68,12 @@ export class FixSessionLink {
   private downReason = 'not connected yet';
   private wakeDelay: (() => void) | undefined;
   private logoutWaiter: (() => void) | undefined;
+  /** Why the venue will not take this session's numbers: no reconnect would change it. */
+  private refusedBecause: string | undefined;
+  /** Why the venue logged the last session out (its Logout's Text); cleared by the next logon. */
+  private venueLogout: string | undefined;
+  /** Why the current connection attempt ended, once something said (a stop, a Logout). */
+  private attemptEndedBecause: string | undefined;
 
   constructor(
     private readonly settings: FixSessionSettings,
@@ -72,7 +89,17 @@ export class FixSessionLink {
 
   /** Why there is no session now (for errors and reports). */
   get disconnectedBecause(): string {
-    return this.downReason;
+    return this.refusedBecause ?? this.downReason;
+  }
+
+  /** Set when the venue refused the sequence numbers: the link gave up reconnecting. */
+  get sequenceRefusal(): string | undefined {
+    return this.refusedBecause;
+  }
+
+  /** Why the venue itself ended the last session (its Logout, refused numbers); else undefined. */
+  get endedByVenue(): string | undefined {
+    return this.refusedBecause ?? this.venueLogout;
   }
 
   get lastReceivedAt(): number | undefined {
@@ -97,17 +124,26 @@ export class FixSessionLink {
     });
     // Sequence numbers live in one store across this link's connections (each gets a new session).
     const config = system.resolve<IJsFixConfig>(engine.DITokens.IJsFixConfig);
-    const store = new engine.MemorySessionStore(
-      new engine.SessionId('FIX.4.4', this.settings.senderCompId, this.settings.targetCompId),
+    const sessionId = new engine.SessionId(
+      'FIX.4.4',
+      this.settings.senderCompId,
+      this.settings.targetCompId,
     );
+    const file = this.settings.sequenceFile;
+    const store =
+      file === null
+        ? new engine.MemorySessionStore(sessionId)
+        : new FixSequenceFile(sessionId, file);
+    // Unreadable numbers stop here, before any logon, with the file named.
+    await store.initialize();
     config.sessionStoreFactory = { create: () => store };
     const entity = system.resolve<{ start(): Promise<unknown> }>(engine.DITokens.FixEntity);
     this.running = this.keepConnected(entity, description);
   }
 
   /** False when no session is logged on (nothing was sent). */
-  send(msgType: string, body: Record<string, unknown>): boolean {
-    return this.session?.sendMessage(msgType, body) ?? false;
+  send(msgType: string, body: Record<string, unknown>, onNumbered?: OnNumbered): boolean {
+    return this.session?.sendMessage(msgType, body, onNumbered) ?? false;
   }
 
   /** Logs out (waits up to `graceMs` for the venue's confirmation), then stops reconnecting. */
@@ -127,7 +163,7 @@ export class FixSessionLink {
       });
       this.session?.stopNow('closed');
     }
-    this.stopEntity?.();
+    this.ending?.stopNow('closed');
     await this.running;
   }
 
@@ -137,6 +173,7 @@ export class FixSessionLink {
   loggedOn(session: LinkSession): void {
     if (this.closed) return session.logout();
     this.session = session;
+    this.venueLogout = undefined;
     const first = !this.loggedOnOnce;
     this.loggedOnOnce = true;
     this.handlers.onLoggedOn(first);
@@ -152,13 +189,48 @@ export class FixSessionLink {
 
   /** @internal */
   stopped(session: LinkSession, reason: string): void {
+    if (this.ending === session) this.ending = undefined;
     if (this.session !== session) return;
     this.session = undefined;
     this.downReason = reason;
+    this.attemptEndedBecause = reason;
     const waiter = this.logoutWaiter;
     this.logoutWaiter = undefined;
     waiter?.();
-    this.handlers.onLoggedOut(reason);
+    this.handlers.onLoggedOut(this.refusedBecause ?? reason);
+  }
+
+  /**
+   * @internal The venue refused this session's sequence numbers (or sent numbers below ours):
+   * the session ends and the link does not try again, so the problem is reported, not looped.
+   */
+  refused(problem: string): void {
+    if (this.refusedBecause !== undefined) return;
+    this.refusedBecause = problem;
+    this.wakeDelay?.();
+    this.handlers.onRefused(problem);
+  }
+
+  /**
+   * @internal The venue's own Logout on a logged-on session: the session ends here, with its Text
+   * as the reason, not when the connection closes (a venue may keep it open, or take its time).
+   */
+  venueLoggedOut(session: LinkSession, text: string | undefined): void {
+    const reason = `the venue logged the session out${text === undefined ? '' : `: "${text}"`}`;
+    if (this.session !== session) {
+      // The answer to our Logon (a bad password, a session already logged on): the reason why.
+      this.attemptEndedBecause ??= reason;
+      this.downReason = reason;
+      return;
+    }
+    this.venueLogout = reason;
+    this.stopped(session, reason);
+    this.ending = session;
+  }
+
+  /** @internal */
+  sessionReject(view: MsgView): void {
+    this.received('3', view);
   }
 
   /** @internal */
@@ -176,16 +248,16 @@ export class FixSessionLink {
     description: ISessionDescription & { ResetSeqNumFlag: boolean },
   ): Promise<void> {
     while (!this.closed) {
+      this.attemptEndedBecause = undefined;
       try {
         await entity.start();
-        if (this.session === undefined && !this.closed)
-          this.downReason = 'the venue ended the session';
+        this.downReason = this.attemptEndedBecause ?? 'the venue ended the session before logon';
       } catch (error) {
-        this.downReason = messageOf(error);
+        this.downReason = this.attemptEndedBecause ?? messageOf(error);
       }
       // The sequence numbers carry on from here: missed messages come back by resend.
       if (this.loggedOnOnce) description.ResetSeqNumFlag = false;
-      if (this.closed) break;
+      if (this.closed || this.refusedBecause !== undefined) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.settings.reconnectDelayMs);
         this.wakeDelay = () => {
@@ -247,11 +319,13 @@ function sessionClass(engine: FixEngine) {
       super(config);
     }
 
-    sendMessage(msgType: string, body: Record<string, unknown>): boolean {
+    sendMessage(msgType: string, body: Record<string, unknown>, onNumbered?: OnNumbered): boolean {
       if (this.getState() === engine.SessionState.Stopped) return false;
       let failed = false;
-      this.send(msgType, body, (error) => {
+      this.send(msgType, body, (error, sent) => {
         if (error !== null && error !== undefined) failed = true;
+        const seqNum = (sent.header as { MsgSeqNum?: unknown } | null)?.MsgSeqNum;
+        if (!failed && typeof seqNum === 'number') onNumbered?.(seqNum);
       });
       return !failed;
     }
@@ -287,6 +361,36 @@ function sessionClass(engine: FixEngine) {
 
     protected override onReady(): void {
       this.link.loggedOn(this);
+    }
+
+    /** A venue Logon numbered below what this session expects (the venue reset): refused. */
+    protected override onMsg(msgType: string, view: MsgView): void {
+      if (msgType === 'A') {
+        const problem = sequenceProblemOfLogon(
+          Number(view.getString(34)),
+          view.getString(141) === 'Y',
+          this.sessionState.lastPeerMsgSeqNum,
+        );
+        if (problem !== undefined) this.link.refused(problem);
+      }
+      super.onMsg(msgType, view);
+    }
+
+    /** Logout and session Reject (35=3) pass here after the sequence check. */
+    protected override onSessionMsg(msgType: string, view: MsgView): void {
+      if (msgType === '5') {
+        const problem = sequenceProblemOfLogout(
+          view.getString(58) ?? undefined,
+          view.getString(789) ?? undefined,
+          this.sessionState.lastSentSeqNum(),
+        );
+        if (problem !== undefined) this.link.refused(problem);
+        // Not the answer to our own Logout (close()): the venue's own.
+        else if (this.getState() !== engine.SessionState.WaitingLogoutConfirm)
+          this.link.venueLoggedOut(this, view.getString(58) ?? undefined);
+      }
+      if (msgType === '3') this.link.sessionReject(view);
+      super.onSessionMsg(msgType, view);
     }
 
     protected override onStopped(error?: Error): void {

@@ -1,7 +1,9 @@
 // The FIX venue as a kill reaches it, with no engine: a session of its own sends the mass cancel
-// (35=q, 530=7), falls back to one cancel (35=F) per listed order when the venue refuses it, and
-// reads open orders back with a mass status request (35=AF).
+// (35=q, 530=7), cancels one by one (35=F) what the venue still lists after it (refused or partly
+// done), and reads open orders back with a mass status request (35=AF). The venue logging that
+// session out ends the kill there: its reason, at once, and no new logon to be thrown out again.
 
+import { finalVenueError } from '../../core/errors.js';
 import type {
   CancelScope,
   VenueCanceller,
@@ -23,6 +25,8 @@ export class FixVenueCanceller implements VenueCanceller {
   readonly name: string;
   private broker: FixBroker;
   private connecting: Promise<void> | undefined;
+  /** Set once the venue ended this kill's session itself: every later call fails with it. */
+  private endedBecause: string | undefined;
 
   /** `open` makes a fresh broker: one that failed to log on cannot be connected again. */
   constructor(private readonly open: () => FixBroker) {
@@ -30,24 +34,26 @@ export class FixVenueCanceller implements VenueCanceller {
     this.name = this.broker.name;
   }
 
-  async cancelAll(scope: CancelScope): Promise<number> {
-    await this.connected();
-    if (scope === 'account' && this.broker.settings.massCancel) {
-      const cancelled = await this.broker.massCancel();
-      if (cancelled !== undefined) return cancelled;
-      // Refused: the orders one by one, as the venue lists them.
-    }
-    let cancelled = 0;
-    for (const order of await this.broker.venueOpenOrders()) {
-      if (scope === 'own' && !order.own) continue;
-      if (await this.broker.cancelAtVenue(order)) cancelled += 1;
-    }
-    return cancelled;
+  cancelAll(scope: CancelScope): Promise<number> {
+    return this.onSession(async (broker) => {
+      let cancelled = 0;
+      if (scope === 'account' && broker.settings.massCancel) {
+        // Refused (undefined) or partly done: what the venue still lists goes one by one below.
+        cancelled = (await broker.massCancel()) ?? 0;
+      }
+      for (const order of await broker.venueOpenOrders()) {
+        if (scope === 'own' && !order.own) continue;
+        // A cancel the venue refuses (35=9) leaves that order open: the read-back names it.
+        const done = await broker.cancelAtVenue(order).catch(() => false);
+        if (done) cancelled += 1;
+        else if (broker.endedByVenue !== undefined) break;
+      }
+      return cancelled;
+    });
   }
 
-  async openOrders(): Promise<VenueOpenOrder[]> {
-    await this.connected();
-    return (await this.broker.venueOpenOrders()).map(venueOpenOrder);
+  openOrders(): Promise<VenueOpenOrder[]> {
+    return this.onSession(async (broker) => (await broker.venueOpenOrders()).map(venueOpenOrder));
   }
 
   /** Trade history needs a TradeCaptureReportRequest few venues answer alike: not listed. */
@@ -64,14 +70,45 @@ export class FixVenueCanceller implements VenueCanceller {
     return this.broker.close();
   }
 
+  /** `work` on a logged-on session; a final error once the venue has ended it itself. */
+  private async onSession<Value>(work: (broker: FixBroker) => Promise<Value>): Promise<Value> {
+    this.throwIfEnded();
+    await this.connected();
+    const broker = this.broker;
+    try {
+      return await work(broker);
+    } catch (error) {
+      await this.noteEnd(broker);
+      this.throwIfEnded();
+      throw error;
+    }
+  }
+
   private connected(): Promise<void> {
-    this.connecting ??= this.broker.connect(SILENT).catch((error: unknown) => {
-      // The next round tries again on a new session.
+    this.connecting ??= this.broker.connect(SILENT).catch(async (error: unknown) => {
+      // Refused numbers are refused again on any new session; else the next round tries anew.
+      await this.noteEnd(this.broker);
+      this.throwIfEnded();
       this.connecting = undefined;
       this.broker = this.open();
       throw error;
     });
     return this.connecting;
+  }
+
+  /** The venue ended the session itself: no new logon (it would only be thrown out again). */
+  private async noteEnd(broker: FixBroker): Promise<void> {
+    const why = broker.endedByVenue;
+    if (why === undefined || this.endedBecause !== undefined) return;
+    this.endedBecause = why;
+    await broker.close().catch(() => undefined);
+  }
+
+  private throwIfEnded(): void {
+    if (this.endedBecause === undefined) return;
+    throw finalVenueError(
+      `${this.name}: ${this.endedBecause}; the kill's session is not tried again`,
+    );
   }
 }
 

@@ -1,0 +1,173 @@
+// A FIX session's sequence numbers kept in a small file of the state dir, so a restarted process
+// logs on where the last one left off (141=N), as venues whose sessions last the trading day expect.
+
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { IFixMsgStoreRecord, IFixSessionStore, SessionId } from 'jspurefix';
+import { LivegateError } from '../../core/errors.js';
+import { messageOf } from '../../core/message-of.js';
+
+/** Fixed width, written in place at offset 0: one small write, never a truncated file. */
+const RECORD_BYTES = 64;
+
+/** Where a session's numbers live: `<stateDir>/fix/<SenderCompID>-<TargetCompID>.seqnums`. */
+export function sequenceFilePath(stateDir: string, senderCompId: string, targetCompId: string) {
+  const name = `${encodeURIComponent(senderCompId)}-${encodeURIComponent(targetCompId)}.seqnums`;
+  return join(stateDir, 'fix', name);
+}
+
+/**
+ * jspurefix's session store over one file. The next outgoing number is written before the
+ * message leaves (a restart that reused a number would be logged out by the venue); the next
+ * incoming one at most once per event-loop turn (one left behind by a crash costs a resend,
+ * whose replays the broker recognises). Messages themselves are not kept: a venue's
+ * ResendRequest for what a previous process sent is answered with a gap fill.
+ */
+export class FixSequenceFile implements IFixSessionStore {
+  private sender = 1;
+  private target = 1;
+  private descriptor: number | undefined;
+  private loaded = false;
+  private flushScheduled = false;
+  private created = new Date();
+  /** The last write that failed (a full disk): the numbers live on in memory meanwhile. */
+  writeFailure: string | undefined;
+
+  constructor(
+    readonly sessionId: SessionId,
+    readonly path: string,
+  ) {}
+
+  get senderSeqNum(): number {
+    return this.sender;
+  }
+
+  set senderSeqNum(value: number) {
+    this.sender = value;
+    this.write();
+  }
+
+  get targetSeqNum(): number {
+    return this.target;
+  }
+
+  set targetSeqNum(value: number) {
+    this.target = value;
+    this.writeSoon();
+  }
+
+  get creationTime(): Date {
+    return this.created;
+  }
+
+  /** Reads the file once (later connections of the same process keep counting in memory). */
+  initialize(): Promise<void> {
+    if (this.loaded) return Promise.resolve();
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.descriptor = openSync(this.path, 'a+');
+      closeSync(this.descriptor);
+      this.descriptor = openSync(this.path, 'r+');
+      const text = readFileSync(this.path, 'utf8').trim();
+      if (text !== '') this.parse(text);
+    } catch (error) {
+      if (error instanceof LivegateError) return Promise.reject(error);
+      return Promise.reject(
+        new LivegateError(
+          'ERR_BROKER_FAILED',
+          `FIX sequence numbers ${this.path}: ${messageOf(error)}`,
+          { cause: error },
+        ),
+      );
+    }
+    this.loaded = true;
+    return Promise.resolve();
+  }
+
+  setSenderSeqNum(value: number): Promise<void> {
+    this.senderSeqNum = value;
+    return Promise.resolve();
+  }
+
+  setTargetSeqNum(value: number): Promise<void> {
+    this.targetSeqNum = value;
+    return Promise.resolve();
+  }
+
+  nextSenderSeqNum(): Promise<number> {
+    this.senderSeqNum = this.sender + 1;
+    return Promise.resolve(this.sender);
+  }
+
+  nextTargetSeqNum(): Promise<number> {
+    this.targetSeqNum = this.target + 1;
+    return Promise.resolve(this.target);
+  }
+
+  /** ResetSeqNumFlag=Y: both back to 1. */
+  reset(): Promise<void> {
+    this.sender = 1;
+    this.target = 1;
+    this.created = new Date();
+    this.write();
+    return Promise.resolve();
+  }
+
+  put(_record: IFixMsgStoreRecord): Promise<void> {
+    return Promise.resolve();
+  }
+
+  get(_seqNum: number): Promise<IFixMsgStoreRecord | null> {
+    return Promise.resolve(null);
+  }
+
+  getRange(): Promise<IFixMsgStoreRecord[]> {
+    return Promise.resolve([]);
+  }
+
+  flush(): Promise<void> {
+    this.write();
+    return Promise.resolve();
+  }
+
+  dispose(): Promise<void> {
+    this.write();
+    if (this.descriptor !== undefined) closeSync(this.descriptor);
+    this.descriptor = undefined;
+    this.loaded = false;
+    return Promise.resolve();
+  }
+
+  private parse(text: string): void {
+    const match = /^(\d+) (\d+)$/.exec(text);
+    if (match === null) {
+      throw new LivegateError(
+        'ERR_BROKER_FAILED',
+        `FIX sequence numbers ${this.path}: not "<next sent> <next expected>" (found ${JSON.stringify(text.slice(0, 40))}); remove the file to start the session at 1, or set fix.resetSeqNumOnLogon`,
+      );
+    }
+    this.sender = Number(match[1]);
+    this.target = Number(match[2]);
+  }
+
+  private writeSoon(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.write();
+    });
+  }
+
+  private write(): void {
+    if (this.descriptor === undefined) return;
+    const record = `${this.sender} ${this.target}`.padEnd(RECORD_BYTES - 1, ' ') + '\n';
+    try {
+      writeSync(this.descriptor, record, 0, 'utf8');
+      this.writeFailure = undefined;
+    } catch (error) {
+      // Called from inside jspurefix's send path: never thrown there.
+      this.writeFailure = messageOf(error);
+    }
+  }
+}
