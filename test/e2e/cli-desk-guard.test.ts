@@ -5,21 +5,17 @@
 // counts at its last report.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readJournal, type JournalEntry } from '../../src/adapters/sinks/journal-reader.js';
 import {
   runCli,
+  type RunningCli,
   scratchDirectory,
   startCli,
+  stoppedAfterEach,
   waitFor,
-  type RunningCli,
 } from '../support/cli-harness.js';
-import { MACHINE_NATS_URL, machineNatsAvailable } from '../support/nats-server.js';
-import {
-  deleteNamespace,
-  MACHINE_REDIS_URL,
-  machineRedisAvailable,
-} from '../support/redis-server.js';
+import { fleetBackends, type FleetBackend } from '../support/fleet-backends.js';
 
 const STRATEGY = path.resolve('test/fixtures/losing-round-trips-strategy.mjs');
 const DESK_LIMIT = 1_500;
@@ -28,36 +24,9 @@ const RUNS = Number(process.env['LIVEGATE_GUARD_RUNS'] ?? 2);
 const HEARTBEAT_MS = 200;
 const GUARD_INTERVAL_MS = 100;
 
-interface Backend {
-  readonly name: string;
-  readonly available: () => Promise<boolean>;
-  readonly killSwitch: (namespace: string) => string;
-  readonly cleanup?: (namespace: string) => Promise<void>;
-}
+const BACKENDS = fleetBackends('desk guard', ['nats', 'redis']);
 
-const BACKENDS: Backend[] = [
-  {
-    name: 'nats',
-    available: () => machineNatsAvailable('desk guard (nats)'),
-    killSwitch: (namespace) =>
-      `{ store: nats, url: "${MACHINE_NATS_URL}", namespace: ${namespace} }`,
-  },
-  {
-    name: 'redis',
-    available: () => machineRedisAvailable('desk guard (redis)'),
-    killSwitch: (namespace) =>
-      `{ store: redis, url: "${MACHINE_REDIS_URL}", namespace: ${namespace} }`,
-    cleanup: (namespace) => deleteNamespace(MACHINE_REDIS_URL, namespace),
-  },
-];
-
-const running: RunningCli[] = [];
-afterEach(async () => {
-  for (const cli of running.splice(0)) {
-    cli.child.kill('SIGKILL');
-    await cli.exited;
-  }
-});
+const running = stoppedAfterEach();
 
 function start(args: readonly string[]): RunningCli {
   const cli = startCli(args);
@@ -66,7 +35,7 @@ function start(args: readonly string[]): RunningCli {
 }
 
 /** A deployment: one csv quote (each round trip of 400 loses exactly 100), desk fx limited to 1500. */
-async function deployment(backend: Backend, namespace: string) {
+async function deployment(backend: FleetBackend, namespace: string) {
   const directory = await scratchDirectory(`livegate-guard-${backend.name}-`);
   const start = Date.parse('2024-03-04T09:00:00.000Z');
   const rows = Array.from(

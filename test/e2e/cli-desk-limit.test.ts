@@ -5,15 +5,16 @@
 // Measured: from A's fill (its exposure change) to B's first order judged on the new view.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readJournal, type JournalEntry } from '../../src/adapters/sinks/journal-reader.js';
-import { runCli, scratchDirectory, startCli, type RunningCli } from '../support/cli-harness.js';
-import { MACHINE_NATS_URL, machineNatsAvailable } from '../support/nats-server.js';
 import {
-  deleteNamespace,
-  MACHINE_REDIS_URL,
-  machineRedisAvailable,
-} from '../support/redis-server.js';
+  runCli,
+  type RunningCli,
+  scratchDirectory,
+  startCli,
+  stoppedAfterEach,
+} from '../support/cli-harness.js';
+import { fleetBackends, type FleetBackend } from '../support/fleet-backends.js';
 
 const TOGGLE = path.resolve('test/fixtures/desk-toggle-strategy.mjs');
 const PROBE = path.resolve('test/fixtures/desk-probe-strategy.mjs');
@@ -22,43 +23,11 @@ const TICK_MS = 10;
 const TICKS = 1_500;
 const MAX_AGE_MS = 3_000;
 
-interface Backend {
-  readonly name: string;
-  readonly available: () => Promise<boolean>;
-  readonly killSwitch: (namespace: string) => string;
-  readonly cleanup?: (namespace: string) => Promise<void>;
-}
+const BACKENDS = fleetBackends('desk limit', ['nats', 'redis', 'file']);
 
-const BACKENDS: Backend[] = [
-  {
-    name: 'nats',
-    available: () => machineNatsAvailable('desk limit (nats)'),
-    killSwitch: (namespace) =>
-      `{ store: nats, url: "${MACHINE_NATS_URL}", namespace: ${namespace} }`,
-  },
-  {
-    name: 'redis',
-    available: () => machineRedisAvailable('desk limit (redis)'),
-    killSwitch: (namespace) =>
-      `{ store: redis, url: "${MACHINE_REDIS_URL}", namespace: ${namespace} }`,
-    cleanup: (namespace) => deleteNamespace(MACHINE_REDIS_URL, namespace),
-  },
-  {
-    name: 'file',
-    available: () => Promise.resolve(true),
-    killSwitch: () => '{ store: file }',
-  },
-];
+const running = stoppedAfterEach();
 
-const running: RunningCli[] = [];
-afterEach(async () => {
-  for (const cli of running.splice(0)) {
-    cli.child.kill('SIGKILL');
-    await cli.exited;
-  }
-});
-
-async function deployment(backend: Backend, namespace: string) {
+async function deployment(backend: FleetBackend, namespace: string) {
   const directory = await scratchDirectory(`livegate-desk-limit-${backend.name}-`);
   const start = Date.parse('2024-03-04T09:00:00.000Z');
   const rows = Array.from(

@@ -4,15 +4,16 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/adapters/sinks/journal-reader.js';
 import {
   onlyJournal,
   runCli,
+  type RunningCli,
   scratchDirectory,
   startCli,
+  stoppedAfterEach,
   waitFor,
-  type RunningCli,
 } from '../support/cli-harness.js';
 
 const OPERATOR = 'operator-token-e2e-0123456789';
@@ -24,13 +25,7 @@ if (!existsSync(PROMTOOL) && process.env.CI === undefined) {
   );
 }
 
-const running: RunningCli[] = [];
-afterEach(async () => {
-  for (const cli of running.splice(0)) {
-    cli.child.kill('SIGKILL');
-    await cli.exited;
-  }
-});
+const running = stoppedAfterEach();
 
 function startEngine(stateDir: string, extra: readonly string[] = [], env = {}): RunningCli {
   const cli = startCli(

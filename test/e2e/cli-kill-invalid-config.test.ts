@@ -4,24 +4,17 @@
 // section still refuses (exit 2), because the kill would not know where to write.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileKillSwitchStore } from '../../src/adapters/stores/file-kill-switch-store.js';
 import {
   runCli,
   scratchDirectory,
   startCli,
+  stoppedAfterEach,
   waitFor,
-  type RunningCli,
 } from '../support/cli-harness.js';
 
-const running: RunningCli[] = [];
-
-afterEach(async () => {
-  for (const cli of running.splice(0)) {
-    cli.child.kill('SIGKILL');
-    await cli.exited;
-  }
-});
+const running = stoppedAfterEach();
 
 async function startEngine(stateDir: string, engineId: string): Promise<void> {
   const engine = startCli([

@@ -1,25 +1,19 @@
 // Live limits over the control API of a real `livegate run`: the operator token may tighten (200,
 // confirmed by the engine) but not loosen (403, nothing written); the admin token may loosen.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   assertBuilt,
   runCli,
   scratchDirectory,
   startCli,
+  stoppedAfterEach,
   waitFor,
-  type RunningCli,
 } from '../support/cli-harness.js';
 
 const OPERATOR = 'operator-token-for-limits';
 const ADMIN = 'admin-token-for-limits';
 
-const running: RunningCli[] = [];
-afterEach(async () => {
-  for (const cli of running.splice(0)) {
-    cli.child.kill('SIGKILL');
-    await cli.exited;
-  }
-});
+const running = stoppedAfterEach();
 
 function post(base: string, token: string, body: unknown): Promise<Response> {
   return fetch(new URL('api/limits', base), {

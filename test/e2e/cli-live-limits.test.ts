@@ -4,64 +4,23 @@
 // a restarted engine starts from the stored revision; two concurrent sets both land, in order.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readJournal, type JournalEntry } from '../../src/adapters/sinks/journal-reader.js';
 import {
   assertBuilt,
   runCli,
+  type RunningCli,
   scratchDirectory,
   startCli,
+  stoppedAfterEach,
   waitFor,
-  type RunningCli,
 } from '../support/cli-harness.js';
-import { MACHINE_NATS_URL, machineNatsAvailable, uniqueNamespace } from '../support/nats-server.js';
-import {
-  deleteNamespace,
-  MACHINE_REDIS_URL,
-  machineRedisAvailable,
-} from '../support/redis-server.js';
+import { fleetBackends, type FleetBackend } from '../support/fleet-backends.js';
+import { uniqueNamespace } from '../support/nats-server.js';
 
-interface Backend {
-  readonly name: string;
-  readonly available: () => Promise<boolean>;
-  readonly killSwitch: (namespace: string, stateDir: string) => string;
-  /** Shared servers start fail-closed until `livegate init`. */
-  readonly needsInit: boolean;
-  readonly cleanup?: (namespace: string) => Promise<void>;
-}
+const BACKENDS = fleetBackends('live limits', ['file', 'nats', 'redis']);
 
-const BACKENDS: Backend[] = [
-  {
-    name: 'file',
-    available: () => Promise.resolve(true),
-    killSwitch: () => '{ store: file }',
-    needsInit: false,
-  },
-  {
-    name: 'nats',
-    available: () => machineNatsAvailable('live limits (nats)'),
-    killSwitch: (namespace) =>
-      `{ store: nats, url: "${MACHINE_NATS_URL}", namespace: ${namespace} }`,
-    needsInit: true,
-  },
-  {
-    name: 'redis',
-    available: () => machineRedisAvailable('live limits (redis)'),
-    killSwitch: (namespace) =>
-      `{ store: redis, url: "${MACHINE_REDIS_URL}", namespace: ${namespace} }`,
-    needsInit: true,
-    cleanup: (namespace) => deleteNamespace(MACHINE_REDIS_URL, namespace),
-  },
-];
-
-const running: RunningCli[] = [];
-afterEach(async () => {
-  for (const cli of running.splice(0)) {
-    cli.child.kill('SIGCONT');
-    cli.child.kill('SIGKILL');
-    await cli.exited;
-  }
-});
+const running = stoppedAfterEach();
 
 function start(args: readonly string[]): RunningCli {
   const cli = startCli(args);
@@ -69,7 +28,7 @@ function start(args: readonly string[]): RunningCli {
   return cli;
 }
 
-async function deployment(backend: Backend) {
+async function deployment(backend: FleetBackend) {
   const directory = await scratchDirectory(`livegate-limits-${backend.name}-`);
   const namespace = uniqueNamespace('limits');
   const stateDir = path.join(directory, 'state');
@@ -78,7 +37,7 @@ async function deployment(backend: Backend) {
     config,
     [
       `stateDir: ${stateDir}`,
-      `killSwitch: ${backend.killSwitch(namespace, stateDir)}`,
+      `killSwitch: ${backend.killSwitch(namespace)}`,
       'feed: { kind: synthetic, synthetic: { symbols: [EURUSD], rate: 40 } }',
       // Alternating sides keep the position small: only the order size is at stake.
       'strategy: { module: periodic, options: { quantity: 5, every: 1 } }',

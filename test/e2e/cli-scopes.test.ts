@@ -1,21 +1,16 @@
 // Kill-switch scopes across real processes on the file store: a desk kill stops that desk only.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileKillSwitchStore } from '../../src/adapters/stores/file-kill-switch-store.js';
 import {
   runCli,
+  type RunningCli,
   scratchDirectory,
   startCli,
+  stoppedAfterEach,
   waitFor,
-  type RunningCli,
 } from '../support/cli-harness.js';
 
-const running: RunningCli[] = [];
-afterEach(async () => {
-  for (const cli of running.splice(0)) {
-    cli.child.kill('SIGKILL');
-    await cli.exited;
-  }
-});
+const running = stoppedAfterEach();
 
 function startEngine(stateDir: string, engineId: string, desk: string): RunningCli {
   const cli = startCli([

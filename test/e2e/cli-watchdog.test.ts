@@ -1,16 +1,15 @@
 // The dead-man watchdog as an operator runs it: a real engine frozen with SIGSTOP gets its scope engaged.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileKillSwitchStore } from '../../src/adapters/stores/file-kill-switch-store.js';
-import { scratchDirectory, startCli, waitFor, type RunningCli } from '../support/cli-harness.js';
+import {
+  type RunningCli,
+  scratchDirectory,
+  startCli,
+  stoppedAfterEach,
+  waitFor,
+} from '../support/cli-harness.js';
 
-const running: RunningCli[] = [];
-afterEach(async () => {
-  for (const cli of running.splice(0)) {
-    cli.child.kill('SIGCONT');
-    cli.child.kill('SIGKILL');
-    await cli.exited;
-  }
-});
+const running = stoppedAfterEach();
 
 function start(args: readonly string[]): RunningCli {
   const cli = startCli(args);

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 
 export const CLI = path.resolve('dist/cli/livegate.js');
 
@@ -71,6 +72,22 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/**
+ * The CLI processes a test file starts, thawed and SIGKILLed after each test (a failed assertion
+ * must not leave an engine trading into the next test). Call at the file's top level.
+ */
+export function stoppedAfterEach(): RunningCli[] {
+  const running: RunningCli[] = [];
+  afterEach(async () => {
+    for (const cli of running.splice(0)) {
+      cli.child.kill('SIGCONT');
+      cli.child.kill('SIGKILL');
+      await cli.exited;
+    }
+  });
+  return running;
 }
 
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
