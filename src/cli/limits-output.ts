@@ -12,9 +12,16 @@ export function jsonOf(value: unknown): string {
 export function formatLimits(latest: LimitsRecord | null, configLimits: LiveLimits): string {
   const head =
     latest === null
-      ? 'limits revision 0: none stored; engines enforce their config (risk.preTrade), this config:\n'
+      ? 'limits revision 0: none stored; engines enforce their config (risk.preTrade, risk.monitor.rules), this config:\n'
       : `limits revision ${latest.revision} (${latest.at} by ${latest.by}: ${latest.reason}); stored values win over the config:\n`;
-  return `${head}${JSON.stringify(encodeInfinity((latest?.limits ?? configLimits).preTrade), null, 2)}\n`;
+  const limits = latest?.limits ?? configLimits;
+  const monitor =
+    limits.monitor === undefined
+      ? latest === null
+        ? ''
+        : "monitor.rules: not in this revision; each engine keeps its config's risk.monitor.rules\n"
+      : `monitor.rules:\n${JSON.stringify(encodeInfinity(limits.monitor.rules), null, 2)}\n`;
+  return `${head}preTrade:\n${JSON.stringify(encodeInfinity(limits.preTrade), null, 2)}\n${monitor}`;
 }
 
 export function formatHistory(history: readonly LimitsRecord[]): string {

@@ -6,7 +6,12 @@ import { LivegateError } from '../../core/errors.js';
 import type { KillSwitchOrigin } from '../../core/kill-switch-record.js';
 import type { LimitsRecord, LiveLimits } from '../../core/limits-record.js';
 import type { LimitsStore } from '../../core/ports.js';
-import { applyAssignments, diffLimits, type LimitsAssignment } from './live-limits.js';
+import {
+  applyAssignments,
+  diffLimits,
+  limitsInForce,
+  type LimitsAssignment,
+} from './live-limits.js';
 
 /** Losing the race this long means something is badly wrong; say so rather than spin. */
 const WRITE_DEADLINE_MS = 10_000;
@@ -41,7 +46,8 @@ export async function changeLimits(
   const deadline = performance.now() + WRITE_DEADLINE_MS;
   for (let attempt = 1; ; attempt += 1) {
     const latest = await store.latest();
-    const current = latest?.limits ?? change.configLimits;
+    // A stored record without monitor rules left them to the config: this writer's stand in.
+    const current = limitsInForce(latest?.limits, change.configLimits);
     const next = applyAssignments(current, change.assignments);
     const diff = diffLimits(current, next);
     if (diff.length === 0) return { record: latest, changed: false, lostRaces: attempt - 1 };

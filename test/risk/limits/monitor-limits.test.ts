@@ -80,7 +80,8 @@ describe('what loosens a monitor rule', () => {
       'monitor.rules.dailyLoss.limit',
     ]);
     expect(disabled.every((entry) => entry.loosens)).toBe(true);
-    expect(loosens('monitor.rules.maxDrawdown.limit=300')).toEqual([false]);
+    // A new rule is recorded with its default action (engage): both added, neither loosens.
+    expect(loosens('monitor.rules.maxDrawdown.limit=300')).toEqual([false, false]);
     expect(loosens('monitor.rules.grossExposure={"limit":5000,"action":"alert"}')).toEqual([
       false,
       false,
@@ -101,7 +102,7 @@ describe('what loosens a monitor rule', () => {
 
   it('a writer fills a stored record without monitor limits from its config, and refuses loosening it', async () => {
     const store = new MemoryKillSwitchStore();
-    const limits = store.limits!;
+    const limits = store.limits;
     // As an older livegate wrote it: pre-trade limits only.
     await limits.append({
       revision: 1,
@@ -155,7 +156,9 @@ describe('a monitor taking new rule limits', () => {
     harness.fill('EURUSD', 'sell', 1000, 1.0);
     harness.monitor.evaluate();
     expect(harness.breaches()).toEqual([]);
-    const strategyErrors = harness.monitor.snapshot().rules.find((r) => r.rule === 'strategyErrors');
+    const strategyErrors = harness.monitor
+      .snapshot()
+      .rules.find((r) => r.rule === 'strategyErrors');
 
     const rules = parseRiskMonitorOptions({
       rules: { dailyLoss: { limit: 400 }, strategyErrors: { limit: 3 } },
