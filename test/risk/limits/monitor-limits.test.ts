@@ -2,7 +2,9 @@
 // loosens a rule (a higher limit, a weaker action, a disabled rule), records without monitor
 // limits, and a monitor that trips at once on a tightened limit its portfolio already breaches.
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/core/clock.js';
 import { isLivegateError } from '../../../src/core/errors.js';
+import type { LivegateEvent } from '../../../src/core/events.js';
 import type { LiveLimits } from '../../../src/core/limits-record.js';
 import { MemoryKillSwitchStore } from '../../../src/adapters/stores/memory-kill-switch-store.js';
 import {
@@ -12,6 +14,7 @@ import {
   monitorRulesOf,
   parseAssignment,
 } from '../../../src/risk/limits/live-limits.js';
+import { LimitsFollower } from '../../../src/risk/limits/limits-follower.js';
 import { changeLimits } from '../../../src/risk/limits/limits-writer.js';
 import { parseRiskMonitorOptions } from '../../../src/risk/monitor/risk-monitor-options.js';
 import { createHarness } from '../monitor/monitor-fixtures.js';
@@ -172,5 +175,84 @@ describe('a monitor taking new rule limits', () => {
     expect(harness.monitor.snapshot().rules.find((r) => r.rule === 'strategyErrors')).toEqual(
       strategyErrors,
     );
+  });
+});
+
+describe('a follower with monitor rules', () => {
+  it("hands the monitor its rules, and undefined (the config's) for a record without", async () => {
+    const store = new MemoryKillSwitchStore().limits;
+    const record = (revision: number, limits: LiveLimits) => ({
+      revision,
+      limits,
+      reason: `r${revision}`,
+      by: 'tester',
+      at: new Date(0).toISOString(),
+      host: 'h',
+      pid: 1,
+      diff: [],
+      loosens: false,
+    });
+    await store.append(record(1, { preTrade: { maxOpenOrders: 9 } }));
+    const applied: unknown[] = [];
+    const monitorRules: unknown[] = [];
+    const events: string[] = [];
+    const follower = new LimitsFollower({
+      store,
+      engineId: 'e',
+      clock: new ManualClock(0),
+      pollIntervalMs: 10,
+      apply: (limits) => applied.push(limits.maxOpenOrders),
+      applyMonitorRules: (rules) => monitorRules.push(rules?.dailyLoss?.limit),
+      emit: (event) => events.push(`${event.type} ${event.revision}`),
+      applied: () => undefined,
+    });
+    await follower.load();
+    expect(monitorRules).toEqual([undefined]);
+
+    await store.append(
+      record(2, {
+        preTrade: { maxOpenOrders: 4 },
+        monitor: { rules: { dailyLoss: { action: 'engage', limit: 250 } } },
+      }),
+    );
+    follower.start();
+    await expect.poll(() => follower.revision, { timeout: 5_000 }).toBe(2);
+    follower.stop();
+    expect(applied).toEqual([9, 4]);
+    expect(monitorRules).toEqual([undefined, 250]);
+    expect(events).toEqual(['LimitsApplied 1', 'LimitsApplied 2']);
+  });
+
+  it('reports an invalid rule as LimitsApplyFailed and keeps the limits in force', async () => {
+    const store = new MemoryKillSwitchStore().limits;
+    await store.append({
+      revision: 1,
+      limits: { preTrade: { maxOpenOrders: 3 }, monitor: { rules: { dailyLoss: { limit: -5 } } } },
+      reason: 'bad',
+      by: 'tester',
+      at: new Date(0).toISOString(),
+      host: 'h',
+      pid: 1,
+      diff: [],
+      loosens: false,
+    });
+    const applied: unknown[] = [];
+    const events: LivegateEvent[] = [];
+    const follower = new LimitsFollower({
+      store,
+      engineId: 'e',
+      clock: new ManualClock(0),
+      pollIntervalMs: 10,
+      apply: (limits) => applied.push(limits),
+      applyMonitorRules: (rules) => applied.push(rules),
+      emit: (event) => events.push(event),
+      applied: () => undefined,
+    });
+    await follower.load();
+    expect(applied).toEqual([]);
+    expect(follower.revision).toBe(0);
+    expect(events).toMatchObject([
+      { type: 'LimitsApplyFailed', revision: 1, message: /dailyLoss\.limit/ },
+    ]);
   });
 });
