@@ -178,6 +178,28 @@ describe('a monitor taking new rule limits', () => {
   });
 });
 
+describe('a monitor keeping rule state across new limits', () => {
+  it("keeps an unchanged rule's window and starts a changed one afresh", async () => {
+    const orderRate = { action: 'alert' as const, limit: 100, windowMs: 60_000 };
+    const harness = await createHarness({ rules: { dailyLoss: { limit: 1000 }, orderRate } });
+    for (let i = 0; i < 3; i++) harness.submitted();
+    const rate = () => harness.monitor.snapshot().rules.find((r) => r.rule === 'orderRate');
+    harness.monitor.evaluate();
+    expect(rate()?.value).toBe(3);
+
+    const parse = (rules: object) => parseRiskMonitorOptions({ rules }).rules;
+    harness.monitor.applyRules(parse({ dailyLoss: { limit: 400 }, orderRate }));
+    harness.monitor.evaluate();
+    expect(rate()).toMatchObject({ value: 3, threshold: 100 });
+
+    harness.monitor.applyRules(
+      parse({ dailyLoss: { limit: 400 }, orderRate: { ...orderRate, limit: 50 } }),
+    );
+    harness.monitor.evaluate();
+    expect(rate()).toMatchObject({ value: 0, threshold: 50 });
+  });
+});
+
 describe('a follower with monitor rules', () => {
   it("hands the monitor its rules, and undefined (the config's) for a record without", async () => {
     const store = new MemoryKillSwitchStore().limits;
