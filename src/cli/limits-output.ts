@@ -42,7 +42,7 @@ export function formatDiff(diff: readonly LimitsDiffEntry[]): string {
   return diff
     .map(
       (entry) =>
-        `  ${entry.key}: ${show(entry.from)} -> ${show(entry.to)}${entry.loosens ? ' (loosens)' : ' (tightens)'}\n`,
+        `  ${entry.key}: ${show(entry.key, entry.from)} -> ${show(entry.key, entry.to)}${entry.loosens ? ' (loosens)' : ' (tightens)'}\n`,
     )
     .join('');
 }
@@ -75,7 +75,8 @@ export function formatSetResult(
   return `${text}${confirmations.confirmed.length} of ${total} engines confirmed revision ${record.revision}\n`;
 }
 
-function show(value: unknown): string {
-  if (value === undefined) return '(default)';
+/** A monitor rule is stored whole, defaults filled in: a missing value means the rule is off. */
+function show(key: string, value: unknown): string {
+  if (value === undefined) return key.startsWith('monitor.') ? '(off)' : '(default)';
   return JSON.stringify(encodeInfinity(value));
 }

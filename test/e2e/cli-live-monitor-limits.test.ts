@@ -117,7 +117,9 @@ describe.each(CASES)('livegate limits set monitor.rules on the $store store', (t
       );
       const disable = await limitsSet(config, 'monitor.rules.dailyLoss=', '-r', 'x');
       expect(disable.code).toBe(2);
-      expect(disable.stderr).toMatch(/ERR_LIMITS_LOOSENING_REFUSED: .*monitor\.rules\.dailyLoss/);
+      expect(disable.stderr).toMatch(
+        /ERR_LIMITS_LOOSENING_REFUSED: .*monitor\.rules\.dailyLoss\.limit 1000 -> \(off\)/,
+      );
       const invalid = await limitsSet(config, 'monitor.rules.dailyLoss.limit=-1', '-r', 'x');
       expect(invalid.code).toBe(2);
       expect(invalid.stderr).toMatch(/monitor\.rules\.dailyLoss\.limit/);

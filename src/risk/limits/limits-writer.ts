@@ -76,7 +76,9 @@ export async function changeLimits(
 }
 
 function loosenRefused(entries: readonly { key: string; from?: unknown; to?: unknown }[]) {
-  const keys = entries.map((e) => `${e.key} ${show(e.from)} -> ${show(e.to)}`).join(', ');
+  const keys = entries
+    .map((e) => `${e.key} ${show(e.key, e.from)} -> ${show(e.key, e.to)}`)
+    .join(', ');
   return new LivegateError(
     'ERR_LIMITS_LOOSENING_REFUSED',
     `this change loosens ${keys}: loosening needs --loosen on the CLI, or the admin token over HTTP`,
@@ -84,9 +86,12 @@ function loosenRefused(entries: readonly { key: string; from?: unknown; to?: unk
   );
 }
 
-function show(value: unknown): string {
+/** A monitor rule is stored whole, defaults filled in: a missing value means the rule is off. */
+function show(key: string, value: unknown): string {
   return value === undefined
-    ? '(default)'
+    ? key.startsWith('monitor.')
+      ? '(off)'
+      : '(default)'
     : value === Infinity
       ? 'Infinity'
       : JSON.stringify(value);
