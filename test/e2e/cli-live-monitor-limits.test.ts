@@ -2,6 +2,7 @@
 // `livegate run`: the engine has lost 600 under a limit of 1000; `limits set` to 500 is confirmed
 // by the engine, which trips dailyLoss at once (ENGAGED or REDUCING per the rule's action), audited
 // after the LimitsApplied that caused it. Loosening the limit or disabling the rule needs --loosen.
+// Over HTTP the operator token may add a rule but not slow one down (403).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -175,4 +176,75 @@ describe.each(CASES)('livegate limits set monitor.rules on the $store store', (t
       if (testCase.store === 'redis') await deleteNamespace(MACHINE_REDIS_URL, namespace);
     }
   }, 90_000);
+});
+
+describe('POST /api/limits with monitor rules', () => {
+  const OPERATOR = 'operator-token-for-monitor-limits';
+  const ADMIN = 'admin-token-for-monitor-limits';
+  const post = (base: string, token: string, body: unknown) =>
+    fetch(new URL('api/limits', base), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('lets an operator add a loss limit (confirmed), refuses an operator slowing the stale-feed rule (403)', async () => {
+    assertBuilt();
+    const stateDir = await scratchDirectory('livegate-monitor-limits-http-');
+    const cli = startCli(
+      [
+        'run',
+        '--state-dir',
+        stateDir,
+        '--engine-id',
+        'http-monitor-limits',
+        '--strategy',
+        'one-order-per-tick',
+        '--rate',
+        '200',
+        '--ticks',
+        '0',
+        '--http',
+        '127.0.0.1:0',
+      ],
+      { LIVEGATE_OPERATOR_TOKEN: OPERATOR, LIVEGATE_ADMIN_TOKEN: ADMIN },
+    );
+    running.push(cli);
+    const base = await waitFor('the console address on stderr', () => {
+      const match = /console and control API on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(cli.stderr());
+      return match?.[1];
+    });
+
+    // The embedded default rules include staleFeed at 10 s: a longer silence loosens it.
+    const slower = await post(base, OPERATOR, {
+      reason: 'quiet market',
+      by: 'olga',
+      set: { 'monitor.rules.staleFeed.limitMs': 60_000 },
+    });
+    expect(slower.status).toBe(403);
+    expect(((await slower.json()) as { error: { message: string } }).error.message).toMatch(
+      /monitor\.rules\.staleFeed\.limitMs 10000 -> 60000/,
+    );
+
+    const tighten = await post(base, OPERATOR, {
+      reason: 'a loss budget for the day',
+      by: 'olga',
+      set: { 'monitor.rules.dailyLoss': { limit: 5_000, action: 'reduce' } },
+    });
+    expect(tighten.status).toBe(200);
+    const body = (await tighten.json()) as {
+      record: { revision: number; loosens: boolean };
+      confirmations: { confirmed: { engineId: string }[] };
+    };
+    expect(body.record).toMatchObject({ revision: 1, loosens: false });
+    expect(body.confirmations.confirmed.map((c) => c.engineId)).toEqual(['http-monitor-limits']);
+
+    const current = (await (await fetch(new URL('api/limits', base))).json()) as {
+      limits: { monitor: { rules: Record<string, unknown> } };
+    };
+    expect(current.limits.monitor.rules.dailyLoss).toEqual({ action: 'reduce', limit: 5_000 });
+    // The engine's own status now holds the rule at the new limit.
+    const status = await runCli(['status', '--state-dir', stateDir, '--json']);
+    expect(status.stdout).toMatch(/"rule": "dailyLoss"/);
+  }, 60_000);
 });
