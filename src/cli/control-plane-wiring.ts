@@ -64,7 +64,7 @@ export async function startControlPlane(parts: ControlPlaneParts): Promise<Contr
         ...venueStepOf(config),
         tokens,
         limits: {
-          configLimits: limitsOfConfig(config.risk.preTrade),
+          configLimits: limitsOfConfig(config.risk.preTrade, config.risk.monitor.rules),
           confirmTimeoutMs: config.killSwitch.confirmTimeoutMs,
         },
         host: config.http.host,

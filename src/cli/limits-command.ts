@@ -9,7 +9,7 @@ import type { KillSwitchStore, LimitsStore } from '../core/ports.js';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
 import { awaitLimitsConfirmations } from '../risk/limits/limits-confirmations.js';
 import { changeLimits } from '../risk/limits/limits-writer.js';
-import { limitsOfConfig, parseAssignment } from '../risk/limits/live-limits.js';
+import { limitsInForce, limitsOfConfig, parseAssignment } from '../risk/limits/live-limits.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { formatHistory, formatLimits, formatSetResult, jsonOf } from './limits-output.js';
@@ -43,11 +43,11 @@ function registerSet(group: Command): void {
   const command = group
     .command('set')
     .description(
-      'change risk.preTrade limits (KEY=VALUE, e.g. preTrade.defaults.maxQuantity=5) and wait until every running engine enforces the new revision',
+      'change risk.preTrade and risk.monitor.rules limits (KEY=VALUE, e.g. preTrade.defaults.maxQuantity=5, monitor.rules.dailyLoss.limit=500) and wait until every running engine enforces the new revision',
     )
     .argument(
       '<assignments...>',
-      'KEY=VALUE under preTrade; VALUE a number, Infinity, JSON, or empty to unset',
+      'KEY=VALUE under preTrade or monitor.rules; VALUE a number, Infinity, JSON, or empty to unset (an empty monitor.rules.<rule> turns the rule off)',
     );
   addCommonOptions(command)
     .requiredOption('-r, --reason <text>', 'why (required; recorded with the revision)')
@@ -77,13 +77,13 @@ function registerShow(group: Command): void {
       const config = resolveConfig(options);
       await withLimits(config, async (_store, limits) => {
         const latest = await limits.latest();
-        const configLimits = limitsOfConfig(config.risk.preTrade);
+        const configLimits = limitsOfConfig(config.risk.preTrade, config.risk.monitor.rules);
         process.stdout.write(
           options.json === true
             ? jsonOf({
                 revision: latest?.revision ?? 0,
                 record: latest,
-                limits: latest?.limits ?? configLimits,
+                limits: limitsInForce(latest?.limits, configLimits),
               })
             : formatLimits(latest, configLimits),
         );
@@ -117,7 +117,7 @@ async function runSet(texts: readonly string[], options: SetOptions): Promise<nu
       reason: options.reason.trim(),
       by: by.trim(),
       mayLoosen: options.loosen === true,
-      configLimits: limitsOfConfig(config.risk.preTrade),
+      configLimits: limitsOfConfig(config.risk.preTrade, config.risk.monitor.rules),
       host: os.hostname(),
       pid: process.pid,
       origin: { channel: 'cli' },

@@ -12,9 +12,16 @@ export function jsonOf(value: unknown): string {
 export function formatLimits(latest: LimitsRecord | null, configLimits: LiveLimits): string {
   const head =
     latest === null
-      ? 'limits revision 0: none stored; engines enforce their config (risk.preTrade), this config:\n'
+      ? 'limits revision 0: none stored; engines enforce their config (risk.preTrade, risk.monitor.rules), this config:\n'
       : `limits revision ${latest.revision} (${latest.at} by ${latest.by}: ${latest.reason}); stored values win over the config:\n`;
-  return `${head}${JSON.stringify(encodeInfinity((latest?.limits ?? configLimits).preTrade), null, 2)}\n`;
+  const limits = latest?.limits ?? configLimits;
+  const monitor =
+    limits.monitor === undefined
+      ? latest === null
+        ? ''
+        : "monitor.rules: not in this revision; each engine keeps its config's risk.monitor.rules\n"
+      : `monitor.rules:\n${JSON.stringify(encodeInfinity(limits.monitor.rules), null, 2)}\n`;
+  return `${head}preTrade:\n${JSON.stringify(encodeInfinity(limits.preTrade), null, 2)}\n${monitor}`;
 }
 
 export function formatHistory(history: readonly LimitsRecord[]): string {
@@ -35,7 +42,7 @@ export function formatDiff(diff: readonly LimitsDiffEntry[]): string {
   return diff
     .map(
       (entry) =>
-        `  ${entry.key}: ${show(entry.from)} -> ${show(entry.to)}${entry.loosens ? ' (loosens)' : ' (tightens)'}\n`,
+        `  ${entry.key}: ${show(entry.key, entry.from)} -> ${show(entry.key, entry.to)}${entry.loosens ? ' (loosens)' : ' (tightens)'}\n`,
     )
     .join('');
 }
@@ -68,7 +75,8 @@ export function formatSetResult(
   return `${text}${confirmations.confirmed.length} of ${total} engines confirmed revision ${record.revision}\n`;
 }
 
-function show(value: unknown): string {
-  if (value === undefined) return '(default)';
+/** A monitor rule is stored whole, defaults filled in: a missing value means the rule is off. */
+function show(key: string, value: unknown): string {
+  if (value === undefined) return key.startsWith('monitor.') ? '(off)' : '(default)';
   return JSON.stringify(encodeInfinity(value));
 }

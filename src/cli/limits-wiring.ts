@@ -28,6 +28,8 @@ export async function followLiveLimits(
   const limitsStore = store?.limits;
   const apply = risk.applyPreTradeLimits;
   if (limitsStore === undefined || apply === undefined) return undefined;
+  const { monitor } = risk;
+  const configRules = config.risk.monitor.rules;
   let bound: LiveEngine | undefined;
   const early: (LimitsApplied | LimitsApplyFailed)[] = [];
   const follower = new LimitsFollower({
@@ -36,8 +38,15 @@ export async function followLiveLimits(
     clock: systemClock,
     pollIntervalMs: config.killSwitch.pollIntervalMs,
     apply,
+    ...(monitor === undefined
+      ? {}
+      : { applyMonitorRules: (rules) => monitor.applyRules(rules ?? configRules) }),
     emit: (event) => (bound === undefined ? early.push(event) : bound.emit(event)),
-    applied: () => bound?.reportNow(),
+    applied: () => {
+      // After LimitsApplied: a tightened rule already in breach trips now, audited after its cause.
+      monitor?.reevaluate();
+      bound?.reportNow();
+    },
   });
   await follower.load();
   return {

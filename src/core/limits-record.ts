@@ -4,10 +4,15 @@ import type { KillSwitchOrigin } from './kill-switch-record.js';
 
 /**
  * The limits an engine may change while it runs, as the config spells them (`risk.preTrade`
- * without `enabled`). Kept as plain JSON so every store writes the same bytes.
+ * without `enabled`, `risk.monitor.rules`). Kept as plain JSON so every store writes the same bytes.
  */
 export interface LiveLimits {
   readonly preTrade: Readonly<Record<string, unknown>>;
+  /**
+   * The risk monitor's rules. Absent (a record written before monitor limits were live): each
+   * engine keeps its own config's `risk.monitor.rules`.
+   */
+  readonly monitor?: { readonly rules: Readonly<Record<string, unknown>> };
 }
 
 /** One changed value, by its dotted config key; `undefined` stands for "not set" (a default). */

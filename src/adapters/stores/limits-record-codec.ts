@@ -7,7 +7,10 @@ import { decodeInfinity, encodeInfinity, type LimitsRecord } from '../../core/li
 
 const limitsRecordSchema = z.strictObject({
   revision: z.int().min(1),
-  limits: z.strictObject({ preTrade: z.record(z.string(), z.unknown()) }),
+  limits: z.strictObject({
+    preTrade: z.record(z.string(), z.unknown()),
+    monitor: z.strictObject({ rules: z.record(z.string(), z.unknown()) }).optional(),
+  }),
   reason: z.string().min(1),
   by: z.string().min(1),
   at: z.iso.datetime(),

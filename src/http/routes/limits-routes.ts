@@ -9,14 +9,18 @@ import { isLivegateError } from '../../core/errors.js';
 import { encodeInfinity, type LiveLimits } from '../../core/limits-record.js';
 import { awaitLimitsConfirmations } from '../../risk/limits/limits-confirmations.js';
 import { changeLimits } from '../../risk/limits/limits-writer.js';
-import { parseAssignment, type LimitsAssignment } from '../../risk/limits/live-limits.js';
+import {
+  limitsInForce,
+  parseAssignment,
+  type LimitsAssignment,
+} from '../../risk/limits/live-limits.js';
 import type { EngineView } from '../engine-view.js';
 import { errorBody } from './error-body.js';
 import { authenticateRequest, type RequestAuthOptions } from './request-auth.js';
 
 export interface LimitsRouteOptions extends RequestAuthOptions {
   readonly view: EngineView;
-  /** What engines enforce while no revision is stored (this engine's risk.preTrade). */
+  /** What engines enforce while no revision is stored (this engine's risk.preTrade, monitor rules). */
   readonly configLimits: LiveLimits;
   readonly confirmTimeoutMs: number;
 }
@@ -27,7 +31,7 @@ const auditText = (maxLength: number) =>
     if (problem !== null) context.addIssue({ code: 'custom', message: problem });
   });
 
-/** `set`: dotted keys under preTrade to a value (a number, "Infinity", a list; null unsets). */
+/** `set`: dotted keys under preTrade or monitor.rules to a value (a number, "Infinity", a list; null unsets). */
 const limitsBodySchema = z.strictObject({
   reason: auditText(MAX_REASON_LENGTH),
   by: auditText(MAX_BY_LENGTH),
@@ -46,7 +50,7 @@ export function registerLimitsRoutes(app: FastifyInstance, options: LimitsRouteO
     return reply.send(
       encodeInfinity({
         revision: latest?.revision ?? 0,
-        limits: latest?.limits ?? options.configLimits,
+        limits: limitsInForce(latest?.limits, options.configLimits),
         history,
       }),
     );

@@ -6,7 +6,8 @@ import { isLivegateError } from '../../core/errors.js';
 import type { LimitsApplied, LimitsApplyFailed } from '../../core/events.js';
 import type { LimitsRecord } from '../../core/limits-record.js';
 import type { LimitsStore } from '../../core/ports.js';
-import { preTradeLimitsOf } from './live-limits.js';
+import { monitorRulesOf, preTradeLimitsOf } from './live-limits.js';
+import type { ResolvedRules } from '../monitor/risk-monitor-options.js';
 import type { PreTradeLimits } from '../pre-trade/pre-trade-limits.js';
 
 export interface LimitsFollowerOptions {
@@ -16,8 +17,16 @@ export interface LimitsFollowerOptions {
   readonly pollIntervalMs: number;
   /** Swaps the pre-trade chain's limits; throws (and changes nothing) when they are invalid. */
   readonly apply: (limits: PreTradeLimits, now: number) => void;
+  /**
+   * Swaps the risk monitor's rules (undefined: the record has none, so the config's); absent when
+   * the engine runs no monitor. Called after `apply`, with rules already validated.
+   */
+  readonly applyMonitorRules?: (rules: ResolvedRules | undefined) => void;
   readonly emit: (event: LimitsApplied | LimitsApplyFailed) => void;
-  /** Called after a revision is in force, so the engine reports it at once. */
+  /**
+   * Called after a revision is in force (and LimitsApplied emitted): the monitor judges its rules
+   * against it, then the engine reports it at once.
+   */
   readonly applied: () => void;
 }
 
@@ -65,7 +74,9 @@ export class LimitsFollower {
     try {
       // Validated in full before anything is swapped: an invalid record changes nothing.
       const limits = preTradeLimitsOf(record.limits);
+      const rules = monitorRulesOf(record.limits);
       this.options.apply(limits, clock.now());
+      this.options.applyMonitorRules?.(rules);
     } catch (error) {
       this.failed(record.revision, error);
       return;
@@ -83,7 +94,7 @@ export class LimitsFollower {
       diff: record.diff,
       message:
         when === 'start'
-          ? `limits revision ${record.revision} from the store replaces the config's risk.preTrade (last change by ${record.by}: ${record.reason})`
+          ? `limits revision ${record.revision} from the store replaces the config's ${record.limits.monitor === undefined ? 'risk.preTrade' : 'risk.preTrade and risk.monitor.rules'} (last change by ${record.by}: ${record.reason})`
           : `limits revision ${record.revision} applied (${changes}) by ${record.by}: ${record.reason}`,
     });
     this.options.applied();

@@ -6,7 +6,12 @@ import { LivegateError } from '../../core/errors.js';
 import type { KillSwitchOrigin } from '../../core/kill-switch-record.js';
 import type { LimitsRecord, LiveLimits } from '../../core/limits-record.js';
 import type { LimitsStore } from '../../core/ports.js';
-import { applyAssignments, diffLimits, type LimitsAssignment } from './live-limits.js';
+import {
+  applyAssignments,
+  diffLimits,
+  limitsInForce,
+  type LimitsAssignment,
+} from './live-limits.js';
 
 /** Losing the race this long means something is badly wrong; say so rather than spin. */
 const WRITE_DEADLINE_MS = 10_000;
@@ -41,7 +46,8 @@ export async function changeLimits(
   const deadline = performance.now() + WRITE_DEADLINE_MS;
   for (let attempt = 1; ; attempt += 1) {
     const latest = await store.latest();
-    const current = latest?.limits ?? change.configLimits;
+    // A stored record without monitor rules left them to the config: this writer's stand in.
+    const current = limitsInForce(latest?.limits, change.configLimits);
     const next = applyAssignments(current, change.assignments);
     const diff = diffLimits(current, next);
     if (diff.length === 0) return { record: latest, changed: false, lostRaces: attempt - 1 };
@@ -70,7 +76,9 @@ export async function changeLimits(
 }
 
 function loosenRefused(entries: readonly { key: string; from?: unknown; to?: unknown }[]) {
-  const keys = entries.map((e) => `${e.key} ${show(e.from)} -> ${show(e.to)}`).join(', ');
+  const keys = entries
+    .map((e) => `${e.key} ${show(e.key, e.from)} -> ${show(e.key, e.to)}`)
+    .join(', ');
   return new LivegateError(
     'ERR_LIMITS_LOOSENING_REFUSED',
     `this change loosens ${keys}: loosening needs --loosen on the CLI, or the admin token over HTTP`,
@@ -78,9 +86,12 @@ function loosenRefused(entries: readonly { key: string; from?: unknown; to?: unk
   );
 }
 
-function show(value: unknown): string {
+/** A monitor rule is stored whole, defaults filled in: a missing value means the rule is off. */
+function show(key: string, value: unknown): string {
   return value === undefined
-    ? '(default)'
+    ? key.startsWith('monitor.')
+      ? '(off)'
+      : '(default)'
     : value === Infinity
       ? 'Infinity'
       : JSON.stringify(value);

@@ -1,5 +1,6 @@
 // Live limits as `limits set` and the HTTP API change them: KEY=VALUE assignments over the
 // config's own schema, the resulting record's diff, and whether it loosens anything.
+// The monitor's side (`monitor.rules.*`) is judged in monitor-limits.ts.
 
 import { isLivegateError, LivegateError } from '../../core/errors.js';
 import { encodeInfinity, type LimitsDiffEntry, type LiveLimits } from '../../core/limits-record.js';
@@ -9,10 +10,18 @@ import {
   type LimitsIssue,
   type PreTradeLimits,
 } from '../pre-trade/pre-trade-limits.js';
+import { monitorKeyLoosens, validateMonitorRules } from './monitor-limits.js';
 
-/** One `KEY=VALUE`: a dotted path under `preTrade` and its value (undefined: back to the default). */
+export { monitorRulesOf } from './monitor-limits.js';
+
+/**
+ * One `KEY=VALUE`: a dotted path under `preTrade` or `monitor` and its value (undefined: back to
+ * the default, or a monitor rule off).
+ */
 export interface LimitsAssignment {
   readonly key: string;
+  readonly section: 'preTrade' | 'monitor';
+  /** Under the section: `['defaults', 'maxQuantity']`, `['rules', 'dailyLoss', 'limit']`. */
   readonly path: readonly string[];
   readonly value: unknown;
 }
@@ -33,10 +42,22 @@ const TIGHTER_WHEN_LOWER = new Set([
 const TIGHTER_WHEN_HIGHER = new Set(['minQuantity', 'minOrderNotional', 'duplicateWindowMs']);
 
 /** The live limits a config starts an engine with (before any stored revision). */
-export function limitsOfConfig(preTrade: Readonly<Record<string, unknown>>): LiveLimits {
+export function limitsOfConfig(
+  preTrade: Readonly<Record<string, unknown>>,
+  monitorRules?: Readonly<Record<string, unknown>>,
+): LiveLimits {
   const limits = { ...preTrade };
   delete limits.enabled;
-  return { preTrade: limits };
+  return monitorRules === undefined
+    ? { preTrade: limits }
+    : { preTrade: limits, monitor: { rules: structuredClone(monitorRules) } };
+}
+
+/** A stored revision's limits as engines enforce them: without monitor rules, the config's. */
+export function limitsInForce(stored: LiveLimits | undefined, config: LiveLimits): LiveLimits {
+  if (stored === undefined) return config;
+  if (stored.monitor !== undefined || config.monitor === undefined) return stored;
+  return { ...stored, monitor: config.monitor };
 }
 
 /**
@@ -51,10 +72,13 @@ export function parseAssignment(text: string): LimitsAssignment {
   const key = text.slice(0, equals).replace(/^risk\./, '');
   const raw = text.slice(equals + 1).trim();
   const segments = key.split('.');
+  if (segments[0] === 'monitor' && !segments.includes('')) {
+    return { key, section: 'monitor', path: monitorPath(key, segments), value: parseValue(raw) };
+  }
   if (segments[0] !== 'preTrade' || segments.length < 2 || segments.includes('')) {
     throw new LivegateError(
       'ERR_USAGE',
-      `unknown limit "${key}": live limits are under preTrade (preTrade.defaults.maxQuantity, preTrade.symbols.EURUSD.maxPosition, preTrade.maxGrossExposure...)`,
+      `unknown limit "${key}": live limits are under preTrade and monitor.rules (preTrade.defaults.maxQuantity, preTrade.symbols.EURUSD.maxPosition, monitor.rules.dailyLoss.limit...)`,
     );
   }
   let path = segments.slice(1);
@@ -68,7 +92,25 @@ export function parseAssignment(text: string): LimitsAssignment {
       `${key} cannot change while running (turning the chain on or off needs a restart)`,
     );
   }
-  return { key, path, value: parseValue(raw) };
+  return { key, section: 'preTrade', path, value: parseValue(raw) };
+}
+
+/** `monitor.rules.<rule>` (the whole rule; empty turns it off) or `monitor.rules.<rule>.<field>`. */
+function monitorPath(key: string, segments: readonly string[]): string[] {
+  const path = segments.slice(1);
+  if (path[0] !== 'rules') {
+    throw new LivegateError(
+      'ERR_USAGE',
+      `${key} cannot change while running (of risk.monitor only the rules' limits are live; the rest needs a restart)`,
+    );
+  }
+  if (path.length < 2 || path.length > 3) {
+    throw new LivegateError(
+      'ERR_USAGE',
+      `unknown limit "${key}": monitor limits are monitor.rules.<rule> or monitor.rules.<rule>.<field> (monitor.rules.dailyLoss.limit)`,
+    );
+  }
+  return path;
 }
 
 function parseValue(raw: string): unknown {
@@ -87,7 +129,15 @@ export function applyAssignments(
   assignments: readonly LimitsAssignment[],
 ): LiveLimits {
   const preTrade = structuredClone(current.preTrade) as Record<string, unknown>;
-  for (const { path, value } of assignments) setPath(preTrade, path, value);
+  const monitor = structuredClone(current.monitor ?? { rules: {} }) as Record<string, unknown>;
+  for (const { section, path, value } of assignments) {
+    setPath(section === 'preTrade' ? preTrade : monitor, path, value);
+  }
+  const touchesMonitor = assignments.some((assignment) => assignment.section === 'monitor');
+  // Stored with the schema's defaults filled in, so a diff compares what the monitor enforces.
+  const rules = touchesMonitor
+    ? (validateMonitorRules(monitor.rules as Record<string, unknown>) as Record<string, unknown>)
+    : (monitor.rules as Record<string, unknown>);
   try {
     validatePreTradeLimits(preTrade);
   } catch (error) {
@@ -98,7 +148,9 @@ export function applyAssignments(
       details: { issues: lines },
     });
   }
-  return { preTrade };
+  return current.monitor === undefined && !touchesMonitor
+    ? { preTrade }
+    : { preTrade, monitor: { rules } };
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
@@ -115,8 +167,27 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
 
 /** Every changed value, each marked when it loosens; a symbol newly tradable loosens too. */
 export function diffLimits(before: LiveLimits, after: LiveLimits): LimitsDiffEntry[] {
-  const from = flatten(before.preTrade);
-  const to = flatten(after.preTrade);
+  const entries = diffSection('preTrade', before.preTrade, after.preTrade, (key) =>
+    loosens(key, before.preTrade, after.preTrade),
+  );
+  if (before.monitor === undefined && after.monitor === undefined) return entries;
+  const rulesBefore = { rules: before.monitor?.rules ?? {} };
+  const rulesAfter = { rules: after.monitor?.rules ?? {} };
+  return entries.concat(
+    diffSection('monitor', rulesBefore, rulesAfter, (key) =>
+      monitorKeyLoosens(key, rulesBefore.rules, rulesAfter.rules),
+    ),
+  );
+}
+
+function diffSection(
+  section: string,
+  before: Readonly<Record<string, unknown>>,
+  after: Readonly<Record<string, unknown>>,
+  loosensKey: (key: string) => boolean,
+): LimitsDiffEntry[] {
+  const from = flatten(before);
+  const to = flatten(after);
   const keys = [...new Set([...from.keys(), ...to.keys()])].sort();
   const entries: LimitsDiffEntry[] = [];
   for (const key of keys) {
@@ -124,10 +195,10 @@ export function diffLimits(before: LiveLimits, after: LiveLimits): LimitsDiffEnt
     const b = to.get(key);
     if (JSON.stringify(encodeInfinity(a)) === JSON.stringify(encodeInfinity(b))) continue;
     entries.push({
-      key: `preTrade.${key}`,
+      key: `${section}.${key}`,
       ...(a === undefined ? {} : { from: a }),
       ...(b === undefined ? {} : { to: b }),
-      loosens: loosens(key, before.preTrade, after.preTrade),
+      loosens: loosensKey(key),
     });
   }
   return entries;

@@ -14,6 +14,7 @@ import type { RuleEpisode } from './risk-rule.js';
 import {
   parseRiskMonitorOptions,
   type ResolvedRiskMonitorOptions,
+  type ResolvedRules,
   type RiskMonitorOptions,
 } from './risk-monitor-options.js';
 import { createRuleSet, type RuleSet } from './rule-set.js';
@@ -53,13 +54,14 @@ export interface RiskMonitorWiring {
  * and on a timer, so a tick never waits for a rule.
  */
 export class RiskMonitor implements TickObserver, EventObserver {
-  readonly options: ResolvedRiskMonitorOptions;
+  /** As validated at construction; `rules` replaced by applyRules (live limits). */
+  options: ResolvedRiskMonitorOptions;
   private readonly killSwitch: EnforcedKillSwitch;
   private readonly engineId: string;
   private readonly clock: Clock;
   private readonly emit: (event: LivegateEvent) => void;
   private readonly portfolio: Portfolio;
-  private readonly rules: RuleSet;
+  private rules: RuleSet;
   private readonly actions: TripActions;
   private readonly warnings: RuleWarnings;
   private timer: NodeJS.Timeout | undefined;
@@ -195,6 +197,27 @@ export class RiskMonitor implements TickObserver, EventObserver {
       case 'connection-refused':
         return;
     }
+  }
+
+  /**
+   * New rule limits (a live limits revision), off the hot path: unchanged rules keep their state,
+   * changed ones start afresh. Nothing is judged here; `reevaluate()` then judges every rule.
+   */
+  applyRules(rules: ResolvedRules): void {
+    const options = parseRiskMonitorOptions({ ...this.options, rules });
+    const previous = { rules: this.options.rules, set: this.rules };
+    const next = createRuleSet(options, this.portfolio, this.clock.monotonic(), previous);
+    if (this.timer !== undefined && next.eventLoopStall !== previous.set.eventLoopStall) {
+      previous.set.eventLoopStall?.rule.stop();
+      next.eventLoopStall?.rule.start();
+    }
+    this.options = options;
+    this.rules = next;
+  }
+
+  /** Judges every rule now if the monitor is running (before start, its first evaluation will). */
+  reevaluate(): void {
+    if (this.timer !== undefined) this.evaluate();
   }
 
   /** Every rule, now. The timer calls this; tests call it directly with a ManualClock. */

@@ -35,7 +35,7 @@ describe('live limits assignments', () => {
     ]);
   });
 
-  it('refuses keys outside preTrade, the enabled switch, and values the schema refuses', () => {
+  it('refuses keys outside preTrade and monitor.rules, the enabled switch, and values the schema refuses', () => {
     const usage = (text: string) => {
       try {
         applyAssignments({ preTrade: {} }, [parseAssignment(text)]);
@@ -44,7 +44,7 @@ describe('live limits assignments', () => {
         return isLivegateError(error, 'ERR_USAGE') ? error.message : String(error);
       }
     };
-    expect(usage('monitor.rules.dailyLoss.limit=5')).toMatch(/unknown limit "monitor/);
+    expect(usage('desks.fx.dailyLoss=5')).toMatch(/unknown limit "desks/);
     expect(usage('preTrade.enabled=false')).toMatch(/cannot change while running/);
     expect(usage('preTrade.defaults.maxQuantty=5')).toMatch(
       /preTrade\.defaults\.maxQuantty: unknown key/,
