@@ -17,6 +17,8 @@ export interface LimitsAssignment {
   readonly value: unknown;
 }
 
+const OBJECT_INTERNALS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Limit fields where a lower value denies more. */
 const TIGHTER_WHEN_LOWER = new Set([
   'maxQuantity',
@@ -61,6 +63,11 @@ export function parseAssignment(text: string): LimitsAssignment {
   // A symbol name may contain dots (BRK.B): everything between `symbols.` and the field is the name.
   if (path[0] === 'symbols' && path.length > 3) {
     path = ['symbols', path.slice(1, -1).join('.'), path[path.length - 1]!];
+  }
+  // Such a segment would walk onto Object.prototype when the assignment is applied.
+  const forbidden = segments.find((segment) => OBJECT_INTERNALS.has(segment));
+  if (forbidden !== undefined) {
+    throw new LivegateError('ERR_USAGE', `unknown limit "${key}": "${forbidden}" is not a key`);
   }
   if (path.includes('enabled')) {
     throw new LivegateError(
