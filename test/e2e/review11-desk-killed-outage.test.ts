@@ -64,7 +64,7 @@ describe('review 11: desk check with a killed engine and a frozen store', () => 
     const engineA = startCli(['run', '--config', a, '--engine-id', 'desk-a', '--desk', 'fx']);
     running.push(engineA);
     const journal = async (id: string): Promise<Entry[]> =>
-      (await readJournal(path.join(stateDir, 'journal', id))).events.filter(() => true) as Entry[];
+      (await readJournal(path.join(stateDir, 'journal', id))).events.filter(() => true);
     await waitFor(
       'A at 800',
       async () =>
