@@ -30,6 +30,8 @@ export interface LimitsConfirmationResult {
   readonly missing: readonly MissingLimitsConfirmation[];
   /** Members whose report went away during the wait (a clean stop). */
   readonly departed: readonly string[];
+  /** Engines that reported a revision the store does not hold (its history was lost). */
+  readonly historyLost: readonly { readonly engineId: string; readonly limitsRevision: number }[];
   readonly waitedMs: number;
 }
 
@@ -46,10 +48,16 @@ export async function awaitLimitsConfirmations(
   const latest = new Map(members.map((report) => [report.engineId, report]));
   const confirmedAt = new Map<string, number>();
   const departed = new Set<string>();
+  const historyLost = new Map<string, number>();
   for (;;) {
     const now = performance.now();
+    // A higher revision confirms only if the store holds it: an engine still on a revision from
+    // before the store lost its history does not enforce the one just written.
+    const storeRevision = await latestRevision(store, revision);
     for (const [engineId, report] of latest) {
-      if (!confirmedAt.has(engineId) && confirms(report, revision)) {
+      const reported = report.unreadable === undefined ? (report.limitsRevision ?? 0) : undefined;
+      if (reported !== undefined && reported > storeRevision) historyLost.set(engineId, reported);
+      if (!confirmedAt.has(engineId) && confirms(reported, revision, storeRevision)) {
         confirmedAt.set(engineId, now - started);
       }
     }
@@ -66,11 +74,21 @@ export async function awaitLimitsConfirmations(
       else latest.set(engineId, report);
     }
   }
-  return summarise(revision, latest, confirmedAt, departed, performance.now() - started);
+  const lost = [...historyLost].map(([engineId, limitsRevision]) => ({ engineId, limitsRevision }));
+  return summarise(revision, latest, confirmedAt, departed, lost, performance.now() - started);
 }
 
-function confirms(report: EngineReport, revision: number): boolean {
-  return report.unreadable === undefined && (report.limitsRevision ?? 0) >= revision;
+/** The store's latest revision now; the one written while it cannot be read (nothing higher counts). */
+async function latestRevision(store: KillSwitchStore, written: number): Promise<number> {
+  const record = await store.limits?.latest().catch(() => undefined);
+  return Math.max(written, record?.revision ?? written);
+}
+
+function confirms(reported: number | undefined, revision: number, storeRevision: number): boolean {
+  return (
+    reported !== undefined &&
+    (reported === revision || (reported > revision && reported <= storeRevision))
+  );
 }
 
 function summarise(
@@ -78,6 +96,7 @@ function summarise(
   latest: ReadonlyMap<string, EngineReport>,
   confirmedAt: ReadonlyMap<string, number>,
   departed: ReadonlySet<string>,
+  historyLost: LimitsConfirmationResult['historyLost'],
   waitedMs: number,
 ): LimitsConfirmationResult {
   const confirmed: LimitsConfirmation[] = [];
@@ -104,7 +123,7 @@ function summarise(
       });
     }
   }
-  return { revision, confirmed, missing, departed: [...departed], waitedMs };
+  return { revision, confirmed, missing, departed: [...departed], historyLost, waitedMs };
 }
 
 function whyMissing(report: EngineReport): string {
