@@ -3,7 +3,7 @@
 
 import { isLivegateError, LivegateError } from '../../core/errors.js';
 import { encodeInfinity, type LimitsDiffEntry, type LiveLimits } from '../../core/limits-record.js';
-import { BUILT_IN_SYMBOL_LIMITS } from '../pre-trade/resolved-limits.js';
+import { BUILT_IN_SYMBOL_LIMITS, defaultBurst } from '../pre-trade/resolved-limits.js';
 import {
   validatePreTradeLimits,
   type LimitsIssue,
@@ -207,6 +207,13 @@ function effective(
     );
   const own = lookup(...path);
   if (typeof own === 'number') return own;
+  if (field === 'burst') {
+    // An unset burst is not unlimited: the chain enforces max(1, rate) at the same scope.
+    const fallback = symbol === undefined ? undefined : lookup('defaults', field);
+    if (typeof fallback === 'number') return fallback;
+    const ratePath = [...path.slice(0, -1), 'maxOrdersPerSecond'];
+    return defaultBurst(effective(preTrade, ratePath, 'maxOrdersPerSecond', symbol));
+  }
   if (symbol !== undefined || path[0] === 'defaults') {
     const fallback = lookup('defaults', field);
     if (symbol !== undefined && typeof fallback === 'number') return fallback;
