@@ -4,7 +4,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EngineReport } from '../../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../../core/ports.js';
+import { processFate } from '../../core/process-identity.js';
 import { isKnownGone } from '../../killswitch/confirmations.js';
+import {
+  registrationReport,
+  type LocalEngineRegistration,
+} from '../../killswitch/local-engine-registry.js';
 
 export interface LimitsConfirmation {
   readonly engineId: string;
@@ -40,12 +45,23 @@ export async function awaitLimitsConfirmations(
   revision: number,
   timeoutMs: number,
   pollIntervalMs = 20,
+  /**
+   * Engines registered on this host (read after the write): one still starting may have read the
+   * previous revision before publishing its first report; it is a member, unreported until it does.
+   */
+  registeredHere: readonly LocalEngineRegistration[] = [],
 ): Promise<LimitsConfirmationResult> {
   const started = performance.now();
   const members = (await store.listEngineReports()).filter(
     (report) => report.unreadable !== undefined || !isKnownGone(report),
   );
   const latest = new Map(members.map((report) => [report.engineId, report]));
+  const unreported = new Map<string, LocalEngineRegistration>();
+  for (const registered of registeredHere) {
+    if (latest.has(registered.engineId)) continue;
+    unreported.set(registered.engineId, registered);
+    latest.set(registered.engineId, registrationReport(registered));
+  }
   const confirmedAt = new Map<string, number>();
   const departed = new Set<string>();
   const historyLost = new Map<string, number>();
@@ -70,12 +86,25 @@ export async function awaitLimitsConfirmations(
     const current = new Map(listed.map((report) => [report.engineId, report]));
     for (const engineId of pending) {
       const report = current.get(engineId);
-      if (report === undefined) departed.add(engineId);
-      else latest.set(engineId, report);
+      const starting = unreported.get(engineId);
+      if (report !== undefined) {
+        unreported.delete(engineId);
+        latest.set(engineId, report);
+      } else if (starting === undefined || processFate(starting) === 'gone') {
+        departed.add(engineId);
+      }
     }
   }
   const lost = [...historyLost].map(([engineId, limitsRevision]) => ({ engineId, limitsRevision }));
-  return summarise(revision, latest, confirmedAt, departed, lost, performance.now() - started);
+  return summarise(
+    revision,
+    latest,
+    confirmedAt,
+    departed,
+    lost,
+    new Set(unreported.keys()),
+    performance.now() - started,
+  );
 }
 
 /** The store's latest revision now; the one written while it cannot be read (nothing higher counts). */
@@ -97,6 +126,7 @@ function summarise(
   confirmedAt: ReadonlyMap<string, number>,
   departed: ReadonlySet<string>,
   historyLost: LimitsConfirmationResult['historyLost'],
+  unreported: ReadonlySet<string>,
   waitedMs: number,
 ): LimitsConfirmationResult {
   const confirmed: LimitsConfirmation[] = [];
@@ -119,7 +149,9 @@ function summarise(
         host,
         pid,
         limitsRevision: report.limitsRevision,
-        why: whyMissing(report),
+        why: unreported.has(engineId)
+          ? 'registered on this host but it published no report yet (starting, or hung at start)'
+          : whyMissing(report),
       });
     }
   }
