@@ -72,6 +72,9 @@ export function formatSetResult(
     text += `  NOT confirmed: ${m.engineId} (pid ${m.pid} on ${m.host}): ${m.why}\n`;
   }
   for (const id of confirmations.departed) text += `  departed: ${id} stopped during the wait\n`;
+  for (const lost of confirmations.historyLost) {
+    text += `  history lost: ${lost.engineId} reported limits revision ${lost.limitsRevision}, which the store does not hold (the store restarted empty or was wiped)\n`;
+  }
   return `${text}${confirmations.confirmed.length} of ${total} engines confirmed revision ${record.revision}\n`;
 }
 

@@ -7,7 +7,7 @@ import type { LivegateConfig } from '../config/schema.js';
 import { createKillSwitchStore, createTradingAdapters } from '../adapters/index.js';
 import { LiveEngine } from '../engine/live-engine.js';
 import { scopesOfEngine } from '../core/scopes.js';
-import { isLivegateError } from '../core/errors.js';
+import { isLivegateError, LivegateError } from '../core/errors.js';
 import { failClosedTrigger } from '../core/kill-switch-record.js';
 import { claimEngineId } from '../killswitch/engine-id-claim.js';
 import { ScopedKillSwitch } from '../killswitch/scoped-kill-switch.js';
@@ -111,6 +111,7 @@ async function runWithLogger(
   json: boolean,
 ): Promise<number> {
   const engineId = config.engine.id;
+  requireConfiguredDesk(config);
   const runId = `${engineId}-${Date.now().toString(36)}`;
   const scopes = scopesOfEngine(engineId, config.engine.desk);
   const stores = await Promise.all(
@@ -399,4 +400,19 @@ async function claimEngineIdOrClose(
     await closeStores();
     throw error;
   }
+}
+
+/**
+ * With `risk.desks` configured, a desk that is none of its keys would run with no desk check at
+ * all; names are exact (as kill-switch scopes are), so `FX` under `risk.desks.fx` is refused.
+ */
+function requireConfiguredDesk(config: LivegateConfig): void {
+  const desk = config.engine.desk;
+  const configured = Object.keys(config.risk.desks);
+  if (desk === null || desk === undefined || configured.length === 0) return;
+  if (Object.hasOwn(config.risk.desks, desk)) return;
+  throw new LivegateError(
+    'ERR_CONFIG_INVALID',
+    `engine desk "${desk}" is not one of risk.desks (${configured.join(', ')}): it would run with no desk check (desk names are case-sensitive)`,
+  );
 }

@@ -4,7 +4,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EngineReport } from '../../core/kill-switch-record.js';
 import type { KillSwitchStore } from '../../core/ports.js';
+import { processFate } from '../../core/process-identity.js';
 import { isKnownGone } from '../../killswitch/confirmations.js';
+import {
+  registrationReport,
+  type LocalEngineRegistration,
+} from '../../killswitch/local-engine-registry.js';
 
 export interface LimitsConfirmation {
   readonly engineId: string;
@@ -30,6 +35,8 @@ export interface LimitsConfirmationResult {
   readonly missing: readonly MissingLimitsConfirmation[];
   /** Members whose report went away during the wait (a clean stop). */
   readonly departed: readonly string[];
+  /** Engines that reported a revision the store does not hold (its history was lost). */
+  readonly historyLost: readonly { readonly engineId: string; readonly limitsRevision: number }[];
   readonly waitedMs: number;
 }
 
@@ -38,18 +45,35 @@ export async function awaitLimitsConfirmations(
   revision: number,
   timeoutMs: number,
   pollIntervalMs = 20,
+  /**
+   * Engines registered on this host (read after the write): one still starting may have read the
+   * previous revision before publishing its first report; it is a member, unreported until it does.
+   */
+  registeredHere: readonly LocalEngineRegistration[] = [],
 ): Promise<LimitsConfirmationResult> {
   const started = performance.now();
   const members = (await store.listEngineReports()).filter(
     (report) => report.unreadable !== undefined || !isKnownGone(report),
   );
   const latest = new Map(members.map((report) => [report.engineId, report]));
+  const unreported = new Map<string, LocalEngineRegistration>();
+  for (const registered of registeredHere) {
+    if (latest.has(registered.engineId)) continue;
+    unreported.set(registered.engineId, registered);
+    latest.set(registered.engineId, registrationReport(registered));
+  }
   const confirmedAt = new Map<string, number>();
   const departed = new Set<string>();
+  const historyLost = new Map<string, number>();
   for (;;) {
     const now = performance.now();
+    // A higher revision confirms only if the store holds it: an engine still on a revision from
+    // before the store lost its history does not enforce the one just written.
+    const storeRevision = await latestRevision(store, revision);
     for (const [engineId, report] of latest) {
-      if (!confirmedAt.has(engineId) && confirms(report, revision)) {
+      const reported = report.unreadable === undefined ? (report.limitsRevision ?? 0) : undefined;
+      if (reported !== undefined && reported > storeRevision) historyLost.set(engineId, reported);
+      if (!confirmedAt.has(engineId) && confirms(reported, revision, storeRevision)) {
         confirmedAt.set(engineId, now - started);
       }
     }
@@ -62,15 +86,38 @@ export async function awaitLimitsConfirmations(
     const current = new Map(listed.map((report) => [report.engineId, report]));
     for (const engineId of pending) {
       const report = current.get(engineId);
-      if (report === undefined) departed.add(engineId);
-      else latest.set(engineId, report);
+      const starting = unreported.get(engineId);
+      if (report !== undefined) {
+        unreported.delete(engineId);
+        latest.set(engineId, report);
+      } else if (starting === undefined || processFate(starting) === 'gone') {
+        departed.add(engineId);
+      }
     }
   }
-  return summarise(revision, latest, confirmedAt, departed, performance.now() - started);
+  const lost = [...historyLost].map(([engineId, limitsRevision]) => ({ engineId, limitsRevision }));
+  return summarise(
+    revision,
+    latest,
+    confirmedAt,
+    departed,
+    lost,
+    new Set(unreported.keys()),
+    performance.now() - started,
+  );
 }
 
-function confirms(report: EngineReport, revision: number): boolean {
-  return report.unreadable === undefined && (report.limitsRevision ?? 0) >= revision;
+/** The store's latest revision now; the one written while it cannot be read (nothing higher counts). */
+async function latestRevision(store: KillSwitchStore, written: number): Promise<number> {
+  const record = await store.limits?.latest().catch(() => undefined);
+  return Math.max(written, record?.revision ?? written);
+}
+
+function confirms(reported: number | undefined, revision: number, storeRevision: number): boolean {
+  return (
+    reported !== undefined &&
+    (reported === revision || (reported > revision && reported <= storeRevision))
+  );
 }
 
 function summarise(
@@ -78,6 +125,8 @@ function summarise(
   latest: ReadonlyMap<string, EngineReport>,
   confirmedAt: ReadonlyMap<string, number>,
   departed: ReadonlySet<string>,
+  historyLost: LimitsConfirmationResult['historyLost'],
+  unreported: ReadonlySet<string>,
   waitedMs: number,
 ): LimitsConfirmationResult {
   const confirmed: LimitsConfirmation[] = [];
@@ -100,11 +149,13 @@ function summarise(
         host,
         pid,
         limitsRevision: report.limitsRevision,
-        why: whyMissing(report),
+        why: unreported.has(engineId)
+          ? 'registered on this host but it published no report yet (starting, or hung at start)'
+          : whyMissing(report),
       });
     }
   }
-  return { revision, confirmed, missing, departed: [...departed], waitedMs };
+  return { revision, confirmed, missing, departed: [...departed], historyLost, waitedMs };
 }
 
 function whyMissing(report: EngineReport): string {

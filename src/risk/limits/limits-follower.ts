@@ -60,7 +60,9 @@ export class LimitsFollower {
     this.polling = true;
     try {
       const latest = await this.options.store.latest();
-      if (latest !== null && latest.revision > this.revision) this.take(latest, when);
+      // Different, not only newer: a store restarted empty numbers again from 1, and its latest
+      // record is what the operator set. No record at all keeps the limits in force.
+      if (latest !== null && latest.revision !== this.revision) this.take(latest, when);
     } catch (error) {
       // Unreadable or unreachable: keep the limits in force (the kill switch owns store outages).
       this.failed(0, error);

@@ -4,7 +4,7 @@
 
 import { isLivegateError, LivegateError } from '../../core/errors.js';
 import { encodeInfinity, type LimitsDiffEntry, type LiveLimits } from '../../core/limits-record.js';
-import { BUILT_IN_SYMBOL_LIMITS } from '../pre-trade/resolved-limits.js';
+import { BUILT_IN_SYMBOL_LIMITS, defaultBurst } from '../pre-trade/resolved-limits.js';
 import {
   validatePreTradeLimits,
   type LimitsIssue,
@@ -25,6 +25,8 @@ export interface LimitsAssignment {
   readonly path: readonly string[];
   readonly value: unknown;
 }
+
+const OBJECT_INTERNALS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Limit fields where a lower value denies more. */
 const TIGHTER_WHEN_LOWER = new Set([
@@ -85,6 +87,11 @@ export function parseAssignment(text: string): LimitsAssignment {
   // A symbol name may contain dots (BRK.B): everything between `symbols.` and the field is the name.
   if (path[0] === 'symbols' && path.length > 3) {
     path = ['symbols', path.slice(1, -1).join('.'), path[path.length - 1]!];
+  }
+  // Such a segment would walk onto Object.prototype when the assignment is applied.
+  const forbidden = segments.find((segment) => OBJECT_INTERNALS.has(segment));
+  if (forbidden !== undefined) {
+    throw new LivegateError('ERR_USAGE', `unknown limit "${key}": "${forbidden}" is not a key`);
   }
   if (path.includes('enabled')) {
     throw new LivegateError(
@@ -271,6 +278,13 @@ function effective(
     );
   const own = lookup(...path);
   if (typeof own === 'number') return own;
+  if (field === 'burst') {
+    // An unset burst is not unlimited: the chain enforces max(1, rate) at the same scope.
+    const fallback = symbol === undefined ? undefined : lookup('defaults', field);
+    if (typeof fallback === 'number') return fallback;
+    const ratePath = [...path.slice(0, -1), 'maxOrdersPerSecond'];
+    return defaultBurst(effective(preTrade, ratePath, 'maxOrdersPerSecond', symbol));
+  }
   if (symbol !== undefined || path[0] === 'defaults') {
     const fallback = lookup('defaults', field);
     if (symbol !== undefined && typeof fallback === 'number') return fallback;
