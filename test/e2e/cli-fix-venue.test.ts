@@ -105,7 +105,12 @@ describe('livegate run and kill on a FIX venue', () => {
     ).catch(fail);
     engine.child.kill('SIGKILL');
     await engine.exited;
+    // Orders taken before the book stopped filling still fill, part by part: count after them.
+    await waitFor('the fills in flight to land', () =>
+      venue.book.fillsInFlight() === 0 ? true : undefined,
+    ).catch(fail);
     const openAtKill = venue.book.openOrders().length;
+    expect(openAtKill, 'orders resting at the venue when the kill starts').toBeGreaterThan(0);
 
     const kill = await runCli(
       ['kill', ...common, '--reason', 'fix venue e2e', '--timeout', '5000', '--json'],

@@ -192,6 +192,11 @@ export class FixVenueBook {
     if (marketable) this.fillInParts(order, takes);
   }
 
+  /** Fill parts scheduled and not sent yet (orders filled before the book stopped filling). */
+  fillsInFlight(): number {
+    return this.timers.size;
+  }
+
   /**
    * Fills arrive after submit, part by part, each a separate report; each part schedules the
    * next, so a blocked event loop (timers of several orders expiring together) keeps them in order.
