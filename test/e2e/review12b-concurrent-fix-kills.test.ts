@@ -148,4 +148,31 @@ describe('review12b: two livegate kills at once share the kill FIX session', () 
     expect(third.result.code, third.result.stderr).toBe(0);
     expect(venue.book.openOrders()).toEqual([]);
   }, 90_000);
+  it('a kill SIGKILLed mid-session leaves numbers the next kill logs on with', async () => {
+    venue = await FixVenue.start({ accounts: { DESK: 'ACME', 'DESK-KILL': 'ACME' } });
+    const { common } = await setUp(venue.port);
+    placeResting(venue, ['11e6a7e0e1', '11e6a7e0e2']);
+    const first = startCli([
+      'kill',
+      ...common,
+      '--reason',
+      'desk A',
+      '--timeout',
+      '8000',
+      '--json',
+    ]);
+    const live = venue;
+    await waitFor(
+      'kill A asked for mass status',
+      () => live.messagesFrom('DESK-KILL', 'AF').length > 0 || undefined,
+      20_000,
+    );
+    first.child.kill('SIGKILL');
+    await first.exited;
+    placeResting(venue, ['11e6a7e0e3']);
+    const second = await kill(common, 'desk B');
+    expect(second.receipt.problem ?? '').not.toMatch(/too low|not above/);
+    expect(second.result.code, second.result.stderr).toBe(0);
+    expect(venue.book.openOrders()).toEqual([]);
+  }, 60_000);
 });
