@@ -2,10 +2,11 @@
 // with delayed allocation leaves it empty; a restore or an operator's edit leaves garbage). A
 // kill must then fail closed with an error that names the file, or still reach the venue; it must
 // never log on silently with numbers the venue has already seen.
-import { writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, scratchDirectory } from '../support/cli-harness.js';
+import { runCli, scratchDirectory, startCli } from '../support/cli-harness.js';
 import { FixVenue } from '../support/fix-venue.js';
 
 let venue: FixVenue | undefined;
@@ -80,4 +81,25 @@ describe('review12b: a damaged kill-session sequence file', () => {
       expect(second.receipt.problem ?? '').toMatch(/seqnums/);
     }, 60_000);
   }
+  it('a FIFO in its place: the kill does not hang, it ends by --timeout naming the file', async () => {
+    venue = await FixVenue.start({ accounts: { DESK: 'ACME', 'DESK-KILL': 'ACME' } });
+    const { common, stateDir } = await setUp(venue.port);
+    const first = await kill(common, 'first');
+    expect(first.result.code, first.result.stderr).toBe(0);
+    const file = path.join(stateDir, 'fix', 'DESK-KILL-VENUE.seqnums');
+    await rm(file);
+    execFileSync('mkfifo', [file]);
+    const second = startCli(['kill', ...common, '--reason', 'fifo', '--timeout', '4000', '--json']);
+    const outcome = await Promise.race([
+      second.exited,
+      new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 30_000)),
+    ]);
+    if (outcome === 'hung') second.child.kill('SIGKILL');
+    const status = await runCli(['status', ...common]);
+    console.log('status after:', status.stdout.split('\n').slice(0, 4).join(' | '));
+    expect(outcome, `kill still running 30 s after a 4 s --timeout: ${second.stderr()}`).not.toBe(
+      'hung',
+    );
+    expect(second.stdout()).toMatch(/seqnums/);
+  }, 60_000);
 });
