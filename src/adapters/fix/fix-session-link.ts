@@ -133,7 +133,7 @@ export class FixSessionLink {
     const store =
       file === null
         ? new engine.MemorySessionStore(sessionId)
-        : new FixSequenceFile(sessionId, file);
+        : new FixSequenceFile(sessionId, file, this.settings.resetSeqNumOnLogon);
     // Unreadable numbers stop here, before any logon, with the file named.
     await store.initialize();
     config.sessionStoreFactory = { create: () => store };
