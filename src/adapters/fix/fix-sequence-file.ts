@@ -1,7 +1,16 @@
 // A FIX session's sequence numbers kept in a small file of the state dir, so a restarted process
 // logs on where the last one left off (141=N), as venues whose sessions last the trading day expect.
 
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { IFixMsgStoreRecord, IFixSessionStore, SessionId } from 'jspurefix';
 import { LivegateError } from '../../core/errors.js';
@@ -34,6 +43,8 @@ export class FixSequenceFile implements IFixSessionStore {
   private target = 1;
   private descriptor: number | undefined;
   private loaded = false;
+  /** This process created the file (removed again if its first record cannot be written). */
+  private createdNow = false;
   private flushScheduled = false;
   private created = new Date();
   /** The last write that failed (a full disk): the numbers live on in memory meanwhile. */
@@ -74,6 +85,16 @@ export class FixSequenceFile implements IFixSessionStore {
     try {
       mkdirSync(dirname(this.path), { recursive: true });
       this.descriptor = this.openFile();
+      // Written back at once: numbers that cannot be saved stop the session before any logon
+      // (sending with them would leave the next process logging on with stale ones).
+      this.write();
+      if (this.writeFailure !== undefined) {
+        if (this.createdNow) rmSync(this.path, { force: true });
+        throw new LivegateError(
+          'ERR_BROKER_FAILED',
+          `FIX sequence numbers ${this.path}: cannot be saved (${this.writeFailure}); nothing was sent: free space or make it writable`,
+        );
+      }
     } catch (error) {
       if (this.descriptor !== undefined) closeSync(this.descriptor);
       this.descriptor = undefined;
@@ -156,6 +177,7 @@ export class FixSequenceFile implements IFixSessionStore {
       descriptor = openSync(this.path, OPEN_FLAGS);
     }
     this.descriptor = descriptor;
+    this.createdNow = created;
     if (created) return descriptor;
     const stats = fstatSync(descriptor);
     if (!stats.isFile()) {
