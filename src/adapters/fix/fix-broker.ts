@@ -102,6 +102,11 @@ export class FixBroker implements Broker, FixExecutionHost {
     }
   }
 
+  /** Set while this session's sequence file cannot be written (fix-sequence-file.ts). */
+  get sequenceSaveFailure(): string | undefined {
+    return this.link.sequenceSaveFailure;
+  }
+
   submit(order: Order): void {
     const listener = this.listener;
     if (listener === undefined || this.state === 'new' || this.state === 'closed') {
@@ -111,6 +116,14 @@ export class FixBroker implements Broker, FixExecutionHost {
     const problem =
       orderProblem(order) ?? (this.orders.known(order.id) ? 'DUPLICATE_ORDER_ID' : null);
     if (problem !== null) return listener.onReject(order.id, problem);
+    const unsaved = this.link.sequenceSaveFailure;
+    if (unsaved !== undefined) {
+      // A new order numbered now could be re-used by the next process: none is sent.
+      return listener.onReject(
+        order.id,
+        `FIX_SEQNUMS_UNSAVED: sequence numbers cannot be saved (${unsaved}); the order was not sent`,
+      );
+    }
     if (!this.link.isLoggedOn) {
       const why = this.link.disconnectedBecause;
       return listener.onReject(order.id, `FIX_SESSION_DOWN: ${why}; the order was not sent`);

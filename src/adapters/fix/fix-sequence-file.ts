@@ -1,7 +1,16 @@
 // A FIX session's sequence numbers kept in a small file of the state dir, so a restarted process
 // logs on where the last one left off (141=N), as venues whose sessions last the trading day expect.
 
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { IFixMsgStoreRecord, IFixSessionStore, SessionId } from 'jspurefix';
 import { LivegateError } from '../../core/errors.js';
@@ -9,6 +18,12 @@ import { messageOf } from '../../core/message-of.js';
 
 /** Fixed width, written in place at offset 0: one small write, never a truncated file. */
 const RECORD_BYTES = 64;
+
+/**
+ * O_NONBLOCK: open() returns at once on a FIFO (a plain open waits for a writer forever, and so
+ * would the kill); O_NOCTTY: a terminal put there never becomes the controlling one.
+ */
+const OPEN_FLAGS = constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOCTTY;
 
 /** Where a session's numbers live: `<stateDir>/fix/<SenderCompID>-<TargetCompID>.seqnums`. */
 export function sequenceFilePath(stateDir: string, senderCompId: string, targetCompId: string) {
@@ -28,6 +43,8 @@ export class FixSequenceFile implements IFixSessionStore {
   private target = 1;
   private descriptor: number | undefined;
   private loaded = false;
+  /** This process created the file (removed again if its first record cannot be written). */
+  private createdNow = false;
   private flushScheduled = false;
   private created = new Date();
   /** The last write that failed (a full disk): the numbers live on in memory meanwhile. */
@@ -36,6 +53,8 @@ export class FixSequenceFile implements IFixSessionStore {
   constructor(
     readonly sessionId: SessionId,
     readonly path: string,
+    /** The session logs on with ResetSeqNumFlag=Y: an empty or damaged file costs nothing. */
+    private readonly resetOnLogon = false,
   ) {}
 
   get senderSeqNum(): number {
@@ -65,12 +84,20 @@ export class FixSequenceFile implements IFixSessionStore {
     if (this.loaded) return Promise.resolve();
     try {
       mkdirSync(dirname(this.path), { recursive: true });
-      this.descriptor = openSync(this.path, 'a+');
-      closeSync(this.descriptor);
-      this.descriptor = openSync(this.path, 'r+');
-      const text = readFileSync(this.path, 'utf8').trim();
-      if (text !== '') this.parse(text);
+      this.descriptor = this.openFile();
+      // Written back at once: numbers that cannot be saved stop the session before any logon
+      // (sending with them would leave the next process logging on with stale ones).
+      this.write();
+      if (this.writeFailure !== undefined) {
+        if (this.createdNow) rmSync(this.path, { force: true });
+        throw new LivegateError(
+          'ERR_BROKER_FAILED',
+          `FIX sequence numbers ${this.path}: cannot be saved (${this.writeFailure}); nothing was sent: free space or make it writable`,
+        );
+      }
     } catch (error) {
+      if (this.descriptor !== undefined) closeSync(this.descriptor);
+      this.descriptor = undefined;
       if (error instanceof LivegateError) return Promise.reject(error);
       return Promise.reject(
         new LivegateError(
@@ -136,6 +163,47 @@ export class FixSequenceFile implements IFixSessionStore {
     this.descriptor = undefined;
     this.loaded = false;
     return Promise.resolve();
+  }
+
+  /** A new file starts at 1/1; an existing one must be a regular file holding two numbers. */
+  private openFile(): number {
+    let created = true;
+    let descriptor: number;
+    try {
+      descriptor = openSync(this.path, OPEN_FLAGS | constants.O_CREAT | constants.O_EXCL, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      created = false;
+      descriptor = openSync(this.path, OPEN_FLAGS);
+    }
+    this.descriptor = descriptor;
+    this.createdNow = created;
+    if (created) return descriptor;
+    const stats = fstatSync(descriptor);
+    if (!stats.isFile()) {
+      throw new LivegateError(
+        'ERR_BROKER_FAILED',
+        `FIX sequence numbers ${this.path}: not a regular file (a FIFO, device or directory is refused, never read); remove it to start the session at 1`,
+      );
+    }
+    const buffer = Buffer.alloc(RECORD_BYTES * 2);
+    const length = readSync(descriptor, buffer, 0, buffer.length, 0);
+    const text = buffer.toString('utf8', 0, length).trim();
+    // An empty file is what a crash can leave of one just written (delayed allocation): damaged.
+    // A short one an operator wrote by hand ("30 41") is fine if it parses.
+    if (text === '' && this.resetOnLogon) return descriptor;
+    if (text === '') {
+      throw new LivegateError(
+        'ERR_BROKER_FAILED',
+        `FIX sequence numbers ${this.path}: damaged (empty, ${length} bytes); agree the numbers with the venue and write "<next sent> <next expected>", remove the file to start the session at 1, or set fix.resetSeqNumOnLogon`,
+      );
+    }
+    try {
+      this.parse(text);
+    } catch (error) {
+      if (!this.resetOnLogon) throw error;
+    }
+    return descriptor;
   }
 
   private parse(text: string): void {

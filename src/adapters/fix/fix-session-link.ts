@@ -69,6 +69,7 @@ export class FixSessionLink {
   private wakeDelay: (() => void) | undefined;
   private logoutWaiter: (() => void) | undefined;
   /** Why the venue will not take this session's numbers: no reconnect would change it. */
+  private sequenceFile: FixSequenceFile | undefined;
   private refusedBecause: string | undefined;
   /** Why the venue logged the last session out (its Logout's Text); cleared by the next logon. */
   private venueLogout: string | undefined;
@@ -102,6 +103,12 @@ export class FixSessionLink {
     return this.refusedBecause ?? this.venueLogout;
   }
 
+  /** Set while the sequence file cannot be written (a full disk): numbers sent now are not saved. */
+  get sequenceSaveFailure(): string | undefined {
+    const failure = this.sequenceFile?.writeFailure;
+    return failure === undefined ? undefined : `${this.sequenceFile?.path}: ${failure}`;
+  }
+
   get lastReceivedAt(): number | undefined {
     return this.receivedAt;
   }
@@ -130,10 +137,11 @@ export class FixSessionLink {
       this.settings.targetCompId,
     );
     const file = this.settings.sequenceFile;
-    const store =
+    this.sequenceFile =
       file === null
-        ? new engine.MemorySessionStore(sessionId)
-        : new FixSequenceFile(sessionId, file);
+        ? undefined
+        : new FixSequenceFile(sessionId, file, this.settings.resetSeqNumOnLogon);
+    const store = this.sequenceFile ?? new engine.MemorySessionStore(sessionId);
     // Unreadable numbers stop here, before any logon, with the file named.
     await store.initialize();
     config.sessionStoreFactory = { create: () => store };

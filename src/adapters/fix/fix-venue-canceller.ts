@@ -76,7 +76,16 @@ export class FixVenueCanceller implements VenueCanceller {
     await this.connected();
     const broker = this.broker;
     try {
-      return await work(broker);
+      const value = await work(broker);
+      // The venue may have acted, but numbers it saw are not on disk: the next kill would log
+      // on with stale ones and be refused, so this kill is not confirmed.
+      const unsaved = broker.sequenceSaveFailure;
+      if (unsaved !== undefined) {
+        throw finalVenueError(
+          `${this.name}: FIX sequence numbers cannot be saved (${unsaved}); the next kill logs on with stale numbers and may be refused ("MsgSeqNum too low") until they are agreed with the venue`,
+        );
+      }
+      return value;
     } catch (error) {
       await this.noteEnd(broker);
       this.throwIfEnded();
