@@ -2,6 +2,9 @@
 // FakeVenueServer through ccxt's own code, the WebSocket gateway, and the FIX venue on jspurefix):
 // cancel-all, then read back.
 // The figures go in README and docs/kill-switch.md; the bound here only catches a regression.
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CcxtVenueCanceller } from '../../src/adapters/ccxt/ccxt-venue-canceller.js';
 import { createFixCanceller } from '../../src/adapters/fix-adapters.js';
@@ -90,7 +93,11 @@ describe('kill -> venue confirmed flat against the local venues', () => {
   it('FIX venue (local jspurefix acceptor): mass cancel and mass status read-back', async () => {
     const venue = await FixVenue.start({ accounts: { MANUAL: 'ACME', KILL: 'ACME' } });
     cleanups.push(() => venue.stop());
+    // Its own state dir: the kill session's sequence numbers persist there, and a fresh venue
+    // starts at 1 (a shared default dir carried the last run's 2603 into the next run).
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'livegate-venue-kill-latency-'));
     const config = configSchema.parse({
+      stateDir,
       broker: { kind: 'fix' },
       fix: {
         host: '127.0.0.1',
