@@ -86,15 +86,23 @@ describe('review 11: limits after the store lost them', () => {
     await redis.stop();
     await redis.start(); // empty, as a server without persistence restarts
     await cli(init);
+    const reinitializedAt = Date.now();
+    // Any order after the re-init shows the engine trading again (the last entry is rarely the
+    // submit itself: fills and heartbeats follow it). On a timeout, name what the engine did last.
+    let lastTypes: string[] = [];
     await waitFor(
       'orders again after the restart',
       async () => {
         const events = await journal();
-        const last = events.at(-1);
-        return last?.type === 'OrderSubmitted' ? true : undefined;
+        lastTypes = events.slice(-8).map((e) => e.type);
+        return events.some((e) => e.type === 'OrderSubmitted' && e.time > reinitializedAt)
+          ? true
+          : undefined;
       },
-      20_000,
-    );
+      30_000,
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}; the journal ends ${lastTypes.join(', ')}`);
+    });
 
     const tighten = await set(3);
     const confirmedAt = Date.now();
