@@ -75,7 +75,7 @@ export function createRiskWiring(
     maxAgeMs: risk.conversionRateMaxAgeMs ?? Infinity,
     clock: clock ?? systemClock,
   });
-  const windows = new TradingWindows(risk.tradingWindows);
+  const windows = new TradingWindows(risk.tradingWindows, desk?.name ?? null);
   const { enabled: monitorEnabled, ...monitorOptions } = risk.monitor;
   const deskView =
     preTradeEnabled && desk !== undefined

@@ -403,16 +403,18 @@ async function claimEngineIdOrClose(
 }
 
 /**
- * With `risk.desks` configured, a desk that is none of its keys would run with no desk check at
- * all; names are exact (as kill-switch scopes are), so `FX` under `risk.desks.fx` is refused.
+ * With desks configured (`risk.desks`, `risk.tradingWindows.desks`), a desk that is none of them
+ * would run with no desk check or desk window at all; names are exact (as kill-switch scopes are),
+ * so `FX` under `risk.desks.fx` is refused.
  */
 function requireConfiguredDesk(config: LivegateConfig): void {
   const desk = config.engine.desk;
-  const configured = Object.keys(config.risk.desks);
+  const { desks, tradingWindows } = config.risk;
+  const configured = [...new Set([...Object.keys(desks), ...Object.keys(tradingWindows.desks)])];
   if (desk === null || desk === undefined || configured.length === 0) return;
-  if (Object.hasOwn(config.risk.desks, desk)) return;
+  if (Object.hasOwn(desks, desk) || Object.hasOwn(tradingWindows.desks, desk)) return;
   throw new LivegateError(
     'ERR_CONFIG_INVALID',
-    `engine desk "${desk}" is not one of risk.desks (${configured.join(', ')}): it would run with no desk check (desk names are case-sensitive)`,
+    `engine desk "${desk}" is not one of risk.desks or risk.tradingWindows.desks (${configured.join(', ')}): it would run with no desk check or desk window (desk names are case-sensitive)`,
   );
 }

@@ -64,7 +64,8 @@ export const riskSchema = z
     deskView: deskViewSchema,
     /**
      * When each symbol may take on new exposure (a default and per-symbol windows, in their own
-     * time zones); outside, orders that add exposure are denied OUTSIDE_TRADING_WINDOW.
+     * time zones, and a desk's own on top for its engines); outside, orders that add exposure are
+     * denied OUTSIDE_TRADING_WINDOW.
      */
     tradingWindows: tradingWindowsSchema.prefault({}),
     /** Unset limits take the chain's built-in defaults (docs/risk.md). */
@@ -88,7 +89,11 @@ export const riskSchema = z
     // Windows are enforced by the pre-trade chain: configured without it, they would do nothing.
     const { tradingWindows, preTrade } = context.value;
     const windowed =
-      tradingWindows.default !== undefined || Object.keys(tradingWindows.symbols).length > 0;
+      tradingWindows.default !== undefined ||
+      Object.keys(tradingWindows.symbols).length > 0 ||
+      Object.values(tradingWindows.desks).some(
+        (desk) => desk.default !== undefined || Object.keys(desk.symbols).length > 0,
+      );
     if (windowed && !preTrade.enabled) {
       context.issues.push({
         code: 'custom',

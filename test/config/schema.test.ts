@@ -131,7 +131,7 @@ describe('configSchema', () => {
         desks: {},
         firm: null,
         deskView: { intervalMs: null, maxAgeMs: null },
-        tradingWindows: { symbols: {}, alwaysOpen: [] },
+        tradingWindows: { symbols: {}, alwaysOpen: [], desks: {} },
         preTrade: { enabled: true },
         monitor: {
           enabled: true,

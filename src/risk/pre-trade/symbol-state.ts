@@ -4,7 +4,7 @@ import type { Side, Signal } from '../../core/types.js';
 import type { ConvertedSymbol, RateRoute } from '../conversion-rates.js';
 import type { AggregateSymbol } from '../desk/aggregate-headroom.js';
 import type { SymbolExposure } from '../working-orders.js';
-import type { TradingWindow } from '../windows/trading-window.js';
+import type { TradingSchedule } from '../windows/trading-window.js';
 import type { ResolvedSymbolLimits } from './resolved-limits.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -44,7 +44,7 @@ export class SymbolState implements SymbolExposure, ConvertedSymbol {
     /** This symbol's pair: its mid may be (part of) a conversion rate. */
     readonly route: RateRoute,
     /** When it may take on new exposure (an always-open window when none is configured). */
-    readonly window: TradingWindow,
+    readonly window: TradingSchedule,
     /** This symbol's desk and firm positions, one per AggregateHeadrooms scope (none: no limits). */
     readonly aggregateSlots: readonly AggregateSymbol[],
   ) {

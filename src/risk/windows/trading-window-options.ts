@@ -2,6 +2,7 @@
 
 import * as z from 'zod';
 import { isTimeZone } from '../../core/time-zone.js';
+import { deskNameSchema } from '../guard/aggregate-limits.js';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -55,13 +56,24 @@ export const tradingWindowSchema = z
 export type TradingWindowOptions = z.output<typeof tradingWindowSchema>;
 export type TradingWindowInput = z.input<typeof tradingWindowSchema>;
 
-export const tradingWindowsSchema = z.strictObject({
+const windowLayer = {
   /** The window of every symbol without its own; none: those symbols trade at any time. */
   default: tradingWindowSchema.optional(),
   /** Symbol -> its own window. */
   symbols: z.record(z.string().min(1), tradingWindowSchema).default(() => ({})),
   /** Symbols exempt from the default window: they trade at any time. */
   alwaysOpen: z.array(z.string().min(1)).default(() => []),
+};
+
+/** A desk's own windows: they hold its engines (engine.desk) on top of the firm's, never instead. */
+export const deskTradingWindowsSchema = z.strictObject(windowLayer);
+
+export const tradingWindowsSchema = z.strictObject({
+  ...windowLayer,
+  /** Desk -> its windows; an engine of the desk takes new exposure only when both layers allow it. */
+  desks: z.record(deskNameSchema, deskTradingWindowsSchema).default(() => ({})),
 });
+
+export type DeskTradingWindowsOptions = z.output<typeof deskTradingWindowsSchema>;
 
 export type TradingWindowsOptions = z.output<typeof tradingWindowsSchema>;

@@ -51,7 +51,12 @@ export class TradingWindowWatch {
           `trading window ${window.name} closes at ${iso(window.statusAt(now).nextClose)}`,
       )
       .join('; ');
-    this.wiring.flatten(reason, (symbol) => flattening.includes(windows.forSymbol(symbol)));
+    // A symbol's schedule may join its desk's window with the firm's: either one flattening it
+    // (and neither closed) puts it in its flatten phase.
+    this.wiring.flatten(
+      reason,
+      (symbol) => windows.forSymbol(symbol).statusAt(now).phase === 'flattening',
+    );
   }
 
   start(): void {

@@ -25,7 +25,25 @@ export interface TradingWindowStatus {
   readonly flattenAt: number | null;
 }
 
-export class TradingWindow {
+/**
+ * What gate 2 and the window watch read of a schedule: a window of its own, or a desk's window
+ * joined with the firm's (JointTradingWindow).
+ */
+export interface TradingSchedule {
+  /** False outside the window and in its flatten phase: orders that add exposure are denied. */
+  readonly accepting: boolean;
+  readonly phase: TradingWindowPhase;
+  /** The cached phase holds for [validFrom, changesAt); outside it, refresh(). */
+  readonly validFrom: number;
+  readonly changesAt: number;
+  /** The window that decides now (for a joint schedule, the one that is not open). */
+  readonly name: string;
+  readonly timeZone: string | undefined;
+  refresh(now: number): void;
+  statusAt(now: number): TradingWindowStatus;
+}
+
+export class TradingWindow implements TradingSchedule {
   /** False outside the window and in its flatten phase: orders that add exposure are denied. */
   accepting = true;
   phase: TradingWindowPhase = 'open';
@@ -73,14 +91,26 @@ export class TradingWindow {
   /** Recomputes the phase and the next boundary; allocates (Intl), so only on a boundary. */
   refresh(now: number): void {
     if (this.zone === undefined) return;
-    const sessions = this.sessionsAround(now);
-    const index = sessions.findIndex((session) => session.closeAt > now);
-    const session = sessions[index];
+    const { status, changesAt } = this.evaluate(now);
     this.validFrom = now;
+    this.phase = status.phase;
+    this.accepting = status.phase === 'open';
+    this.changesAt = changesAt;
+    this.status = status;
+  }
+
+  /** The phase at any instant and when it next changes, leaving the cached phase alone. */
+  evaluate(now: number): { status: TradingWindowStatus; changesAt: number } {
+    if (this.zone === undefined) {
+      const status = { phase: 'open', nextOpen: null, nextClose: null, flattenAt: null } as const;
+      return { status, changesAt: Number.POSITIVE_INFINITY };
+    }
+    const sessions = this.sessionsAround(now);
+    const session = sessions.find((candidate) => candidate.closeAt > now);
     if (session === undefined) {
       // No session within the horizon (cannot happen with a day listed): look again in a day.
-      this.set('closed', now + DAY_MS, { nextOpen: null, nextClose: null, flattenAt: null });
-      return;
+      const status = { phase: 'closed', nextOpen: null, nextClose: null, flattenAt: null } as const;
+      return { status, changesAt: now + DAY_MS };
     }
     const closeAt = session.openEnded ? null : session.closeAt;
     const flattenAt =
@@ -88,29 +118,23 @@ export class TradingWindow {
         ? null
         : Math.max(session.openAt, closeAt - this.flattenMs);
     if (now < session.openAt) {
-      this.set('closed', session.openAt, {
-        nextOpen: session.openAt,
-        nextClose: closeAt,
-        flattenAt,
-      });
-    } else if (flattenAt !== null && now >= flattenAt) {
-      this.set('flattening', session.closeAt, { nextOpen: null, nextClose: closeAt, flattenAt });
-    } else {
-      // An open-ended session is looked at again before the horizon runs out.
-      const changesAt = flattenAt ?? (session.openEnded ? now + DAY_MS : session.closeAt);
-      this.set('open', changesAt, { nextOpen: null, nextClose: closeAt, flattenAt });
+      return {
+        status: { phase: 'closed', nextOpen: session.openAt, nextClose: closeAt, flattenAt },
+        changesAt: session.openAt,
+      };
     }
-  }
-
-  private set(
-    phase: TradingWindowPhase,
-    changesAt: number,
-    times: Omit<TradingWindowStatus, 'phase'>,
-  ): void {
-    this.phase = phase;
-    this.accepting = phase === 'open';
-    this.changesAt = changesAt;
-    this.status = { phase, ...times };
+    if (flattenAt !== null && now >= flattenAt) {
+      return {
+        status: { phase: 'flattening', nextOpen: null, nextClose: closeAt, flattenAt },
+        changesAt: session.closeAt,
+      };
+    }
+    // An open-ended session is looked at again before the horizon runs out.
+    const changesAt = flattenAt ?? (session.openEnded ? now + DAY_MS : session.closeAt);
+    return {
+      status: { phase: 'open', nextOpen: null, nextClose: closeAt, flattenAt },
+      changesAt,
+    };
   }
 
   /** Sessions from the local day before `now` on, back-to-back ones merged into one. */
