@@ -32,6 +32,8 @@ const ENGAGED = KillSwitchLevel.ENGAGED;
 const TICK_BLOCKED_KEY = 'gate1:KILL_SWITCH_ENGAGED';
 /** How many ticks of a batch run between two looks at the clock for yielding. */
 const YIELD_CHECK_MASK = 63;
+/** Longest the first tick waits for a fresh read of the kill switch's state. */
+const FIRST_READ_WAIT_MS = 1_000;
 
 export interface LiveEngineOptions {
   readonly killSwitch: EnforcedKillSwitch;
@@ -263,6 +265,10 @@ export class LiveEngine {
     this.brokerConnected = true;
     this.venueUpkeep.start();
     this.killSwitch.watch();
+    // A fresh lease for the first tick: the one from the read at start-up may have run out while
+    // the run was set up (a full-speed run then had most orders denied stale before a re-read
+    // landed). Bounded: a store that does not answer leaves the gates to deny as before.
+    await this.killSwitch.readNow(FIRST_READ_WAIT_MS);
     this.wasEngaged = this.killSwitch.level === ENGAGED;
     this.unsubscribeKillSwitch = this.killSwitch.onChange(() => this.killSwitchChanged());
     this.counters.startedAt = this.clock.monotonic();

@@ -41,6 +41,12 @@ export interface EnforcedKillSwitch {
   readonly leaseExpiresAt: number;
   /** Reads the store now (no-op while a read is in flight; never throws). */
   refresh(): void;
+  /**
+   * Reads the store now and resolves once that read settled, or after `withinMs`; never rejects.
+   * The engine awaits it before its first tick: a lease from the read at start-up may have run out
+   * while the run was being set up.
+   */
+  readNow(withinMs: number): Promise<void>;
   /** Where engage/reduce/reset from this process go, and where engine reports are published. */
   readonly store: KillSwitchStore;
   /** The scope of `store` (`global` for a single unscoped switch): confirmations are per scope. */

@@ -194,6 +194,10 @@ export class KillSwitch implements EnforcedKillSwitch {
     if (!this.closed) this.contactPolicy.refresh();
   }
 
+  async readNow(withinMs: number): Promise<void> {
+    if (!this.closed) await this.contactPolicy.readNow(withinMs);
+  }
+
   engage(
     reason: string,
     by: string,

@@ -85,6 +85,10 @@ export class ScopedKillSwitch implements EnforcedKillSwitch {
     for (const scope of this.scopes) scope.killSwitch.refresh();
   }
 
+  async readNow(withinMs: number): Promise<void> {
+    await Promise.all(this.scopes.map((scope) => scope.killSwitch.readNow(withinMs)));
+  }
+
   private recomputeLease(): void {
     let earliest = Number.POSITIVE_INFINITY;
     for (const scope of this.scopes) {

@@ -48,7 +48,7 @@ export class StoreContact {
   private lastCheckAt: number;
   private graceUntil = Number.NEGATIVE_INFINITY;
   private graceGranted = false;
-  private reading = false;
+  private reading: Promise<void> | undefined;
   private readAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly checkEveryMs: number;
@@ -95,31 +95,51 @@ export class StoreContact {
 
   /** Reads now, or once more right after the read in flight (which may predate what we need). */
   refresh(): void {
-    if (this.reading) {
+    // Gate 3 calls this for each order it denies stale: no promise while a read is in flight.
+    if (this.reading !== undefined) this.readAgain = true;
+    else void this.readNow();
+  }
+
+  /**
+   * Reads now; resolves when a read issued from now on has settled (valid or not), at most
+   * `withinMs` later. Never rejects.
+   */
+  async readNow(withinMs = Number.POSITIVE_INFINITY): Promise<void> {
+    let settled = this.reading;
+    if (settled !== undefined) {
       this.readAgain = true;
-      return;
+    } else {
+      // Cleared in a reaction, so always after this assignment (a read may settle synchronously).
+      const reading: Promise<void> = this.readUntilSettled().finally(() => {
+        if (this.reading === reading) this.reading = undefined;
+      });
+      this.reading = settled = reading;
     }
-    this.reading = true;
-    void this.readUntilSettled();
+    if (!Number.isFinite(withinMs)) return settled;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, withinMs);
+    });
+    try {
+      await Promise.race([settled, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async readUntilSettled(): Promise<void> {
-    try {
-      do {
-        this.readAgain = false;
-        const issuedAt = this.clock.monotonic();
-        this.lastReadIssuedAt = issuedAt;
-        let valid = false;
-        try {
-          valid = await this.hooks.read();
-        } catch {
-          valid = false;
-        }
-        if (valid) this.contact(issuedAt);
-      } while (this.readAgain && this.timer !== undefined);
-    } finally {
-      this.reading = false;
-    }
+    do {
+      this.readAgain = false;
+      const issuedAt = this.clock.monotonic();
+      this.lastReadIssuedAt = issuedAt;
+      let valid: boolean;
+      try {
+        valid = await this.hooks.read();
+      } catch {
+        valid = false;
+      }
+      if (valid) this.contact(issuedAt);
+    } while (this.readAgain && this.timer !== undefined);
   }
 
   private check(): void {

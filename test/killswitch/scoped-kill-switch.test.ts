@@ -152,6 +152,7 @@ function delegate(killSwitch: ScopedKillSwitch, store: KillSwitchStore) {
       return killSwitch.leaseExpiresAt;
     },
     refresh: () => killSwitch.refresh(),
+    readNow: (withinMs: number) => killSwitch.readNow(withinMs),
     primaryScope: killSwitch.primaryScope,
     scopeRevisions: () => killSwitch.scopeRevisions(),
     onChange: (listener: Parameters<ScopedKillSwitch['onChange']>[0]) =>
