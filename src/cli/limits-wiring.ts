@@ -37,6 +37,8 @@ export async function followLiveLimits(
     engineId,
     clock: systemClock,
     pollIntervalMs: config.killSwitch.pollIntervalMs,
+    // The kill switch's own lease bound (at least pollIntervalMs, the schema checks).
+    leaseMs: Math.max(config.killSwitch.leaseMs, config.killSwitch.pollIntervalMs),
     apply,
     ...(monitor === undefined
       ? {}
