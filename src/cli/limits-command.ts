@@ -7,8 +7,8 @@ import { auditTextProblem, MAX_BY_LENGTH, MAX_REASON_LENGTH } from '../core/audi
 import { LivegateError } from '../core/errors.js';
 import type { KillSwitchStore, LimitsStore } from '../core/ports.js';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
-import { runningLocalEngines, storeIdentityOf } from '../killswitch/local-engine-registry.js';
-import { awaitLimitsConfirmations } from '../risk/limits/limits-confirmations.js';
+import { storeIdentityOf } from '../killswitch/local-engine-registry.js';
+import { confirmLimitsRevision } from '../risk/limits/limits-confirmations.js';
 import { changeLimits } from '../risk/limits/limits-writer.js';
 import { limitsInForce, limitsOfConfig, parseAssignment } from '../risk/limits/live-limits.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
@@ -123,16 +123,13 @@ async function runSet(texts: readonly string[], options: SetOptions): Promise<nu
       pid: process.pid,
       origin: { channel: 'cli' },
     });
-    // Read after the write: an engine registered later reads its limits after it, so it loads the
-    // new revision; one registered before may have read the previous one, and is waited for.
     const confirmations =
       result.changed && result.record !== null
-        ? await awaitLimitsConfirmations(
+        ? await confirmLimitsRevision(
             store,
             result.record.revision,
             timeoutMs,
-            undefined,
-            await runningLocalEngines(storeIdentityOf(config)),
+            storeIdentityOf(config),
           )
         : undefined;
     process.stdout.write(

@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { MAX_BY_LENGTH, MAX_REASON_LENGTH, auditTextProblem } from '../../core/audit-text.js';
 import { isLivegateError } from '../../core/errors.js';
 import { encodeInfinity, type LiveLimits } from '../../core/limits-record.js';
-import { awaitLimitsConfirmations } from '../../risk/limits/limits-confirmations.js';
+import { confirmLimitsRevision } from '../../risk/limits/limits-confirmations.js';
 import { changeLimits } from '../../risk/limits/limits-writer.js';
 import {
   limitsInForce,
@@ -23,6 +23,11 @@ export interface LimitsRouteOptions extends RequestAuthOptions {
   /** What engines enforce while no revision is stored (this engine's risk.preTrade, monitor rules). */
   readonly configLimits: LiveLimits;
   readonly confirmTimeoutMs: number;
+  /**
+   * The store as the local engine registry names it (storeIdentityOf): engines registered on this
+   * host for it that are still starting are waited for, as `limits set` waits for them.
+   */
+  readonly storeIdentity: string;
 }
 
 const auditText = (maxLength: number) =>
@@ -92,10 +97,11 @@ export function registerLimitsRoutes(app: FastifyInstance, options: LimitsRouteO
       );
       const confirmations =
         result.changed && result.record !== null
-          ? await awaitLimitsConfirmations(
+          ? await confirmLimitsRevision(
               options.view.store,
               result.record.revision,
               timeoutMs ?? options.confirmTimeoutMs,
+              options.storeIdentity,
             )
           : undefined;
       const confirmed = confirmations === undefined || confirmations.missing.length === 0;
