@@ -9,11 +9,8 @@ import { isLivegateError } from '../../core/errors.js';
 import { encodeInfinity, type LiveLimits } from '../../core/limits-record.js';
 import { confirmLimitsRevision } from '../../risk/limits/limits-confirmations.js';
 import { changeLimits } from '../../risk/limits/limits-writer.js';
-import {
-  limitsInForce,
-  parseAssignment,
-  type LimitsAssignment,
-} from '../../risk/limits/live-limits.js';
+import { limitsInForce } from '../../risk/limits/limits-overrides.js';
+import { parseAssignment, type LimitsAssignment } from '../../risk/limits/live-limits.js';
 import type { EngineView } from '../engine-view.js';
 import { errorBody } from './error-body.js';
 import { authenticateRequest, type RequestAuthOptions } from './request-auth.js';
@@ -55,7 +52,8 @@ export function registerLimitsRoutes(app: FastifyInstance, options: LimitsRouteO
     return reply.send(
       encodeInfinity({
         revision: latest?.revision ?? 0,
-        limits: limitsInForce(latest?.limits, options.configLimits),
+        limits: limitsInForce(latest, options.configLimits),
+        overrides: latest?.overrides === true ? latest.limits : undefined,
         history,
       }),
     );

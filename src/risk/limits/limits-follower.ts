@@ -6,9 +6,10 @@
 import type { Clock } from '../../core/clock.js';
 import { isLivegateError } from '../../core/errors.js';
 import type { LimitsApplied, LimitsApplyFailed } from '../../core/events.js';
-import type { LimitsRecord } from '../../core/limits-record.js';
+import type { LimitsRecord, LiveLimits } from '../../core/limits-record.js';
 import type { LimitsStore } from '../../core/ports.js';
 import { StoreContact } from '../../killswitch/store-contact.js';
+import { limitsInForce, overrideKeys } from './limits-overrides.js';
 import { monitorRulesOf, preTradeLimitsOf } from './live-limits.js';
 import type { ResolvedRules } from '../monitor/risk-monitor-options.js';
 import type { PreTradeLimits } from '../pre-trade/pre-trade-limits.js';
@@ -18,6 +19,8 @@ export interface LimitsFollowerOptions {
   readonly engineId: string;
   readonly clock: Clock;
   readonly pollIntervalMs: number;
+  /** This engine's config limits: a revision's overrides are laid over them. */
+  readonly configLimits: LiveLimits;
   /**
    * How long one read of the store vouches for the limits in force, counted from when the read was
    * issued (monotonic); killSwitch.leaseMs, at least pollIntervalMs.
@@ -108,8 +111,9 @@ export class LimitsFollower {
     const { clock, engineId, emit } = this.options;
     try {
       // Validated in full before anything is swapped: an invalid record changes nothing.
-      const limits = preTradeLimitsOf(record.limits);
-      const rules = monitorRulesOf(record.limits);
+      const inForce = limitsInForce(record, this.options.configLimits);
+      const limits = preTradeLimitsOf(inForce);
+      const rules = monitorRulesOf(inForce);
       this.options.apply(limits, clock.now());
       this.options.applyMonitorRules?.(rules);
     } catch (error) {
@@ -129,7 +133,9 @@ export class LimitsFollower {
       diff: record.diff,
       message:
         when === 'start'
-          ? `limits revision ${record.revision} from the store replaces the config's ${record.limits.monitor === undefined ? 'risk.preTrade' : 'risk.preTrade and risk.monitor.rules'} (last change by ${record.by}: ${record.reason})`
+          ? record.overrides === true
+            ? `limits revision ${record.revision} from the store overrides the config's ${overriddenKeys(record)} (last change by ${record.by}: ${record.reason})`
+            : `limits revision ${record.revision} from the store replaces the config's ${record.limits.monitor === undefined ? 'risk.preTrade' : 'risk.preTrade and risk.monitor.rules'} (last change by ${record.by}: ${record.reason})`
           : `limits revision ${record.revision} applied (${changes}) by ${record.by}: ${record.reason}`,
     });
     this.options.applied();
@@ -152,4 +158,9 @@ export class LimitsFollower {
           : `limits revision ${revision} not applied, keeping revision ${this.revision}: ${message}`,
     });
   }
+}
+
+function overriddenKeys(record: LimitsRecord): string {
+  const keys = overrideKeys(record.limits);
+  return keys.length === 0 ? 'nothing (every override removed)' : keys.join(', ');
 }
