@@ -9,6 +9,7 @@ import type { LiveEngine } from '../engine/live-engine.js';
 import { loadTokens } from '../http/auth.js';
 import { consoleAssets } from '../http/console-assets.js';
 import { startControlServer, type RunningControlServer } from '../http/control-server.js';
+import { storeIdentityOf } from '../killswitch/local-engine-registry.js';
 import { limitsOfConfig } from '../risk/limits/live-limits.js';
 import { engineViewOf } from '../http/engine-view.js';
 import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
@@ -66,6 +67,7 @@ export async function startControlPlane(parts: ControlPlaneParts): Promise<Contr
         limits: {
           configLimits: limitsOfConfig(config.risk.preTrade, config.risk.monitor.rules),
           confirmTimeoutMs: config.killSwitch.confirmTimeoutMs,
+          storeIdentity: storeIdentityOf(config),
         },
         host: config.http.host,
         port: config.http.port,

@@ -7,10 +7,11 @@ import { auditTextProblem, MAX_BY_LENGTH, MAX_REASON_LENGTH } from '../core/audi
 import { LivegateError } from '../core/errors.js';
 import type { KillSwitchStore, LimitsStore } from '../core/ports.js';
 import { createSharedKillSwitchStore } from '../adapters/index.js';
-import { runningLocalEngines, storeIdentityOf } from '../killswitch/local-engine-registry.js';
-import { awaitLimitsConfirmations } from '../risk/limits/limits-confirmations.js';
+import { storeIdentityOf } from '../killswitch/local-engine-registry.js';
+import { confirmLimitsRevision } from '../risk/limits/limits-confirmations.js';
 import { changeLimits } from '../risk/limits/limits-writer.js';
-import { limitsInForce, limitsOfConfig, parseAssignment } from '../risk/limits/live-limits.js';
+import { limitsInForce } from '../risk/limits/limits-overrides.js';
+import { limitsOfConfig, parseAssignment } from '../risk/limits/live-limits.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { formatHistory, formatLimits, formatSetResult, jsonOf } from './limits-output.js';
@@ -48,7 +49,7 @@ function registerSet(group: Command): void {
     )
     .argument(
       '<assignments...>',
-      'KEY=VALUE under preTrade or monitor.rules; VALUE a number, Infinity, JSON, or empty to unset (an empty monitor.rules.<rule> turns the rule off)',
+      "KEY=VALUE under preTrade or monitor.rules, an override each engine lays over its own config; VALUE a number, Infinity, JSON, or empty to remove the override (back to each engine's config; an empty monitor.rules.<rule> turns the rule off)",
     );
   addCommonOptions(command)
     .requiredOption('-r, --reason <text>', 'why (required; recorded with the revision)')
@@ -84,7 +85,7 @@ function registerShow(group: Command): void {
             ? jsonOf({
                 revision: latest?.revision ?? 0,
                 record: latest,
-                limits: limitsInForce(latest?.limits, configLimits),
+                limits: limitsInForce(latest, configLimits),
               })
             : formatLimits(latest, configLimits),
         );
@@ -123,16 +124,13 @@ async function runSet(texts: readonly string[], options: SetOptions): Promise<nu
       pid: process.pid,
       origin: { channel: 'cli' },
     });
-    // Read after the write: an engine registered later reads its limits after it, so it loads the
-    // new revision; one registered before may have read the previous one, and is waited for.
     const confirmations =
       result.changed && result.record !== null
-        ? await awaitLimitsConfirmations(
+        ? await confirmLimitsRevision(
             store,
             result.record.revision,
             timeoutMs,
-            undefined,
-            await runningLocalEngines(storeIdentityOf(config)),
+            storeIdentityOf(config),
           )
         : undefined;
     process.stdout.write(

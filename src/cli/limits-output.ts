@@ -3,6 +3,7 @@
 import type { LimitsDiffEntry, LimitsRecord, LiveLimits } from '../core/limits-record.js';
 import { encodeInfinity } from '../core/limits-record.js';
 import type { LimitsConfirmationResult } from '../risk/limits/limits-confirmations.js';
+import { limitsInForce, overrideKeys } from '../risk/limits/limits-overrides.js';
 import type { LimitsChangeResult } from '../risk/limits/limits-writer.js';
 
 export function jsonOf(value: unknown): string {
@@ -10,10 +11,22 @@ export function jsonOf(value: unknown): string {
 }
 
 export function formatLimits(latest: LimitsRecord | null, configLimits: LiveLimits): string {
+  if (latest?.overrides === true) {
+    const keys = overrideKeys(latest.limits);
+    const limits = limitsInForce(latest, configLimits);
+    return (
+      `limits revision ${latest.revision} (${latest.at} by ${latest.by}: ${latest.reason}); each engine lays these overrides over its own config:\n` +
+      `overrides:\n${keys.length === 0 ? '  (none)\n' : `${JSON.stringify(encodeInfinity(latest.limits), null, 2)}\n`}` +
+      `in force with this config:\npreTrade:\n${JSON.stringify(encodeInfinity(limits.preTrade), null, 2)}\n` +
+      (limits.monitor === undefined
+        ? ''
+        : `monitor.rules:\n${JSON.stringify(encodeInfinity(limits.monitor.rules), null, 2)}\n`)
+    );
+  }
   const head =
     latest === null
       ? 'limits revision 0: none stored; engines enforce their config (risk.preTrade, risk.monitor.rules), this config:\n'
-      : `limits revision ${latest.revision} (${latest.at} by ${latest.by}: ${latest.reason}); stored values win over the config:\n`;
+      : `limits revision ${latest.revision} (${latest.at} by ${latest.by}: ${latest.reason}); a whole set from an older livegate, it replaces each engine's config:\n`;
   const limits = latest?.limits ?? configLimits;
   const monitor =
     limits.monitor === undefined
@@ -33,16 +46,19 @@ export function formatHistory(history: readonly LimitsRecord[]): string {
           ? ''
           : ` via ${record.origin.channel}${record.origin.role === undefined ? '' : ` (${record.origin.role})`}`;
       const loosened = record.loosens ? ' [LOOSENS]' : '';
-      return `revision ${record.revision}  ${record.at}  ${record.by}${origin}${loosened}: ${record.reason}\n${formatDiff(record.diff)}`;
+      return `revision ${record.revision}  ${record.at}  ${record.by}${origin}${loosened}: ${record.reason}\n${formatDiff(record.diff, record.overrides === true)}`;
     })
     .join('');
 }
 
-export function formatDiff(diff: readonly LimitsDiffEntry[]): string {
+/** `overrides`: the diff of a record of overrides, where a missing side means "not overridden". */
+export function formatDiff(diff: readonly LimitsDiffEntry[], overrides = false): string {
+  const side = (key: string, value: unknown, missing: string) =>
+    overrides && value === undefined ? missing : show(key, value);
   return diff
     .map(
       (entry) =>
-        `  ${entry.key}: ${show(entry.key, entry.from)} -> ${show(entry.key, entry.to)}${entry.loosens ? ' (loosens)' : ' (tightens)'}\n`,
+        `  ${entry.key}: ${side(entry.key, entry.from, '(not overridden)')} -> ${side(entry.key, entry.to, "(override removed: each engine's config)")}${entry.loosens ? ' (loosens)' : ' (tightens)'}\n`,
     )
     .join('');
 }
@@ -59,7 +75,7 @@ export function formatSetResult(
     result.lostRaces > 0
       ? ` (after ${result.lostRaces} lost race(s) with other writers, re-applied on the newer revision)`
       : '';
-  let text = `limits revision ${record.revision} written by ${record.by}: ${record.reason}${raced}\n${formatDiff(record.diff)}`;
+  let text = `limits revision ${record.revision} written by ${record.by}: ${record.reason}${raced}\n${formatDiff(record.diff, record.overrides === true)}`;
   if (confirmations === undefined) return text;
   const total = confirmations.confirmed.length + confirmations.missing.length;
   if (total === 0) {

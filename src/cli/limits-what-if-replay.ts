@@ -24,7 +24,11 @@ import { ruleTrip, WhatIfTally } from '../risk/what-if/what-if-tally.js';
 import { createProposedRisk } from './limits-what-if-wiring.js';
 
 /** Denials the limits had no part in: judging them again would say nothing about the limits. */
-const NOT_REPLAYED_CODES = new Set(['INVALID_SIGNAL', 'KILL_SWITCH_STATE_STALE']);
+const NOT_REPLAYED_CODES = new Set([
+  'INVALID_SIGNAL',
+  'KILL_SWITCH_STATE_STALE',
+  'LIMITS_STATE_STALE',
+]);
 /** Timer evaluations replayed within one gap between entries; a longer gap (a night) jumps. */
 const MAX_EVALUATIONS_PER_GAP = 10_000;
 

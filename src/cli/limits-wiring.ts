@@ -7,6 +7,7 @@ import type { LimitsApplied, LimitsApplyFailed } from '../core/events.js';
 import type { KillSwitchStore } from '../core/ports.js';
 import type { LiveEngine } from '../engine/live-engine.js';
 import { LimitsFollower } from '../risk/limits/limits-follower.js';
+import { limitsOfConfig } from '../risk/limits/live-limits.js';
 import type { RiskWiring } from './risk-wiring.js';
 
 export interface LiveLimitsWiring {
@@ -37,6 +38,9 @@ export async function followLiveLimits(
     engineId,
     clock: systemClock,
     pollIntervalMs: config.killSwitch.pollIntervalMs,
+    configLimits: limitsOfConfig(config.risk.preTrade, configRules),
+    // The kill switch's own lease bound (at least pollIntervalMs, the schema checks).
+    leaseMs: Math.max(config.killSwitch.leaseMs, config.killSwitch.pollIntervalMs),
     apply,
     ...(monitor === undefined
       ? {}

@@ -242,7 +242,9 @@ async function runWithLogger(
     cancelOpenOrdersOnShutdown: config.engine.cancelOpenOrdersOnShutdown,
     onEngineIdConflict: engageOnEngineIdConflict(killSwitch, engineId, logger),
     ...(restored === undefined ? {} : { initialPositions: restored.positions }),
-    ...(limits === undefined ? {} : { limitsRevision: () => limits.follower.revision }),
+    ...(limits === undefined
+      ? {}
+      : { limitsRevision: () => limits.follower.revision, limitsLease: limits.follower }),
   });
   risk.bind(engine);
   journal?.bind(engine);

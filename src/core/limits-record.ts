@@ -27,7 +27,12 @@ export interface LimitsDiffEntry {
 export interface LimitsRecord {
   /** Monotonic, gap-free: revision n+1 is written only by the writer that read n. */
   readonly revision: number;
+  /**
+   * With `overrides`: only the keys `limits set` ever set (every revision carries them all), laid
+   * over each engine's own config. Without (older writers): a whole set that replaces the config.
+   */
   readonly limits: LiveLimits;
+  readonly overrides?: true;
   readonly reason: string;
   /** Operator name. */
   readonly by: string;
@@ -35,7 +40,7 @@ export interface LimitsRecord {
   readonly at: string;
   readonly host: string;
   readonly pid: number;
-  /** Against the previous revision (revision 1: against the writer's config). */
+  /** The overrides that changed against the previous revision (`from` absent: first set). */
   readonly diff: readonly LimitsDiffEntry[];
   /** Some entry of `diff` loosens, and the writer was allowed to (CLI --loosen, HTTP admin). */
   readonly loosens: boolean;

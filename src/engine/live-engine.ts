@@ -23,7 +23,7 @@ import { EngineCounters } from './engine-counters.js';
 import { EngineReporter } from './engine-reporter.js';
 import { EventBus } from './event-bus.js';
 import type { LatencyHistogram } from './latency-histogram.js';
-import { OrderRouter } from './order-router.js';
+import { OrderRouter, UNLEASED_LIMITS, type LeasedState } from './order-router.js';
 import { PositionBook } from './position-book.js';
 import { VenueStatus } from './venue-status.js';
 import { VenueUpkeep } from './venue-upkeep.js';
@@ -67,6 +67,8 @@ export interface LiveEngineOptions {
   readonly initialPositions?: ReadonlyMap<string, number>;
   /** The live limits revision the gates enforce, for every report (`livegate limits set` waits on it). */
   readonly limitsRevision?: () => number;
+  /** The live limits' lease, checked at gate 3 (LIMITS_STATE_STALE); absent: config limits only. */
+  readonly limitsLease?: LeasedState;
 }
 
 export interface EngineHealth {
@@ -146,6 +148,7 @@ export class LiveEngine {
       counters: this.counters,
       positions: this.positions,
       preTradeRisk,
+      limitsLease: options.limitsLease ?? UNLEASED_LIMITS,
       maxConsecutiveErrors: this.maxConsecutiveErrors,
       onTooManyErrors: (reason) => this.engageOnErrors(reason),
     });

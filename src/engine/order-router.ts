@@ -20,6 +20,20 @@ import { signalProblem } from './signal-problem.js';
 const ENGAGED = KillSwitchLevel.ENGAGED;
 const REDUCING = KillSwitchLevel.REDUCING;
 
+/** A state gate 3 trusts only until a read of its store vouches for it (the live limits). */
+export interface LeasedState {
+  /** Monotonic ms until which the last read vouches for the state. */
+  readonly leaseExpiresAt: number;
+  /** Reads the store now (no-op while a read is in flight; never throws). */
+  refresh(): void;
+}
+
+/** For an engine with no live limits: its config's limits cannot go stale. */
+export const UNLEASED_LIMITS: LeasedState = Object.freeze({
+  leaseExpiresAt: Number.POSITIVE_INFINITY,
+  refresh: () => undefined,
+});
+
 export interface OrderRouterOptions {
   readonly engineId: string;
   readonly runId: string;
@@ -30,6 +44,11 @@ export interface OrderRouterOptions {
   readonly counters: EngineCounters;
   readonly positions: PositionBook;
   readonly preTradeRisk: PreTradeRisk | undefined;
+  /**
+   * The live limits' lease: an order judged on limits not re-read within the lease is denied
+   * LIMITS_STATE_STALE at gate 3 (UNLEASED_LIMITS when the engine follows no live limits).
+   */
+  readonly limitsLease: LeasedState;
   readonly maxConsecutiveErrors: number;
   /** Called once when broker errors in a row reach the maximum. */
   readonly onTooManyErrors: (reason: string) => void;
@@ -46,6 +65,7 @@ export class OrderRouter {
   private readonly counters: EngineCounters;
   private readonly positions: PositionBook;
   private readonly preTradeRisk: PreTradeRisk | undefined;
+  private readonly limitsLease: LeasedState;
   private readonly maxConsecutiveErrors: number;
   private readonly onTooManyErrors: (reason: string) => void;
   private consecutiveBrokerErrors = 0;
@@ -69,6 +89,7 @@ export class OrderRouter {
     this.counters = options.counters;
     this.positions = options.positions;
     this.preTradeRisk = options.preTradeRisk;
+    this.limitsLease = options.limitsLease;
     this.maxConsecutiveErrors = options.maxConsecutiveErrors;
     this.onTooManyErrors = options.onTooManyErrors;
   }
@@ -92,11 +113,7 @@ export class OrderRouter {
    */
   private mayResend(): boolean {
     if (this.killSwitch.level !== KillSwitchLevel.SAFE) return false;
-    if (this.clock.monotonic() > this.killSwitch.leaseExpiresAt) {
-      this.killSwitch.refresh();
-      return false;
-    }
-    return true;
+    return this.leasesHold();
   }
 
   /** Gate 3 again for an order that waited in the broker: see BrokerListener.mayDepart. */
@@ -104,8 +121,18 @@ export class OrderRouter {
     const level = this.killSwitch.level;
     if (level === ENGAGED) return false;
     if (level === REDUCING && !this.admittedReducing.has(order.id)) return false;
-    if (this.clock.monotonic() > this.killSwitch.leaseExpiresAt) {
+    return this.leasesHold();
+  }
+
+  /** Both leases current; a stale one is re-read at once. */
+  private leasesHold(): boolean {
+    const now = this.clock.monotonic();
+    if (now > this.killSwitch.leaseExpiresAt) {
       this.killSwitch.refresh();
+      return false;
+    }
+    if (now > this.limitsLease.leaseExpiresAt) {
+      this.limitsLease.refresh();
       return false;
     }
     return true;
@@ -187,11 +214,18 @@ export class OrderRouter {
       this.deny(3, 'KILL_SWITCH_REDUCING', order);
       return;
     }
-    // The lease: one clock read and one compare per order. A level older than the last read's
-    // lease may predate a kill (a strategy that stalled past it), so it is not trusted.
-    if (this.clock.monotonic() > this.killSwitch.leaseExpiresAt) {
+    // The leases: one clock read and two compares per order. A level older than the last read's
+    // lease may predate a kill (a strategy that stalled past it), so it is not trusted; limits
+    // older than theirs may predate a tighter revision (gate 2 judged this order on them).
+    const now = this.clock.monotonic();
+    if (now > this.killSwitch.leaseExpiresAt) {
       this.deny(3, 'KILL_SWITCH_STATE_STALE', order);
       this.killSwitch.refresh();
+      return;
+    }
+    if (now > this.limitsLease.leaseExpiresAt) {
+      this.deny(3, 'LIMITS_STATE_STALE', order);
+      this.limitsLease.refresh();
       return;
     }
     const latencyNs = (this.clock.monotonic() - arrival) * 1e6;

@@ -36,7 +36,12 @@ export interface ControlServerOptions {
   readonly venueStep?: (killWrittenAt: number, scope: string) => Promise<VenueKillOutcome>;
   readonly tokens: Tokens;
   /** GET/POST /api/limits: what engines enforce without a stored revision, and how long to wait. */
-  readonly limits?: { readonly configLimits: LiveLimits; readonly confirmTimeoutMs: number };
+  readonly limits?: {
+    readonly configLimits: LiveLimits;
+    readonly confirmTimeoutMs: number;
+    /** storeIdentityOf(config): engines registered on this host for it are waited for too. */
+    readonly storeIdentity: string;
+  };
   readonly maxAuthFailures: number;
   readonly authFailureWindowMs: number;
   /** GET /metrics; 404 with a clear message when absent. */

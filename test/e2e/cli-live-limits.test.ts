@@ -121,7 +121,7 @@ describe.each(BACKENDS)('livegate limits on the $name store', (backend) => {
       expect(tighten.code).toBe(0);
       expect(tighten.stdout).toMatch(/limits revision 1 written by alice: desk halves order size/);
       expect(tighten.stdout).toMatch(
-        /preTrade\.defaults\.maxQuantity: \(default\) -> 3 \(tightens\)/,
+        /preTrade\.defaults\.maxQuantity: \(not overridden\) -> 3 \(tightens\)/,
       );
       expect(tighten.stdout).toMatch(/2 of 2 engines confirmed revision 1/);
       // Confirmed means enforced: from LimitsApplied on, every order of 5 is denied, none sent.

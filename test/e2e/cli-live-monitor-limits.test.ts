@@ -114,12 +114,12 @@ describe.each(CASES)('livegate limits set monitor.rules on the $store store', (t
       const loosen = await limitsSet(config, 'risk.monitor.rules.dailyLoss.limit=2000', '-r', 'x');
       expect(loosen.code).toBe(2);
       expect(loosen.stderr).toMatch(
-        /ERR_LIMITS_LOOSENING_REFUSED: .*monitor\.rules\.dailyLoss\.limit 1000 -> 2000.*--loosen/,
+        /ERR_LIMITS_LOOSENING_REFUSED: .*monitor\.rules\.dailyLoss\.limit \(not overridden; 1000 in this config\) -> 2000.*--loosen/,
       );
       const disable = await limitsSet(config, 'monitor.rules.dailyLoss=', '-r', 'x');
       expect(disable.code).toBe(2);
       expect(disable.stderr).toMatch(
-        /ERR_LIMITS_LOOSENING_REFUSED: .*monitor\.rules\.dailyLoss\.limit 1000 -> \(off\)/,
+        /ERR_LIMITS_LOOSENING_REFUSED: .*monitor\.rules\.dailyLoss \(not overridden; .*\) -> \(off\)/,
       );
       const invalid = await limitsSet(config, 'monitor.rules.dailyLoss.limit=-1', '-r', 'x');
       expect(invalid.code).toBe(2);
@@ -135,7 +135,9 @@ describe.each(CASES)('livegate limits set monitor.rules on the $store store', (t
       );
       expect(tighten.stderr).toBe('');
       expect(tighten.code).toBe(0);
-      expect(tighten.stdout).toMatch(/monitor\.rules\.dailyLoss\.limit: 1000 -> 500 \(tightens\)/);
+      expect(tighten.stdout).toMatch(
+        /monitor\.rules\.dailyLoss\.limit: \(not overridden\) -> 500 \(tightens\)/,
+      );
       expect(tighten.stdout).toMatch(/1 of 1 engines confirmed revision 1/);
 
       const events = await waitFor(
@@ -170,7 +172,7 @@ describe.each(CASES)('livegate limits set monitor.rules on the $store store', (t
       const [record] = JSON.parse(history.stdout) as { by: string; diff: unknown[] }[];
       expect(record).toMatchObject({
         by: 'carol',
-        diff: [{ key: 'monitor.rules.dailyLoss.limit', from: 1000, to: 500, loosens: false }],
+        diff: [{ key: 'monitor.rules.dailyLoss.limit', to: 500, loosens: false }],
       });
     } finally {
       if (testCase.store === 'redis') await deleteNamespace(MACHINE_REDIS_URL, namespace);
@@ -223,7 +225,7 @@ describe('POST /api/limits with monitor rules', () => {
     });
     expect(slower.status).toBe(403);
     expect(((await slower.json()) as { error: { message: string } }).error.message).toMatch(
-      /monitor\.rules\.staleFeed\.limitMs 10000 -> 60000/,
+      /monitor\.rules\.staleFeed\.limitMs \(not overridden; 10000 in this config\) -> 60000/,
     );
 
     const tighten = await post(base, OPERATOR, {

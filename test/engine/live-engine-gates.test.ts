@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { PaperBroker } from '../../src/adapters/brokers/paper-broker.js';
+import { MemoryKillSwitchStore } from '../../src/adapters/stores/memory-kill-switch-store.js';
+import { systemClock } from '../../src/core/clock.js';
 import type { Order } from '../../src/core/types.js';
 import { LiveEngine } from '../../src/engine/live-engine.js';
 import { KillSwitch } from '../../src/killswitch/kill-switch.js';
+import { LimitsFollower } from '../../src/risk/limits/limits-follower.js';
 import {
   collect,
   marketOrder,
@@ -163,6 +166,54 @@ describe('LiveEngine gates', () => {
     const summary = await engine.run(spaced());
     expect(summary.ordersSubmitted).toBe(1);
     expect(summary.ticksBlocked).toBe(2);
+    killSwitch.close();
+  });
+});
+
+describe('LiveEngine gate 3 and the live limits lease', () => {
+  it('denies LIMITS_STATE_STALE after a strategy blocks the loop past the limits lease, and re-reads', async () => {
+    const { killSwitch } = await openKillSwitch();
+    const limitsStore = new MemoryKillSwitchStore().limits;
+    const follower = new LimitsFollower({
+      store: limitsStore,
+      engineId: 'e',
+      clock: systemClock,
+      pollIntervalMs: 10,
+      leaseMs: 30,
+      configLimits: { preTrade: {} },
+      apply: () => undefined,
+      emit: () => undefined,
+      applied: () => undefined,
+    });
+    await follower.load();
+    follower.start();
+    const strategy = new ScriptedStrategy((_tick, _context, call) => {
+      if (call === 3) {
+        // A real block: no timer runs, no read of the limits is issued.
+        const until = systemClock.monotonic() + 120;
+        while (systemClock.monotonic() < until) {
+          // busy
+        }
+      }
+      return marketOrder('buy', 1);
+    });
+    const engine = new LiveEngine({
+      killSwitch,
+      strategy,
+      broker: new PaperBroker(),
+      limitsLease: follower,
+    });
+    const seen = collect((listener) => engine.on(listener));
+    const summary = await engine.run(ticks(4));
+    // The order returned after the block is denied; the denial asked for a read, which (a memory
+    // store answers at once) renewed the lease before the next tick, without the poll timer.
+    expect(summary.ordersSubmitted).toBe(3);
+    const denied = seen.ofType('OrderDenied');
+    expect(denied.map((event) => [event.gate, event.code])).toEqual([[3, 'LIMITS_STATE_STALE']]);
+    await expect
+      .poll(() => systemClock.monotonic() <= follower.leaseExpiresAt, { timeout: 5_000 })
+      .toBe(true);
+    follower.stop();
     killSwitch.close();
   });
 });

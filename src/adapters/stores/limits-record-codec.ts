@@ -11,6 +11,7 @@ const limitsRecordSchema = z.strictObject({
     preTrade: z.record(z.string(), z.unknown()),
     monitor: z.strictObject({ rules: z.record(z.string(), z.unknown()) }).optional(),
   }),
+  overrides: z.literal(true).optional(),
   reason: z.string().min(1),
   by: z.string().min(1),
   at: z.iso.datetime(),

@@ -7,13 +7,10 @@ import * as z from 'zod';
 import { MAX_BY_LENGTH, MAX_REASON_LENGTH, auditTextProblem } from '../../core/audit-text.js';
 import { isLivegateError } from '../../core/errors.js';
 import { encodeInfinity, type LiveLimits } from '../../core/limits-record.js';
-import { awaitLimitsConfirmations } from '../../risk/limits/limits-confirmations.js';
+import { confirmLimitsRevision } from '../../risk/limits/limits-confirmations.js';
 import { changeLimits } from '../../risk/limits/limits-writer.js';
-import {
-  limitsInForce,
-  parseAssignment,
-  type LimitsAssignment,
-} from '../../risk/limits/live-limits.js';
+import { limitsInForce } from '../../risk/limits/limits-overrides.js';
+import { parseAssignment, type LimitsAssignment } from '../../risk/limits/live-limits.js';
 import type { EngineView } from '../engine-view.js';
 import { errorBody } from './error-body.js';
 import { authenticateRequest, type RequestAuthOptions } from './request-auth.js';
@@ -23,6 +20,11 @@ export interface LimitsRouteOptions extends RequestAuthOptions {
   /** What engines enforce while no revision is stored (this engine's risk.preTrade, monitor rules). */
   readonly configLimits: LiveLimits;
   readonly confirmTimeoutMs: number;
+  /**
+   * The store as the local engine registry names it (storeIdentityOf): engines registered on this
+   * host for it that are still starting are waited for, as `limits set` waits for them.
+   */
+  readonly storeIdentity: string;
 }
 
 const auditText = (maxLength: number) =>
@@ -50,7 +52,8 @@ export function registerLimitsRoutes(app: FastifyInstance, options: LimitsRouteO
     return reply.send(
       encodeInfinity({
         revision: latest?.revision ?? 0,
-        limits: limitsInForce(latest?.limits, options.configLimits),
+        limits: limitsInForce(latest, options.configLimits),
+        overrides: latest?.overrides === true ? latest.limits : undefined,
         history,
       }),
     );
@@ -92,10 +95,11 @@ export function registerLimitsRoutes(app: FastifyInstance, options: LimitsRouteO
       );
       const confirmations =
         result.changed && result.record !== null
-          ? await awaitLimitsConfirmations(
+          ? await confirmLimitsRevision(
               options.view.store,
               result.record.revision,
               timeoutMs ?? options.confirmTimeoutMs,
+              options.storeIdentity,
             )
           : undefined;
       const confirmed = confirmations === undefined || confirmations.missing.length === 0;

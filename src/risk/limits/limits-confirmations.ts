@@ -8,6 +8,7 @@ import { processFate } from '../../core/process-identity.js';
 import { isKnownGone } from '../../killswitch/confirmations.js';
 import {
   registrationReport,
+  runningLocalEngines,
   type LocalEngineRegistration,
 } from '../../killswitch/local-engine-registry.js';
 
@@ -38,6 +39,22 @@ export interface LimitsConfirmationResult {
   /** Engines that reported a revision the store does not hold (its history was lost). */
   readonly historyLost: readonly { readonly engineId: string; readonly limitsRevision: number }[];
   readonly waitedMs: number;
+}
+
+/**
+ * What `limits set` and POST /api/limits wait for after writing `revision`: every engine the store
+ * lists, and every engine registered on this host for the same store (`storeIdentity`, see
+ * storeIdentityOf). Read after the write: an engine registered later reads its limits after it,
+ * so it loads the new revision; one registered before may have read the previous one.
+ */
+export async function confirmLimitsRevision(
+  store: KillSwitchStore,
+  revision: number,
+  timeoutMs: number,
+  storeIdentity: string,
+): Promise<LimitsConfirmationResult> {
+  const registered = await runningLocalEngines(storeIdentity);
+  return awaitLimitsConfirmations(store, revision, timeoutMs, undefined, registered);
 }
 
 export async function awaitLimitsConfirmations(

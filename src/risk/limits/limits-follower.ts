@@ -1,11 +1,15 @@
 // An engine's side of live limits: start from the stored revision (it wins over the config), then
 // poll for new ones, apply each off the hot path, journal it, and let the heartbeat confirm it.
+// Each read that answers leases the limits in force, as the kill switch's state is leased: gate 3
+// denies LIMITS_STATE_STALE once the lease is out (a stall or SIGSTOP longer than leaseMs).
 
 import type { Clock } from '../../core/clock.js';
 import { isLivegateError } from '../../core/errors.js';
 import type { LimitsApplied, LimitsApplyFailed } from '../../core/events.js';
-import type { LimitsRecord } from '../../core/limits-record.js';
+import type { LimitsRecord, LiveLimits } from '../../core/limits-record.js';
 import type { LimitsStore } from '../../core/ports.js';
+import { StoreContact } from '../../killswitch/store-contact.js';
+import { limitsInForce, overrideKeys } from './limits-overrides.js';
 import { monitorRulesOf, preTradeLimitsOf } from './live-limits.js';
 import type { ResolvedRules } from '../monitor/risk-monitor-options.js';
 import type { PreTradeLimits } from '../pre-trade/pre-trade-limits.js';
@@ -15,6 +19,13 @@ export interface LimitsFollowerOptions {
   readonly engineId: string;
   readonly clock: Clock;
   readonly pollIntervalMs: number;
+  /** This engine's config limits: a revision's overrides are laid over them. */
+  readonly configLimits: LiveLimits;
+  /**
+   * How long one read of the store vouches for the limits in force, counted from when the read was
+   * issued (monotonic); killSwitch.leaseMs, at least pollIntervalMs.
+   */
+  readonly leaseMs: number;
   /** Swaps the pre-trade chain's limits; throws (and changes nothing) when they are invalid. */
   readonly apply: (limits: PreTradeLimits, now: number) => void;
   /**
@@ -33,41 +44,66 @@ export interface LimitsFollowerOptions {
 export class LimitsFollower {
   /** The revision the gates enforce; 0 while the config's limits are in force. */
   revision = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private polling = false;
   /** A revision that failed to apply is reported once, not at every poll. */
   private failedRevision = -1;
+  /** The kill switch's read scheduling and lease, reused: one policy for both leased states. */
+  private readonly contact: StoreContact;
 
-  constructor(private readonly options: LimitsFollowerOptions) {}
+  constructor(private readonly options: LimitsFollowerOptions) {
+    this.contact = new StoreContact(
+      {
+        pollIntervalMs: options.pollIntervalMs,
+        leaseMs: options.leaseMs,
+        // Never fails anything closed: the kill switch owns store outages; the lease keeps orders out.
+        failClosedAfterMs: Math.max(options.leaseMs, options.pollIntervalMs),
+      },
+      options.clock,
+      { read: () => this.poll('change'), silent: () => undefined, leased: () => undefined },
+    );
+  }
+
+  /**
+   * Monotonic ms until which the last read vouches for the limits in force. Gate 3 compares
+   * clock.monotonic() against it (a field read) and calls refresh() when it is out.
+   */
+  get leaseExpiresAt(): number {
+    return this.contact.leaseExpiresAt;
+  }
+
+  /** Reads the store now, or right after the read in flight (never throws). */
+  refresh(): void {
+    this.contact.refresh();
+  }
 
   /** Before the first tick: the stored revision, if any, replaces the config's limits. */
   async load(): Promise<void> {
-    await this.poll('start');
+    const issuedAt = this.options.clock.monotonic();
+    if (await this.poll('start')) this.contact.contact(issuedAt);
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.poll('change'), this.options.pollIntervalMs);
-    this.timer.unref();
+    this.contact.start();
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    this.contact.stop();
   }
 
-  private async poll(when: 'start' | 'change'): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
+  /**
+   * One read; true when the store answered and the limits in force are those of its latest record
+   * (or of the config, with none stored), so the read may renew the lease.
+   */
+  private async poll(when: 'start' | 'change'): Promise<boolean> {
     try {
       const latest = await this.options.store.latest();
       // Different, not only newer: a store restarted empty numbers again from 1, and its latest
       // record is what the operator set. No record at all keeps the limits in force.
       if (latest !== null && latest.revision !== this.revision) this.take(latest, when);
+      return true;
     } catch (error) {
-      // Unreadable or unreachable: keep the limits in force (the kill switch owns store outages).
+      // Unreadable or unreachable: keep the limits in force, unleased; the kill switch owns outages.
       this.failed(0, error);
-    } finally {
-      this.polling = false;
+      return false;
     }
   }
 
@@ -75,8 +111,9 @@ export class LimitsFollower {
     const { clock, engineId, emit } = this.options;
     try {
       // Validated in full before anything is swapped: an invalid record changes nothing.
-      const limits = preTradeLimitsOf(record.limits);
-      const rules = monitorRulesOf(record.limits);
+      const inForce = limitsInForce(record, this.options.configLimits);
+      const limits = preTradeLimitsOf(inForce);
+      const rules = monitorRulesOf(inForce);
       this.options.apply(limits, clock.now());
       this.options.applyMonitorRules?.(rules);
     } catch (error) {
@@ -96,7 +133,9 @@ export class LimitsFollower {
       diff: record.diff,
       message:
         when === 'start'
-          ? `limits revision ${record.revision} from the store replaces the config's ${record.limits.monitor === undefined ? 'risk.preTrade' : 'risk.preTrade and risk.monitor.rules'} (last change by ${record.by}: ${record.reason})`
+          ? record.overrides === true
+            ? `limits revision ${record.revision} from the store overrides the config's ${overriddenKeys(record)} (last change by ${record.by}: ${record.reason})`
+            : `limits revision ${record.revision} from the store replaces the config's ${record.limits.monitor === undefined ? 'risk.preTrade' : 'risk.preTrade and risk.monitor.rules'} (last change by ${record.by}: ${record.reason})`
           : `limits revision ${record.revision} applied (${changes}) by ${record.by}: ${record.reason}`,
     });
     this.options.applied();
@@ -119,4 +158,9 @@ export class LimitsFollower {
           : `limits revision ${revision} not applied, keeping revision ${this.revision}: ${message}`,
     });
   }
+}
+
+function overriddenKeys(record: LimitsRecord): string {
+  const keys = overrideKeys(record.limits);
+  return keys.length === 0 ? 'nothing (every override removed)' : keys.join(', ');
 }

@@ -4,12 +4,20 @@
 import { systemClock, type Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
 import type { KillSwitchOrigin } from '../../core/kill-switch-record.js';
-import type { LimitsRecord, LiveLimits } from '../../core/limits-record.js';
+import { encodeInfinity, type LimitsRecord, type LiveLimits } from '../../core/limits-record.js';
 import type { LimitsStore } from '../../core/ports.js';
+import type { LimitsDiffEntry } from '../../core/limits-record.js';
 import {
-  applyAssignments,
-  diffLimits,
+  applyOverrideAssignments,
   limitsInForce,
+  mergeOverrides,
+  overrideKeys,
+  overridesOf,
+} from './limits-overrides.js';
+import {
+  keyLoosens,
+  keyTightens,
+  validateLiveLimits,
   type LimitsAssignment,
 } from './live-limits.js';
 
@@ -46,16 +54,18 @@ export async function changeLimits(
   const deadline = performance.now() + WRITE_DEADLINE_MS;
   for (let attempt = 1; ; attempt += 1) {
     const latest = await store.latest();
-    // A stored record without monitor rules left them to the config: this writer's stand in.
-    const current = limitsInForce(latest?.limits, change.configLimits);
-    const next = applyAssignments(current, change.assignments);
-    const diff = diffLimits(current, next);
+    const overrides = applyOverrideAssignments(overridesOf(latest), change.assignments);
+    // Checked as this writer's engines would enforce them; others check on apply and report.
+    const before = limitsInForce(latest, change.configLimits);
+    const after = validateLiveLimits(mergeOverrides(change.configLimits, overrides));
+    const diff = diffOverrides(overridesOf(latest), overrides, before, after);
     if (diff.length === 0) return { record: latest, changed: false, lostRaces: attempt - 1 };
     const loosening = diff.filter((entry) => entry.loosens);
-    if (loosening.length > 0 && !change.mayLoosen) throw loosenRefused(loosening);
+    if (loosening.length > 0 && !change.mayLoosen) throw loosenRefused(loosening, before);
     const record: LimitsRecord = {
       revision: (latest?.revision ?? 0) + 1,
-      limits: next,
+      limits: overrides,
+      overrides: true,
       reason: change.reason,
       by: change.by,
       at: new Date((change.clock ?? systemClock).now()).toISOString(),
@@ -75,9 +85,72 @@ export async function changeLimits(
   }
 }
 
-function loosenRefused(entries: readonly { key: string; from?: unknown; to?: unknown }[]) {
+/**
+ * Every override that changed. It loosens when it moves an earlier override the looser way, when
+ * it removes one (each engine goes back to its own config, which may be looser), and, for a key
+ * never overridden, unless it is strictly tighter than this writer's config: the writer cannot
+ * see the other engines' configs, so only a value that tightens here counts as tightening.
+ */
+function diffOverrides(
+  from: LiveLimits,
+  to: LiveLimits,
+  before: LiveLimits,
+  after: LiveLimits,
+): LimitsDiffEntry[] {
+  const old = valuesByKey(from);
+  const now = valuesByKey(to);
+  const keys = [...new Set([...old.keys(), ...now.keys()])].sort();
+  const entries: LimitsDiffEntry[] = [];
+  for (const key of keys) {
+    const a = old.get(key);
+    const b = now.get(key);
+    if (JSON.stringify(encodeInfinity(a)) === JSON.stringify(encodeInfinity(b))) continue;
+    entries.push({
+      key,
+      ...(a === undefined ? {} : { from: a }),
+      ...(b === undefined ? {} : { to: b }),
+      loosens:
+        b === undefined ||
+        (a === undefined ? !keyTightens(key, before, after) : keyLoosens(key, before, after)),
+    });
+  }
+  return entries;
+}
+
+function valuesByKey(overrides: LiveLimits): Map<string, unknown> {
+  return new Map(overrideKeys(overrides).map((key) => [key, valueAt(overrides, key)]));
+}
+
+function valueAt(limits: LiveLimits, key: string): unknown {
+  const [section, ...segments] = key.split('.');
+  // A symbol name may hold dots (BRK.B): everything between `symbols.` and the field is the name.
+  const path =
+    section === 'preTrade' && segments[0] === 'symbols' && segments.length > 3
+      ? ['symbols', segments.slice(1, -1).join('.'), segments[segments.length - 1]!]
+      : segments;
+  let node: unknown = section === 'monitor' ? limits.monitor : limits.preTrade;
+  for (const segment of path) {
+    node =
+      typeof node === 'object' && node !== null
+        ? (node as Record<string, unknown>)[segment]
+        : undefined;
+  }
+  return node;
+}
+
+function loosenRefused(
+  entries: readonly { key: string; from?: unknown; to?: unknown }[],
+  before: LiveLimits,
+) {
   const keys = entries
-    .map((e) => `${e.key} ${show(e.key, e.from)} -> ${show(e.key, e.to)}`)
+    .map((e) => {
+      const from =
+        'from' in e
+          ? show(e.key, e.from)
+          : `(not overridden; ${show(e.key, valueAt(before, e.key))} in this config)`;
+      const to = 'to' in e ? show(e.key, e.to) : "(override removed: each engine's config)";
+      return `${e.key} ${from} -> ${to}`;
+    })
     .join(', ');
   return new LivegateError(
     'ERR_LIMITS_LOOSENING_REFUSED',
@@ -88,7 +161,7 @@ function loosenRefused(entries: readonly { key: string; from?: unknown; to?: unk
 
 /** A monitor rule is stored whole, defaults filled in: a missing value means the rule is off. */
 function show(key: string, value: unknown): string {
-  return value === undefined
+  return value === undefined || value === null
     ? key.startsWith('monitor.')
       ? '(off)'
       : '(default)'

@@ -55,13 +55,6 @@ export function limitsOfConfig(
     : { preTrade: limits, monitor: { rules: structuredClone(monitorRules) } };
 }
 
-/** A stored revision's limits as engines enforce them: without monitor rules, the config's. */
-export function limitsInForce(stored: LiveLimits | undefined, config: LiveLimits): LiveLimits {
-  if (stored === undefined) return config;
-  if (stored.monitor !== undefined || config.monitor === undefined) return stored;
-  return { ...stored, monitor: config.monitor };
-}
-
 /**
  * `preTrade.defaults.maxQuantity=5` (a leading `risk.` is accepted). Values: numbers, `Infinity`
  * (no limit), JSON (`["XAUUSD"]`), nothing after `=` to unset a key. Throws ERR_USAGE naming it.
@@ -145,6 +138,21 @@ export function applyAssignments(
   const rules = touchesMonitor
     ? (validateMonitorRules(monitor.rules as Record<string, unknown>) as Record<string, unknown>)
     : (monitor.rules as Record<string, unknown>);
+  validatePreTrade(preTrade);
+  return current.monitor === undefined && !touchesMonitor
+    ? { preTrade }
+    : { preTrade, monitor: { rules } };
+}
+
+/** The limits as the config's schema checks them (ERR_USAGE naming every problem), rules filled in. */
+export function validateLiveLimits(limits: LiveLimits): LiveLimits {
+  validatePreTrade(limits.preTrade);
+  if (limits.monitor === undefined) return limits;
+  const rules = validateMonitorRules(limits.monitor.rules) as Record<string, unknown>;
+  return { preTrade: limits.preTrade, monitor: { rules } };
+}
+
+function validatePreTrade(preTrade: Readonly<Record<string, unknown>>): void {
   try {
     validatePreTradeLimits(preTrade);
   } catch (error) {
@@ -155,9 +163,50 @@ export function applyAssignments(
       details: { issues: lines },
     });
   }
-  return current.monitor === undefined && !touchesMonitor
-    ? { preTrade }
-    : { preTrade, monitor: { rules } };
+}
+
+/** Whether the change of one key (`preTrade.…` or `monitor.rules.…`) lets more through. */
+export function keyLoosens(key: string, before: LiveLimits, after: LiveLimits): boolean {
+  const [section, ...rest] = key.split('.');
+  if (section === 'monitor') {
+    return monitorKeyLoosens(
+      rest.join('.'),
+      before.monitor?.rules ?? {},
+      after.monitor?.rules ?? {},
+    );
+  }
+  return loosens(rest.join('.'), before.preTrade, after.preTrade);
+}
+
+/**
+ * Whether the change of one key (`preTrade.…` or `monitor.rules.…`) between the writer's limits
+ * before and after denies strictly more there: a lower maximum, a higher minimum, more restricted
+ * symbols, a stronger rule. Unchanged, looser or without a direction: false.
+ */
+export function keyTightens(key: string, before: LiveLimits, after: LiveLimits): boolean {
+  const [section, ...rest] = key.split('.');
+  if (section === 'monitor') {
+    const rulesBefore = before.monitor?.rules ?? {};
+    const rulesAfter = after.monitor?.rules ?? {};
+    const rule = rest[1] ?? '';
+    const changed = JSON.stringify(rulesBefore[rule]) !== JSON.stringify(rulesAfter[rule]);
+    return changed && !monitorKeyLoosens(rest.join('.'), rulesBefore, rulesAfter);
+  }
+  const path = splitKey(rest.join('.'));
+  if (loosens(rest.join('.'), before.preTrade, after.preTrade)) return false;
+  if (path[0] === 'restrictedSymbols') {
+    return (
+      asStrings(after.preTrade.restrictedSymbols).length >
+      asStrings(before.preTrade.restrictedSymbols).length
+    );
+  }
+  const field = path[path.length - 1]!;
+  const symbol = path[0] === 'symbols' ? path[1] : undefined;
+  if (!TIGHTER_WHEN_LOWER.has(field) && !TIGHTER_WHEN_HIGHER.has(field)) return false;
+  return (
+    effective(before.preTrade, path, field, symbol) !==
+    effective(after.preTrade, path, field, symbol)
+  );
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

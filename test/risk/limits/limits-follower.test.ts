@@ -2,7 +2,7 @@
 // changes nothing and is reported once (never confirmed), and the next valid one is applied.
 import { describe, expect, it } from 'vitest';
 import { MemoryKillSwitchStore } from '../../../src/adapters/stores/memory-kill-switch-store.js';
-import { ManualClock } from '../../../src/core/clock.js';
+import { systemClock } from '../../../src/core/clock.js';
 import type { LimitsApplied, LimitsApplyFailed } from '../../../src/core/events.js';
 import type { LimitsRecord } from '../../../src/core/limits-record.js';
 import { LimitsFollower } from '../../../src/risk/limits/limits-follower.js';
@@ -32,8 +32,11 @@ describe('LimitsFollower', () => {
     const follower = new LimitsFollower({
       store,
       engineId: 'e',
-      clock: new ManualClock(0),
+      // Reads are scheduled on the monotonic clock: a manual one would never poll again.
+      clock: systemClock,
       pollIntervalMs: 10,
+      leaseMs: 20,
+      configLimits: { preTrade: {} },
       apply: (limits, now) => chain.applyLimits(limits, now),
       emit: (event) => events.push(event),
       applied: () => (reports += 1),
@@ -62,5 +65,76 @@ describe('LimitsFollower', () => {
       'LimitsApplied',
     ]);
     expect(reports).toBe(2);
+  });
+});
+
+describe('LimitsFollower lease', () => {
+  it('runs out during an event-loop block longer than leaseMs and comes back with the new revision', async () => {
+    const store = new MemoryKillSwitchStore().limits;
+    await store.append(record(1, { defaults: { maxQuantity: 5 } }));
+    const chain = new PreTradeRiskEngine({ defaults: { maxQuantity: 100 } });
+    const follower = new LimitsFollower({
+      store,
+      engineId: 'e',
+      clock: systemClock,
+      pollIntervalMs: 20,
+      leaseMs: 50,
+      configLimits: { preTrade: {} },
+      apply: (limits, now) => chain.applyLimits(limits, now),
+      emit: () => undefined,
+      applied: () => undefined,
+    });
+    await follower.load();
+    follower.start();
+    await expect
+      .poll(() => systemClock.monotonic() <= follower.leaseExpiresAt, { timeout: 5_000 })
+      .toBe(true);
+    // A tighter revision lands while this loop is blocked (as a SIGSTOP or a stuck strategy would).
+    await store.append(record(2, { defaults: { maxQuantity: 2 } }));
+    const blockedUntil = systemClock.monotonic() + 200;
+    while (systemClock.monotonic() < blockedUntil) {
+      // busy: no timer, no read
+    }
+    expect(systemClock.monotonic() > follower.leaseExpiresAt).toBe(true);
+    expect(chain.limitsFor('EURUSD')?.maxQuantity).toBe(5);
+    follower.refresh();
+    await expect
+      .poll(() => systemClock.monotonic() <= follower.leaseExpiresAt, { timeout: 5_000 })
+      .toBe(true);
+    // Leased again only with the revision the store held when the renewing read was issued.
+    expect(follower.revision).toBe(2);
+    expect(chain.limitsFor('EURUSD')?.maxQuantity).toBe(2);
+    follower.stop();
+  });
+
+  it('is not renewed while the store cannot be read', async () => {
+    const store = new MemoryKillSwitchStore().limits;
+    let reachable = true;
+    const flaky = {
+      ...store,
+      latest: () => (reachable ? store.latest() : Promise.reject(new Error('unreachable'))),
+    } as typeof store;
+    const follower = new LimitsFollower({
+      store: flaky,
+      engineId: 'e',
+      clock: systemClock,
+      pollIntervalMs: 20,
+      leaseMs: 50,
+      configLimits: { preTrade: {} },
+      apply: () => undefined,
+      emit: () => undefined,
+      applied: () => undefined,
+    });
+    await follower.load();
+    follower.start();
+    reachable = false;
+    await expect
+      .poll(() => systemClock.monotonic() > follower.leaseExpiresAt, { timeout: 5_000 })
+      .toBe(true);
+    reachable = true;
+    await expect
+      .poll(() => systemClock.monotonic() <= follower.leaseExpiresAt, { timeout: 5_000 })
+      .toBe(true);
+    follower.stop();
   });
 });

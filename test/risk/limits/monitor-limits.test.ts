@@ -14,6 +14,7 @@ import {
   monitorRulesOf,
   parseAssignment,
 } from '../../../src/risk/limits/live-limits.js';
+import { limitsInForce } from '../../../src/risk/limits/limits-overrides.js';
 import { LimitsFollower } from '../../../src/risk/limits/limits-follower.js';
 import { changeLimits } from '../../../src/risk/limits/limits-writer.js';
 import { parseRiskMonitorOptions } from '../../../src/risk/monitor/risk-monitor-options.js';
@@ -132,21 +133,25 @@ describe('what loosens a monitor rule', () => {
         assignments: [parseAssignment('monitor.rules.dailyLoss.limit=1500')],
         mayLoosen: false,
       }),
-    ).rejects.toThrow(/monitor\.rules\.dailyLoss\.limit 1000 -> 1500/);
+    ).rejects.toThrow(
+      /monitor\.rules\.dailyLoss\.limit \(not overridden; 1000 in this config\) -> 1500/,
+    );
     const result = await changeLimits(limits, {
       ...base,
       assignments: [parseAssignment('monitor.rules.dailyLoss.limit=400')],
       mayLoosen: false,
     });
     expect(result.record?.revision).toBe(2);
+    // An override now: the first one of its key, tighter than this writer's config.
     expect(result.record?.diff).toEqual([
-      { key: 'monitor.rules.dailyLoss.limit', from: 1000, to: 400, loosens: false },
+      { key: 'monitor.rules.dailyLoss.limit', to: 400, loosens: false },
     ]);
+    // The older whole set's values are carried over as overrides.
     expect(result.record?.limits.preTrade).toEqual({ maxOpenOrders: 5 });
-    expect(monitorRulesOf(result.record!.limits)?.dailyLoss).toEqual({
-      action: 'engage',
-      limit: 400,
-    });
+    expect(result.record?.overrides).toBe(true);
+    const inForce = limitsInForce(result.record, base.configLimits);
+    expect(monitorRulesOf(inForce)?.dailyLoss).toEqual({ action: 'engage', limit: 400 });
+    expect(monitorRulesOf(inForce)?.orderRate).toEqual(RULES.orderRate);
   });
 });
 
@@ -223,6 +228,8 @@ describe('a follower with monitor rules', () => {
       engineId: 'e',
       clock: new ManualClock(0),
       pollIntervalMs: 10,
+      leaseMs: 20,
+      configLimits: { preTrade: {} },
       apply: (limits) => applied.push(limits.maxOpenOrders),
       applyMonitorRules: (rules) => monitorRules.push(rules?.dailyLoss?.limit),
       emit: (event) => events.push(`${event.type} ${event.revision}`),
@@ -265,6 +272,8 @@ describe('a follower with monitor rules', () => {
       engineId: 'e',
       clock: new ManualClock(0),
       pollIntervalMs: 10,
+      leaseMs: 20,
+      configLimits: { preTrade: {} },
       apply: (limits) => applied.push(limits),
       applyMonitorRules: (rules) => applied.push(rules),
       emit: (event) => events.push(event),
