@@ -268,10 +268,6 @@ export class LiveEngine {
     this.brokerConnected = true;
     this.venueUpkeep.start();
     this.killSwitch.watch();
-    // A fresh lease for the first tick: the one from the read at start-up may have run out while
-    // the run was set up (a full-speed run then had most orders denied stale before a re-read
-    // landed). Bounded: a store that does not answer leaves the gates to deny as before.
-    await this.killSwitch.readNow(FIRST_READ_WAIT_MS);
     this.wasEngaged = this.killSwitch.level === ENGAGED;
     this.unsubscribeKillSwitch = this.killSwitch.onChange(() => this.killSwitchChanged());
     this.counters.startedAt = this.clock.monotonic();
@@ -290,6 +286,10 @@ export class LiveEngine {
     this.reporter.start();
     let feedError: unknown;
     try {
+      // A fresh lease for the first tick: the one from the read at start-up may have run out
+      // while the run was set up (a full-speed run then had most orders denied stale before a
+      // re-read landed). Bounded: a store that does not answer leaves the gates to deny as before.
+      await this.killSwitch.readNow(FIRST_READ_WAIT_MS);
       await this.consume(ticks);
     } catch (error) {
       feedError = error;
