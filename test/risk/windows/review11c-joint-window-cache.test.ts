@@ -1,7 +1,8 @@
 // Review 11c (held): gate 2 reads a joint (desk + firm) schedule's cached flag and refreshes it only
-// at its cached boundary. Walked every 5 minutes (every boundary is on one) (and on each boundary's last millisecond) over
-// the days around the dates where New York (8 March 2026) and London (29 March 2026) change clocks apart, with
-// flatten phases on both layers: the cached phase always equals a fresh evaluation at that instant.
+// at its cached boundary. Walked every 5 minutes (every boundary falls on one), and on each instant's
+// last millisecond before, over Friday to Wednesday around New York's (8 March 2026) and London's
+// (29 March 2026) clock changes, with flatten phases on both layers: the cached phase always equals
+// a fresh evaluation at that instant.
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../src/config/schema.js';
 import { TradingWindows } from '../../../src/risk/windows/trading-windows.js';
