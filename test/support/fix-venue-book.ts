@@ -192,6 +192,16 @@ export class FixVenueBook {
     if (marketable) this.fillInParts(order, takes);
   }
 
+  /** The account's filled position in `symbol` (buys less sells), whichever session traded it. */
+  netFilled(account: string, symbol: string): number {
+    let net = 0;
+    for (const order of this.orders) {
+      if (order.account !== account || order.symbol !== symbol) continue;
+      net += order.side === '1' ? order.filled : -order.filled;
+    }
+    return net;
+  }
+
   /** Fill parts scheduled and not sent yet (orders filled before the book stopped filling). */
   fillsInFlight(): number {
     return this.timers.size;

@@ -7,6 +7,7 @@ import { LivegateError } from '../../core/errors.js';
 import type {
   Broker,
   BrokerListener,
+  EarlierOrders,
   ReconciliationResult,
   VenueReport,
 } from '../../core/ports.js';
@@ -15,6 +16,7 @@ import { clientOrderIdFor } from '../ccxt/ccxt-order-tracker.js';
 import { orderProblem } from '../gateway/gateway-orders.js';
 import { GatewayOrderTracker, type TrackedOrder } from '../gateway/gateway-order-tracker.js';
 import { FixExecutions, type FixExecutionHost } from './fix-executions.js';
+import { FixOrderFile, orderFilePath } from './fix-order-file.js';
 import {
   MsgType,
   newOrderSingle,
@@ -34,6 +36,12 @@ import { FixRequests } from './fix-requests.js';
 import { FixSessionLink } from './fix-session-link.js';
 import { reconcileWithFixVenue, venueOpenOrderOf, type FixOpenOrder } from './fix-status.js';
 
+/**
+ * The venue's reports are taken as received in the sequence file only this long after they came:
+ * well past the engine journal's 100 ms, so a crash that loses journaled fills has them resent.
+ */
+const INCOMING_SAVE_LAG_MS = 1_000;
+
 /** Sequence numbers of orders remembered for a session Reject to refer to. */
 const MAX_NUMBERED_ORDERS = 10_000;
 
@@ -44,6 +52,8 @@ export class FixBroker implements Broker, FixExecutionHost {
   readonly requests: FixRequests;
   private readonly link: FixSessionLink;
   private readonly executions: FixExecutions;
+  /** Every order this session sent, kept across processes; none when the numbers are in memory. */
+  private readonly orderFile: FixOrderFile | undefined;
   /** ClOrdID -> livegate's order id, for every order this broker sent. */
   private readonly orderIdByClientId = new Map<string, string>();
   /** MsgSeqNum of each NewOrderSingle -> its order id: a session Reject (35=3) names only that. */
@@ -54,7 +64,11 @@ export class FixBroker implements Broker, FixExecutionHost {
 
   constructor(options: FixBrokerOptions) {
     this.settings = parseFixOptions('FixBroker', fixBrokerOptionsSchema, options);
-    this.link = new FixSessionLink(sessionSettingsOf(this.settings), {
+    const session = {
+      ...sessionSettingsOf(this.settings),
+      incomingSaveLagMs: INCOMING_SAVE_LAG_MS,
+    };
+    this.link = new FixSessionLink(session, {
       onLoggedOn: (first) => this.loggedOn(first),
       onMessage: (msgType, message) => this.executions.received(msgType, message),
       onLoggedOut: (reason) => this.loggedOut(reason),
@@ -67,6 +81,18 @@ export class FixBroker implements Broker, FixExecutionHost {
       () => this.link.disconnectedBecause,
     );
     this.executions = new FixExecutions(this);
+    const { sequenceFile } = this.settings;
+    this.orderFile =
+      sequenceFile === null ? undefined : new FixOrderFile(orderFilePath(sequenceFile));
+  }
+
+  /**
+   * The earlier runs' orders (their ClOrdIDs come from the same engine id) and the ExecIDs already
+   * journaled: the venue's resend of their reports applies each late fill once and flags none.
+   */
+  recognise(earlier: EarlierOrders): void {
+    for (const order of earlier.orders) this.rememberEarlier(this.clientOrderId(order.id), order);
+    for (const executionId of earlier.executionIds) this.orders.firstFill(executionId);
   }
 
   /** Resolves at the first logon; rejects with ERR_BROKER_FAILED when none comes in time. */
@@ -74,6 +100,10 @@ export class FixBroker implements Broker, FixExecutionHost {
     if (this.state !== 'new') throw this.failure(`connect() when already ${this.state}`);
     this.listener = listener;
     this.state = 'connecting';
+    // Before the logon: the venue's resend may report on them at once.
+    for (const sent of this.orderFile?.readEarlier() ?? []) {
+      this.rememberEarlier(sent.clientOrderId, sent.order);
+    }
     const loggedOn = new Promise<'logged-on' | 'refused'>(
       (resolve) => (this.connectWaiter = resolve),
     );
@@ -131,6 +161,7 @@ export class FixBroker implements Broker, FixExecutionHost {
     const clientOrderId = this.clientOrderId(order.id);
     this.orderIdByClientId.set(clientOrderId, order.id);
     this.orders.track(order);
+    this.orderFile?.record(clientOrderId, order);
     this.link.send(
       MsgType.NewOrderSingle,
       newOrderSingle(order, clientOrderId, this.settings.account),
@@ -244,6 +275,7 @@ export class FixBroker implements Broker, FixExecutionHost {
     this.connectWaiter = undefined;
     this.requests.failAll('the broker was closed');
     this.orders.clear();
+    this.orderFile?.close();
     await this.link.close();
   }
 
@@ -268,6 +300,13 @@ export class FixBroker implements Broker, FixExecutionHost {
       const oldest = this.orderIdBySeqNum.keys().next();
       if (oldest.done !== true) this.orderIdBySeqNum.delete(oldest.value);
     }
+  }
+
+  /** An order an earlier process sent: not working here, but its late fills are this engine's. */
+  private rememberEarlier(clientOrderId: string, order: Order): void {
+    if (this.orders.get(order.id) !== undefined) return;
+    this.orderIdByClientId.set(clientOrderId, order.id);
+    this.orders.remember(order);
   }
 
   private clientOrderId(orderId: string): string {

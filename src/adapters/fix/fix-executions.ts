@@ -125,6 +125,7 @@ export class FixExecutions {
       price: report.lastPrice,
       time: report.transactTime ?? Date.now(),
       ...(report.commission === undefined ? {} : { fee: report.commission }),
+      ...(report.executionId === undefined ? {} : { executionId: report.executionId }),
     });
   }
 
