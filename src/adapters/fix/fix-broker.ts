@@ -42,8 +42,8 @@ import { reconcileWithFixVenue, venueOpenOrderOf, type FixOpenOrder } from './fi
  */
 const INCOMING_SAVE_LAG_MS = 1_000;
 
-/** Sequence numbers of orders remembered for a session Reject to refer to. */
-const MAX_NUMBERED_ORDERS = 10_000;
+/** Sequence numbers of orders and requests remembered for a session Reject to refer to. */
+const MAX_NUMBERED = 10_000;
 
 export class FixBroker implements Broker, FixExecutionHost {
   readonly name: string;
@@ -58,6 +58,8 @@ export class FixBroker implements Broker, FixExecutionHost {
   private readonly orderIdByClientId = new Map<string, string>();
   /** MsgSeqNum of each NewOrderSingle -> its order id: a session Reject (35=3) names only that. */
   private readonly orderIdBySeqNum = new Map<number, string>();
+  /** MsgSeqNum of each cancel, mass cancel and mass status -> its request id, for the same. */
+  private readonly requestIdBySeqNum = new Map<number, string>();
   listener: BrokerListener | undefined;
   private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
   private connectWaiter: ((outcome: 'logged-on' | 'refused') => void) | undefined;
@@ -165,7 +167,7 @@ export class FixBroker implements Broker, FixExecutionHost {
     this.link.send(
       MsgType.NewOrderSingle,
       newOrderSingle(order, clientOrderId, this.settings.account),
-      (seqNum) => this.numbered(seqNum, order.id),
+      (seqNum) => remember(this.orderIdBySeqNum, seqNum, order.id),
     );
   }
 
@@ -189,6 +191,7 @@ export class FixBroker implements Broker, FixExecutionHost {
         this.link.send(
           MsgType.OrderCancelRequest,
           orderCancelRequest(target, id, this.settings.account),
+          (seqNum) => remember(this.requestIdBySeqNum, seqNum, id),
         ),
       orderId,
     );
@@ -219,6 +222,7 @@ export class FixBroker implements Broker, FixExecutionHost {
       this.link.send(
         MsgType.OrderMassCancelRequest,
         orderMassCancelRequest(id, this.settings.account),
+        (seqNum) => remember(this.requestIdBySeqNum, seqNum, id),
       ),
     );
   }
@@ -230,6 +234,7 @@ export class FixBroker implements Broker, FixExecutionHost {
       this.link.send(
         MsgType.OrderMassStatusRequest,
         orderMassStatusRequest(id, this.settings.account),
+        (seqNum) => remember(this.requestIdBySeqNum, seqNum, id),
       ),
     );
     return reports.flatMap((report) => venueOpenOrderOf(report) ?? []);
@@ -244,6 +249,7 @@ export class FixBroker implements Broker, FixExecutionHost {
       this.link.send(
         MsgType.OrderCancelRequest,
         orderCancelRequest(order, id, this.settings.account),
+        (seqNum) => remember(this.requestIdBySeqNum, seqNum, id),
       ),
     );
   }
@@ -285,21 +291,16 @@ export class FixBroker implements Broker, FixExecutionHost {
     return seqNum === undefined ? undefined : this.orderIdBySeqNum.get(seqNum);
   }
 
+  requestIdOfSeqNum(seqNum: number | undefined): string | undefined {
+    return seqNum === undefined ? undefined : this.requestIdBySeqNum.get(seqNum);
+  }
+
   orderIdOf(clientOrderId: string | undefined): string | undefined {
     return clientOrderId === undefined ? undefined : this.orderIdByClientId.get(clientOrderId);
   }
 
   report(kind: VenueReport['kind'], detail: string): void {
     this.listener?.onVenueReport?.({ source: 'broker', venue: this.link.venue, kind, detail });
-  }
-
-  private numbered(seqNum: number, orderId: string): void {
-    this.orderIdBySeqNum.set(seqNum, orderId);
-    // A Reject comes within moments of its order: the oldest numbers are let go.
-    if (this.orderIdBySeqNum.size > MAX_NUMBERED_ORDERS) {
-      const oldest = this.orderIdBySeqNum.keys().next();
-      if (oldest.done !== true) this.orderIdBySeqNum.delete(oldest.value);
-    }
   }
 
   /** An order an earlier process sent: not working here, but its late fills are this engine's. */
@@ -394,5 +395,14 @@ export class FixBroker implements Broker, FixExecutionHost {
       `${this.name}: ${message}`,
       details === undefined ? undefined : { details },
     );
+  }
+}
+
+/** Notes what went out with `seqNum`; a Reject comes within moments, so the oldest are let go. */
+function remember(bySeqNum: Map<number, string>, seqNum: number, id: string): void {
+  bySeqNum.set(seqNum, id);
+  if (bySeqNum.size > MAX_NUMBERED) {
+    const oldest = bySeqNum.keys().next();
+    if (oldest.done !== true) bySeqNum.delete(oldest.value);
   }
 }
