@@ -159,7 +159,7 @@ describe('review12b: two livegate kills at once share the kill FIX session', () 
   }, 90_000);
   it('a kill SIGKILLed mid-session leaves numbers the next kill logs on with', async () => {
     venue = await FixVenue.start({ accounts: { DESK: 'ACME', 'DESK-KILL': 'ACME' } });
-    const { common } = await setUp(venue.port);
+    const { common, stateDir } = await setUp(venue.port);
     placeResting(venue, ['11e6a7e0e1', '11e6a7e0e2']);
     const first = startCli([
       'kill',
@@ -178,8 +178,15 @@ describe('review12b: two livegate kills at once share the kill FIX session', () 
     );
     first.child.kill('SIGKILL');
     await first.exited;
+    console.log(
+      'after A:',
+      (await readFile(path.join(stateDir, 'fix', 'DESK-KILL-VENUE.seqnums'), 'utf8')).trim(),
+      'venue expects',
+      venue.expectedFrom('DESK-KILL'),
+    );
     placeResting(venue, ['11e6a7e0e3']);
     const second = await kill(common, 'desk B');
+    console.log('second:', second.result.code, second.receipt.problem);
     expect(second.receipt.problem ?? '').not.toMatch(/too low|not above/);
     expect(second.result.code, second.result.stderr).toBe(0);
     expect(venue.book.openOrders()).toEqual([]);

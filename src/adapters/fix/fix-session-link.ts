@@ -3,7 +3,7 @@
 // venue's ResendRequest/SequenceReset recovery fills what the lost connection missed. The numbers
 // can outlive the process (a sequence file); a venue that refuses them stops the link with why.
 
-import type { ISessionDescription, IJsFixConfig, MsgView } from 'jspurefix';
+import type { ISessionDescription, IJsFixConfig, MsgTransport, MsgView } from 'jspurefix';
 import { LivegateError } from '../../core/errors.js';
 import { messageOf } from '../../core/message-of.js';
 import { sessionDictionary, type LogonField } from './fix-dictionary.js';
@@ -203,9 +203,12 @@ export class FixSessionLink {
     const waitMs = this.settings.lockWaitMs ?? 5_000;
     const holder = await lock.acquire(waitMs);
     if (holder !== undefined) {
+      const session = `FIX session ${this.settings.senderCompId}->${this.settings.targetCompId}`;
       throw new LivegateError(
         'ERR_BROKER_FAILED',
-        `FIX session ${this.settings.senderCompId}->${this.settings.targetCompId}: its sequence numbers ${file} are in use by ${holder.description} (another livegate process on this state dir); waited ${waitMs} ms, nothing was sent`,
+        holder.failed === true
+          ? `${session}: its sequence numbers ${file} cannot be locked: ${holder.description}; nothing was sent`
+          : `${session}: its sequence numbers ${file} are in use by ${holder.description} (another livegate process on this state dir); waited ${waitMs} ms, nothing was sent`,
         { details: { lockHolderPid: holder.pid ?? null, lockFile: lock.path } },
       );
     }
@@ -362,6 +365,28 @@ function sessionClass(engine: FixEngine) {
       private readonly link: FixSessionLink,
     ) {
       super(config);
+    }
+
+    /**
+     * jspurefix writes a message to the socket before it tells the session its number, so a
+     * process killed between the two (a SIGKILL on a loaded host) left the file one behind what
+     * the venue saw, and the next logon was "too low". The next number is saved as soon as the
+     * encoder takes it, before the bytes are pushed (FixSequenceFile writes synchronously).
+     */
+    override run(transport: MsgTransport): Promise<number> {
+      const transmitter = transport.transmitter as unknown as {
+        msgSeqNum: number;
+        encodeMessage: (msgType: string, body: unknown) => unknown;
+      };
+      const encode = transmitter.encodeMessage.bind(transmitter);
+      transmitter.encodeMessage = (msgType, body) => {
+        const state = encode(msgType, body);
+        if (transmitter.msgSeqNum > this.sessionStore.senderSeqNum) {
+          void this.sessionStore.setSenderSeqNum(transmitter.msgSeqNum);
+        }
+        return state;
+      };
+      return super.run(transport);
     }
 
     sendMessage(msgType: string, body: Record<string, unknown>, onNumbered?: OnNumbered): boolean {

@@ -31,6 +31,8 @@ const UNWRITTEN_STALE_MS = 5_000;
 
 export interface FixLockHolder {
   readonly pid: number | undefined;
+  /** The lock could not be made at all (a full disk, no permission): no process holds it. */
+  readonly failed?: true;
   /** `pid 123 on host x` or why the holder is not known. */
   readonly description: string;
 }
@@ -55,7 +57,7 @@ export class FixSessionLock {
     for (;;) {
       const holder = this.tryAcquire();
       if (holder === undefined) return undefined;
-      if (performance.now() >= deadline) return holder;
+      if (holder.failed === true || performance.now() >= deadline) return holder;
       await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
     }
   }
@@ -78,15 +80,20 @@ export class FixSessionLock {
       );
       try {
         writeSync(descriptor, `${JSON.stringify(this.own)}\n`);
-      } finally {
+      } catch (error) {
+        // A full disk: an empty lock left behind would read as "unfinished" to the next kill.
         closeSync(descriptor);
+        unlinkSync(this.path);
+        throw error;
       }
+      closeSync(descriptor);
       this.held = true;
       return undefined;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         return {
           pid: undefined,
+          failed: true,
           description: `the lock ${this.path} cannot be made (${messageOf(error)})`,
         };
       }
