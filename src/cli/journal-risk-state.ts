@@ -1,6 +1,7 @@
 // At start, the risk state this engine recorded in its journal before it stopped: the last
 // RiskStateRecorded and the fills journaled after it. Read newest file first, stopping at the
 // file that holds a recorded state, so a long journal costs one file's read, not all of them.
+// The same files name the orders the earlier runs sent, for the broker to know their late fills.
 
 import path from 'node:path';
 import {
@@ -10,7 +11,9 @@ import {
 } from '../adapters/sinks/journal-reader.js';
 import { LivegateError } from '../core/errors.js';
 import type { OrderFilled } from '../core/events.js';
+import type { EarlierOrders } from '../core/ports.js';
 import type { RiskState } from '../core/risk-state.js';
+import type { Order } from '../core/types.js';
 
 export interface JournalRiskState {
   /** The last recorded state, or null when the journal has none (fills alone are replayed). */
@@ -21,21 +24,33 @@ export interface JournalRiskState {
   readonly tornLines: number;
 }
 
-/** Null when the journal does not exist or holds neither a state nor a fill. */
-export async function readJournalRiskState(directory: string): Promise<JournalRiskState | null> {
+export interface JournalOnStart {
+  /** Null when the journal does not exist or holds neither a state nor a fill. */
+  readonly risk: JournalRiskState | null;
+  /** Orders submitted and fills journaled in the files read (the whole of each). */
+  readonly earlier: EarlierOrders;
+}
+
+export async function readJournalOnStart(directory: string): Promise<JournalOnStart> {
   const files = await journalFiles(directory);
   let fills: OrderFilled[] = [];
+  let orders: Order[] = [];
+  let executionIds: string[] = [];
   let tornLines = 0;
   for (let index = files.length - 1; index >= 0; index--) {
     const file = path.join(directory, files[index]!);
     const found = await readFile(file);
     tornLines += found.tornLines;
     fills = [...found.fills, ...fills];
+    orders = [...found.orders, ...orders];
+    executionIds = [...found.executionIds, ...executionIds];
     if (found.state !== null) {
-      return { state: found.state, from: found.from, fills, tornLines };
+      const risk = { state: found.state, from: found.from, fills, tornLines };
+      return { risk, earlier: { orders, executionIds } };
     }
   }
-  return fills.length === 0 ? null : { state: null, from: null, fills, tornLines };
+  const risk = fills.length === 0 ? null : { state: null, from: null, fills, tornLines };
+  return { risk, earlier: { orders, executionIds } };
 }
 
 interface FileFindings {
@@ -44,11 +59,21 @@ interface FileFindings {
   /** After the file's last state (all of them when it has none). */
   fills: OrderFilled[];
   tornLines: number;
+  /** The whole file's. */
+  orders: Order[];
+  executionIds: string[];
 }
 
 async function readFile(file: string): Promise<FileFindings> {
   const problems: JournalProblems = { tornLines: 0, corruptLines: [] };
-  const findings: FileFindings = { state: null, from: null, fills: [], tornLines: 0 };
+  const findings: FileFindings = {
+    state: null,
+    from: null,
+    fills: [],
+    tornLines: 0,
+    orders: [],
+    executionIds: [],
+  };
   for await (const entry of streamJournalFile(file, problems)) {
     if (entry.type === 'RiskStateRecorded') {
       findings.state = entry.state;
@@ -56,6 +81,10 @@ async function readFile(file: string): Promise<FileFindings> {
       findings.fills = [];
     } else if (entry.type === 'OrderFilled') {
       findings.fills.push(entry);
+      const { executionId } = entry.fill;
+      if (executionId !== undefined) findings.executionIds.push(executionId);
+    } else if (entry.type === 'OrderSubmitted') {
+      findings.orders.push(entry.order);
     }
   }
   const corrupt = problems.corruptLines[0];

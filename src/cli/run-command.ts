@@ -20,7 +20,7 @@ import {
 import { BUILTIN_STRATEGIES, loadStrategy } from '../strategies/load-strategy.js';
 import { addCommonOptions, resolveConfig } from './command-options.js';
 import { describeError, EXIT_FAILURE, exitCodeFor } from './exit-codes.js';
-import { readJournalRiskState } from './journal-risk-state.js';
+import { readJournalOnStart } from './journal-risk-state.js';
 import { createEngineJournal, journalDirectory } from './journal-wiring.js';
 import { engageOnEngineIdConflict } from './engine-id-conflict.js';
 import { engageOnKillSignal } from './kill-signal.js';
@@ -146,7 +146,7 @@ async function runWithLogger(
   // Before anything trades: the day's losses, positions and peak from the last run of this id. A
   // corrupt line stops the start (ERR_JOURNAL_CORRUPT) rather than forget them.
   const journalState = config.journal.enabled
-    ? await readJournalRiskState(journalDirectory(config.stateDir, engineId)).catch(
+    ? await readJournalOnStart(journalDirectory(config.stateDir, engineId)).catch(
         async (error: unknown) => {
           killSwitch.close();
           await closeStores();
@@ -184,6 +184,8 @@ async function runWithLogger(
     throw error;
   });
   const { feed, broker } = adapters;
+  // Before connect: a FIX venue replays the earlier runs' reports as soon as it logs on.
+  if (journalState !== null) broker.recognise?.(journalState.earlier);
   const strategy = await loadStrategy(config.strategy.module, config.strategy.options);
   const sinks: EventSink[] = [];
   const journal = config.journal.enabled
@@ -223,7 +225,7 @@ async function runWithLogger(
       },
     },
   );
-  const restored = risk.restore(journalState);
+  const restored = risk.restore(journalState?.risk ?? null);
   const limits = await followLiveLimits(stores[0]?.store, risk, config, engineId);
   const engine = new LiveEngine({
     killSwitch,

@@ -119,8 +119,21 @@ export interface ReconciliationResult {
   readonly positionDifferences?: ReadonlyMap<string, string>;
 }
 
+/** What an engine's journal says its earlier runs sent, so a restart knows their late reports. */
+export interface EarlierOrders {
+  /** Orders the earlier runs of this engine id submitted, oldest first. */
+  readonly orders: readonly Order[];
+  /** Execution ids of the fills already journaled (and so already in the restored positions). */
+  readonly executionIds: readonly string[];
+}
+
 export interface Broker {
   readonly name: string;
+  /**
+   * Before connect(): the earlier runs' orders. A venue that replays their reports after a
+   * restart (FIX resend) has those fills applied once, not flagged as someone else's.
+   */
+  recognise?(earlier: EarlierOrders): void;
   connect(listener: BrokerListener): Promise<void>;
   /** May call the listener synchronously (a paper fill) before returning. */
   submit(order: Order): void | Promise<void>;

@@ -50,6 +50,8 @@ export interface Fill {
   readonly fee?: number;
   /** The fee's currency; default: the instrument's quote currency. */
   readonly feeCurrency?: string;
+  /** The venue's id of this execution (FIX ExecID), where it gives one: a replay repeats it. */
+  readonly executionId?: string;
 }
 
 export interface Position {

@@ -46,7 +46,8 @@ describe('review12b: status after a FIX kill that could not confirm', () => {
     );
     const common = ['--config', config, '--state-dir', path.join(directory, 'state')];
     expect((await runCli(['init', ...common, '--reason', 'set up'])).code).toBe(0);
-    const kill = await runCli(['kill', ...common, '--reason', 'drill', '--timeout', '3000']);
+    // Room for jspurefix's load (over 1 s on a loaded host) and the per-order fallback.
+    const kill = await runCli(['kill', ...common, '--reason', 'drill', '--timeout', '8000']);
     expect(kill.code, kill.stderr).toBe(1);
     const status = await runCli(['status', ...common]);
     console.log(status.code, status.stdout, status.stderr);

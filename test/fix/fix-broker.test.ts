@@ -182,6 +182,38 @@ describe('FixBroker against a local FIX venue', () => {
     expect(reports.some((report) => report.detail.startsWith('mass cancel refused'))).toBe(true);
   });
 
+  for (const refuseWith of ['business-reject', 'session-reject'] as const) {
+    it(`cancels order by order at once when the venue refuses the mass cancel with a ${refuseWith} (35=${refuseWith === 'business-reject' ? 'j' : '3'})`, async () => {
+      const { venue, broker, reports } = await setUp();
+      for (const limit of [restingBuy(), restingBuy()]) broker.submit(limit);
+      await waitFor(() => venue.book.openOrders().length === 2, 'two resting orders');
+      venue.book.refuseMassCancel = true;
+      venue.book.refuseWith = refuseWith;
+      const started = performance.now();
+      expect(await broker.cancelAll()).toBe(2);
+      // Answered by the reject, not by the 3 s request timeout.
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(venue.messagesFrom('DESK1', 'F')).toHaveLength(2);
+      expect(venue.book.openOrders()).toEqual([]);
+      expect(reports.some((report) => report.detail.startsWith('mass cancel refused'))).toBe(true);
+    });
+
+    it(`fails a cancel the venue refuses with a ${refuseWith} at once, with its text`, async () => {
+      const { venue, broker } = await setUp();
+      const limit = restingBuy();
+      broker.submit(limit);
+      await waitFor(() => venue.book.openOrders().length === 1, 'the order resting');
+      venue.book.refuseCancelOf.add(venue.book.openOrders()[0]!.clientOrderId);
+      venue.book.refuseWith = refuseWith;
+      const started = performance.now();
+      await expect(broker.cancel(limit.id)).rejects.toThrow(
+        /cancel refused by the venue: (session reject: )?cancel is not permitted/,
+      );
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(broker.openOrders().map((open) => open.id)).toEqual([limit.id]);
+    });
+  }
+
   it('asks for cancel-on-disconnect in the Logon, and the venue cancels when the session drops', async () => {
     const { venue, broker, listener, reports } = await setUp(
       { cancelOnDisconnectTag: 8013 },

@@ -32,6 +32,11 @@ export class FixVenueBook {
   readonly refuseCancelOf = new Set<string>();
   /** Answer mass cancels with 531=0 (refused). */
   refuseMassCancel = false;
+  /**
+   * How a refused mass cancel or cancel is answered: its own report (35=r 531=0, 35=9), a
+   * BusinessMessageReject (35=j, BusinessRejectRefID = its ClOrdID) or a session Reject (35=3).
+   */
+  refuseWith: 'report' | 'business-reject' | 'session-reject' = 'report';
   /** false: market orders rest as if the book were empty, until trade() fills them. */
   fillMarketOrders = true;
   private readonly orders: VenueOrder[] = [];
@@ -192,6 +197,16 @@ export class FixVenueBook {
     if (marketable) this.fillInParts(order, takes);
   }
 
+  /** The account's filled position in `symbol` (buys less sells), whichever session traded it. */
+  netFilled(account: string, symbol: string): number {
+    let net = 0;
+    for (const order of this.orders) {
+      if (order.account !== account || order.symbol !== symbol) continue;
+      net += order.side === '1' ? order.filled : -order.filled;
+    }
+    return net;
+  }
+
   /** Fill parts scheduled and not sent yet (orders filled before the book stopped filling). */
   fillsInFlight(): number {
     return this.timers.size;
@@ -230,6 +245,7 @@ export class FixVenueBook {
     const order = this.orders.find((o) => o.account === account && o.clientOrderId === original);
     const requestId = String(message['ClOrdID']);
     if (order !== undefined && order.open && this.refuseCancelOf.has(original)) {
+      if (this.refuseWith !== 'report') return this.rejectRequest(client, 'F', message);
       return this.send(client, '9', {
         OrderID: order.venueOrderId,
         ClOrdID: requestId,
@@ -252,6 +268,26 @@ export class FixVenueBook {
       });
     }
     this.cancelled(order, requestId, original, client);
+  }
+
+  /** A refused cancel (F) or mass cancel (q) answered by 35=j or 35=3, as `refuseWith` says. */
+  private rejectRequest(client: string, msgType: 'F' | 'q', message: Record<string, unknown>) {
+    const text = `${msgType === 'q' ? 'mass cancel' : 'cancel'} is not permitted for this session`;
+    if (this.refuseWith === 'business-reject') {
+      return this.send(client, 'j', {
+        RefMsgType: msgType,
+        BusinessRejectRefID: String(message['ClOrdID']),
+        BusinessRejectReason: 6,
+        Text: text,
+      });
+    }
+    const header = message['StandardHeader'] as { MsgSeqNum?: number } | undefined;
+    this.send(client, '3', {
+      RefSeqNum: header?.MsgSeqNum ?? 0,
+      RefMsgType: msgType,
+      SessionRejectReason: 11,
+      Text: text,
+    });
   }
 
   /** The report goes to the order's session, and to the session that asked when another one did. */
@@ -278,6 +314,7 @@ export class FixVenueBook {
       MassCancelRequestType: '7',
     };
     if (this.refuseMassCancel) {
+      if (this.refuseWith !== 'report') return this.rejectRequest(client, 'q', message);
       return this.send(client, 'r', {
         ...header,
         MassCancelResponse: '0',

@@ -7,6 +7,7 @@ import { LivegateError } from '../../core/errors.js';
 import type {
   Broker,
   BrokerListener,
+  EarlierOrders,
   ReconciliationResult,
   VenueReport,
 } from '../../core/ports.js';
@@ -15,6 +16,7 @@ import { clientOrderIdFor } from '../ccxt/ccxt-order-tracker.js';
 import { orderProblem } from '../gateway/gateway-orders.js';
 import { GatewayOrderTracker, type TrackedOrder } from '../gateway/gateway-order-tracker.js';
 import { FixExecutions, type FixExecutionHost } from './fix-executions.js';
+import { FixOrderFile, orderFilePath } from './fix-order-file.js';
 import {
   MsgType,
   newOrderSingle,
@@ -34,8 +36,14 @@ import { FixRequests } from './fix-requests.js';
 import { FixSessionLink } from './fix-session-link.js';
 import { reconcileWithFixVenue, venueOpenOrderOf, type FixOpenOrder } from './fix-status.js';
 
-/** Sequence numbers of orders remembered for a session Reject to refer to. */
-const MAX_NUMBERED_ORDERS = 10_000;
+/**
+ * The venue's reports are taken as received in the sequence file only this long after they came:
+ * well past the engine journal's 100 ms, so a crash that loses journaled fills has them resent.
+ */
+const INCOMING_SAVE_LAG_MS = 1_000;
+
+/** Sequence numbers of orders and requests remembered for a session Reject to refer to. */
+const MAX_NUMBERED = 10_000;
 
 export class FixBroker implements Broker, FixExecutionHost {
   readonly name: string;
@@ -44,17 +52,25 @@ export class FixBroker implements Broker, FixExecutionHost {
   readonly requests: FixRequests;
   private readonly link: FixSessionLink;
   private readonly executions: FixExecutions;
+  /** Every order this session sent, kept across processes; none when the numbers are in memory. */
+  private readonly orderFile: FixOrderFile | undefined;
   /** ClOrdID -> livegate's order id, for every order this broker sent. */
   private readonly orderIdByClientId = new Map<string, string>();
   /** MsgSeqNum of each NewOrderSingle -> its order id: a session Reject (35=3) names only that. */
   private readonly orderIdBySeqNum = new Map<number, string>();
+  /** MsgSeqNum of each cancel, mass cancel and mass status -> its request id, for the same. */
+  private readonly requestIdBySeqNum = new Map<number, string>();
   listener: BrokerListener | undefined;
   private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
   private connectWaiter: ((outcome: 'logged-on' | 'refused') => void) | undefined;
 
   constructor(options: FixBrokerOptions) {
     this.settings = parseFixOptions('FixBroker', fixBrokerOptionsSchema, options);
-    this.link = new FixSessionLink(sessionSettingsOf(this.settings), {
+    const session = {
+      ...sessionSettingsOf(this.settings),
+      incomingSaveLagMs: INCOMING_SAVE_LAG_MS,
+    };
+    this.link = new FixSessionLink(session, {
       onLoggedOn: (first) => this.loggedOn(first),
       onMessage: (msgType, message) => this.executions.received(msgType, message),
       onLoggedOut: (reason) => this.loggedOut(reason),
@@ -67,6 +83,18 @@ export class FixBroker implements Broker, FixExecutionHost {
       () => this.link.disconnectedBecause,
     );
     this.executions = new FixExecutions(this);
+    const { sequenceFile } = this.settings;
+    this.orderFile =
+      sequenceFile === null ? undefined : new FixOrderFile(orderFilePath(sequenceFile));
+  }
+
+  /**
+   * The earlier runs' orders (their ClOrdIDs come from the same engine id) and the ExecIDs already
+   * journaled: the venue's resend of their reports applies each late fill once and flags none.
+   */
+  recognise(earlier: EarlierOrders): void {
+    for (const order of earlier.orders) this.rememberEarlier(this.clientOrderId(order.id), order);
+    for (const executionId of earlier.executionIds) this.orders.firstFill(executionId);
   }
 
   /** Resolves at the first logon; rejects with ERR_BROKER_FAILED when none comes in time. */
@@ -74,6 +102,10 @@ export class FixBroker implements Broker, FixExecutionHost {
     if (this.state !== 'new') throw this.failure(`connect() when already ${this.state}`);
     this.listener = listener;
     this.state = 'connecting';
+    // Before the logon: the venue's resend may report on them at once.
+    for (const sent of this.orderFile?.readEarlier() ?? []) {
+      this.rememberEarlier(sent.clientOrderId, sent.order);
+    }
     const loggedOn = new Promise<'logged-on' | 'refused'>(
       (resolve) => (this.connectWaiter = resolve),
     );
@@ -131,10 +163,11 @@ export class FixBroker implements Broker, FixExecutionHost {
     const clientOrderId = this.clientOrderId(order.id);
     this.orderIdByClientId.set(clientOrderId, order.id);
     this.orders.track(order);
+    this.orderFile?.record(clientOrderId, order);
     this.link.send(
       MsgType.NewOrderSingle,
       newOrderSingle(order, clientOrderId, this.settings.account),
-      (seqNum) => this.numbered(seqNum, order.id),
+      (seqNum) => remember(this.orderIdBySeqNum, seqNum, order.id),
     );
   }
 
@@ -158,6 +191,7 @@ export class FixBroker implements Broker, FixExecutionHost {
         this.link.send(
           MsgType.OrderCancelRequest,
           orderCancelRequest(target, id, this.settings.account),
+          (seqNum) => remember(this.requestIdBySeqNum, seqNum, id),
         ),
       orderId,
     );
@@ -188,6 +222,7 @@ export class FixBroker implements Broker, FixExecutionHost {
       this.link.send(
         MsgType.OrderMassCancelRequest,
         orderMassCancelRequest(id, this.settings.account),
+        (seqNum) => remember(this.requestIdBySeqNum, seqNum, id),
       ),
     );
   }
@@ -199,6 +234,7 @@ export class FixBroker implements Broker, FixExecutionHost {
       this.link.send(
         MsgType.OrderMassStatusRequest,
         orderMassStatusRequest(id, this.settings.account),
+        (seqNum) => remember(this.requestIdBySeqNum, seqNum, id),
       ),
     );
     return reports.flatMap((report) => venueOpenOrderOf(report) ?? []);
@@ -213,6 +249,7 @@ export class FixBroker implements Broker, FixExecutionHost {
       this.link.send(
         MsgType.OrderCancelRequest,
         orderCancelRequest(order, id, this.settings.account),
+        (seqNum) => remember(this.requestIdBySeqNum, seqNum, id),
       ),
     );
   }
@@ -244,6 +281,7 @@ export class FixBroker implements Broker, FixExecutionHost {
     this.connectWaiter = undefined;
     this.requests.failAll('the broker was closed');
     this.orders.clear();
+    this.orderFile?.close();
     await this.link.close();
   }
 
@@ -251,6 +289,10 @@ export class FixBroker implements Broker, FixExecutionHost {
 
   orderIdOfSeqNum(seqNum: number | undefined): string | undefined {
     return seqNum === undefined ? undefined : this.orderIdBySeqNum.get(seqNum);
+  }
+
+  requestIdOfSeqNum(seqNum: number | undefined): string | undefined {
+    return seqNum === undefined ? undefined : this.requestIdBySeqNum.get(seqNum);
   }
 
   orderIdOf(clientOrderId: string | undefined): string | undefined {
@@ -261,13 +303,11 @@ export class FixBroker implements Broker, FixExecutionHost {
     this.listener?.onVenueReport?.({ source: 'broker', venue: this.link.venue, kind, detail });
   }
 
-  private numbered(seqNum: number, orderId: string): void {
-    this.orderIdBySeqNum.set(seqNum, orderId);
-    // A Reject comes within moments of its order: the oldest numbers are let go.
-    if (this.orderIdBySeqNum.size > MAX_NUMBERED_ORDERS) {
-      const oldest = this.orderIdBySeqNum.keys().next();
-      if (oldest.done !== true) this.orderIdBySeqNum.delete(oldest.value);
-    }
+  /** An order an earlier process sent: not working here, but its late fills are this engine's. */
+  private rememberEarlier(clientOrderId: string, order: Order): void {
+    if (this.orders.get(order.id) !== undefined) return;
+    this.orderIdByClientId.set(clientOrderId, order.id);
+    this.orders.remember(order);
   }
 
   private clientOrderId(orderId: string): string {
@@ -355,5 +395,14 @@ export class FixBroker implements Broker, FixExecutionHost {
       `${this.name}: ${message}`,
       details === undefined ? undefined : { details },
     );
+  }
+}
+
+/** Notes what went out with `seqNum`; a Reject comes within moments, so the oldest are let go. */
+function remember(bySeqNum: Map<number, string>, seqNum: number, id: string): void {
+  bySeqNum.set(seqNum, id);
+  if (bySeqNum.size > MAX_NUMBERED) {
+    const oldest = bySeqNum.keys().next();
+    if (oldest.done !== true) bySeqNum.delete(oldest.value);
   }
 }

@@ -13,7 +13,7 @@ import {
   text,
   type ExecutionReport,
 } from './fix-messages.js';
-import type { FixRequests } from './fix-requests.js';
+import type { FixRequest, FixRequests } from './fix-requests.js';
 import type { FixMessage } from './fix-session-link.js';
 
 /** What the reports act on: the broker's orders, requests and listener. */
@@ -24,12 +24,20 @@ export interface FixExecutionHost {
   orderIdOf(clientOrderId: string | undefined): string | undefined;
   /** The order whose NewOrderSingle went out with this MsgSeqNum. */
   orderIdOfSeqNum(seqNum: number | undefined): string | undefined;
+  /** The request (cancel, mass cancel, mass status) that went out with this MsgSeqNum. */
+  requestIdOfSeqNum(seqNum: number | undefined): string | undefined;
   report(kind: VenueReport['kind'], detail: string): void;
 }
 
 /** ExecType (150) values that only say the order is working. */
 const WORKING = new Set(['0', 'A', '5', '6', 'E', 'D', 'I']);
 const DONE_EXPIRED = new Set(['C', '3']);
+/** The requests a reject (35=j, 35=3) may refer to, by the MsgType it names. */
+const REQUEST_TYPES: ReadonlySet<string> = new Set([
+  MsgType.OrderCancelRequest,
+  MsgType.OrderMassCancelRequest,
+  MsgType.OrderMassStatusRequest,
+]);
 /** Polling step while waiting for a mass cancel's per-order reports. */
 const SETTLE_STEP_MS = 5;
 
@@ -125,6 +133,7 @@ export class FixExecutions {
       price: report.lastPrice,
       time: report.transactTime ?? Date.now(),
       ...(report.commission === undefined ? {} : { fee: report.commission }),
+      ...(report.executionId === undefined ? {} : { executionId: report.executionId }),
     });
   }
 
@@ -188,15 +197,35 @@ export class FixExecutions {
     if (request === undefined) return;
     if (text(message['MassCancelResponse']) === MASS_CANCEL_REJECTED) {
       const why = text(message['Text']) ?? `reason ${String(message['MassCancelRejectReason'])}`;
-      this.host.report('reconciliation-mismatch', `mass cancel refused by the venue: ${why}`);
-      return requests.answer(request.id, undefined);
+      return this.refused(request, why);
     }
     requests.answer(request.id, number(message['TotalAffectedOrders']) ?? 0);
   }
 
-  /** A business-level reject of an order (35=j, RefMsgType D) ends it like an ExecType 8. */
+  /**
+   * A request the venue would not take, however it said so (35=r 531=0, 35=j, 35=3): a refused
+   * mass cancel answers undefined (the broker and the kill then cancel order by order), a cancel
+   * or a mass status fails at once with the venue's words instead of waiting for its timeout.
+   */
+  private refused(request: FixRequest, why: string): void {
+    const { requests } = this.host;
+    if (request.kind === 'mass-cancel') {
+      this.host.report('reconciliation-mismatch', `mass cancel refused by the venue: ${why}`);
+      return requests.answer(request.id, undefined);
+    }
+    requests.fail(request.id, `${request.kind} refused by the venue: ${why}`);
+  }
+
+  /** A business-level reject (35=j): of an order it ends it like an ExecType 8; of a request, see refused(). */
   private businessReject(message: FixMessage): void {
-    if (message['RefMsgType'] !== MsgType.NewOrderSingle) return;
+    const refMsgType = text(message['RefMsgType']);
+    const why =
+      text(message['Text']) ?? `BusinessRejectReason ${String(message['BusinessRejectReason'])}`;
+    if (refMsgType !== undefined && REQUEST_TYPES.has(refMsgType)) {
+      const request = this.host.requests.get(text(message['BusinessRejectRefID']));
+      return request === undefined ? undefined : this.refused(request, why);
+    }
+    if (refMsgType !== MsgType.NewOrderSingle) return;
     const orderId = this.host.orderIdOf(text(message['BusinessRejectRefID']));
     if (orderId === undefined || this.host.orders.get(orderId) === undefined) return;
     this.host.orders.finish(orderId);
@@ -212,8 +241,15 @@ export class FixExecutions {
    */
   private sessionReject(message: FixMessage): void {
     const refMsgType = text(message['RefMsgType']);
+    const refSeqNum = number(message['RefSeqNum']);
+    if (refMsgType === undefined || REQUEST_TYPES.has(refMsgType)) {
+      const request = this.host.requests.get(this.host.requestIdOfSeqNum(refSeqNum));
+      const reason = text(message['SessionRejectReason']);
+      const why = `session reject: ${text(message['Text']) ?? 'no reason given'}${reason === undefined ? '' : ` (SessionRejectReason ${reason})`}`;
+      if (request !== undefined) return this.refused(request, why);
+    }
     if (refMsgType !== undefined && refMsgType !== MsgType.NewOrderSingle) return;
-    const orderId = this.host.orderIdOfSeqNum(number(message['RefSeqNum']));
+    const orderId = this.host.orderIdOfSeqNum(refSeqNum);
     if (orderId === undefined || this.host.orders.get(orderId) === undefined) return;
     this.host.orders.finish(orderId);
     const reason = text(message['SessionRejectReason']);

@@ -85,6 +85,7 @@ export function sessionSettingsOf(
     heartbeatSeconds: settings.heartbeatSeconds,
     resetSeqNumOnLogon: settings.resetSeqNumOnLogon,
     sequenceFile: settings.sequenceFile,
+    lockWaitMs: settings.requestTimeoutMs,
     reconnectDelayMs: settings.reconnectDelayMs,
     dictionary: settings.dictionary,
     cancelOnDisconnect: settings.cancelOnDisconnect,

@@ -34,9 +34,11 @@ export function sequenceFilePath(stateDir: string, senderCompId: string, targetC
 /**
  * jspurefix's session store over one file. The next outgoing number is written before the
  * message leaves (a restart that reused a number would be logged out by the venue); the next
- * incoming one at most once per event-loop turn (one left behind by a crash costs a resend,
- * whose replays the broker recognises). Messages themselves are not kept: a venue's
- * ResendRequest for what a previous process sent is answered with a gap fill.
+ * incoming one at most once per event-loop turn, or, with `incomingLagMs`, only once that long
+ * has passed since it came in: what a crash loses of the engine's journal (its last 100 ms) is
+ * then asked again by resend, and the broker recognises the replays it did journal (ExecID).
+ * Messages themselves are not kept: a venue's ResendRequest for what a previous process sent is
+ * answered with a gap fill.
  */
 export class FixSequenceFile implements IFixSessionStore {
   private sender = 1;
@@ -47,6 +49,13 @@ export class FixSequenceFile implements IFixSessionStore {
   private createdNow = false;
   private flushScheduled = false;
   private created = new Date();
+  /** The incoming number written to the file (behind `target` by up to `incomingLagMs`). */
+  private savedTarget = 1;
+  /** Incoming numbers not yet old enough to be written: [monotonic ms, number], oldest first. */
+  private readonly maturing: Array<[number, number]> = [];
+  private maturingTimer: NodeJS.Timeout | undefined;
+  /** Set by a reset (ResetSeqNumFlag=Y): the next write may lower the numbers. */
+  private lowering = false;
   /** The last write that failed (a full disk): the numbers live on in memory meanwhile. */
   writeFailure: string | undefined;
 
@@ -55,6 +64,8 @@ export class FixSequenceFile implements IFixSessionStore {
     readonly path: string,
     /** The session logs on with ResetSeqNumFlag=Y: an empty or damaged file costs nothing. */
     private readonly resetOnLogon = false,
+    /** How long an incoming number waits before it is written (0: the same event-loop turn). */
+    private readonly incomingLagMs = 0,
   ) {}
 
   get senderSeqNum(): number {
@@ -72,7 +83,14 @@ export class FixSequenceFile implements IFixSessionStore {
 
   set targetSeqNum(value: number) {
     this.target = value;
-    this.writeSoon();
+    if (this.incomingLagMs === 0) {
+      this.savedTarget = value;
+      this.writeSoon();
+      return;
+    }
+    this.maturing.push([performance.now(), value]);
+    this.maturingTimer ??= setTimeout(() => this.saveMatured(), this.incomingLagMs);
+    this.maturingTimer.unref();
   }
 
   get creationTime(): Date {
@@ -135,6 +153,9 @@ export class FixSequenceFile implements IFixSessionStore {
   reset(): Promise<void> {
     this.sender = 1;
     this.target = 1;
+    this.savedTarget = 1;
+    this.maturing.length = 0;
+    this.lowering = true;
     this.created = new Date();
     this.write();
     return Promise.resolve();
@@ -157,7 +178,12 @@ export class FixSequenceFile implements IFixSessionStore {
     return Promise.resolve();
   }
 
+  /** A clean end: every incoming number is written (the engine journals as it closes). */
   dispose(): Promise<void> {
+    clearTimeout(this.maturingTimer);
+    this.maturingTimer = undefined;
+    this.maturing.length = 0;
+    this.savedTarget = this.target;
     this.write();
     if (this.descriptor !== undefined) closeSync(this.descriptor);
     this.descriptor = undefined;
@@ -206,6 +232,14 @@ export class FixSequenceFile implements IFixSessionStore {
     return descriptor;
   }
 
+  /** The numbers in the file now; undefined when it holds none (new, damaged). */
+  private recorded(descriptor: number): [number, number] | undefined {
+    const buffer = Buffer.alloc(RECORD_BYTES);
+    const length = readSync(descriptor, buffer, 0, RECORD_BYTES, 0);
+    const match = /^(\d+) (\d+)\s*$/.exec(buffer.toString('utf8', 0, length));
+    return match === null ? undefined : [Number(match[1]), Number(match[2])];
+  }
+
   private parse(text: string): void {
     const match = /^(\d+) (\d+)$/.exec(text);
     if (match === null) {
@@ -216,6 +250,25 @@ export class FixSequenceFile implements IFixSessionStore {
     }
     this.sender = Number(match[1]);
     this.target = Number(match[2]);
+    this.savedTarget = this.target;
+  }
+
+  /** Writes the newest incoming number that has waited `incomingLagMs`; waits again for the rest. */
+  private saveMatured(): void {
+    this.maturingTimer = undefined;
+    const due = performance.now() - this.incomingLagMs;
+    let matured: number | undefined;
+    while (this.maturing.length > 0 && this.maturing[0]![0] <= due) {
+      matured = this.maturing.shift()![1];
+    }
+    if (matured !== undefined) {
+      this.savedTarget = matured;
+      this.write();
+    }
+    const next = this.maturing[0];
+    if (next === undefined) return;
+    this.maturingTimer = setTimeout(() => this.saveMatured(), next[0] - due);
+    this.maturingTimer.unref();
   }
 
   private writeSoon(): void {
@@ -227,11 +280,19 @@ export class FixSequenceFile implements IFixSessionStore {
     });
   }
 
+  /**
+   * Never moves the numbers on disk backwards (only a reset does): a process that lost the lock
+   * while paused, or any other writer, cannot leave them behind what the venue has seen.
+   */
   private write(): void {
     if (this.descriptor === undefined) return;
-    const record = `${this.sender} ${this.target}`.padEnd(RECORD_BYTES - 1, ' ') + '\n';
     try {
+      const onDisk = this.lowering ? undefined : this.recorded(this.descriptor);
+      const sender = Math.max(this.sender, onDisk?.[0] ?? 0);
+      const target = Math.max(this.savedTarget, onDisk?.[1] ?? 0);
+      const record = `${sender} ${target}`.padEnd(RECORD_BYTES - 1, ' ') + '\n';
       writeSync(this.descriptor, record, 0, 'utf8');
+      this.lowering = false;
       this.writeFailure = undefined;
     } catch (error) {
       // Called from inside jspurefix's send path: never thrown there.

@@ -3,11 +3,13 @@
 // venue's ResendRequest/SequenceReset recovery fills what the lost connection missed. The numbers
 // can outlive the process (a sequence file); a venue that refuses them stops the link with why.
 
-import type { ISessionDescription, IJsFixConfig, MsgView } from 'jspurefix';
+import type { ISessionDescription, IJsFixConfig, MsgTransport, MsgView } from 'jspurefix';
+import { LivegateError } from '../../core/errors.js';
 import { messageOf } from '../../core/message-of.js';
 import { sessionDictionary, type LogonField } from './fix-dictionary.js';
 import { loadFixEngine, type FixEngine } from './fix-engine-loader.js';
 import { FixSequenceFile } from './fix-sequence-file.js';
+import { FixSessionLock, lockFilePath } from './fix-session-lock.js';
 import { sequenceProblemOfLogon, sequenceProblemOfLogout } from './fix-sequence-problems.js';
 
 export interface FixSessionSettings {
@@ -25,6 +27,10 @@ export interface FixSessionSettings {
   readonly resetSeqNumOnLogon: boolean;
   /** Where the sequence numbers outlive the process; null = in memory, for this link's life. */
   readonly sequenceFile: string | null;
+  /** How long start() waits for another process to let go of the sequence file (default 5 s). */
+  readonly lockWaitMs?: number;
+  /** How long an incoming number waits before it is saved (see FixSequenceFile); default 0. */
+  readonly incomingSaveLagMs?: number;
   readonly reconnectDelayMs: number;
   /** A QuickFIX XML dictionary; null = jspurefix's FIX 4.4. */
   readonly dictionary: string | null;
@@ -70,6 +76,8 @@ export class FixSessionLink {
   private logoutWaiter: (() => void) | undefined;
   /** Why the venue will not take this session's numbers: no reconnect would change it. */
   private sequenceFile: FixSequenceFile | undefined;
+  /** Held from start() to close(): one process at a time counts on the sequence file. */
+  private lock: FixSessionLock | undefined;
   private refusedBecause: string | undefined;
   /** Why the venue logged the last session out (its Logout's Text); cleared by the next logon. */
   private venueLogout: string | undefined;
@@ -140,10 +148,21 @@ export class FixSessionLink {
     this.sequenceFile =
       file === null
         ? undefined
-        : new FixSequenceFile(sessionId, file, this.settings.resetSeqNumOnLogon);
+        : new FixSequenceFile(
+            sessionId,
+            file,
+            this.settings.resetSeqNumOnLogon,
+            this.settings.incomingSaveLagMs,
+          );
     const store = this.sequenceFile ?? new engine.MemorySessionStore(sessionId);
-    // Unreadable numbers stop here, before any logon, with the file named.
-    await store.initialize();
+    if (file !== null) await this.lockSequenceFile(file);
+    try {
+      // Unreadable numbers stop here, before any logon, with the file named.
+      await store.initialize();
+    } catch (error) {
+      this.lock?.release();
+      throw error;
+    }
     config.sessionStoreFactory = { create: () => store };
     const entity = system.resolve<{ start(): Promise<unknown> }>(engine.DITokens.FixEntity);
     this.running = this.keepConnected(entity, description);
@@ -173,6 +192,27 @@ export class FixSessionLink {
     }
     this.ending?.stopNow('closed');
     await this.running;
+    // The last numbers written, then the file is free for the next process.
+    await this.sequenceFile?.dispose();
+    this.lock?.release();
+  }
+
+  /** ERR_BROKER_FAILED naming the holder when another live process keeps the file past the wait. */
+  private async lockSequenceFile(file: string): Promise<void> {
+    const lock = new FixSessionLock(lockFilePath(file));
+    const waitMs = this.settings.lockWaitMs ?? 5_000;
+    const holder = await lock.acquire(waitMs);
+    if (holder !== undefined) {
+      const session = `FIX session ${this.settings.senderCompId}->${this.settings.targetCompId}`;
+      throw new LivegateError(
+        'ERR_BROKER_FAILED',
+        holder.failed === true
+          ? `${session}: its sequence numbers ${file} cannot be locked: ${holder.description}; nothing was sent`
+          : `${session}: its sequence numbers ${file} are in use by ${holder.description} (another livegate process on this state dir); waited ${waitMs} ms, nothing was sent`,
+        { details: { lockHolderPid: holder.pid ?? null, lockFile: lock.path } },
+      );
+    }
+    this.lock = lock;
   }
 
   // Called by the session (jspurefix's callbacks).
@@ -325,6 +365,28 @@ function sessionClass(engine: FixEngine) {
       private readonly link: FixSessionLink,
     ) {
       super(config);
+    }
+
+    /**
+     * jspurefix writes a message to the socket before it tells the session its number, so a
+     * process killed between the two (a SIGKILL on a loaded host) left the file one behind what
+     * the venue saw, and the next logon was "too low". The next number is saved as soon as the
+     * encoder takes it, before the bytes are pushed (FixSequenceFile writes synchronously).
+     */
+    override run(transport: MsgTransport): Promise<number> {
+      const transmitter = transport.transmitter as unknown as {
+        msgSeqNum: number;
+        encodeMessage: (msgType: string, body: unknown) => unknown;
+      };
+      const encode = transmitter.encodeMessage.bind(transmitter);
+      transmitter.encodeMessage = (msgType, body) => {
+        const state = encode(msgType, body);
+        if (transmitter.msgSeqNum > this.sessionStore.senderSeqNum) {
+          void this.sessionStore.setSenderSeqNum(transmitter.msgSeqNum);
+        }
+        return state;
+      };
+      return super.run(transport);
     }
 
     sendMessage(msgType: string, body: Record<string, unknown>, onNumbered?: OnNumbered): boolean {

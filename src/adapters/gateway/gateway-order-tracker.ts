@@ -73,6 +73,11 @@ export class GatewayOrderTracker {
     this.finished.set(clientOrderId, tracked.order);
   }
 
+  /** An order sent before (an earlier run's): finished here, its late fills still recognised. */
+  remember(order: Order): void {
+    if (!this.live.has(order.id)) this.finished.set(order.id, order);
+  }
+
   /** Records a fill id; false when it was seen before (a re-sent fill). */
   firstFill(fillId: string): boolean {
     if (this.fillIds.has(fillId)) return false;
