@@ -98,7 +98,7 @@ function leafKeys(tree: Readonly<Tree>, prefix: string): string[] {
 function mergeTrees(base: Readonly<Tree>, over: Readonly<Tree>): Tree {
   const merged = structuredClone(base) as Tree;
   for (const [key, value] of Object.entries(over)) {
-    const inner = merged[key];
+    const inner = Object.hasOwn(merged, key) ? merged[key] : undefined;
     merged[key] =
       isTree(value) && isTree(inner) && Object.keys(value).length > 0
         ? mergeTrees(inner, value)
@@ -114,7 +114,7 @@ function setOrRemove(target: Tree, path: readonly string[], value: unknown): voi
   }
   let node = target;
   for (const segment of path.slice(0, -1)) {
-    if (!isTree(node[segment])) node[segment] = {};
+    if (!Object.hasOwn(node, segment) || !isTree(node[segment])) node[segment] = {};
     node = node[segment] as Tree;
   }
   node[path[path.length - 1]!] = value;
@@ -123,7 +123,7 @@ function setOrRemove(target: Tree, path: readonly string[], value: unknown): voi
 /** Removes the leaf and every parent it leaves empty. */
 function removePath(target: Tree, path: readonly string[]): void {
   const [head, ...rest] = path;
-  if (head === undefined || !(head in target)) return;
+  if (head === undefined || !Object.hasOwn(target, head)) return;
   if (rest.length === 0) {
     delete target[head];
     return;

@@ -67,6 +67,12 @@ export function parseAssignment(text: string): LimitsAssignment {
   const key = text.slice(0, equals).replace(/^risk\./, '');
   const raw = text.slice(equals + 1).trim();
   const segments = key.split('.');
+  // One check for every key, before any section's grammar: such a segment would walk onto
+  // Object.prototype when the assignment is applied.
+  const forbidden = segments.find((segment) => OBJECT_INTERNALS.has(segment));
+  if (forbidden !== undefined) {
+    throw new LivegateError('ERR_USAGE', `unknown limit "${key}": "${forbidden}" is not a key`);
+  }
   if (segments[0] === 'monitor' && !segments.includes('')) {
     return { key, section: 'monitor', path: monitorPath(key, segments), value: parseValue(raw) };
   }
@@ -80,11 +86,6 @@ export function parseAssignment(text: string): LimitsAssignment {
   // A symbol name may contain dots (BRK.B): everything between `symbols.` and the field is the name.
   if (path[0] === 'symbols' && path.length > 3) {
     path = ['symbols', path.slice(1, -1).join('.'), path[path.length - 1]!];
-  }
-  // Such a segment would walk onto Object.prototype when the assignment is applied.
-  const forbidden = segments.find((segment) => OBJECT_INTERNALS.has(segment));
-  if (forbidden !== undefined) {
-    throw new LivegateError('ERR_USAGE', `unknown limit "${key}": "${forbidden}" is not a key`);
   }
   if (path.includes('enabled')) {
     throw new LivegateError(
