@@ -105,6 +105,24 @@ export const riskSchema = z
     }
   })
   .check((context) => {
+    // Desk names are exact: `desks.fx` beside `tradingWindows.desks.FX` would split one desk in two,
+    // and `--desk fx` would run under the limits with no window (or `FX` under the window alone).
+    const { desks, tradingWindows } = context.value;
+    for (const limitsDesk of Object.keys(desks)) {
+      for (const windowDesk of Object.keys(tradingWindows.desks)) {
+        if (limitsDesk === windowDesk || limitsDesk.toLowerCase() !== windowDesk.toLowerCase()) {
+          continue;
+        }
+        context.issues.push({
+          code: 'custom',
+          message: `risk.desks.${limitsDesk} and risk.tradingWindows.desks.${windowDesk} differ only by case: spell the desk the same in both`,
+          input: windowDesk,
+          path: ['tradingWindows', 'desks', windowDesk],
+        });
+      }
+    }
+  })
+  .check((context) => {
     // A rate for the account currency itself is always 1: a different one is a mistake.
     const { accountCurrency, conversionRates } = context.value;
     const own = conversionRates[accountCurrency];
