@@ -10,7 +10,7 @@ import {
   type LimitsIssue,
   type PreTradeLimits,
 } from '../pre-trade/pre-trade-limits.js';
-import { monitorKeyLoosens, validateMonitorRules } from './monitor-limits.js';
+import { monitorKeyLoosens, monitorKeyTightens, validateMonitorRules } from './monitor-limits.js';
 
 export { monitorRulesOf } from './monitor-limits.js';
 
@@ -187,11 +187,11 @@ export function keyLoosens(key: string, before: LiveLimits, after: LiveLimits): 
 export function keyTightens(key: string, before: LiveLimits, after: LiveLimits): boolean {
   const [section, ...rest] = key.split('.');
   if (section === 'monitor') {
-    const rulesBefore = before.monitor?.rules ?? {};
-    const rulesAfter = after.monitor?.rules ?? {};
-    const rule = rest[1] ?? '';
-    const changed = JSON.stringify(rulesBefore[rule]) !== JSON.stringify(rulesAfter[rule]);
-    return changed && !monitorKeyLoosens(rest.join('.'), rulesBefore, rulesAfter);
+    return monitorKeyTightens(
+      rest.join('.'),
+      before.monitor?.rules ?? {},
+      after.monitor?.rules ?? {},
+    );
   }
   const path = splitKey(rest.join('.'));
   if (loosens(rest.join('.'), before.preTrade, after.preTrade)) return false;

@@ -56,6 +56,24 @@ export function monitorKeyLoosens(key: string, before: Rules, after: Rules): boo
   return fieldLoosens(rule, field ?? '', old[field ?? ''], now[field ?? '']);
 }
 
+/**
+ * Whether changing `rules.<rule>[.<field>]` denies strictly more: judged per field (defaults
+ * filled), so a field equal to before does not pass as tightening beside a changed one.
+ */
+export function monitorKeyTightens(key: string, before: Rules, after: Rules): boolean {
+  const [, rule, field] = key.split('.');
+  if (rule === undefined) return false;
+  const old = resolvedRule(before, rule);
+  const now = resolvedRule(after, rule);
+  if (now === undefined) return false; // disabled
+  if (old === undefined) return true; // a new rule only adds trips
+  if (field === undefined) {
+    return JSON.stringify(old) !== JSON.stringify(now) && !monitorKeyLoosens(key, before, after);
+  }
+  if (JSON.stringify(old[field]) === JSON.stringify(now[field])) return false;
+  return !fieldLoosens(rule, field, old[field], now[field]);
+}
+
 function fieldLoosens(rule: string, field: string, old: unknown, now: unknown): boolean {
   if (field === 'action') {
     return (ACTION_STRENGTH[String(now)] ?? 0) < (ACTION_STRENGTH[String(old)] ?? 0);
