@@ -131,6 +131,7 @@ async function runSet(texts: readonly string[], options: SetOptions): Promise<nu
             result.record.revision,
             timeoutMs,
             storeIdentityOf(config),
+            result.record.at,
           )
         : undefined;
     process.stdout.write(

@@ -246,7 +246,11 @@ async function runWithLogger(
     ...(restored === undefined ? {} : { initialPositions: restored.positions }),
     ...(limits === undefined
       ? {}
-      : { limitsRevision: () => limits.follower.revision, limitsLease: limits.follower }),
+      : {
+          limitsRevision: () => limits.follower.revision,
+          limitsAt: () => limits.follower.at,
+          limitsLease: limits.follower,
+        }),
   });
   risk.bind(engine);
   journal?.bind(engine);

@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   ERR_LIMITS_LOOSENING_REFUSED:
     'A limits change loosens a limit without the authority to (CLI --loosen, HTTP admin token)',
   ERR_LIMITS_UNCONFIRMED: 'Some running engines did not confirm a limits revision in time',
+  ERR_LIMITS_ROLLBACK:
+    "The limits store's latest revision is older than the one an engine enforces (restored from a snapshot)",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -91,6 +91,11 @@ export interface EngineReport {
   readonly stats: Readonly<Record<string, number | string>>;
   /** Live limits revision its pre-trade chain enforces (0: the config's); absent from older engines. */
   readonly limitsRevision?: number;
+  /**
+   * When that revision was written (its record's `at`): with the number, the revision's identity,
+   * since a store restarted empty numbers again from 1. Absent from older engines and at revision 0.
+   */
+  readonly limitsAt?: string;
   /** Positions, PnL and risk-rule headroom, when a risk monitor runs in the engine. */
   readonly risk?: RiskSnapshot;
   /**

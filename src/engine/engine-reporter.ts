@@ -17,6 +17,8 @@ export interface EngineReporterOptions {
   readonly riskSnapshot?: () => RiskSnapshot;
   /** The live limits revision in force (0: the config's), confirmed with every report. */
   readonly limitsRevision?: () => number;
+  /** The `at` of that revision's record (undefined at revision 0): its identity with the number. */
+  readonly limitsAt?: () => string | undefined;
   /** Extra figures for the report (venue connectivity, last tick age). */
   readonly extraStats?: () => Readonly<Record<string, number | string>>;
   readonly emit: (event: LivegateEvent) => void;
@@ -111,6 +113,7 @@ export class EngineReporter {
       ...(this.options.limitsRevision === undefined
         ? {}
         : { limitsRevision: this.options.limitsRevision() }),
+      ...limitsAtOf(this.options.limitsAt?.()),
     };
   }
 
@@ -222,4 +225,8 @@ export class EngineReporter {
         }
       });
   }
+}
+
+function limitsAtOf(at: string | undefined): { limitsAt?: string } {
+  return at === undefined ? {} : { limitsAt: at };
 }

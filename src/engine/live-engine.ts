@@ -67,6 +67,8 @@ export interface LiveEngineOptions {
   readonly initialPositions?: ReadonlyMap<string, number>;
   /** The live limits revision the gates enforce, for every report (`livegate limits set` waits on it). */
   readonly limitsRevision?: () => number;
+  /** The `at` of the limits revision in force (its identity with the number). */
+  readonly limitsAt?: () => string | undefined;
   /** The live limits' lease, checked at gate 3 (LIMITS_STATE_STALE); absent: config limits only. */
   readonly limitsLease?: LeasedState;
 }
@@ -178,6 +180,7 @@ export class LiveEngine {
       summary: () => this.summary(),
       ...(options.riskSnapshot === undefined ? {} : { riskSnapshot: options.riskSnapshot }),
       ...(options.limitsRevision === undefined ? {} : { limitsRevision: options.limitsRevision }),
+      ...(options.limitsAt === undefined ? {} : { limitsAt: options.limitsAt }),
       extraStats: () =>
         this.venueStatus.stats(this.health().lastTickAgeMs, this.broker.lastMessageAt?.()),
       emit: (event) => this.bus.emit(event),

@@ -53,6 +53,7 @@ const engineReportShape = {
   failClosed: z.boolean(),
   stats: z.record(z.string(), z.union([z.number(), z.string()])),
   limitsRevision: z.int().min(0).optional(),
+  limitsAt: z.string().optional(),
   risk: z
     .strictObject({
       positions: z.array(

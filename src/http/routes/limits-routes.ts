@@ -100,6 +100,7 @@ export function registerLimitsRoutes(app: FastifyInstance, options: LimitsRouteO
               result.record.revision,
               timeoutMs ?? options.confirmTimeoutMs,
               options.storeIdentity,
+              result.record.at,
             )
           : undefined;
       const confirmed = confirmations === undefined || confirmations.missing.length === 0;

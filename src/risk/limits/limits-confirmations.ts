@@ -52,9 +52,11 @@ export async function confirmLimitsRevision(
   revision: number,
   timeoutMs: number,
   storeIdentity: string,
+  /** The written record's `at`: an engine reporting the same number confirms only with it. */
+  writtenAt?: string,
 ): Promise<LimitsConfirmationResult> {
   const registered = await runningLocalEngines(storeIdentity);
-  return awaitLimitsConfirmations(store, revision, timeoutMs, undefined, registered);
+  return awaitLimitsConfirmations(store, revision, timeoutMs, undefined, registered, writtenAt);
 }
 
 export async function awaitLimitsConfirmations(
@@ -67,6 +69,7 @@ export async function awaitLimitsConfirmations(
    * previous revision before publishing its first report; it is a member, unreported until it does.
    */
   registeredHere: readonly LocalEngineRegistration[] = [],
+  writtenAt?: string,
 ): Promise<LimitsConfirmationResult> {
   const started = performance.now();
   const members = (await store.listEngineReports()).filter(
@@ -90,7 +93,8 @@ export async function awaitLimitsConfirmations(
     for (const [engineId, report] of latest) {
       const reported = report.unreadable === undefined ? (report.limitsRevision ?? 0) : undefined;
       if (reported !== undefined && reported > storeRevision) historyLost.set(engineId, reported);
-      if (!confirmedAt.has(engineId) && confirms(reported, revision, storeRevision)) {
+      const sameRecord = writtenAt === undefined || sameWrite(report.limitsAt, writtenAt);
+      if (!confirmedAt.has(engineId) && confirms(reported, revision, storeRevision, sameRecord)) {
         confirmedAt.set(engineId, now - started);
       }
     }
@@ -130,11 +134,25 @@ async function latestRevision(store: KillSwitchStore, written: number): Promise<
   return Math.max(written, record?.revision ?? written);
 }
 
-function confirms(reported: number | undefined, revision: number, storeRevision: number): boolean {
+/**
+ * The written revision by number and identity (`sameRecord`: the engine's report names the same
+ * write), or a later one the store holds.
+ */
+function confirms(
+  reported: number | undefined,
+  revision: number,
+  storeRevision: number,
+  sameRecord: boolean,
+): boolean {
   return (
     reported !== undefined &&
-    (reported === revision || (reported > revision && reported <= storeRevision))
+    ((reported === revision && sameRecord) || (reported > revision && reported <= storeRevision))
   );
+}
+
+/** An engine older than record identities reports no `limitsAt`: its number alone is taken. */
+function sameWrite(reportedAt: string | undefined, writtenAt: string): boolean {
+  return reportedAt === undefined || reportedAt === writtenAt;
 }
 
 function summarise(

@@ -4,7 +4,7 @@
 // denies LIMITS_STATE_STALE once the lease is out (a stall or SIGSTOP longer than leaseMs).
 
 import type { Clock } from '../../core/clock.js';
-import { isLivegateError } from '../../core/errors.js';
+import { isLivegateError, LivegateError } from '../../core/errors.js';
 import type { LimitsApplied, LimitsApplyFailed } from '../../core/events.js';
 import type { LimitsRecord, LiveLimits } from '../../core/limits-record.js';
 import type { LimitsStore } from '../../core/ports.js';
@@ -44,6 +44,8 @@ export interface LimitsFollowerOptions {
 export class LimitsFollower {
   /** The revision the gates enforce; 0 while the config's limits are in force. */
   revision = 0;
+  /** The `at` of that revision's record: its identity with the number (undefined at revision 0). */
+  at: string | undefined;
   /** A revision that failed to apply is reported once, not at every poll. */
   private failedRevision = -1;
   /** The kill switch's read scheduling and lease, reused: one policy for both leased states. */
@@ -96,15 +98,34 @@ export class LimitsFollower {
   private async poll(when: 'start' | 'change'): Promise<boolean> {
     try {
       const latest = await this.options.store.latest();
-      // Different, not only newer: a store restarted empty numbers again from 1, and its latest
-      // record is what the operator set. No record at all keeps the limits in force.
-      if (latest !== null && latest.revision !== this.revision) this.take(latest, when);
+      // No record at all keeps the limits in force; the same record (number and `at`) changes nothing.
+      if (latest === null || (latest.revision === this.revision && latest.at === this.at)) {
+        return true;
+      }
+      if (this.isRollback(latest)) {
+        // Kept, and leased: what is in force is the last revision this engine applied, never older.
+        this.failed(latest.revision, rollbackError(latest, this.revision, this.at));
+        return true;
+      }
+      this.take(latest, when);
       return true;
     } catch (error) {
       // Unreadable or unreachable: keep the limits in force, unleased; the kill switch owns outages.
       this.failed(0, error);
       return false;
     }
+  }
+
+  /**
+   * A record other than the one in force that is neither a later revision nor written later: the
+   * store came back from an older snapshot or a lagging replica. A store restarted empty numbers
+   * again from 1, but its first record is written after the one in force, so it still applies.
+   */
+  private isRollback(record: LimitsRecord): boolean {
+    if (this.at === undefined || record.revision > this.revision) return false;
+    const writtenAt = Date.parse(record.at);
+    const inForceAt = Date.parse(this.at);
+    return !(writtenAt > inForceAt);
   }
 
   private take(record: LimitsRecord, when: 'start' | 'change'): void {
@@ -121,6 +142,7 @@ export class LimitsFollower {
       return;
     }
     this.revision = record.revision;
+    this.at = record.at;
     const changes = record.diff.map((entry) => entry.key).join(', ');
     emit({
       type: 'LimitsApplied',
@@ -163,4 +185,11 @@ export class LimitsFollower {
 function overriddenKeys(record: LimitsRecord): string {
   const keys = overrideKeys(record.limits);
   return keys.length === 0 ? 'nothing (every override removed)' : keys.join(', ');
+}
+
+function rollbackError(record: LimitsRecord, revision: number, at: string | undefined): Error {
+  return new LivegateError(
+    'ERR_LIMITS_ROLLBACK',
+    `rollback: the store's latest revision ${record.revision} (written ${record.at}) is older than revision ${revision} in force (written ${String(at)}); the store went back to an older history, and this engine keeps revision ${revision} until an operator writes a new one (livegate limits set)`,
+  );
 }
