@@ -1,5 +1,6 @@
 // The persisted shape of the live risk limits: one record per revision, stored beside the kill switch.
 
+import { isLivegateError } from './errors.js';
 import type { KillSwitchOrigin } from './kill-switch-record.js';
 
 /**
@@ -64,4 +65,14 @@ export function decodeInfinity(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeInfinity(v)]));
   }
   return value;
+}
+
+/**
+ * The revision whose record the store holds but cannot parse (a writer this build does not
+ * understand, a damaged record); undefined for any other error (unreachable, unlisted).
+ */
+export function unreadableLimitsRevision(error: unknown): number | undefined {
+  if (!isLivegateError(error, 'ERR_STATE_UNREADABLE')) return undefined;
+  const revision = error.details?.['unreadableRevision'];
+  return typeof revision === 'number' ? revision : undefined;
 }

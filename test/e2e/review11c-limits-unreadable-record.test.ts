@@ -9,6 +9,8 @@
 // someone edits the store by hand, while the kill switch says ARMED.
 // Seen: 0 orders submitted in the 2 s after the record's first second, 79 denied LIMITS_STATE_STALE,
 // and `limits set` exits 1 with ERR_STATE_UNREADABLE naming the record.
+// Decided (docs/risk.md): the engine keeps its limits, leased; a `set` over the record needs --loosen
+// (the record's overrides are lost), is refused naming it without, and is applied with it.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -48,7 +50,7 @@ describe('review 11c: a limits record this engine does not understand', () => {
         '',
       ].join('\n'),
     );
-    const set = (value: number) =>
+    const set = (value: number, ...extra: string[]) =>
       runCli([
         'limits',
         'set',
@@ -61,6 +63,7 @@ describe('review 11c: a limits record this engine does not understand', () => {
         'alice',
         '--timeout',
         '5000',
+        ...extra,
       ]);
     const engine = startCli(['run', '--config', config, '--engine-id', 'unreadable']);
     running.push(engine);
@@ -93,10 +96,35 @@ describe('review 11c: a limits record this engine does not understand', () => {
     const stale = after.filter(
       (e) => e.type === 'OrderDenied' && e.code === 'LIMITS_STATE_STALE',
     ).length;
-    const tighten = await set(30);
+    // Written over, the unreadable revision's overrides are lost: that needs --loosen, named.
+    const refused = await set(30);
+    const tighten = await set(30, '--loosen');
+    const appliedOver = await waitFor(
+      'revision 3 applied',
+      async () =>
+        (await journal()).some(
+          (e) =>
+            e.type === 'LimitsApplied' && (e as unknown as { revision: number }).revision === 3,
+        ) || undefined,
+      5_000,
+    ).catch(() => false);
     expect(
-      { submitted: submitted > 0, stale, setExit: tighten.code },
-      `${submitted} submitted, ${stale} denied LIMITS_STATE_STALE; set: ${tighten.stderr}`,
-    ).toEqual({ submitted: true, stale: 0, setExit: 0 });
+      {
+        submitted: submitted > 0,
+        stale,
+        refusedExit: refused.code,
+        refusalNamesRecord: /limits revision 2 cannot be read/.test(refused.stderr),
+        setExit: tighten.code,
+        appliedOver,
+      },
+      `${submitted} submitted, ${stale} denied LIMITS_STATE_STALE; refused: ${refused.stderr}; set: ${tighten.stderr}`,
+    ).toEqual({
+      submitted: true,
+      stale: 0,
+      refusedExit: 2,
+      refusalNamesRecord: true,
+      setExit: 0,
+      appliedOver: true,
+    });
   }, 60_000);
 });

@@ -63,7 +63,7 @@ export class FileLimitsStore implements LimitsStore {
     } catch (error) {
       throw unreadable(path, error);
     }
-    const record = parseLimitsRecord(text, path);
+    const record = parseLimitsRecord(text, path, revision);
     if (record.revision !== revision) {
       throw new LivegateError(
         'ERR_STATE_UNREADABLE',

@@ -39,14 +39,19 @@ export function serialiseLimitsRecord(record: LimitsRecord): string {
   return JSON.stringify(encodeInfinity(record));
 }
 
-/** Throws ERR_STATE_UNREADABLE naming `where` when the text is not a limits record. */
-export function parseLimitsRecord(text: string, where: string): LimitsRecord {
+/**
+ * Throws ERR_STATE_UNREADABLE naming `where` when the text is not a limits record; with `revision`,
+ * the error's details carry it (unreadableLimitsRevision): the store answered, the record did not.
+ */
+export function parseLimitsRecord(text: string, where: string, revision?: number): LimitsRecord {
+  const details = revision === undefined ? undefined : { unreadableRevision: revision };
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     throw new LivegateError('ERR_STATE_UNREADABLE', `limits record ${where} is not JSON`, {
       cause: error,
+      ...(details === undefined ? {} : { details }),
     });
   }
   const parsed = limitsRecordSchema.safeParse(json);
@@ -56,6 +61,7 @@ export function parseLimitsRecord(text: string, where: string): LimitsRecord {
       `limits record ${where} is not a limits record: ${parsed.error.issues
         .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
         .join('; ')}`,
+      details === undefined ? undefined : { details },
     );
   }
   return decodeInfinity(parsed.data) as LimitsRecord;

@@ -73,7 +73,7 @@ export class NatsLimitsStore implements LimitsStore {
       });
     if (entry === null || entry.operation !== 'PUT') return null;
     const where = `${this.bucket}/${key}`;
-    const record = parseLimitsRecord(new TextDecoder().decode(entry.value), where);
+    const record = parseLimitsRecord(new TextDecoder().decode(entry.value), where, revision);
     if (record.revision !== revision) {
       throw new LivegateError(
         'ERR_STATE_UNREADABLE',

@@ -48,7 +48,7 @@ export class RedisLimitsStore implements LimitsStore {
 
   private parse(text: string, revision: number): LimitsRecord {
     const where = `${this.key}[${revision - 1}]`;
-    const record = parseLimitsRecord(text, where);
+    const record = parseLimitsRecord(text, where, revision);
     if (record.revision !== revision) {
       throw new LivegateError(
         'ERR_STATE_UNREADABLE',

@@ -6,7 +6,11 @@
 import type { Clock } from '../../core/clock.js';
 import { isLivegateError, LivegateError } from '../../core/errors.js';
 import type { LimitsApplied, LimitsApplyFailed } from '../../core/events.js';
-import type { LimitsRecord, LiveLimits } from '../../core/limits-record.js';
+import {
+  unreadableLimitsRevision,
+  type LimitsRecord,
+  type LiveLimits,
+} from '../../core/limits-record.js';
 import type { LimitsStore } from '../../core/ports.js';
 import { StoreContact } from '../../killswitch/store-contact.js';
 import { limitsInForce, overrideKeys } from './limits-overrides.js';
@@ -110,7 +114,14 @@ export class LimitsFollower {
       this.take(latest, when);
       return true;
     } catch (error) {
-      // Unreadable or unreachable: keep the limits in force, unleased; the kill switch owns outages.
+      // The store answered with a record this engine cannot parse: a revision it cannot apply,
+      // like an invalid one; it keeps its limits, leased, and does not confirm.
+      const unreadable = unreadableLimitsRevision(error);
+      if (unreadable !== undefined) {
+        this.failed(unreadable, error);
+        return true;
+      }
+      // Unreachable: keep the limits in force, unleased; the kill switch owns outages.
       this.failed(0, error);
       return false;
     }

@@ -4,7 +4,12 @@
 import { systemClock, type Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
 import type { KillSwitchOrigin } from '../../core/kill-switch-record.js';
-import { encodeInfinity, type LimitsRecord, type LiveLimits } from '../../core/limits-record.js';
+import {
+  encodeInfinity,
+  unreadableLimitsRevision,
+  type LimitsRecord,
+  type LiveLimits,
+} from '../../core/limits-record.js';
 import type { LimitsStore } from '../../core/ports.js';
 import type { LimitsDiffEntry } from '../../core/limits-record.js';
 import {
@@ -53,17 +58,19 @@ export async function changeLimits(
 ): Promise<LimitsChangeResult> {
   const deadline = performance.now() + WRITE_DEADLINE_MS;
   for (let attempt = 1; ; attempt += 1) {
-    const latest = await store.latest();
+    const { latest, unreadable } = await readLatest(store, change.mayLoosen);
     const overrides = applyOverrideAssignments(overridesOf(latest), change.assignments);
     // Checked as this writer's engines would enforce them; others check on apply and report.
     const before = limitsInForce(latest, change.configLimits);
     const after = validateLiveLimits(mergeOverrides(change.configLimits, overrides));
     const diff = diffOverrides(overridesOf(latest), overrides, before, after);
-    if (diff.length === 0) return { record: latest, changed: false, lostRaces: attempt - 1 };
+    if (diff.length === 0 && unreadable === undefined) {
+      return { record: latest, changed: false, lostRaces: attempt - 1 };
+    }
     const loosening = diff.filter((entry) => entry.loosens);
     if (loosening.length > 0 && !change.mayLoosen) throw loosenRefused(loosening, before);
     const record: LimitsRecord = {
-      revision: (latest?.revision ?? 0) + 1,
+      revision: (unreadable ?? latest?.revision ?? 0) + 1,
       limits: overrides,
       overrides: true,
       reason: change.reason,
@@ -72,7 +79,7 @@ export async function changeLimits(
       host: change.host,
       pid: change.pid,
       diff,
-      loosens: loosening.length > 0,
+      loosens: loosening.length > 0 || unreadable !== undefined,
       ...(change.origin === undefined ? {} : { origin: change.origin }),
     };
     if (await store.append(record)) return { record, changed: true, lostRaces: attempt - 1 };
@@ -82,6 +89,31 @@ export async function changeLimits(
         `Could not claim a limits revision within ${WRITE_DEADLINE_MS} ms: ${attempt} attempts lost to other writers`,
       );
     }
+  }
+}
+
+/**
+ * The latest record, or the number of one the store holds but this build cannot parse. Written
+ * over, such a revision's overrides are lost (they cannot be read): the new one starts from none,
+ * which may drop earlier tightenings, so it needs the authority to loosen.
+ */
+async function readLatest(
+  store: LimitsStore,
+  mayLoosen: boolean,
+): Promise<{ latest: LimitsRecord | null; unreadable?: number }> {
+  try {
+    return { latest: await store.latest() };
+  } catch (error) {
+    const unreadable = unreadableLimitsRevision(error);
+    if (unreadable === undefined) throw error;
+    if (!mayLoosen) {
+      throw new LivegateError(
+        'ERR_LIMITS_LOOSENING_REFUSED',
+        `limits revision ${unreadable} cannot be read (${error instanceof Error ? error.message : String(error)}): a revision written over it starts from no overrides and may drop earlier tightenings, so it needs --loosen on the CLI, or the admin token over HTTP`,
+        { details: { unreadableRevision: unreadable } },
+      );
+    }
+    return { latest: null, unreadable };
   }
 }
 
