@@ -10,7 +10,7 @@ import { loadTokens } from '../http/auth.js';
 import { consoleAssets } from '../http/console-assets.js';
 import { startControlServer, type RunningControlServer } from '../http/control-server.js';
 import { storeIdentityOf } from '../killswitch/local-engine-registry.js';
-import { limitsOfConfig } from '../risk/limits/live-limits.js';
+import { liveLimitsOfRisk } from '../risk/limits/live-limits.js';
 import { engineViewOf } from '../http/engine-view.js';
 import type { EnforcedKillSwitch } from '../killswitch/enforced-kill-switch.js';
 import { WebhookNotifier } from '../observability/alerts/webhook-notifier.js';
@@ -65,7 +65,7 @@ export async function startControlPlane(parts: ControlPlaneParts): Promise<Contr
         ...venueStepOf(config),
         tokens,
         limits: {
-          configLimits: limitsOfConfig(config.risk.preTrade, config.risk.monitor.rules),
+          configLimits: liveLimitsOfRisk(config.risk),
           confirmTimeoutMs: config.killSwitch.confirmTimeoutMs,
           storeIdentity: storeIdentityOf(config),
         },

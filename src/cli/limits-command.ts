@@ -11,7 +11,7 @@ import { storeIdentityOf } from '../killswitch/local-engine-registry.js';
 import { confirmLimitsRevision } from '../risk/limits/limits-confirmations.js';
 import { changeLimits } from '../risk/limits/limits-writer.js';
 import { limitsInForce } from '../risk/limits/limits-overrides.js';
-import { limitsOfConfig, parseAssignment } from '../risk/limits/live-limits.js';
+import { liveLimitsOfRisk, parseAssignment } from '../risk/limits/live-limits.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { formatHistory, formatLimits, formatSetResult, jsonOf } from './limits-output.js';
@@ -45,11 +45,11 @@ function registerSet(group: Command): void {
   const command = group
     .command('set')
     .description(
-      'change risk.preTrade and risk.monitor.rules limits (KEY=VALUE, e.g. preTrade.defaults.maxQuantity=5, monitor.rules.dailyLoss.limit=500) and wait until every running engine enforces the new revision',
+      'change risk.preTrade, risk.monitor.rules, risk.desks and risk.firm limits (KEY=VALUE, e.g. preTrade.defaults.maxQuantity=5, monitor.rules.dailyLoss.limit=500, desks.fx.dailyLoss=1500, firm.grossExposure=2000000) and wait until every running engine enforces the new revision (livegate guard follows it at its next look)',
     )
     .argument(
       '<assignments...>',
-      "KEY=VALUE under preTrade or monitor.rules, an override each engine lays over its own config; VALUE a number, Infinity, JSON, or empty to remove the override (back to each engine's config; an empty monitor.rules.<rule> turns the rule off)",
+      "KEY=VALUE under preTrade, monitor.rules, desks.<desk> (dailyLoss, drawdown, grossExposure, maxPosition, symbols.<S>.maxPosition, orderRate.limit|windowMs) or firm, an override each engine (and guard) lays over its own config; VALUE a number, Infinity (no limit), JSON, or empty to remove the override (back to each engine's config; an empty monitor.rules.<rule> turns the rule off)",
     );
   addCommonOptions(command)
     .requiredOption('-r, --reason <text>', 'why (required; recorded with the revision)')
@@ -79,7 +79,7 @@ function registerShow(group: Command): void {
       const config = resolveConfig(options);
       await withLimits(config, async (_store, limits) => {
         const latest = await limits.latest();
-        const configLimits = limitsOfConfig(config.risk.preTrade, config.risk.monitor.rules);
+        const configLimits = liveLimitsOfRisk(config.risk);
         process.stdout.write(
           options.json === true
             ? jsonOf({
@@ -119,7 +119,7 @@ async function runSet(texts: readonly string[], options: SetOptions): Promise<nu
       reason: options.reason.trim(),
       by: by.trim(),
       mayLoosen: options.loosen === true,
-      configLimits: limitsOfConfig(config.risk.preTrade, config.risk.monitor.rules),
+      configLimits: liveLimitsOfRisk(config.risk),
       host: os.hostname(),
       pid: process.pid,
       origin: { channel: 'cli' },

@@ -14,6 +14,13 @@ export interface LiveLimits {
    * engine keeps its own config's `risk.monitor.rules`.
    */
   readonly monitor?: { readonly rules: Readonly<Record<string, unknown>> };
+  /**
+   * Desk limits (`risk.desks`) by desk name. Absent (older records, or none set): each engine and
+   * guard keeps its config's. `Infinity` in an override removes that limit.
+   */
+  readonly desks?: Readonly<Record<string, unknown>>;
+  /** Firm limits (`risk.firm`); absent as for desks. */
+  readonly firm?: Readonly<Record<string, unknown>>;
 }
 
 /** One changed value, by its dotted config key; `undefined` stands for "not set" (a default). */

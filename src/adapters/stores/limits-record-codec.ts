@@ -10,6 +10,10 @@ const limitsRecordSchema = z.strictObject({
   limits: z.strictObject({
     preTrade: z.record(z.string(), z.unknown()),
     monitor: z.strictObject({ rules: z.record(z.string(), z.unknown()) }).optional(),
+    // Written only when some desk or firm limit is overridden, so other records stay readable
+    // by engines built before desk limits were live.
+    desks: z.record(z.string(), z.unknown()).optional(),
+    firm: z.record(z.string(), z.unknown()).optional(),
   }),
   overrides: z.literal(true).optional(),
   reason: z.string().min(1),

@@ -26,10 +26,18 @@ export function limitsInForce(
 ): LiveLimits {
   if (record === null || record === undefined) return config;
   if (record.overrides === true) return mergeOverrides(config, record.limits);
-  // A whole set: it replaces the config; one without monitor rules left them to the config.
-  const stored = record.limits;
+  // A whole set: it replaces the config; one without monitor rules left them to the config, and
+  // none holds desk or firm limits (written before they were live).
+  const stored = { ...record.limits, ...desksAndFirm(config) };
   if (stored.monitor !== undefined || config.monitor === undefined) return stored;
   return { ...stored, monitor: config.monitor };
+}
+
+function desksAndFirm(limits: LiveLimits): Pick<LiveLimits, 'desks' | 'firm'> {
+  return {
+    ...(limits.desks === undefined ? {} : { desks: limits.desks }),
+    ...(limits.firm === undefined ? {} : { firm: limits.firm }),
+  };
 }
 
 /**
@@ -38,15 +46,32 @@ export function limitsInForce(
  */
 export function mergeOverrides(config: LiveLimits, overrides: LiveLimits): LiveLimits {
   const preTrade = mergeTrees(config.preTrade, overrides.preTrade);
+  const aggregates = desksAndFirm({
+    preTrade,
+    ...mergedBranch('desks', config.desks, overrides.desks),
+    ...mergedBranch('firm', config.firm, overrides.firm),
+  });
   if (overrides.monitor === undefined) {
-    return config.monitor === undefined ? { preTrade } : { preTrade, monitor: config.monitor };
+    return config.monitor === undefined
+      ? { preTrade, ...aggregates }
+      : { preTrade, monitor: config.monitor, ...aggregates };
   }
   const rules = structuredClone(config.monitor?.rules ?? {}) as Tree;
   for (const [rule, value] of Object.entries(overrides.monitor.rules)) {
     if (value === null) delete rules[rule];
     else rules[rule] = mergeTrees(asTree(rules[rule]), asTree(value));
   }
-  return { preTrade, monitor: { rules } };
+  return { preTrade, monitor: { rules }, ...aggregates };
+}
+
+/** A desk or firm branch: the override's leaves over the config's (Infinity: no limit, later). */
+function mergedBranch(
+  key: 'desks' | 'firm',
+  config: Readonly<Tree> | undefined,
+  over: Readonly<Tree> | undefined,
+): Partial<Record<'desks' | 'firm', Tree>> {
+  if (over === undefined) return config === undefined ? {} : { [key]: config };
+  return { [key]: mergeTrees(config ?? {}, over) };
 }
 
 /**
@@ -59,9 +84,15 @@ export function applyOverrideAssignments(
 ): LiveLimits {
   const preTrade = structuredClone(overrides.preTrade) as Tree;
   const rules = structuredClone(overrides.monitor?.rules ?? {}) as Tree;
+  const desks = structuredClone(overrides.desks ?? {}) as Tree;
+  const firm = structuredClone(overrides.firm ?? {}) as Tree;
   for (const { section, path, value } of assignments) {
     if (section === 'preTrade') {
       setOrRemove(preTrade, path, value);
+    } else if (section === 'desks') {
+      setOrRemove(desks, path, value);
+    } else if (section === 'firm') {
+      setOrRemove(firm, path, value);
     } else if (path.length === 2) {
       rules[path[1]!] = value === undefined ? null : value;
     } else {
@@ -71,7 +102,14 @@ export function applyOverrideAssignments(
     }
   }
   const touchesMonitor = overrides.monitor !== undefined || Object.keys(rules).length > 0;
-  return touchesMonitor ? { preTrade, monitor: { rules } } : { preTrade };
+  // Left out when empty: a record without them stays readable by engines older than desk limits.
+  const aggregates = {
+    ...(Object.keys(desks).length === 0 ? {} : { desks }),
+    ...(Object.keys(firm).length === 0 ? {} : { firm }),
+  };
+  return touchesMonitor
+    ? { preTrade, monitor: { rules }, ...aggregates }
+    : { preTrade, ...aggregates };
 }
 
 /** Dotted keys (`preTrade.defaults.maxQuantity`, `monitor.rules.dailyLoss`) of every override. */
@@ -81,6 +119,7 @@ export function overrideKeys(overrides: LiveLimits): string[] {
     if (value === null || typeof value !== 'object') keys.push(`monitor.rules.${rule}`);
     else keys.push(...leafKeys(value as Tree, `monitor.rules.${rule}`));
   }
+  keys.push(...leafKeys(overrides.desks ?? {}, 'desks'), ...leafKeys(overrides.firm ?? {}, 'firm'));
   return keys;
 }
 

@@ -19,6 +19,7 @@ import {
   overrideKeys,
   overridesOf,
 } from './limits-overrides.js';
+import { aggregateKeyPath } from './desk-limits.js';
 import {
   keyLoosens,
   keyTightens,
@@ -155,6 +156,17 @@ function valuesByKey(overrides: LiveLimits): Map<string, unknown> {
 
 function valueAt(limits: LiveLimits, key: string): unknown {
   const [section, ...segments] = key.split('.');
+  if (section === 'desks' || section === 'firm') {
+    // Desk and symbol names may hold dots: split as the key's grammar reads it.
+    const [, ...path] = aggregateKeyPath(key);
+    return path.reduce<unknown>(
+      (node, segment) =>
+        typeof node === 'object' && node !== null && Object.hasOwn(node, segment)
+          ? (node as Record<string, unknown>)[segment]
+          : undefined,
+      limits[section],
+    );
+  }
   // A symbol name may hold dots (BRK.B): everything between `symbols.` and the field is the name.
   const path =
     section === 'preTrade' && segments[0] === 'symbols' && segments.length > 3

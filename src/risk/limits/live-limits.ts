@@ -10,18 +10,28 @@ import {
   type LimitsIssue,
   type PreTradeLimits,
 } from '../pre-trade/pre-trade-limits.js';
+import {
+  aggregateKeyLoosens,
+  aggregateKeyTightens,
+  aggregateLimitsOf,
+  aggregatePath,
+  aggregatesOfConfig,
+} from './desk-limits.js';
 import { monitorKeyLoosens, monitorKeyTightens, validateMonitorRules } from './monitor-limits.js';
 
 export { monitorRulesOf } from './monitor-limits.js';
 
 /**
- * One `KEY=VALUE`: a dotted path under `preTrade` or `monitor` and its value (undefined: back to
- * the default, or a monitor rule off).
+ * One `KEY=VALUE`: a dotted path under `preTrade`, `monitor`, `desks` or `firm` and its value
+ * (undefined: back to the default, or a monitor rule off).
  */
 export interface LimitsAssignment {
   readonly key: string;
-  readonly section: 'preTrade' | 'monitor';
-  /** Under the section: `['defaults', 'maxQuantity']`, `['rules', 'dailyLoss', 'limit']`. */
+  readonly section: 'preTrade' | 'monitor' | 'desks' | 'firm';
+  /**
+   * Under the section: `['defaults', 'maxQuantity']`, `['rules', 'dailyLoss', 'limit']`,
+   * `['fx', 'symbols', 'USDJPY', 'maxPosition']` (desks), `['grossExposure']` (firm).
+   */
   readonly path: readonly string[];
   readonly value: unknown;
 }
@@ -47,12 +57,28 @@ const TIGHTER_WHEN_HIGHER = new Set(['minQuantity', 'minOrderNotional', 'duplica
 export function limitsOfConfig(
   preTrade: Readonly<Record<string, unknown>>,
   monitorRules?: Readonly<Record<string, unknown>>,
+  aggregates?: {
+    readonly desks: Readonly<Record<string, unknown>>;
+    readonly firm: Readonly<Record<string, unknown>> | null;
+  },
 ): LiveLimits {
   const limits = { ...preTrade };
   delete limits.enabled;
+  const desksAndFirm =
+    aggregates === undefined ? {} : aggregatesOfConfig(aggregates.desks, aggregates.firm);
   return monitorRules === undefined
-    ? { preTrade: limits }
-    : { preTrade: limits, monitor: { rules: structuredClone(monitorRules) } };
+    ? { preTrade: limits, ...desksAndFirm }
+    : { preTrade: limits, monitor: { rules: structuredClone(monitorRules) }, ...desksAndFirm };
+}
+
+/** A config's live limits: risk.preTrade, risk.monitor.rules, risk.desks and risk.firm. */
+export function liveLimitsOfRisk(risk: {
+  readonly preTrade: Readonly<Record<string, unknown>>;
+  readonly monitor: { readonly rules: Readonly<Record<string, unknown>> };
+  readonly desks: Readonly<Record<string, unknown>>;
+  readonly firm: Readonly<Record<string, unknown>> | null;
+}): LiveLimits {
+  return limitsOfConfig(risk.preTrade, risk.monitor.rules, risk);
 }
 
 /**
@@ -76,10 +102,15 @@ export function parseAssignment(text: string): LimitsAssignment {
   if (segments[0] === 'monitor' && !segments.includes('')) {
     return { key, section: 'monitor', path: monitorPath(key, segments), value: parseValue(raw) };
   }
+  const section = segments[0];
+  if ((section === 'desks' || section === 'firm') && !segments.includes('')) {
+    const path = aggregatePath(key, section, segments.slice(1));
+    return { key, section, path, value: parseValue(raw) };
+  }
   if (segments[0] !== 'preTrade' || segments.length < 2 || segments.includes('')) {
     throw new LivegateError(
       'ERR_USAGE',
-      `unknown limit "${key}": live limits are under preTrade and monitor.rules (preTrade.defaults.maxQuantity, preTrade.symbols.EURUSD.maxPosition, monitor.rules.dailyLoss.limit...)`,
+      `unknown limit "${key}": live limits are under preTrade, monitor.rules, desks and firm (preTrade.defaults.maxQuantity, preTrade.symbols.EURUSD.maxPosition, monitor.rules.dailyLoss.limit, desks.fx.dailyLoss, firm.grossExposure...)`,
     );
   }
   let path = segments.slice(1);
@@ -132,6 +163,8 @@ export function applyAssignments(
   const preTrade = structuredClone(current.preTrade) as Record<string, unknown>;
   const monitor = structuredClone(current.monitor ?? { rules: {} }) as Record<string, unknown>;
   for (const { section, path, value } of assignments) {
+    // Desk and firm limits are overrides only (limits-overrides.ts); this whole-set form predates them.
+    if (section === 'desks' || section === 'firm') continue;
     setPath(section === 'preTrade' ? preTrade : monitor, path, value);
   }
   const touchesMonitor = assignments.some((assignment) => assignment.section === 'monitor');
@@ -148,9 +181,10 @@ export function applyAssignments(
 /** The limits as the config's schema checks them (ERR_USAGE naming every problem), rules filled in. */
 export function validateLiveLimits(limits: LiveLimits): LiveLimits {
   validatePreTrade(limits.preTrade);
+  aggregateLimitsOf(limits, 'ERR_USAGE');
   if (limits.monitor === undefined) return limits;
   const rules = validateMonitorRules(limits.monitor.rules) as Record<string, unknown>;
-  return { preTrade: limits.preTrade, monitor: { rules } };
+  return { ...limits, monitor: { rules } };
 }
 
 function validatePreTrade(preTrade: Readonly<Record<string, unknown>>): void {
@@ -169,6 +203,7 @@ function validatePreTrade(preTrade: Readonly<Record<string, unknown>>): void {
 /** Whether the change of one key (`preTrade.…` or `monitor.rules.…`) lets more through. */
 export function keyLoosens(key: string, before: LiveLimits, after: LiveLimits): boolean {
   const [section, ...rest] = key.split('.');
+  if (section === 'desks' || section === 'firm') return aggregateKeyLoosens(key, before, after);
   if (section === 'monitor') {
     return monitorKeyLoosens(
       rest.join('.'),
@@ -186,6 +221,7 @@ export function keyLoosens(key: string, before: LiveLimits, after: LiveLimits): 
  */
 export function keyTightens(key: string, before: LiveLimits, after: LiveLimits): boolean {
   const [section, ...rest] = key.split('.');
+  if (section === 'desks' || section === 'firm') return aggregateKeyTightens(key, before, after);
   if (section === 'monitor') {
     return monitorKeyTightens(
       rest.join('.'),

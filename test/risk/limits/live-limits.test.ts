@@ -44,7 +44,7 @@ describe('live limits assignments', () => {
         return isLivegateError(error, 'ERR_USAGE') ? error.message : String(error);
       }
     };
-    expect(usage('desks.fx.dailyLoss=5')).toMatch(/unknown limit "desks/);
+    expect(usage('tradingWindows.fx=5')).toMatch(/unknown limit "tradingWindows/);
     expect(usage('preTrade.enabled=false')).toMatch(/cannot change while running/);
     expect(usage('preTrade.defaults.maxQuantty=5')).toMatch(
       /preTrade\.defaults\.maxQuantty: unknown key/,
