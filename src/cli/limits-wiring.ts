@@ -7,7 +7,7 @@ import type { LimitsApplied, LimitsApplyFailed } from '../core/events.js';
 import type { KillSwitchStore } from '../core/ports.js';
 import type { LiveEngine } from '../engine/live-engine.js';
 import { LimitsFollower } from '../risk/limits/limits-follower.js';
-import { limitsOfConfig } from '../risk/limits/live-limits.js';
+import { liveLimitsOfRisk } from '../risk/limits/live-limits.js';
 import type { RiskWiring } from './risk-wiring.js';
 
 export interface LiveLimitsWiring {
@@ -38,13 +38,16 @@ export async function followLiveLimits(
     engineId,
     clock: systemClock,
     pollIntervalMs: config.killSwitch.pollIntervalMs,
-    configLimits: limitsOfConfig(config.risk.preTrade, configRules),
+    configLimits: liveLimitsOfRisk(config.risk),
     // The kill switch's own lease bound (at least pollIntervalMs, the schema checks).
     leaseMs: Math.max(config.killSwitch.leaseMs, config.killSwitch.pollIntervalMs),
     apply,
     ...(monitor === undefined
       ? {}
       : { applyMonitorRules: (rules) => monitor.applyRules(rules ?? configRules) }),
+    ...(risk.applyAggregateLimits === undefined
+      ? {}
+      : { applyAggregateLimits: risk.applyAggregateLimits }),
     emit: (event) => (bound === undefined ? early.push(event) : bound.emit(event)),
     applied: () => {
       // After LimitsApplied: a tightened rule already in breach trips now, audited after its cause.

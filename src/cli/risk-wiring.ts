@@ -17,6 +17,7 @@ import { TradingWindowWatch } from '../risk/windows/trading-window-watch.js';
 import { TradingWindows } from '../risk/windows/trading-windows.js';
 import { DeskView } from '../risk/desk/desk-view.js';
 import { resolveDeskView } from '../risk/desk/desk-view-options.js';
+import type { AggregateLimitsInForce } from '../risk/limits/desk-limits.js';
 import type { JournalRiskState } from './journal-risk-state.js';
 import { restoredEvent } from './risk-restore.js';
 
@@ -33,8 +34,13 @@ export interface RiskWiring {
   readonly riskSnapshot: (() => RiskSnapshot) | undefined;
   /** Phase changes and the flatten phase of risk.tradingWindows; undefined when none is configured. */
   readonly windowWatch: TradingWindowWatch | undefined;
-  /** The rest of the desk and firm, when risk.desks / risk.firm limit this engine (pre-trade on). */
+  /**
+   * The rest of the desk and firm, when risk.desks / risk.firm can limit this engine (pre-trade on,
+   * run under a desk wiring): made without limits too, since a limits revision may add them.
+   */
   readonly deskView: DeskView | undefined;
+  /** Swaps the desk and firm limits of the desk check (live limits); undefined without one. */
+  readonly applyAggregateLimits: ((limits: AggregateLimitsInForce) => void) | undefined;
   /**
    * Takes over what the journal recorded (before the engine exists); returns the positions the
    * engine starts with and the event that says so, or undefined when there was nothing.
@@ -79,7 +85,7 @@ export function createRiskWiring(
   const { enabled: monitorEnabled, ...monitorOptions } = risk.monitor;
   const deskView =
     preTradeEnabled && desk !== undefined
-      ? DeskView.create({
+      ? DeskView.following({
           engineId,
           desk: desk.name,
           desks: risk.desks,
@@ -102,7 +108,9 @@ export function createRiskWiring(
         ...(clock === undefined ? {} : { clock }),
         rates,
         windows,
-        ...(deskView === undefined ? {} : { aggregates: deskView.headrooms }),
+        ...(deskView === undefined || deskView.headrooms.scopes.length === 0
+          ? {}
+          : { aggregates: deskView.headrooms }),
       })
     : undefined;
   const windowWatch = windows.any
@@ -148,6 +156,13 @@ export function createRiskWiring(
           : () => monitor.snapshot(),
     windowWatch,
     deskView,
+    applyAggregateLimits:
+      deskView === undefined || preTradeRisk === undefined
+        ? undefined
+        : ({ desks, firm }) => {
+            // Off the hot path (the limits poll): the new scopes are built, then swapped in whole.
+            if (deskView.applyLimits(desks, firm)) preTradeRisk.applyAggregates(deskView.headrooms);
+          },
     restore(found) {
       if (found === null) return undefined;
       let positions: Map<string, number>;

@@ -3,6 +3,7 @@
 // aggregate (silent and withdrawn engines at their last report, never zero; its own report left
 // out, since its own figures are counted live) and writes the headroom the pre-trade chain reads.
 
+import { isDeepStrictEqual } from 'node:util';
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { EngineReport } from '../../core/kill-switch-record.js';
 import { messageOf } from '../../core/message-of.js';
@@ -62,8 +63,14 @@ interface ScopeView {
 }
 
 export class DeskView {
-  readonly headrooms: AggregateHeadrooms;
-  private readonly scopes: ScopeView[];
+  /**
+   * The scopes the chain checks, replaced whole (never changed in place) when live limits change
+   * the desk's or the firm's limits; may hold no scope then (the chain skips the check).
+   */
+  headrooms: AggregateHeadrooms;
+  private scopes: ScopeView[];
+  /** The last listing's other engines, so a scope added by live limits is valued at once. */
+  private lastListing: { others: readonly KnownEngine[]; startedAt: number } | undefined;
   private readonly ledger: EngineLedger;
   private readonly clock: Clock;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -79,6 +86,14 @@ export class DeskView {
     return new DeskView(options);
   }
 
+  /**
+   * A view for an engine whose desk and firm limits may change live: made even without limits
+   * (then it lists nothing and the chain checks nothing until a revision adds one).
+   */
+  static following(options: DeskViewOptions): DeskView {
+    return new DeskView(options);
+  }
+
   private constructor(private readonly options: DeskViewOptions) {
     this.clock = options.clock ?? systemClock;
     this.ledger = new EngineLedger({
@@ -86,22 +101,63 @@ export class DeskView {
       tradingDay: options.tradingDay,
       clock: this.clock,
     });
-    const scopes: ScopeView[] = [];
-    const add = (scope: string, desk: string | null, limits: AggregateLimits): void => {
-      scopes.push({
-        headroom: new AggregateHeadroom(scope, limits, options.maxAgeMs),
-        desk,
-        restDailyPnl: 0,
-        restDrawdown: 0,
-        problem: null,
-      });
-    };
-    const deskLimits = options.desk === null ? undefined : options.desks[options.desk];
-    if (options.desk !== null && checkable(deskLimits))
-      add(`desk:${options.desk}`, options.desk, deskLimits);
-    if (checkable(options.firm)) add(GLOBAL_SCOPE, null, options.firm);
+    this.scopes = this.scopesFor(options.desks, options.firm, []);
+    this.headrooms = new AggregateHeadrooms(this.scopes.map((scope) => scope.headroom));
+  }
+
+  /**
+   * Live limits changed the desk's or the firm's limits: a scope whose limits changed gets a new
+   * headroom (valued from the last listing at once), built before the swap, so the chain sees the
+   * old scopes or the new ones, never a mix. Returns false when nothing changed for this engine.
+   */
+  applyLimits(
+    desks: Readonly<Record<string, AggregateLimits>>,
+    firm: AggregateLimits | null,
+  ): boolean {
+    const scopes = this.scopesFor(desks, firm, this.scopes);
+    const same =
+      scopes.length === this.scopes.length &&
+      scopes.every((scope, index) => scope === this.scopes[index]);
+    if (same) return false;
+    const fresh = scopes.filter((scope) => !this.scopes.includes(scope));
+    if (this.lastListing !== undefined) {
+      const { others, startedAt } = this.lastListing;
+      for (const scope of fresh) this.apply(scope, others, startedAt);
+    }
     this.scopes = scopes;
     this.headrooms = new AggregateHeadrooms(scopes.map((scope) => scope.headroom));
+    this.judgeLosses();
+    // Never listed (no limits until now): list at once; until then the new scope fails closed.
+    if (this.lastListing === undefined && scopes.length > 0) void this.refresh();
+    return true;
+  }
+
+  /** The scopes these limits give this engine, keeping each of `current` whose limits are equal. */
+  private scopesFor(
+    desks: Readonly<Record<string, AggregateLimits>>,
+    firm: AggregateLimits | null,
+    current: readonly ScopeView[],
+  ): ScopeView[] {
+    const scopes: ScopeView[] = [];
+    const add = (scope: string, desk: string | null, limits: AggregateLimits): void => {
+      const kept = current.find(
+        (view) => view.headroom.scope === scope && isDeepStrictEqual(view.headroom.limits, limits),
+      );
+      scopes.push(
+        kept ?? {
+          headroom: new AggregateHeadroom(scope, limits, this.options.maxAgeMs),
+          desk,
+          restDailyPnl: 0,
+          restDrawdown: 0,
+          problem: null,
+        },
+      );
+    };
+    const { desk } = this.options;
+    const deskLimits = desk === null ? undefined : desks[desk];
+    if (desk !== null && checkable(deskLimits)) add(`desk:${desk}`, desk, deskLimits);
+    if (checkable(firm)) add(GLOBAL_SCOPE, null, firm);
+    return scopes;
   }
 
   /** Lists now (the first view before trading), then every interval; judges losses in between. */
@@ -155,6 +211,8 @@ export class DeskView {
   }
 
   private async listOnce(): Promise<void> {
+    // No desk or firm limit (yet): nothing to list.
+    if (this.scopes.length === 0) return;
     const startedAt = this.clock.now();
     let reports: EngineReport[];
     try {
@@ -171,6 +229,7 @@ export class DeskView {
     const others = this.ledger
       .engines()
       .filter((engine) => engine.engineId !== this.options.engineId);
+    this.lastListing = { others, startedAt };
     for (const scope of this.scopes) this.apply(scope, others, startedAt);
     this.judgeLosses();
   }

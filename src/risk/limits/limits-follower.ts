@@ -13,6 +13,7 @@ import {
 } from '../../core/limits-record.js';
 import type { LimitsStore } from '../../core/ports.js';
 import { StoreContact } from '../../killswitch/store-contact.js';
+import { aggregateLimitsOf, type AggregateLimitsInForce } from './desk-limits.js';
 import { limitsInForce, overrideKeys } from './limits-overrides.js';
 import { monitorRulesOf, preTradeLimitsOf } from './live-limits.js';
 import type { ResolvedRules } from '../monitor/risk-monitor-options.js';
@@ -37,6 +38,11 @@ export interface LimitsFollowerOptions {
    * the engine runs no monitor. Called after `apply`, with rules already validated.
    */
   readonly applyMonitorRules?: (rules: ResolvedRules | undefined) => void;
+  /**
+   * Swaps the desk and firm limits the chain's desk check holds orders to (risk.desks, risk.firm);
+   * absent when the engine has no desk check. Called after `apply`, with limits already validated.
+   */
+  readonly applyAggregateLimits?: (limits: AggregateLimitsInForce) => void;
   readonly emit: (event: LimitsApplied | LimitsApplyFailed) => void;
   /**
    * Called after a revision is in force (and LimitsApplied emitted): the monitor judges its rules
@@ -146,8 +152,11 @@ export class LimitsFollower {
       const inForce = limitsInForce(record, this.options.configLimits);
       const limits = preTradeLimitsOf(inForce);
       const rules = monitorRulesOf(inForce);
+      const aggregates =
+        this.options.applyAggregateLimits === undefined ? undefined : aggregateLimitsOf(inForce);
       this.options.apply(limits, clock.now());
       this.options.applyMonitorRules?.(rules);
+      if (aggregates !== undefined) this.options.applyAggregateLimits?.(aggregates);
     } catch (error) {
       this.failed(record.revision, error);
       return;

@@ -61,7 +61,7 @@ export class PreTradeRiskEngine implements PreTradeRisk {
   private readonly working: WorkingOrders;
   private engineBucket: TokenBucket;
   private readonly rates: ConversionRates;
-  private readonly aggregates: AggregateHeadrooms | undefined;
+  private aggregates: AggregateHeadrooms | undefined;
   readonly windows: TradingWindows;
 
   /** Throws ERR_CONFIG_INVALID listing every bad option at once. */
@@ -95,6 +95,17 @@ export class PreTradeRiskEngine implements PreTradeRisk {
       now,
     ).carriedFrom(this.engineBucket);
     this.resolved = resolved;
+  }
+
+  /**
+   * Live desk or firm limits (`limits set desks.…`): the scopes DeskView rebuilt, swapped in with
+   * every symbol's slots between two checks. No scope: the desk check costs nothing again.
+   */
+  applyAggregates(aggregates: AggregateHeadrooms | undefined): void {
+    const checked =
+      aggregates !== undefined && aggregates.scopes.length > 0 ? aggregates : undefined;
+    this.book.setAggregates(checked);
+    this.aggregates = checked;
   }
 
   /** The merged, frozen limits an order in `symbol` is checked against; undefined if unknown. */

@@ -17,7 +17,7 @@ export class SymbolBook {
     private readonly start: number,
     private readonly rates: ConversionRates,
     private readonly windows: TradingWindows,
-    private readonly aggregates: AggregateHeadrooms | undefined,
+    private aggregates: AggregateHeadrooms | undefined,
   ) {
     for (const symbol of limits.bySymbol.keys()) this.create(symbol);
     for (const symbol of limits.restricted) {
@@ -44,6 +44,14 @@ export class SymbolBook {
     }
     for (const symbol of [...limits.bySymbol.keys(), ...limits.restricted]) {
       if (this.get(symbol) === undefined) this.create(symbol);
+    }
+  }
+
+  /** Live desk or firm limits changed: every state takes the new scopes' slots, in one turn. */
+  setAggregates(aggregates: AggregateHeadrooms | undefined): void {
+    this.aggregates = aggregates;
+    for (const state of this.states) {
+      state.aggregateSlots = aggregates?.slotsFor(state.symbol) ?? NO_AGGREGATE_SLOTS;
     }
   }
 

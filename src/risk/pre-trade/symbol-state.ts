@@ -45,8 +45,11 @@ export class SymbolState implements SymbolExposure, ConvertedSymbol {
     readonly route: RateRoute,
     /** When it may take on new exposure (an always-open window when none is configured). */
     readonly window: TradingSchedule,
-    /** This symbol's desk and firm positions, one per AggregateHeadrooms scope (none: no limits). */
-    readonly aggregateSlots: readonly AggregateSymbol[],
+    /**
+     * This symbol's desk and firm positions, one per AggregateHeadrooms scope (none: no limits);
+     * replaced whole by SymbolBook.setAggregates when live limits change them (off the hot path).
+     */
+    public aggregateSlots: readonly AggregateSymbol[],
   ) {
     this.bucket = new TokenBucket(limits.maxOrdersPerSecond, limits.burst, start);
   }
