@@ -9,6 +9,8 @@ import type { KillSwitchStore } from '../core/ports.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
 import { RiskGuard, type GuardEvent } from '../risk/guard/risk-guard.js';
 import { TradingDay } from '../risk/monitor/trading-day.js';
+import { GuardLimitsFollower, type GuardLimitsEvent } from '../risk/guard/guard-limits-follower.js';
+import { liveLimitsOfRisk } from '../risk/limits/live-limits.js';
 import {
   addCommonOptions,
   positiveMs,
@@ -44,12 +46,6 @@ export function registerGuardCommand(program: Command): void {
 async function runGuard(options: GuardOptions): Promise<number> {
   const config = resolveConfig(options);
   const { desks, firm } = config.risk;
-  if (Object.keys(desks).length === 0 && firm === null) {
-    throw new LivegateError(
-      'ERR_CONFIG_INVALID',
-      'livegate guard has nothing to guard: set limits under risk.desks.<name> or risk.firm (docs/risk.md, "Desk and firm limits")',
-    );
-  }
   const intervalMs = positiveMs('--interval', options.interval);
   const staleAfterMs = positiveMs(
     '--stale-after',
@@ -69,7 +65,7 @@ async function runGuard(options: GuardOptions): Promise<number> {
     }
     return store;
   };
-  const print = (event: GuardEvent | Record<string, unknown>): void => {
+  const print = (event: GuardEvent | GuardLimitsEvent | Record<string, unknown>): void => {
     process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
   };
   const guard = new RiskGuard({
@@ -84,6 +80,24 @@ async function runGuard(options: GuardOptions): Promise<number> {
     actor: options.by ?? `risk-guard@${os.hostname()}`,
     onEvent: print,
   });
+  // Live limits (`limits set desks.…`): the stored revision before the first look, then at each.
+  const limits =
+    reports.limits === undefined
+      ? undefined
+      : new GuardLimitsFollower({
+          store: reports.limits,
+          configLimits: liveLimitsOfRisk(config.risk),
+          apply: (next) => guard.applyLimits(next.desks, next.firm),
+          onEvent: print,
+        });
+  await limits?.poll();
+  if (guard.scopes.length === 0) {
+    await reports.close();
+    throw new LivegateError(
+      'ERR_CONFIG_INVALID',
+      'livegate guard has nothing to guard: set limits under risk.desks.<name> or risk.firm (docs/risk.md, "Desk and firm limits"), or with livegate limits set desks.<name>.<field>=…',
+    );
+  }
   process.stderr.write(
     `livegate guard: ${reports.name}, scopes ${guard.scopes.join(', ')}, every ${intervalMs} ms, silent after ${staleAfterMs} ms\n`,
   );
@@ -96,6 +110,7 @@ async function runGuard(options: GuardOptions): Promise<number> {
   process.once('SIGTERM', stop);
   try {
     while (!stopping) {
+      await limits?.poll();
       await guard.check();
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }

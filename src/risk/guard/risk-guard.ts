@@ -2,6 +2,7 @@
 // and trips `desk:<name>` or `global` through the store, audited with each engine's share, when a
 // sum reaches its limit. It never trades; several guards may run (an engage over ENGAGED is a no-op).
 
+import { isDeepStrictEqual } from 'node:util';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { GLOBAL_SCOPE } from '../../core/scopes.js';
 import type { EngineReport } from '../../core/kill-switch-record.js';
@@ -85,9 +86,41 @@ interface ScopeWatch {
   engaged: boolean;
 }
 
+/** One watch per limited scope, desks first; a watch of `current` with equal limits is kept. */
+function watchesFor(
+  desks: Readonly<Record<string, AggregateLimits>>,
+  firm: AggregateLimits | null,
+  current: readonly ScopeWatch[],
+): ScopeWatch[] {
+  const watch = (scope: string, desk: string | null, limits: AggregateLimits): ScopeWatch => {
+    const old = current.find((candidate) => candidate.scope === scope);
+    if (old !== undefined && isDeepStrictEqual(old.limits, limits)) return old;
+    const sameWindow =
+      old?.orderRate != null && old.limits.orderRate?.windowMs === limits.orderRate?.windowMs;
+    return {
+      scope,
+      desk,
+      limits,
+      orderRate: sameWindow
+        ? old.orderRate
+        : limits.orderRate === undefined
+          ? null
+          : new OrderRateWindow(limits.orderRate.windowMs),
+      breached: old?.breached ?? new Set<string>(),
+      warned: old?.warned ?? new Map<string, number>(),
+      engaged: old?.engaged ?? false,
+    };
+  };
+  const watches = Object.entries(desks).map(([desk, limits]) =>
+    watch(`desk:${desk}`, desk, limits),
+  );
+  if (firm !== null) watches.push(watch(GLOBAL_SCOPE, null, firm));
+  return watches;
+}
+
 export class RiskGuard {
   private readonly ledger: EngineLedger;
-  private readonly watches: ScopeWatch[];
+  private watches: ScopeWatch[];
   private readonly clock: Clock;
 
   constructor(private readonly options: RiskGuardOptions) {
@@ -97,20 +130,28 @@ export class RiskGuard {
       tradingDay: options.tradingDay,
       clock: this.clock,
     });
-    const watch = (scope: string, desk: string | null, limits: AggregateLimits): ScopeWatch => ({
-      scope,
-      desk,
-      limits,
-      orderRate:
-        limits.orderRate === undefined ? null : new OrderRateWindow(limits.orderRate.windowMs),
-      breached: new Set(),
-      warned: new Map(),
-      engaged: false,
-    });
-    this.watches = Object.entries(options.desks).map(([desk, limits]) =>
-      watch(`desk:${desk}`, desk, limits),
-    );
-    if (options.firm !== null) this.watches.push(watch(GLOBAL_SCOPE, null, options.firm));
+    this.watches = watchesFor(options.desks, options.firm, []);
+  }
+
+  /**
+   * Live limits changed desk or firm limits (`limits set desks.…`): judged from the next look on.
+   * A scope whose limits changed keeps its episode (what is in breach, warned and engaged), so a
+   * tightened limit already reached trips once, and a loosened one lets a reset stay reset; its
+   * order-rate window is kept while the window's length is. Returns the scopes that changed.
+   */
+  applyLimits(
+    desks: Readonly<Record<string, AggregateLimits>>,
+    firm: AggregateLimits | null,
+  ): string[] {
+    const next = watchesFor(desks, firm, this.watches);
+    const changed = [
+      ...next.filter((watch) => !this.watches.includes(watch)).map((watch) => watch.scope),
+      ...this.watches
+        .filter((watch) => !next.some((kept) => kept.scope === watch.scope))
+        .map((watch) => watch.scope),
+    ];
+    this.watches = next;
+    return changed;
   }
 
   /** The scopes guarded, desks first. */
