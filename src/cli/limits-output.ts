@@ -20,7 +20,8 @@ export function formatLimits(latest: LimitsRecord | null, configLimits: LiveLimi
       `in force with this config:\npreTrade:\n${JSON.stringify(encodeInfinity(limits.preTrade), null, 2)}\n` +
       (limits.monitor === undefined
         ? ''
-        : `monitor.rules:\n${JSON.stringify(encodeInfinity(limits.monitor.rules), null, 2)}\n`)
+        : `monitor.rules:\n${JSON.stringify(encodeInfinity(limits.monitor.rules), null, 2)}\n`) +
+      desksAndFirm(limits)
     );
   }
   const head =
@@ -34,7 +35,20 @@ export function formatLimits(latest: LimitsRecord | null, configLimits: LiveLimi
         ? ''
         : "monitor.rules: not in this revision; each engine keeps its config's risk.monitor.rules\n"
       : `monitor.rules:\n${JSON.stringify(encodeInfinity(limits.monitor.rules), null, 2)}\n`;
-  return `${head}preTrade:\n${JSON.stringify(encodeInfinity(limits.preTrade), null, 2)}\n${monitor}`;
+  return `${head}preTrade:\n${JSON.stringify(encodeInfinity(limits.preTrade), null, 2)}\n${monitor}${desksAndFirm(latest === null ? limits : configLimits)}`;
+}
+
+/** Desk and firm limits (Infinity: that limit removed), when any. */
+function desksAndFirm(limits: LiveLimits): string {
+  const desks =
+    limits.desks === undefined
+      ? ''
+      : `desks:\n${JSON.stringify(encodeInfinity(limits.desks), null, 2)}\n`;
+  const firm =
+    limits.firm === undefined
+      ? ''
+      : `firm:\n${JSON.stringify(encodeInfinity(limits.firm), null, 2)}\n`;
+  return desks + firm;
 }
 
 export function formatHistory(history: readonly LimitsRecord[]): string {

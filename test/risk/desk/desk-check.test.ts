@@ -326,3 +326,64 @@ describe('DeskView.create', () => {
     ).toBeDefined();
   });
 });
+
+describe('desk limits changed live', () => {
+  it('holds orders to a revised desk limit at once, valued from the last listing', async () => {
+    const desk = setup({ desk: { maxPosition: 1_000 } });
+    await desk.list([report('fx-b', { positions: { EURUSD: 600 } })]);
+    expect(desk.check(market('buy', 400))).toBeNull();
+    const before = desk.view.headrooms;
+    expect(desk.view.applyLimits({ fx: { maxPosition: 700 } }, null)).toBe(true);
+    expect(desk.view.headrooms).not.toBe(before);
+    desk.chain.applyAggregates(desk.view.headrooms);
+    expect(desk.check(market('buy', 101))).toMatchObject({
+      code: 'DESK_LIMIT',
+      details: { scope: 'desk:fx', rule: 'maxPosition', limit: 700, rest: 600 },
+    });
+    expect(desk.check(market('buy', 100))).toBeNull();
+    // Equal limits: nothing to swap.
+    expect(desk.view.applyLimits({ fx: { maxPosition: 700 } }, null)).toBe(false);
+    // Every limit removed: the chain checks nothing.
+    expect(desk.view.applyLimits({}, null)).toBe(true);
+    desk.chain.applyAggregates(desk.view.headrooms);
+    expect(desk.check(market('buy', 5_000))).toBeNull();
+  });
+
+  it('starts listing for a desk a revision limits first, failing closed until it has', async () => {
+    const clock = new ManualClock(T0);
+    let listings = 0;
+    const view = DeskView.following({
+      engineId: 'fx-a',
+      desk: 'fx',
+      desks: {},
+      firm: null,
+      reports: {
+        listEngineReports: () => {
+          listings++;
+          return Promise.resolve([report('fx-b', { positions: { EURUSD: 5 } })]);
+        },
+      },
+      accountCurrency: 'USD',
+      conversionRates: {},
+      tradingDay: new TradingDay({ timeZone: 'UTC', startHour: 0 }),
+      intervalMs: 1_000,
+      maxAgeMs: MAX_AGE_MS,
+      staleAfterMs: 3_000,
+      clock,
+    });
+    await view.refresh();
+    expect(listings).toBe(0);
+    const chain = new PreTradeRiskEngine({}, { clock });
+    chain.observeTick(quote('EURUSD', 1));
+    view.applyLimits({ fx: { maxPosition: 10 } }, null);
+    chain.applyAggregates(view.headrooms);
+    expect(chain.check(market('buy', 1), 0, clock.now())).toMatchObject({
+      code: 'DESK_VIEW_STALE',
+    });
+    await view.refresh();
+    expect(listings).toBe(1);
+    expect(chain.check(market('buy', 5), 0, clock.now())).toBeNull();
+    expect(chain.check(market('buy', 6), 0, clock.now())).toMatchObject({ code: 'DESK_LIMIT' });
+    view.stop();
+  });
+});

@@ -309,3 +309,36 @@ describe('RiskGuard', () => {
     expect(world.ofType('limit-breached')).toHaveLength(1);
   });
 });
+
+describe('RiskGuard with live limits', () => {
+  it('trips at the next look after a tightened desk limit, and lets a reset stay reset after a loosened one', async () => {
+    const world = setup({ desks: { fx: { dailyLoss: 5_000 } } });
+    const guard = world.guard();
+    world.list([report('fx-a', { dailyPnl: -600 })]);
+    await guard.check();
+    expect(await world.stateOf('desk:fx')).toBe('none');
+    expect(guard.applyLimits({ fx: { dailyLoss: 500 } }, null)).toEqual(['desk:fx']);
+    await guard.check();
+    expect(await world.stateOf('desk:fx')).toBe('ENGAGED');
+    expect(guard.applyLimits({ fx: { dailyLoss: 100_000 } }, null)).toEqual(['desk:fx']);
+    await world.storeOf('desk:fx').update(resetDecision('room again', 'tester'));
+    await guard.check();
+    await guard.check();
+    expect(await world.stateOf('desk:fx')).toBe('SAFE');
+    expect(world.ofType('limit-cleared')).toHaveLength(1);
+  });
+
+  it('guards a desk and the firm a revision adds, and forgets a scope it removes', async () => {
+    const world = setup({ desks: { fx: { dailyLoss: 5_000 } } });
+    const guard = world.guard();
+    world.list([report('eq-a', { desk: 'eq', dailyPnl: -800 })]);
+    expect(
+      guard.applyLimits({ eq: { dailyLoss: 700 } }, { grossExposure: 1_000_000 }).sort(),
+    ).toEqual(['desk:eq', 'desk:fx', 'global']);
+    expect(guard.scopes).toEqual(['desk:eq', 'global']);
+    await guard.check();
+    expect(await world.stateOf('desk:eq')).toBe('ENGAGED');
+    // Equal limits change nothing.
+    expect(guard.applyLimits({ eq: { dailyLoss: 700 } }, { grossExposure: 1_000_000 })).toEqual([]);
+  });
+});
