@@ -185,6 +185,8 @@ export class DeskView {
 
   /** Loss limits with this engine's figures now: after each fill and on a short timer. */
   judgeLosses(): void {
+    // No desk or firm limit (yet): nothing to judge, and the monitor is not asked.
+    if (this.scopes.length === 0) return;
     const own = this.options.ownFigures?.() ?? { dailyPnl: 0, drawdown: 0 };
     for (const scope of this.scopes) {
       const { headroom } = scope;
