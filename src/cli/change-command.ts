@@ -23,7 +23,7 @@ import {
 } from '../killswitch/transitions.js';
 import { GLOBAL_SCOPE, isScopeName } from '../core/scopes.js';
 import { addCommonOptions, resolveConfigForChange, type CommonOptions } from './command-options.js';
-import { topSection, VENUE_SECTIONS } from '../config/load-config.js';
+import { topSection, VENUE_SECTIONS } from '../config/config-constants.js';
 import type { ConfigIssue, LivegateConfig } from '../config/schema.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { noStateHere } from './no-state-here.js';
@@ -89,7 +89,7 @@ export function registerChangeCommand(program: Command, kind: ChangeKind): void 
 }
 
 async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<number> {
-  const { config, setAside } = resolveConfigForChange(options);
+  const { config, setAside } = await resolveConfigForChange(options);
   if (setAside.length > 0) process.stderr.write(`${describeSetAside(kind, setAside)}\n`);
   const invalidVenueConfig = venueProblems(setAside);
   const by = options.by ?? `${os.userInfo().username}@${os.hostname()}`;

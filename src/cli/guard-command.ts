@@ -42,7 +42,7 @@ export function registerGuardCommand(program: Command): void {
 }
 
 async function runGuard(options: GuardOptions): Promise<number> {
-  const config = resolveConfig(options);
+  const config = await resolveConfig(options);
   const { desks, firm } = config.risk;
   if (Object.keys(desks).length === 0 && firm === null) {
     throw new LivegateError(

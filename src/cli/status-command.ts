@@ -79,7 +79,7 @@ interface EngineStatus extends EngineReport {
 }
 
 async function showStatus(options: StatusOptions): Promise<number> {
-  const config = resolveConfig(options);
+  const config = await resolveConfig(options);
   const store = await createSharedKillSwitchStore(config);
   try {
     let record: KillSwitchRecord | null = null;
