@@ -38,9 +38,9 @@ import {
   type LocalEngineRegistration,
 } from '../killswitch/local-engine-registry.js';
 
-type ChangeKind = 'kill' | 'reduce' | 'reset';
+export type ChangeKind = 'kill' | 'reduce' | 'reset';
 
-interface ChangeOptions extends CommonOptions {
+export interface ChangeOptions extends CommonOptions {
   readonly reason: string;
   readonly by?: string;
   readonly timeout?: string;
@@ -88,7 +88,7 @@ export function registerChangeCommand(program: Command, kind: ChangeKind): void 
   });
 }
 
-async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<number> {
+export async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<number> {
   const { config, setAside } = await resolveConfigForChange(options);
   if (setAside.length > 0) process.stderr.write(`${describeSetAside(kind, setAside)}\n`);
   const invalidVenueConfig = venueProblems(setAside);

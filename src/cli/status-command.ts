@@ -15,7 +15,7 @@ import { noStateHere } from './no-state-here.js';
 import { formatVenueOutcome } from './venue-kill-step.js';
 import { readVenueReceipt, type VenueKillOutcome } from './venue-receipt-file.js';
 
-interface StatusOptions extends CommonOptions {
+export interface StatusOptions extends CommonOptions {
   readonly json?: boolean;
   readonly history?: string;
 }
@@ -78,7 +78,7 @@ interface EngineStatus extends EngineReport {
   readonly reportAgeMs: number;
 }
 
-async function showStatus(options: StatusOptions): Promise<number> {
+export async function showStatus(options: StatusOptions): Promise<number> {
   const config = await resolveConfig(options);
   const store = await createSharedKillSwitchStore(config);
   try {
