@@ -9,7 +9,7 @@ import { isPrimaryOnlyWrite, LivegateError } from '../core/errors.js';
 import type { KillSwitchRecord } from '../core/kill-switch-record.js';
 import type { KillSwitchStore, KillSwitchUpdateResult } from '../core/ports.js';
 import { messageOf } from '../core/message-of.js';
-import { createSharedKillSwitchStore } from '../adapters/index.js';
+import { createSharedKillSwitchStore } from '../adapters/kill-switch-store-factory.js';
 import {
   awaitConfirmations,
   type ConfirmationResult,

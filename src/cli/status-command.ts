@@ -5,7 +5,7 @@ import { systemClock } from '../core/clock.js';
 import { isLivegateError } from '../core/errors.js';
 import type { EngineReport, KillSwitchRecord } from '../core/kill-switch-record.js';
 import type { RiskSnapshot, TradingWindowSnapshot } from '../core/risk-snapshot.js';
-import { createSharedKillSwitchStore } from '../adapters/index.js';
+import { createSharedKillSwitchStore } from '../adapters/kill-switch-store-factory.js';
 import type { LivegateConfig } from '../config/schema.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
 import { isKnownGone } from '../killswitch/confirmations.js';
