@@ -40,6 +40,35 @@ const englishOnlyZodLocales = {
   },
 };
 
+/**
+ * The schema's defaults, as JSON, for src/config/defaults-only-config.ts: `kill` with no config
+ * file then loads neither zod nor the config's schemas. Computed here from the schema itself (tsc
+ * has just built it), so they cannot drift from it; engine.id and stateDir are set per run.
+ */
+const { configSchema } = await import('../dist/src/config/schema.js');
+const builtDefaultConfig = JSON.stringify(configSchema.parse({ engine: { id: 'set-per-run' } }));
+
+/**
+ * commander requires node:child_process at load (with net and streams behind it, ~10 ms of a
+ * `kill`) for executable subcommands, which livegate has none of: it gets a stand-in that loads
+ * child_process on the first spawn.
+ */
+const commanderWithoutChildProcessAtLoad = {
+  name: 'commander-without-child-process-at-load',
+  setup(bundler) {
+    bundler.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      args.importer.includes(`${path.sep}commander${path.sep}`)
+        ? { path: 'child_process', namespace: 'lazy-child-process' }
+        : undefined,
+    );
+    bundler.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents:
+        "module.exports = { spawn: (...args) => require('node:child_process').spawn(...args) };",
+      loader: 'js',
+    }));
+  },
+};
+
 const outdir = new URL('../dist/cli/', import.meta.url).pathname;
 await rm(outdir, { recursive: true, force: true });
 const result = await build({
@@ -61,7 +90,8 @@ const result = await build({
   banner: {
     js: "import { createRequire as __livegateRequire } from 'node:module'; const require = __livegateRequire(import.meta.url);",
   },
-  plugins: [englishOnlyZodLocales],
+  plugins: [englishOnlyZodLocales, commanderWithoutChildProcessAtLoad],
+  define: { 'globalThis.livegateBuiltDefaultConfig': JSON.stringify(builtDefaultConfig) },
   logLevel: 'warning',
   metafile: true,
 });
@@ -69,9 +99,10 @@ const result = await build({
 /**
  * What `livegate kill` loads (the entry, the kill command's chunk and everything they import
  * statically), held under a budget: one `import('zod')` or `import { z }` undoes zod's
- * tree-shaking and doubles it unnoticed (kill loaded 372 kB on 2026-12-05, 530 kB with all of zod).
+ * tree-shaking and doubles it unnoticed (kill loaded 372 kB on 2026-12-05, 530 kB with all of zod;
+ * 267 kB on 2026-12-06 without the config schemas (on the defaults), the feeds and paper broker).
  */
-const KILL_BUDGET_BYTES = 420_000;
+const KILL_BUDGET_BYTES = 300_000;
 const outputs = result.metafile.outputs;
 const loaded = new Set();
 const pending = Object.keys(outputs).filter(

@@ -1,59 +1,17 @@
-// Configuration kind -> adapter: the only place that maps config names to concrete classes.
+// Configuration kind -> adapter: with kill-switch-store-factory.ts and kill-venues.ts, the only
+// place that maps config names to concrete classes.
 
 import { LivegateError } from '../core/errors.js';
 import { InstrumentCatalog, type Instrument } from '../core/instrument-catalog.js';
-import type {
-  Broker,
-  CancelScope,
-  KillSwitchStore,
-  MarketFeed,
-  VenueCanceller,
-} from '../core/ports.js';
+import type { Broker, MarketFeed } from '../core/ports.js';
 import type { LivegateConfig } from '../config/schema.js';
 import { PaperBroker } from './brokers/paper-broker.js';
 import { CsvReplayMarketFeed } from './feeds/csv-replay-market-feed.js';
 import { SyntheticMarketFeed } from './feeds/synthetic-market-feed.js';
-import { FileKillSwitchStore } from './stores/file-kill-switch-store.js';
-import { MemoryKillSwitchStore } from './stores/memory-kill-switch-store.js';
-import { GLOBAL_SCOPE } from '../core/scopes.js';
 
-/** One scope's store (`global` by default); every scope of a deployment shares the engine reports. */
-export async function createKillSwitchStore(
-  config: LivegateConfig,
-  scope: string = GLOBAL_SCOPE,
-): Promise<KillSwitchStore> {
-  const { killSwitch } = config;
-  switch (killSwitch.store) {
-    case 'file':
-      return new FileKillSwitchStore({
-        stateDirectory: killSwitch.directory ?? config.stateDir,
-        pollIntervalMs: killSwitch.pollIntervalMs,
-        scope,
-      });
-    case 'memory':
-      return new MemoryKillSwitchStore();
-    case 'nats':
-    case 'redis': {
-      // Loaded on demand: a file-store `livegate kill` never pays for loading the NATS or Redis client.
-      const { createSharedServerStore } = await import('./shared-server-stores.js');
-      return createSharedServerStore(config, scope);
-    }
-  }
-}
-
-/** Stores another process can see; `kill`, `reset` and `status` refuse an in-process store. */
-export async function createSharedKillSwitchStore(
-  config: LivegateConfig,
-  scope: string = GLOBAL_SCOPE,
-): Promise<KillSwitchStore> {
-  if (config.killSwitch.store === 'memory') {
-    throw new LivegateError(
-      'ERR_USAGE',
-      'killSwitch.store is "memory": it lives inside one process, so no other command can reach it',
-    );
-  }
-  return createKillSwitchStore(config, scope);
-}
+// Their own modules, so that `kill` and `status` load neither the feeds nor the paper broker.
+export { createKillSwitchStore, createSharedKillSwitchStore } from './kill-switch-store-factory.js';
+export { createKillVenues, type KillVenue } from './kill-venues.js';
 
 export interface FeedCallbacks {
   readonly onBadLine?: (problem: {
@@ -119,44 +77,6 @@ export async function createTradingAdapters(
       await gateway?.close();
     },
   };
-}
-
-/** A venue a kill goes to directly: how to reach it, and whose orders to cancel there. */
-export interface KillVenue {
-  readonly canceller: VenueCanceller;
-  readonly scope: CancelScope;
-  /** Which credential variables were read (ccxt), for the receipt. */
-  readonly credentials?: string;
-}
-
-/**
- * The venues the config trades on (broker.kind ccxt, websocket or fix), as a kill reaches them with no
- * engine. Loaded on demand: a paper config gets an empty list and loads no venue client.
- */
-export async function createKillVenues(
-  config: LivegateConfig,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<KillVenue[]> {
-  switch (config.broker.kind) {
-    case 'paper':
-      return [];
-    case 'ccxt': {
-      const { createCcxtCanceller } = await import('./ccxt-adapters.js');
-      const { canceller, credentials } = createCcxtCanceller(config, env);
-      return [{ canceller, credentials, scope: config.venue.cancelScope.kill }];
-    }
-    case 'websocket': {
-      const { createGatewayCanceller } = await import('./gateway-adapters.js');
-      return [
-        { canceller: createGatewayCanceller(config, env), scope: config.gateway.cancelScope.kill },
-      ];
-    }
-    case 'fix': {
-      const { createFixCanceller } = await import('./fix-adapters.js');
-      const { canceller, credentials } = createFixCanceller(config, env);
-      return [{ canceller, credentials, scope: config.fix.cancelScope.kill }];
-    }
-  }
 }
 
 function createMarketFeed(config: LivegateConfig, callbacks: FeedCallbacks): MarketFeed {

@@ -9,7 +9,7 @@ import { isPrimaryOnlyWrite, LivegateError } from '../core/errors.js';
 import type { KillSwitchRecord } from '../core/kill-switch-record.js';
 import type { KillSwitchStore, KillSwitchUpdateResult } from '../core/ports.js';
 import { messageOf } from '../core/message-of.js';
-import { createSharedKillSwitchStore } from '../adapters/index.js';
+import { createSharedKillSwitchStore } from '../adapters/kill-switch-store-factory.js';
 import {
   awaitConfirmations,
   type ConfirmationResult,
@@ -23,7 +23,7 @@ import {
 } from '../killswitch/transitions.js';
 import { GLOBAL_SCOPE, isScopeName } from '../core/scopes.js';
 import { addCommonOptions, resolveConfigForChange, type CommonOptions } from './command-options.js';
-import { topSection, VENUE_SECTIONS } from '../config/load-config.js';
+import { topSection, VENUE_SECTIONS } from '../config/config-constants.js';
 import type { ConfigIssue, LivegateConfig } from '../config/schema.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { noStateHere } from './no-state-here.js';
@@ -38,9 +38,9 @@ import {
   type LocalEngineRegistration,
 } from '../killswitch/local-engine-registry.js';
 
-type ChangeKind = 'kill' | 'reduce' | 'reset';
+export type ChangeKind = 'kill' | 'reduce' | 'reset';
 
-interface ChangeOptions extends CommonOptions {
+export interface ChangeOptions extends CommonOptions {
   readonly reason: string;
   readonly by?: string;
   readonly timeout?: string;
@@ -88,8 +88,8 @@ export function registerChangeCommand(program: Command, kind: ChangeKind): void 
   });
 }
 
-async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<number> {
-  const { config, setAside } = resolveConfigForChange(options);
+export async function runChange(kind: ChangeKind, options: ChangeOptions): Promise<number> {
+  const { config, setAside } = await resolveConfigForChange(options);
   if (setAside.length > 0) process.stderr.write(`${describeSetAside(kind, setAside)}\n`);
   const invalidVenueConfig = venueProblems(setAside);
   const by = options.by ?? `${os.userInfo().username}@${os.hostname()}`;

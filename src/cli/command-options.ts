@@ -1,12 +1,8 @@
 // Options every command shares, and how they become a validated configuration.
 
 import type { Command } from 'commander';
-import {
-  loadConfig,
-  loadConfigForChange,
-  type ConfigForChange,
-  type LoadConfigOptions,
-} from '../config/load-config.js';
+import { defaultsOnlyConfig } from '../config/defaults-only-config.js';
+import type { ConfigForChange, LoadConfigOptions } from '../config/load-config.js';
 import type { LivegateConfig } from '../config/schema.js';
 import { LivegateError } from '../core/errors.js';
 
@@ -43,17 +39,24 @@ export function storeOverrides(text: string): Record<string, unknown> {
   );
 }
 
-/** Defaults < file < environment < flags; every problem reported at once (exit code 2). */
-export function resolveConfig(
+/**
+ * Defaults < file < environment < flags; every problem reported at once (exit code 2). The loader
+ * and its zod schemas are loaded only when there is more than a state dir to validate.
+ */
+export async function resolveConfig(
   options: CommonOptions,
   overrides: Record<string, unknown> = {},
-): LivegateConfig {
-  return loadConfig(loadOptions(options, overrides));
+): Promise<LivegateConfig> {
+  const load = loadOptions(options, overrides);
+  return defaultsOnlyConfig(load) ?? (await import('../config/load-config.js')).loadConfig(load);
 }
 
 /** As resolveConfig, for kill, reduce and reset: problems outside the store's sections set aside. */
-export function resolveConfigForChange(options: CommonOptions): ConfigForChange {
-  return loadConfigForChange(loadOptions(options, {}));
+export async function resolveConfigForChange(options: CommonOptions): Promise<ConfigForChange> {
+  const load = loadOptions(options, {});
+  const config = defaultsOnlyConfig(load);
+  if (config !== undefined) return { config, setAside: [] };
+  return (await import('../config/load-config.js')).loadConfigForChange(load);
 }
 
 function loadOptions(

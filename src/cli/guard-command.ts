@@ -44,7 +44,7 @@ export function registerGuardCommand(program: Command): void {
 }
 
 async function runGuard(options: GuardOptions): Promise<number> {
-  const config = resolveConfig(options);
+  const config = await resolveConfig(options);
   const { desks, firm } = config.risk;
   const intervalMs = positiveMs('--interval', options.interval);
   const staleAfterMs = positiveMs(

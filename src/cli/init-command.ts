@@ -41,7 +41,7 @@ export function registerInitCommand(program: Command): void {
 }
 
 async function runInit(options: InitOptions): Promise<number> {
-  const config = resolveConfig(
+  const config = await resolveConfig(
     options,
     options.replicas === undefined ? {} : { killSwitch: { replicas: Number(options.replicas) } },
   );

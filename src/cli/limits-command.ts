@@ -76,7 +76,7 @@ function registerShow(group: Command): void {
   addCommonOptions(group.command('show').description('the limits revision in force and its values'))
     .option('--json', 'print as JSON')
     .action(async (options: ReadOptions) => {
-      const config = resolveConfig(options);
+      const config = await resolveConfig(options);
       await withLimits(config, async (_store, limits) => {
         const latest = await limits.latest();
         const configLimits = liveLimitsOfRisk(config.risk);
@@ -99,7 +99,7 @@ function registerHistory(group: Command): void {
   )
     .option('--json', 'print as JSON')
     .action(async (options: ReadOptions) => {
-      await withLimits(resolveConfig(options), async (_store, limits) => {
+      await withLimits(await resolveConfig(options), async (_store, limits) => {
         const history = await limits.history();
         process.stdout.write(options.json === true ? jsonOf(history) : formatHistory(history));
       });
@@ -107,7 +107,7 @@ function registerHistory(group: Command): void {
 }
 
 async function runSet(texts: readonly string[], options: SetOptions): Promise<number> {
-  const config = resolveConfig(options);
+  const config = await resolveConfig(options);
   const by = options.by ?? `${os.userInfo().username}@${os.hostname()}`;
   requireText('--reason', options.reason, MAX_REASON_LENGTH);
   requireText('--by', by, MAX_BY_LENGTH);
@@ -149,7 +149,7 @@ async function runSet(texts: readonly string[], options: SetOptions): Promise<nu
 }
 
 async function withLimits<T>(
-  config: ReturnType<typeof resolveConfig>,
+  config: Awaited<ReturnType<typeof resolveConfig>>,
   use: (store: KillSwitchStore, limits: LimitsStore) => Promise<T>,
 ): Promise<T> {
   const store = await createSharedKillSwitchStore(config);

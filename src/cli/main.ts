@@ -2,8 +2,10 @@
 // The `livegate` command: one subcommand per file, exit codes 0 ok, 1 runtime failure, 2 usage/config error.
 
 import module from 'node:module';
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { describeError, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
+import { quickCommandLine, type QuickCommand } from './quick-command-line.js';
+import type { ChangeOptions } from './change-command.js';
 
 // Node 22.1+ caches compiled code on disk (in the OS temp dir): every command after the first
 // loads its modules faster. Before the command modules below are imported; a no-op on Node 20.
@@ -51,6 +53,7 @@ const ONE_SHOT_COMMANDS: ReadonlySet<string> = new Set([
  * `--help` included); an unknown name or none gets them all, for the full usage and errors.
  */
 export async function buildProgram(only?: string): Promise<Command> {
+  const { Command } = await import('commander');
   const program = new Command()
     .name('livegate')
     .description('A live-trading engine guarded by a kill switch you can bet the firm on.')
@@ -85,11 +88,17 @@ async function main(argv: readonly string[]): Promise<void> {
   if (argv[2] !== undefined && ONE_SHOT_COMMANDS.has(argv[2])) {
     (await import('./zod-without-jit.js')).useZodWithoutJit();
   }
+  // A plain kill/reduce/reset/status does not load commander; anything else goes through it.
+  const quick = quickCommandLine(argv);
   try {
+    if (quick !== undefined) {
+      process.exitCode = await runQuickly(quick.command, quick.options);
+      return;
+    }
     // argv[2] is the command (`livegate kill …`); options come after it.
     await (await buildProgram(argv[2])).parseAsync(argv);
   } catch (error) {
-    if (error instanceof CommanderError) {
+    if (quick === undefined && error instanceof (await import('commander')).CommanderError) {
       // Help and version exit 0; every other parse problem is a usage error.
       process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
       return;
@@ -97,6 +106,19 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stderr.write(`${describeError(error)}\n`);
     process.exitCode = exitCodeFor(error);
   }
+}
+
+/** What the command's commander action would do with these options (quick-command-line.ts). */
+async function runQuickly(
+  command: QuickCommand,
+  options: Record<string, unknown>,
+): Promise<number> {
+  if (command === 'status') {
+    const { showStatus } = await import('./status-command.js');
+    return showStatus(options);
+  }
+  const { runChange } = await import('./change-command.js');
+  return runChange(command, options as unknown as ChangeOptions);
 }
 
 /** Resolves once everything written to the stream so far has been handed to the OS. */

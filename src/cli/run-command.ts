@@ -78,7 +78,7 @@ export function registerRunCommand(program: Command): void {
 }
 
 async function runEngine(options: RunOptions): Promise<number> {
-  const config = resolveConfig(options, overridesFrom(options));
+  const config = await resolveConfig(options, overridesFrom(options));
   await checkBeforeRun(config, options);
   const interactive = options.statusLine !== false && process.stdout.isTTY === true;
   const logFile =

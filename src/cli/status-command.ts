@@ -5,7 +5,7 @@ import { systemClock } from '../core/clock.js';
 import { isLivegateError } from '../core/errors.js';
 import type { EngineReport, KillSwitchRecord } from '../core/kill-switch-record.js';
 import type { RiskSnapshot, TradingWindowSnapshot } from '../core/risk-snapshot.js';
-import { createSharedKillSwitchStore } from '../adapters/index.js';
+import { createSharedKillSwitchStore } from '../adapters/kill-switch-store-factory.js';
 import type { LivegateConfig } from '../config/schema.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
 import { isKnownGone } from '../killswitch/confirmations.js';
@@ -15,7 +15,7 @@ import { noStateHere } from './no-state-here.js';
 import { formatVenueOutcome } from './venue-kill-step.js';
 import { readVenueReceipt, type VenueKillOutcome } from './venue-receipt-file.js';
 
-interface StatusOptions extends CommonOptions {
+export interface StatusOptions extends CommonOptions {
   readonly json?: boolean;
   readonly history?: string;
 }
@@ -78,8 +78,8 @@ interface EngineStatus extends EngineReport {
   readonly reportAgeMs: number;
 }
 
-async function showStatus(options: StatusOptions): Promise<number> {
-  const config = resolveConfig(options);
+export async function showStatus(options: StatusOptions): Promise<number> {
+  const config = await resolveConfig(options);
   const store = await createSharedKillSwitchStore(config);
   try {
     let record: KillSwitchRecord | null = null;

@@ -2,7 +2,7 @@
 // back until flat, then a receipt per venue, kept in the state dir for `livegate status`.
 
 import type { LivegateConfig } from '../config/schema.js';
-import { createKillVenues, type KillVenue } from '../adapters/index.js';
+import { createKillVenues, type KillVenue } from '../adapters/kill-venues.js';
 import { messageOf } from '../core/message-of.js';
 import { GLOBAL_SCOPE } from '../core/scopes.js';
 import { confirmVenueFlat, type VenueReceipt } from '../killswitch/venue-confirmation.js';

@@ -48,7 +48,7 @@ export function registerWatchdogCommand(program: Command): void {
 }
 
 async function runWatchdog(options: WatchdogOptions): Promise<number> {
-  const config = resolveConfig(options);
+  const config = await resolveConfig(options);
   if (!isScopeName(options.scope)) {
     throw new LivegateError(
       'ERR_USAGE',

@@ -5,14 +5,19 @@ import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { isLivegateError, LivegateError } from '../core/errors.js';
 import { defaultEngineId } from './default-engine-id.js';
+import { validateConfig, type ConfigIssue, type LivegateConfig } from './schema.js';
 import {
-  BUILTIN_STRATEGY_NAMES,
   DEFAULT_STATE_DIR,
   deepFreeze,
-  validateConfig,
-  type ConfigIssue,
-  type LivegateConfig,
-} from './schema.js';
+  ENVIRONMENT_VARIABLES,
+  nonEmpty,
+  topSection,
+  type Path,
+} from './config-constants.js';
+import { isModulePath, resolvePaths } from './config-paths.js';
+
+// Shared with the zod-free path of kill/reduce/reset/status, re-exported for the other callers.
+export { ENVIRONMENT_VARIABLES, topSection, VENUE_SECTIONS } from './config-constants.js';
 
 export interface LoadConfigOptions {
   /** YAML file; when absent, `LIVEGATE_CONFIG`; when both are absent, defaults only. */
@@ -24,16 +29,6 @@ export interface LoadConfigOptions {
   /** Base for a relative stateDir, config path, or path given in env/overrides. Default: process.cwd(). */
   readonly cwd?: string;
 }
-
-type Path = readonly string[];
-
-/** Environment variables and the keys they set (the config file path is handled separately). */
-export const ENVIRONMENT_VARIABLES: ReadonlyArray<readonly [name: string, path: Path]> = [
-  ['LIVEGATE_STATE_DIR', ['stateDir']],
-  ['LIVEGATE_ENGINE_ID', ['engine', 'id']],
-  ['LIVEGATE_LOG_LEVEL', ['log', 'level']],
-  ['LIVEGATE_HTTP_PORT', ['http', 'port']],
-];
 
 /**
  * Throws ERR_CONFIG_UNREADABLE when the file cannot be read or parsed, and ERR_CONFIG_INVALID
@@ -47,9 +42,6 @@ export function loadConfig(options: LoadConfigOptions = {}): LivegateConfig {
 
 /** Without these a kill, reduce or reset cannot find its store: a problem here stops it. */
 const STORE_SECTIONS: ReadonlySet<string> = new Set(['stateDir', 'killSwitch', 'engine', 'log']);
-
-/** What a kill's venue step is built from. */
-export const VENUE_SECTIONS: ReadonlySet<string> = new Set(['broker', 'venue', 'gateway', 'fix']);
 
 export interface ConfigForChange {
   readonly config: LivegateConfig;
@@ -88,11 +80,6 @@ export function loadConfigForChange(options: LoadConfigOptions = {}): ConfigForC
     }
     return { config: deepFreeze(resolvePaths(config, cwd)), setAside: issues };
   }
-}
-
-/** `risk.preTrade.defaults` -> `risk`, `feed[0]` -> `feed`, a problem of the whole config -> ''. */
-export function topSection(path: string): string {
-  return /^[^.[]*/.exec(path)?.[0] ?? '';
 }
 
 interface MergedLayers {
@@ -220,47 +207,6 @@ const FILE_RELATIVE_KEYS: ReadonlyArray<readonly string[]> = [
   ['gateway', 'tls', 'keyFile'],
 ];
 
-function resolvePaths(config: LivegateConfig, cwd: string): LivegateConfig {
-  const { csv } = config.feed;
-  const { module } = config.strategy;
-  return {
-    ...config,
-    stateDir: resolve(cwd, config.stateDir),
-    feed: {
-      ...config.feed,
-      csv: { ...csv, path: csv.path === null ? null : resolve(cwd, csv.path) },
-    },
-    strategy: { ...config.strategy, module: isModulePath(module) ? resolve(cwd, module) : module },
-    killSwitch: {
-      ...config.killSwitch,
-      directory: resolveOptional(cwd, config.killSwitch.directory),
-    },
-    http: {
-      ...config.http,
-      operatorTokenFile: resolveOptional(cwd, config.http.operatorTokenFile),
-      adminTokenFile: resolveOptional(cwd, config.http.adminTokenFile),
-    },
-    gateway: {
-      ...config.gateway,
-      tls:
-        config.gateway.tls === null
-          ? null
-          : {
-              certFile: resolve(cwd, config.gateway.tls.certFile),
-              keyFile: resolve(cwd, config.gateway.tls.keyFile),
-            },
-    },
-  };
-}
-
-function resolveOptional(cwd: string, file: string | null): string | null {
-  return file === null ? null : resolve(cwd, file);
-}
-
-function isModulePath(module: string): boolean {
-  return !(BUILTIN_STRATEGY_NAMES as readonly string[]).includes(module) && module !== '';
-}
-
 function environmentLayer(env: NodeJS.ProcessEnv): {
   layer: Record<string, unknown>;
   sources: Map<string, string>;
@@ -310,10 +256,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const prototype = Object.getPrototypeOf(value) as unknown;
   return prototype === Object.prototype || prototype === null;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
 }
 
 /**

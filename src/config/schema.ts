@@ -9,14 +9,12 @@ import { describeInput } from '../core/describe-input.js';
 import { httpSchema, streamsSchema, webhookSchema } from './operations-schema.js';
 import { nonNegativeInteger, positiveInteger, symbolList } from './schema-parts.js';
 import { fixSchema, gatewaySchema, venueSchema } from './venue-schema.js';
+import { DEFAULT_STATE_DIR, deepFreeze } from './config-constants.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** Strategy names that are not module paths (kept in step with src/strategies by a test). */
-/** Where engines and commands meet when no stateDir is configured (relative to the working directory). */
-export const DEFAULT_STATE_DIR = './.livegate';
-
-export const BUILTIN_STRATEGY_NAMES = ['one-order-per-tick', 'ma-crossover', 'periodic'] as const;
+// Shared with the zod-free path of kill/reduce/reset/status (config-constants.ts), re-exported.
+export { BUILTIN_STRATEGY_NAMES, DEFAULT_STATE_DIR, deepFreeze } from './config-constants.js';
 
 const engineSchema = z.strictObject({
   /**
@@ -275,15 +273,6 @@ let defaults: LivegateConfig | undefined;
 export function defaultConfig(): LivegateConfig {
   defaults ??= deepFreeze(configSchema.parse({}));
   return defaults;
-}
-
-/** Freezes every nested object and array so a config cannot drift after validation. */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 export interface ConfigIssue {

@@ -5,39 +5,47 @@ import * as z from 'zod';
 import { LivegateError } from '../../core/errors.js';
 import { decodeInfinity, encodeInfinity, type LimitsRecord } from '../../core/limits-record.js';
 
-const limitsRecordSchema = z.strictObject({
-  revision: z.int().min(1),
-  limits: z.strictObject({
-    preTrade: z.record(z.string(), z.unknown()),
-    monitor: z.strictObject({ rules: z.record(z.string(), z.unknown()) }).optional(),
-    // Written only when some desk or firm limit is overridden, so other records stay readable
-    // by engines built before desk limits were live.
-    desks: z.record(z.string(), z.unknown()).optional(),
-    firm: z.record(z.string(), z.unknown()).optional(),
-  }),
-  overrides: z.literal(true).optional(),
-  reason: z.string().min(1),
-  by: z.string().min(1),
-  at: z.iso.datetime(),
-  host: z.string().min(1),
-  pid: z.int().min(0),
-  diff: z.array(
-    z.strictObject({
-      key: z.string().min(1),
-      from: z.unknown().optional(),
-      to: z.unknown().optional(),
-      loosens: z.boolean(),
+/**
+ * Built on first use, not at import: every file-store command loads this module and `kill`,
+ * `reduce`, `reset` and `status` never read a limits record (~3 ms of their start-up).
+ */
+let limitsRecordSchema: ReturnType<typeof buildLimitsRecordSchema> | undefined;
+
+function buildLimitsRecordSchema() {
+  return z.strictObject({
+    revision: z.int().min(1),
+    limits: z.strictObject({
+      preTrade: z.record(z.string(), z.unknown()),
+      monitor: z.strictObject({ rules: z.record(z.string(), z.unknown()) }).optional(),
+      // Written only when some desk or firm limit is overridden, so other records stay readable
+      // by engines built before desk limits were live.
+      desks: z.record(z.string(), z.unknown()).optional(),
+      firm: z.record(z.string(), z.unknown()).optional(),
     }),
-  ),
-  loosens: z.boolean(),
-  origin: z
-    .strictObject({
-      channel: z.string().min(1),
-      role: z.string().min(1).optional(),
-      address: z.string().min(1).optional(),
-    })
-    .optional(),
-});
+    overrides: z.literal(true).optional(),
+    reason: z.string().min(1),
+    by: z.string().min(1),
+    at: z.iso.datetime(),
+    host: z.string().min(1),
+    pid: z.int().min(0),
+    diff: z.array(
+      z.strictObject({
+        key: z.string().min(1),
+        from: z.unknown().optional(),
+        to: z.unknown().optional(),
+        loosens: z.boolean(),
+      }),
+    ),
+    loosens: z.boolean(),
+    origin: z
+      .strictObject({
+        channel: z.string().min(1),
+        role: z.string().min(1).optional(),
+        address: z.string().min(1).optional(),
+      })
+      .optional(),
+  });
+}
 
 export function serialiseLimitsRecord(record: LimitsRecord): string {
   return JSON.stringify(encodeInfinity(record));
@@ -58,6 +66,7 @@ export function parseLimitsRecord(text: string, where: string, revision?: number
       ...(details === undefined ? {} : { details }),
     });
   }
+  limitsRecordSchema ??= buildLimitsRecordSchema();
   const parsed = limitsRecordSchema.safeParse(json);
   if (!parsed.success) {
     throw new LivegateError(
