@@ -7,11 +7,13 @@ import { LivegateError } from '../../core/errors.js';
 import type {
   Broker,
   BrokerListener,
+  EarlierOrderOutcome,
   EarlierOrders,
   ReconciliationResult,
   VenueReport,
 } from '../../core/ports.js';
 import type { Order } from '../../core/types.js';
+import { cancelEarlierOrders } from '../cancel-earlier-orders.js';
 import { clientOrderIdFor } from '../ccxt/ccxt-order-tracker.js';
 import { orderProblem } from '../gateway/gateway-orders.js';
 import { GatewayOrderTracker, type TrackedOrder } from '../gateway/gateway-order-tracker.js';
@@ -56,6 +58,8 @@ export class FixBroker implements Broker, FixExecutionHost {
   private readonly orderFile: FixOrderFile | undefined;
   /** ClOrdID -> livegate's order id, for every order this broker sent. */
   private readonly orderIdByClientId = new Map<string, string>();
+  /** ClOrdIDs of the earlier runs of this engine id (same namespace): cancelled at start if open. */
+  private readonly earlierClientIds = new Set<string>();
   /** MsgSeqNum of each NewOrderSingle -> its order id: a session Reject (35=3) names only that. */
   private readonly orderIdBySeqNum = new Map<number, string>();
   /** MsgSeqNum of each cancel, mass cancel and mass status -> its request id, for the same. */
@@ -132,6 +136,24 @@ export class FixBroker implements Broker, FixExecutionHost {
       await this.close();
       throw this.failure(`no logon at the venue within ${timeout} ms (${why})`);
     }
+  }
+
+  /**
+   * The earlier runs' orders the venue still lists open: nobody manages them now, so each is
+   * cancelled, then the venue's list is read again to confirm. Fills racing a cancel are applied
+   * once (the order is remembered). Another engine's or system's orders are left alone.
+   */
+  cancelEarlierOrders(): Promise<EarlierOrderOutcome[]> {
+    if (this.earlierClientIds.size === 0) return Promise.resolve([]);
+    return cancelEarlierOrders({
+      list: () => this.venueOpenOrders(),
+      earlierOrder: (clientOrderId) => {
+        const orderId = this.orderIdByClientId.get(clientOrderId);
+        if (orderId === undefined || !this.earlierClientIds.has(clientOrderId)) return undefined;
+        return this.orders.finishedOrder(orderId);
+      },
+      cancel: (order) => this.cancelAtVenue(order),
+    });
   }
 
   /** Set while this session's sequence file cannot be written (fix-sequence-file.ts). */
@@ -260,9 +282,15 @@ export class FixBroker implements Broker, FixExecutionHost {
 
   async reconcile(positions: ReadonlyMap<string, number>): Promise<ReconciliationResult> {
     if (this.state === 'closed') throw this.failure('reconcile() after close()');
+    const acknowledged = this.orders.liveOrders().filter((tracked) => tracked.acknowledged);
+    const acknowledgedBefore = new Set(acknowledged.map((tracked) => tracked.order.id));
     const atVenue = await this.venueOpenOrders();
-    return reconcileWithFixVenue(this.orders.liveOrders(), positions, atVenue, (clientId) =>
-      this.orderIdByClientId.get(clientId),
+    return reconcileWithFixVenue(
+      this.orders.liveOrders(),
+      positions,
+      atVenue,
+      (clientId) => this.orderIdByClientId.get(clientId),
+      acknowledgedBefore,
     );
   }
 
@@ -308,6 +336,8 @@ export class FixBroker implements Broker, FixExecutionHost {
     if (this.orders.get(order.id) !== undefined) return;
     this.orderIdByClientId.set(clientOrderId, order.id);
     this.orders.remember(order);
+    // The `.orders` file is the session's: only this engine id's orders are its to cancel.
+    if (clientOrderId === this.clientOrderId(order.id)) this.earlierClientIds.add(clientOrderId);
   }
 
   private clientOrderId(orderId: string): string {
