@@ -132,7 +132,9 @@ describe('a FIX engine restarted after a SIGKILL with an order of its own restin
     expect(audit[0]).toMatchObject({ clientOrderId: resting, leftQuantity: 700 });
     expect(await journaled(setup.state)).toMatch(/"type":"EarlierOrderCancelled"/);
     // Not REDUCING, no reconciliation mismatch: the start reconciliation matched.
-    expect(eventLines(engine.stdout(), 'RiskLimitBreached')).toEqual([]);
+    // (A loaded machine may trip an alert-only rule such as eventLoopStall: not this test's concern.)
+    const breaches = eventLines(engine.stdout(), 'RiskLimitBreached');
+    expect(breaches.filter((breach) => breach['rule'] === 'reconciliation')).toEqual([]);
     expect(engine.stdout()).not.toMatch(/unknown here/);
     const state = await waitFor('a heartbeat', () => lastHeartbeat(engine.stdout())?.state);
     expect(state).toBe('SAFE');
