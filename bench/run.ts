@@ -22,6 +22,7 @@ import { riskSchema } from '../src/config/risk-schema.js';
 import { formatRow, percentiles } from './bench-stats.js';
 import { benchCliWall } from './cli-wall-bench.js';
 import { benchControlPlane } from './control-plane-bench.js';
+import { benchFixOrderFile } from './fix-order-file-bench.js';
 import { benchPreTrade } from './pre-trade-bench.js';
 import { benchStuckEngine } from './stuck-engine-bench.js';
 import { benchUnwritableKill } from './unwritable-kill-bench.js';
@@ -290,6 +291,7 @@ try {
   );
   await gateCheckCost();
   await benchPreTrade();
+  await benchFixOrderFile();
   await engineThroughput(scratch);
   await propagation(scratch);
   await benchStuckEngine();

@@ -169,6 +169,7 @@ class Replay {
       case 'Heartbeat':
       case 'LimitsApplied':
       case 'LimitsApplyFailed':
+      case 'EarlierOrderCancelled':
         break;
     }
     await this.monitor?.settled();

@@ -73,6 +73,7 @@ export function logEngineEvents(engine: LiveEngine, logger: Logger): void {
         return;
       case 'RiskStateRestored':
       case 'VenuePositionsAdopted':
+      case 'EarlierOrderCancelled':
       case 'LimitsApplied':
       case 'LimitsApplyFailed':
         logger.warn({ event: event.type, detail: event }, event.message);

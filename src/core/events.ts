@@ -227,6 +227,23 @@ export interface VenuePositionsAdopted extends EventBase {
   readonly message: string;
 }
 
+/**
+ * At start, before trading: an order an earlier run of this engine id left resting at the venue
+ * (a crash) was cancelled there, since no strategy manages it any more. Fills it had are counted.
+ */
+export interface EarlierOrderCancelled extends EventBase {
+  readonly type: 'EarlierOrderCancelled';
+  readonly venue: string;
+  readonly orderId: string;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: number;
+  /** What was still open of it at the venue when it was cancelled. */
+  readonly leftQuantity: number;
+  readonly message: string;
+}
+
 /** This engine enforces a live limits revision from the store (at start, or changed while running). */
 export interface LimitsApplied extends EventBase {
   readonly type: 'LimitsApplied';
@@ -276,6 +293,7 @@ export type LivegateEvent =
   | RiskStateRecorded
   | RiskStateRestored
   | VenuePositionsAdopted
+  | EarlierOrderCancelled
   | LimitsApplied
   | LimitsApplyFailed;
 

@@ -127,6 +127,24 @@ export interface EarlierOrders {
   readonly executionIds: readonly string[];
 }
 
+/**
+ * An order of an earlier run of this engine id that the venue still listed open at start, and what
+ * the broker's cancel of it came to (`cancelled`: the venue no longer lists it).
+ */
+export interface EarlierOrderOutcome {
+  readonly orderId: string;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  /** The order's own quantity. */
+  readonly quantity: number;
+  /** What the venue listed open of it when it was found (FIX LeavesQty; a gateway's `quantity`). */
+  readonly leftQuantity: number;
+  readonly cancelled: boolean;
+  /** Why the cancel is not confirmed (the venue's refusal, a timeout), when it is not. */
+  readonly problem?: string;
+}
+
 export interface Broker {
   readonly name: string;
   /**
@@ -135,6 +153,13 @@ export interface Broker {
    */
   recognise?(earlier: EarlierOrders): void;
   connect(listener: BrokerListener): Promise<void>;
+  /**
+   * After connect(), before the engine trades: cancels the earlier runs' orders (see recognise)
+   * that the venue still lists open, since no strategy manages them any more, and confirms each by
+   * reading the venue's open orders back. Bounded by the broker's request timeout; rejects when
+   * the venue's open orders cannot be listed at all.
+   */
+  cancelEarlierOrders?(): Promise<readonly EarlierOrderOutcome[]>;
   /** May call the listener synchronously (a paper fill) before returning. */
   submit(order: Order): void | Promise<void>;
   cancel(orderId: string): Promise<boolean>;

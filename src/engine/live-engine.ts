@@ -170,6 +170,20 @@ export class LiveEngine {
             .map(({ symbol, before, after }) => `${symbol} ${before} here -> ${after} at the venue`)
             .join(', ')}`,
         }),
+      earlierOrderCancelled: (outcome) =>
+        this.emit({
+          type: 'EarlierOrderCancelled',
+          time: this.clock.now(),
+          engineId: this.id,
+          venue: this.broker.name,
+          orderId: outcome.orderId,
+          clientOrderId: outcome.clientOrderId,
+          symbol: outcome.symbol,
+          side: outcome.side,
+          quantity: outcome.quantity,
+          leftQuantity: outcome.leftQuantity,
+          message: `order ${outcome.orderId} of an earlier run (${outcome.side} ${outcome.quantity} ${outcome.symbol}) was open at the venue ${this.broker.name} and is cancelled: ${outcome.leftQuantity} left unfilled`,
+        }),
       reconcileEveryHeartbeats: options.reconcileEveryHeartbeats ?? 10,
     });
     this.reporter = new EngineReporter({
@@ -269,6 +283,8 @@ export class LiveEngine {
     this.activeFeed?.attach?.({ onVenueReport: (report) => this.router.venueReported(report) });
     await this.broker.connect(this.router.listener());
     this.brokerConnected = true;
+    // Before the first tick and the start reconciliation: no earlier run's order left working.
+    await this.venueUpkeep.cancelEarlierOrders();
     this.venueUpkeep.start();
     this.killSwitch.watch();
     this.wasEngaged = this.killSwitch.level === ENGAGED;

@@ -1,7 +1,12 @@
 // Off the hot path, on the engine's heartbeat: refresh the venue's dead-man switch and reconcile
 // open orders and positions with the venue now and then. Both are optional broker features.
 
-import type { Broker, ReconciliationResult, VenueReport } from '../core/ports.js';
+import type {
+  Broker,
+  EarlierOrderOutcome,
+  ReconciliationResult,
+  VenueReport,
+} from '../core/ports.js';
 import type { PositionBook } from './position-book.js';
 
 export interface VenueUpkeepOptions {
@@ -12,6 +17,8 @@ export interface VenueUpkeepOptions {
   readonly reconciled?: () => void;
   /** The start reconciliation took the venue's positions over: what changed, per symbol. */
   readonly adopted?: (changes: { symbol: string; before: number; after: number }[]) => void;
+  /** At start, an earlier run's order left open at the venue was cancelled there. */
+  readonly earlierOrderCancelled?: (outcome: EarlierOrderOutcome) => void;
   /** Reconcile on every Nth heartbeat (and once at start). */
   readonly reconcileEveryHeartbeats: number;
 }
@@ -30,10 +37,46 @@ export class VenueUpkeep {
     this.reconcile();
   }
 
+  /**
+   * Before start(): the orders earlier runs of this engine id left resting (a crash) are cancelled,
+   * so the start reconciliation matches and nothing unmanaged works at the venue. One the venue
+   * will not confirm cancelled is a reconciliation mismatch naming it: the engine does not trade
+   * as if flat (the `reconciliation` rule reduces, as for any order open at the venue unknown here).
+   */
+  async cancelEarlierOrders(): Promise<void> {
+    const { broker } = this.options;
+    if (broker.cancelEarlierOrders === undefined) return;
+    let outcomes: readonly EarlierOrderOutcome[];
+    try {
+      outcomes = await broker.cancelEarlierOrders();
+    } catch (error) {
+      return this.mismatch(
+        `the earlier runs' orders open at the venue could not be listed to cancel them: ${messageOf(error)}`,
+      );
+    }
+    for (const outcome of outcomes) {
+      if (outcome.cancelled) this.options.earlierOrderCancelled?.(outcome);
+      else
+        this.mismatch(
+          `order ${outcome.orderId} of an earlier run (${outcome.side} ${outcome.quantity} ${outcome.symbol}, ${outcome.leftQuantity} left) is open at the venue and was not cancelled: ${outcome.problem ?? 'no confirmation'}`,
+        );
+    }
+  }
+
   heartbeat(): void {
     this.refreshDeadMan();
     this.beats++;
     if (this.beats % this.options.reconcileEveryHeartbeats === 0) this.reconcile();
+  }
+
+  private mismatch(detail: string): void {
+    const { broker } = this.options;
+    this.options.report({
+      source: 'broker',
+      venue: broker.name,
+      kind: 'reconciliation-mismatch',
+      detail,
+    });
   }
 
   private refreshDeadMan(): void {

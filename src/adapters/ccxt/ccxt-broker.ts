@@ -8,12 +8,15 @@ import type {
   Broker,
   BrokerListener,
   CancelScope,
+  EarlierOrderOutcome,
+  EarlierOrders,
   ReconciliationResult,
 } from '../../core/ports.js';
 import { signedQuantity, type Fill, type Order } from '../../core/types.js';
 import { InterruptibleSleep } from '../feeds/interruptible-sleep.js';
 import { backoffDelay, describeVendorError, isTransient } from './ccxt-errors.js';
 import { VenueDeadMan } from './ccxt-dead-man.js';
+import { CcxtEarlierOrders } from './ccxt-earlier-orders.js';
 import { FillPoller } from './ccxt-fill-poller.js';
 import { placeOrder, type PlacementContext } from './ccxt-order-placement.js';
 import { OrderTracker, type TrackedOrder } from './ccxt-order-tracker.js';
@@ -58,6 +61,7 @@ export class CcxtBroker implements Broker {
   /** Net signed fill quantity per symbol, delivered while a reconcile runs. */
   private fillsDuringReconcile: Map<string, number> | undefined;
   private pendingVanished: TrackedOrder[] = [];
+  private readonly earlier: CcxtEarlierOrders;
 
   constructor(options: CcxtBrokerOptions) {
     this.venue = options.venue;
@@ -86,6 +90,21 @@ export class CcxtBroker implements Broker {
       (fill) => this.deliver(fill),
       (orderId, reason) => this.listener?.onOrderDone(orderId, reason),
     );
+    this.earlier = new CcxtEarlierOrders(
+      this.venue,
+      this.options.clientOrderIdNamespace,
+      (what, call) => this.withRetries(what, () => this.requests.urgent(call)),
+    );
+  }
+
+  /** The earlier runs' orders (journal): a restart cancels those the venue still lists open. */
+  recognise(earlier: EarlierOrders): void {
+    this.earlier.recognise(earlier);
+  }
+
+  /** See Broker.cancelEarlierOrders (a fill racing the cancel is not counted here: see docs). */
+  cancelEarlierOrders(): Promise<EarlierOrderOutcome[]> {
+    return this.earlier.cancel();
   }
 
   async connect(listener: BrokerListener): Promise<void> {

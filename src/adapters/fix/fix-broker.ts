@@ -7,16 +7,18 @@ import { LivegateError } from '../../core/errors.js';
 import type {
   Broker,
   BrokerListener,
+  EarlierOrderOutcome,
   EarlierOrders,
   ReconciliationResult,
   VenueReport,
 } from '../../core/ports.js';
 import type { Order } from '../../core/types.js';
-import { clientOrderIdFor } from '../ccxt/ccxt-order-tracker.js';
+import { cancelEarlierOrders } from '../cancel-earlier-orders.js';
 import { orderProblem } from '../gateway/gateway-orders.js';
-import { GatewayOrderTracker, type TrackedOrder } from '../gateway/gateway-order-tracker.js';
+import { GatewayOrderTracker } from '../gateway/gateway-order-tracker.js';
 import { FixExecutions, type FixExecutionHost } from './fix-executions.js';
 import { FixOrderFile, orderFilePath } from './fix-order-file.js';
+import { FixOrderIds } from './fix-order-ids.js';
 import {
   MsgType,
   newOrderSingle,
@@ -34,6 +36,7 @@ import {
 } from './fix-options.js';
 import { FixRequests } from './fix-requests.js';
 import { FixSessionLink } from './fix-session-link.js';
+import { settleUnansweredOrders, type UnansweredOrdersHost } from './fix-unanswered-orders.js';
 import { reconcileWithFixVenue, venueOpenOrderOf, type FixOpenOrder } from './fix-status.js';
 
 /**
@@ -42,10 +45,7 @@ import { reconcileWithFixVenue, venueOpenOrderOf, type FixOpenOrder } from './fi
  */
 const INCOMING_SAVE_LAG_MS = 1_000;
 
-/** Sequence numbers of orders and requests remembered for a session Reject to refer to. */
-const MAX_NUMBERED = 10_000;
-
-export class FixBroker implements Broker, FixExecutionHost {
+export class FixBroker implements Broker, FixExecutionHost, UnansweredOrdersHost {
   readonly name: string;
   readonly settings: FixBrokerSettings;
   readonly orders = new GatewayOrderTracker();
@@ -54,18 +54,14 @@ export class FixBroker implements Broker, FixExecutionHost {
   private readonly executions: FixExecutions;
   /** Every order this session sent, kept across processes; none when the numbers are in memory. */
   private readonly orderFile: FixOrderFile | undefined;
-  /** ClOrdID -> livegate's order id, for every order this broker sent. */
-  private readonly orderIdByClientId = new Map<string, string>();
-  /** MsgSeqNum of each NewOrderSingle -> its order id: a session Reject (35=3) names only that. */
-  private readonly orderIdBySeqNum = new Map<number, string>();
-  /** MsgSeqNum of each cancel, mass cancel and mass status -> its request id, for the same. */
-  private readonly requestIdBySeqNum = new Map<number, string>();
+  private readonly ids: FixOrderIds;
   listener: BrokerListener | undefined;
   private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
   private connectWaiter: ((outcome: 'logged-on' | 'refused') => void) | undefined;
 
   constructor(options: FixBrokerOptions) {
     this.settings = parseFixOptions('FixBroker', fixBrokerOptionsSchema, options);
+    this.ids = new FixOrderIds(this.settings.clientOrderIdNamespace);
     const session = {
       ...sessionSettingsOf(this.settings),
       incomingSaveLagMs: INCOMING_SAVE_LAG_MS,
@@ -93,7 +89,7 @@ export class FixBroker implements Broker, FixExecutionHost {
    * journaled: the venue's resend of their reports applies each late fill once and flags none.
    */
   recognise(earlier: EarlierOrders): void {
-    for (const order of earlier.orders) this.rememberEarlier(this.clientOrderId(order.id), order);
+    for (const order of earlier.orders) this.rememberEarlier(this.clientOrderIdOf(order.id), order);
     for (const executionId of earlier.executionIds) this.orders.firstFill(executionId);
   }
 
@@ -134,6 +130,23 @@ export class FixBroker implements Broker, FixExecutionHost {
     }
   }
 
+  /**
+   * The earlier runs' orders the venue still lists open: nobody manages them now, so each is
+   * cancelled, then the venue's list is read again to confirm. Fills racing a cancel are applied
+   * once (the order is remembered). Another engine's or system's orders are left alone.
+   */
+  cancelEarlierOrders(): Promise<EarlierOrderOutcome[]> {
+    if (!this.ids.hasEarlier) return Promise.resolve([]);
+    return cancelEarlierOrders({
+      list: () => this.venueOpenOrders(),
+      earlierOrder: (clientOrderId) => {
+        const orderId = this.ids.earlierOrderIdOf(clientOrderId);
+        return orderId === undefined ? undefined : this.orders.finishedOrder(orderId);
+      },
+      cancel: (order) => this.cancelAtVenue(order),
+    });
+  }
+
   /** Set while this session's sequence file cannot be written (fix-sequence-file.ts). */
   get sequenceSaveFailure(): string | undefined {
     return this.link.sequenceSaveFailure;
@@ -160,14 +173,14 @@ export class FixBroker implements Broker, FixExecutionHost {
       const why = this.link.disconnectedBecause;
       return listener.onReject(order.id, `FIX_SESSION_DOWN: ${why}; the order was not sent`);
     }
-    const clientOrderId = this.clientOrderId(order.id);
-    this.orderIdByClientId.set(clientOrderId, order.id);
+    const clientOrderId = this.clientOrderIdOf(order.id);
+    this.ids.sent(clientOrderId, order.id);
     this.orders.track(order);
     this.orderFile?.record(clientOrderId, order);
     this.link.send(
       MsgType.NewOrderSingle,
       newOrderSingle(order, clientOrderId, this.settings.account),
-      (seqNum) => remember(this.orderIdBySeqNum, seqNum, order.id),
+      (seqNum) => this.ids.orderNumbered(seqNum, order.id),
     );
   }
 
@@ -179,7 +192,7 @@ export class FixBroker implements Broker, FixExecutionHost {
     // is not open as far as it knows.
     if (tracked === undefined) return false;
     const target = {
-      clientOrderId: this.clientOrderId(orderId),
+      clientOrderId: this.clientOrderIdOf(orderId),
       venueOrderId: tracked.venueOrderId,
       symbol: tracked.order.symbol,
       side: tracked.order.side,
@@ -191,7 +204,7 @@ export class FixBroker implements Broker, FixExecutionHost {
         this.link.send(
           MsgType.OrderCancelRequest,
           orderCancelRequest(target, id, this.settings.account),
-          (seqNum) => remember(this.requestIdBySeqNum, seqNum, id),
+          (seqNum) => this.ids.requestNumbered(seqNum, id),
         ),
       orderId,
     );
@@ -222,7 +235,7 @@ export class FixBroker implements Broker, FixExecutionHost {
       this.link.send(
         MsgType.OrderMassCancelRequest,
         orderMassCancelRequest(id, this.settings.account),
-        (seqNum) => remember(this.requestIdBySeqNum, seqNum, id),
+        (seqNum) => this.ids.requestNumbered(seqNum, id),
       ),
     );
   }
@@ -234,7 +247,7 @@ export class FixBroker implements Broker, FixExecutionHost {
       this.link.send(
         MsgType.OrderMassStatusRequest,
         orderMassStatusRequest(id, this.settings.account),
-        (seqNum) => remember(this.requestIdBySeqNum, seqNum, id),
+        (seqNum) => this.ids.requestNumbered(seqNum, id),
       ),
     );
     return reports.flatMap((report) => venueOpenOrderOf(report) ?? []);
@@ -242,14 +255,14 @@ export class FixBroker implements Broker, FixExecutionHost {
 
   /** Cancels one order the venue lists (35=F); false when the venue says it is not open. */
   cancelAtVenue(order: FixOpenOrder): Promise<boolean> {
-    const orderId = this.orderIdByClientId.get(order.clientOrderId);
+    const orderId = this.ids.orderIdOf(order.clientOrderId);
     if (orderId !== undefined && this.orders.get(orderId) !== undefined)
       return this.cancel(orderId);
     return this.requests.send<boolean>('cancel', (id) =>
       this.link.send(
         MsgType.OrderCancelRequest,
         orderCancelRequest(order, id, this.settings.account),
-        (seqNum) => remember(this.requestIdBySeqNum, seqNum, id),
+        (seqNum) => this.ids.requestNumbered(seqNum, id),
       ),
     );
   }
@@ -260,9 +273,15 @@ export class FixBroker implements Broker, FixExecutionHost {
 
   async reconcile(positions: ReadonlyMap<string, number>): Promise<ReconciliationResult> {
     if (this.state === 'closed') throw this.failure('reconcile() after close()');
+    const acknowledged = this.orders.liveOrders().filter((tracked) => tracked.acknowledged);
+    const acknowledgedBefore = new Set(acknowledged.map((tracked) => tracked.order.id));
     const atVenue = await this.venueOpenOrders();
-    return reconcileWithFixVenue(this.orders.liveOrders(), positions, atVenue, (clientId) =>
-      this.orderIdByClientId.get(clientId),
+    return reconcileWithFixVenue(
+      this.orders.liveOrders(),
+      positions,
+      atVenue,
+      (clientId) => this.ids.orderIdOf(clientId),
+      acknowledgedBefore,
     );
   }
 
@@ -285,18 +304,18 @@ export class FixBroker implements Broker, FixExecutionHost {
     await this.link.close();
   }
 
-  // FixExecutionHost: what the execution reports need from the broker.
+  // FixExecutionHost and UnansweredOrdersHost: what the reports and the reconnect need of the broker.
 
   orderIdOfSeqNum(seqNum: number | undefined): string | undefined {
-    return seqNum === undefined ? undefined : this.orderIdBySeqNum.get(seqNum);
+    return this.ids.orderIdOfSeqNum(seqNum);
   }
 
   requestIdOfSeqNum(seqNum: number | undefined): string | undefined {
-    return seqNum === undefined ? undefined : this.requestIdBySeqNum.get(seqNum);
+    return this.ids.requestIdOfSeqNum(seqNum);
   }
 
   orderIdOf(clientOrderId: string | undefined): string | undefined {
-    return clientOrderId === undefined ? undefined : this.orderIdByClientId.get(clientOrderId);
+    return this.ids.orderIdOf(clientOrderId);
   }
 
   report(kind: VenueReport['kind'], detail: string): void {
@@ -306,12 +325,12 @@ export class FixBroker implements Broker, FixExecutionHost {
   /** An order an earlier process sent: not working here, but its late fills are this engine's. */
   private rememberEarlier(clientOrderId: string, order: Order): void {
     if (this.orders.get(order.id) !== undefined) return;
-    this.orderIdByClientId.set(clientOrderId, order.id);
+    this.ids.sentEarlier(clientOrderId, order.id);
     this.orders.remember(order);
   }
 
-  private clientOrderId(orderId: string): string {
-    return clientOrderIdFor(this.settings.clientOrderIdNamespace, orderId);
+  clientOrderIdOf(orderId: string): string {
+    return this.ids.clientOrderId(orderId);
   }
 
   private liveIds(): string[] {
@@ -340,7 +359,7 @@ export class FixBroker implements Broker, FixExecutionHost {
     const waiter = this.connectWaiter;
     this.connectWaiter = undefined;
     waiter?.('logged-on');
-    if (!first) void this.settleAfterReconnect();
+    if (!first) void settleUnansweredOrders(this);
   }
 
   /** The venue will not take this session's sequence numbers: said once, no reconnect loop. */
@@ -357,52 +376,11 @@ export class FixBroker implements Broker, FixExecutionHost {
     if (this.state !== 'closed') this.report('disconnected', reason);
   }
 
-  /**
-   * After a reconnect the venue's resend has replayed what was missed; an order it still has not
-   * acknowledged, and does not list as open, never reached it or ended unseen: it is ended here.
-   */
-  private async settleAfterReconnect(): Promise<void> {
-    const unanswered = this.orders.liveOrders().filter((tracked) => !tracked.acknowledged);
-    if (unanswered.length === 0) return;
-    let open: FixOpenOrder[];
-    try {
-      open = await this.venueOpenOrders();
-    } catch {
-      return; // no answer: they stay working (counted at their worst)
-    }
-    const listed = new Set(open.map((order) => order.clientOrderId));
-    for (const tracked of unanswered) this.settleUnanswered(tracked, listed);
-  }
-
-  private settleUnanswered(tracked: TrackedOrder, listed: ReadonlySet<string>): void {
-    const id = tracked.order.id;
-    if (this.orders.get(id) === undefined || tracked.acknowledged) return;
-    if (listed.has(this.clientOrderId(id))) {
-      tracked.acknowledged = true;
-      return;
-    }
-    this.orders.finish(id);
-    this.listener?.onOrderDone(id, 'expired');
-    this.report(
-      'reconciliation-mismatch',
-      `order ${id} was not acknowledged before the FIX session was lost and is not open at the venue: ended as not placed; a fill, if it was placed, shows in positions`,
-    );
-  }
-
   private failure(message: string, details?: Record<string, unknown>): LivegateError {
     return new LivegateError(
       'ERR_BROKER_FAILED',
       `${this.name}: ${message}`,
       details === undefined ? undefined : { details },
     );
-  }
-}
-
-/** Notes what went out with `seqNum`; a Reject comes within moments, so the oldest are let go. */
-function remember(bySeqNum: Map<number, string>, seqNum: number, id: string): void {
-  bySeqNum.set(seqNum, id);
-  if (bySeqNum.size > MAX_NUMBERED) {
-    const oldest = bySeqNum.keys().next();
-    if (oldest.done !== true) bySeqNum.delete(oldest.value);
   }
 }

@@ -37,11 +37,16 @@ export function venueOpenOrderOf(report: ExecutionReport): FixOpenOrder | undefi
   };
 }
 
+/**
+ * `acknowledgedBefore`: the orders already acknowledged when the mass status went out. Only those
+ * must be listed: one acknowledged while the answer was read may be placed after its snapshot.
+ */
 export function reconcileWithFixVenue(
   live: readonly TrackedOrder[],
   positions: ReadonlyMap<string, number>,
   atVenue: readonly FixOpenOrder[],
   orderIdOf: (clientOrderId: string) => string | undefined,
+  acknowledgedBefore: ReadonlySet<string>,
 ): ReconciliationResult {
   const differences: string[] = [];
   const liveIds = new Set(live.map((tracked) => tracked.order.id));
@@ -57,7 +62,8 @@ export function reconcileWithFixVenue(
   }
   for (const tracked of live) {
     // An unacknowledged order may still be on its way; only acknowledged ones must be listed.
-    if (tracked.acknowledged && !listed.has(tracked.order.id)) {
+    const id = tracked.order.id;
+    if (tracked.acknowledged && acknowledgedBefore.has(id) && !listed.has(id)) {
       differences.push(`order ${tracked.order.id} open here, not at the venue`);
     }
   }

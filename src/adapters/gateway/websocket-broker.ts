@@ -6,9 +6,12 @@ import { LivegateError } from '../../core/errors.js';
 import type {
   Broker,
   BrokerListener,
+  EarlierOrderOutcome,
+  EarlierOrders,
   ReconciliationResult,
   VenueReport,
 } from '../../core/ports.js';
+import { cancelEarlierOrders } from '../cancel-earlier-orders.js';
 import type { Order } from '../../core/types.js';
 import { GatewayConnection, type GatewayConnectionStats } from './gateway-connection.js';
 import {
@@ -57,6 +60,8 @@ export class WebSocketBroker implements Broker {
   private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
   private connectWaiter: (() => void) | undefined;
   private counts = { outOfOrder: 0, unknown: 0, duplicateFills: 0, resent: 0 };
+  /** Order ids (= client order ids at the gateway) of this engine id's earlier runs. */
+  private readonly earlierIds = new Set<string>();
 
   /** `sockets`: where the gateway's connections come from when it dials in (no `url` then). */
   constructor(options: WebSocketBrokerOptions, sockets?: GatewaySocketSource) {
@@ -73,6 +78,29 @@ export class WebSocketBroker implements Broker {
     });
     this.name = `websocket:${this.connection.venue}`;
     this.requests = new GatewayRequests(this.connection, this.settings.requestTimeoutMs, this.name);
+  }
+
+  /**
+   * The earlier runs' orders: a restart cancels those the gateway still lists (its dead-man may
+   * not have fired yet), and a fill of one racing that cancel is this engine's, not a stranger's.
+   */
+  recognise(earlier: EarlierOrders): void {
+    for (const order of earlier.orders) {
+      if (this.orders.known(order.id)) continue;
+      this.orders.remember(order);
+      this.earlierIds.add(order.id);
+    }
+  }
+
+  /** See Broker.cancelEarlierOrders: a `cancel` per earlier order listed, then `open-orders` again. */
+  cancelEarlierOrders(): Promise<EarlierOrderOutcome[]> {
+    if (this.earlierIds.size === 0) return Promise.resolve([]);
+    return cancelEarlierOrders({
+      list: () => this.venueOpenOrders(),
+      earlierOrder: (clientOrderId) =>
+        this.earlierIds.has(clientOrderId) ? this.orders.finishedOrder(clientOrderId) : undefined,
+      cancel: (order) => this.cancel(order.clientOrderId!),
+    });
   }
 
   /** Resolves after the first hello; rejects with ERR_BROKER_FAILED if none comes in time. */

@@ -85,6 +85,7 @@ function symbolOf(event: LivegateEvent): string | undefined {
     case 'LimitsApplied':
     case 'LimitsApplyFailed':
     case 'VenuePositionsAdopted':
+    case 'EarlierOrderCancelled':
       return undefined;
   }
 }

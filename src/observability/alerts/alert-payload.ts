@@ -124,6 +124,7 @@ export function alertPayloadFor(event: LivegateEvent, engineId: string): AlertPa
     case 'LimitsApplied':
     case 'LimitsApplyFailed':
     case 'VenuePositionsAdopted':
+    case 'EarlierOrderCancelled':
     case 'TradingWindowChanged':
     case 'VenueReported':
       // A window's close is routine (its denials are counted); a venue outage that matters trips a risk rule, and that breach is what alerts.

@@ -166,6 +166,7 @@ export class RiskMonitor implements TickObserver, EventObserver {
       case 'RiskStateRestored':
       case 'LimitsApplied':
       case 'LimitsApplyFailed':
+      case 'EarlierOrderCancelled': // never counted as open here: its cancel changes no exposure
         return;
     }
   }
