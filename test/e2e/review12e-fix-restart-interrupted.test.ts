@@ -3,7 +3,14 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { scratchDirectory, startCli, waitFor, type RunningCli } from '../support/cli-harness.js';
+import {
+  runCli,
+  scratchDirectory,
+  startCli,
+  waitFor,
+  type CliResult,
+  type RunningCli,
+} from '../support/cli-harness.js';
 import { FixVenue } from '../support/fix-venue.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -31,6 +38,8 @@ export default class RestingThenPeriodic {
 interface Setup {
   readonly venue: FixVenue;
   readonly state: string;
+  /** The restarted (trading) run's config, written when it starts. */
+  readonly config: string;
   readonly run: (rest: boolean) => Promise<RunningCli>;
 }
 
@@ -76,7 +85,7 @@ async function setUp(name: string): Promise<Setup> {
     });
     return engine;
   };
-  return { venue, run, state };
+  return { venue, run, state, config: path.join(directory, 'livegate-trade.yaml') };
 }
 
 /** `intercept` sees each application message first; the venue handles it unless it says 'drop'. */
@@ -167,6 +176,40 @@ describe('review 12e: the restart cancel step interrupted or answered late (held
     await waitFor('the late cancel to land', () =>
       venue.book.openOrders('ACME').some((o) => o.clientOrderId === resting) ? undefined : true,
     );
+  }, 120_000);
+
+  it('a livegate kill landing during the restart cancel step: confirmed flat, and nothing placed after it', async () => {
+    const setup = await setUp('rev12e-kill-during-cancel');
+    const { venue } = setup;
+    const resting = await crashWithRestingOrder(setup);
+    const killing: { result?: Promise<CliResult> } = {};
+    interceptAtVenue(venue, (client, msgType) => {
+      if (client !== 'DESK' || msgType !== 'AF' || killing.result !== undefined) return;
+      // The restart's first mass status: the desk presses KILL now.
+      killing.result = runCli([
+        'kill',
+        '--config',
+        setup.config,
+        '--state-dir',
+        setup.state,
+        '--reason',
+        'desk kill during the restart',
+        '--timeout',
+        '8000',
+        '--json',
+      ]);
+    });
+    const engine = await setup.run(false);
+    await waitFor('the kill to start', () => killing.result, 30_000);
+    const kill = await killing.result!;
+    const ordersAtKill = venue.messagesFrom('DESK', 'D').length;
+    console.log(JSON.stringify({ code: kill.code, stdout: kill.stdout.slice(0, 400) }));
+    expect(kill.code, kill.stderr).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(venue.messagesFrom('DESK', 'D').length).toBe(ordersAtKill);
+    expect(venue.book.openOrders('ACME')).toEqual([]);
+    expect(venue.book.openOrders('ACME').map((o) => o.clientOrderId)).not.toContain(resting);
+    expect(engine.child.exitCode).toBeNull();
   }, 120_000);
 });
 
