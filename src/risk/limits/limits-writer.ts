@@ -20,6 +20,7 @@ import {
   overridesOf,
 } from './limits-overrides.js';
 import { aggregateKeyPath } from './desk-limits.js';
+import { wholeOrderRates } from './whole-order-rates.js';
 import {
   keyLoosens,
   keyTightens,
@@ -60,9 +61,13 @@ export async function changeLimits(
   const deadline = performance.now() + WRITE_DEADLINE_MS;
   for (let attempt = 1; ; attempt += 1) {
     const { latest, unreadable } = await readLatest(store, change.mayLoosen);
-    const overrides = applyOverrideAssignments(overridesOf(latest), change.assignments);
     // Checked as this writer's engines would enforce them; others check on apply and report.
     const before = limitsInForce(latest, change.configLimits);
+    const overrides = wholeOrderRates(
+      applyOverrideAssignments(overridesOf(latest), change.assignments),
+      before,
+      change.assignments,
+    );
     const after = validateLiveLimits(mergeOverrides(change.configLimits, overrides));
     const diff = diffOverrides(overridesOf(latest), overrides, before, after);
     if (diff.length === 0 && unreadable === undefined) {
