@@ -21,6 +21,7 @@ import {
 } from './limits-overrides.js';
 import { aggregateKeyPath, configHoldsAggregateKey } from './desk-limits.js';
 import { wholeOrderRates } from './whole-order-rates.js';
+import { desksOfOverrides, refuseDeskCaseTwins, type NamedDesk } from './desk-names.js';
 import {
   keyLoosens,
   keyTightens,
@@ -39,6 +40,11 @@ export interface LimitsChange {
   readonly mayLoosen: boolean;
   /** What the engines run with while no revision exists (the writer's config). */
   readonly configLimits: LiveLimits;
+  /**
+   * Desks in use beyond the latest revision's overrides (the writer's config, the engine reports
+   * on the store): a desk key differing only by case from one of them is refused.
+   */
+  readonly namedDesks?: readonly NamedDesk[];
   readonly host: string;
   readonly pid: number;
   readonly origin?: KillSwitchOrigin;
@@ -61,6 +67,10 @@ export async function changeLimits(
   const deadline = performance.now() + WRITE_DEADLINE_MS;
   for (let attempt = 1; ; attempt += 1) {
     const { latest, unreadable } = await readLatest(store, change.mayLoosen);
+    refuseDeskCaseTwins(change.assignments, [
+      ...(change.namedDesks ?? []),
+      ...desksOfOverrides(overridesOf(latest), latest?.revision ?? 0),
+    ]);
     // Checked as this writer's engines would enforce them; others check on apply and report.
     const before = limitsInForce(latest, change.configLimits);
     const overrides = wholeOrderRates(
