@@ -100,3 +100,32 @@ describe('desk keys that differ only by case', () => {
     expect(await fixture.store.limits?.latest()).toBeNull();
   });
 });
+
+describe('POST /api/limits, the same desk rules as limits set', () => {
+  it('refuses an operator a first desk override its config lacks, and a window with no limit', async () => {
+    const fixture = await engineUnderTest({ store: new MemoryKillSwitchStore() });
+    const app = buildControlServer({
+      view: fixture.view,
+      tokens: TOKENS,
+      maxAuthFailures: 5,
+      authFailureWindowMs: 60_000,
+      limits: { configLimits: config, confirmTimeoutMs: 100, storeIdentity: 'test' },
+    });
+    cleanups.push(() => app.close());
+    await app.ready();
+    const post = (token: string | null, set: Record<string, unknown>) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/limits',
+        headers: { ...bearer(token), 'content-type': 'application/json' },
+        payload: JSON.stringify({ reason: 'r', by: 'b', set }),
+      });
+    const added = await post(TOKENS.operator, { 'desks.eq.dailyLoss': 700 });
+    expect(added.statusCode, added.body).toBe(403);
+    expect(added.body).toContain("the writer's config has no desks.eq.dailyLoss");
+    const window = await post(TOKENS.admin, { 'desks.fx.orderRate.windowMs': 2000 });
+    expect(window.statusCode, window.body).toBe(400);
+    expect(window.body).toContain('set desks.fx.orderRate as a whole');
+    expect(await fixture.store.limits?.latest()).toBeNull();
+  });
+});
