@@ -18,6 +18,7 @@ import type { Logger } from '../observability/logger.js';
 import type { VenueKillOutcome } from './venue-receipt-file.js';
 import { runVenueStepOnDemand } from './venue-step-on-demand.js';
 import { createEngineMetrics } from '../observability/metrics/engine-metrics.js';
+import { desksOfConfig } from '../risk/limits/desk-names.js';
 
 export interface ControlPlane {
   /** Base URL of the console and API, when the server runs. */
@@ -68,6 +69,7 @@ export async function startControlPlane(parts: ControlPlaneParts): Promise<Contr
           configLimits: liveLimitsOfRisk(config.risk),
           confirmTimeoutMs: config.killSwitch.confirmTimeoutMs,
           storeIdentity: storeIdentityOf(config),
+          configDesks: desksOfConfig(config.risk),
         },
         host: config.http.host,
         port: config.http.port,

@@ -11,7 +11,17 @@ import { storeIdentityOf } from '../killswitch/local-engine-registry.js';
 import { confirmLimitsRevision } from '../risk/limits/limits-confirmations.js';
 import { changeLimits } from '../risk/limits/limits-writer.js';
 import { limitsInForce } from '../risk/limits/limits-overrides.js';
-import { liveLimitsOfRisk, parseAssignment } from '../risk/limits/live-limits.js';
+import {
+  desksAssigned,
+  desksOfConfig,
+  desksOfReports,
+  type NamedDesk,
+} from '../risk/limits/desk-names.js';
+import {
+  liveLimitsOfRisk,
+  parseAssignment,
+  type LimitsAssignment,
+} from '../risk/limits/live-limits.js';
 import { addCommonOptions, resolveConfig, type CommonOptions } from './command-options.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { formatHistory, formatLimits, formatSetResult, jsonOf } from './limits-output.js';
@@ -114,8 +124,10 @@ async function runSet(texts: readonly string[], options: SetOptions): Promise<nu
   const timeoutMs = parseTimeout(options.timeout, config.killSwitch.confirmTimeoutMs);
   const assignments = texts.map(parseAssignment);
   return withLimits(config, async (store, limits) => {
+    const reportedDesks = desksOfReports(await store.listEngineReports());
     const result = await changeLimits(limits, {
       assignments,
+      namedDesks: [...desksOfConfig(config.risk), ...reportedDesks],
       reason: options.reason.trim(),
       by: by.trim(),
       mayLoosen: options.loosen === true,
@@ -139,6 +151,7 @@ async function runSet(texts: readonly string[], options: SetOptions): Promise<nu
         ? jsonOf({ ...result, confirmations })
         : formatSetResult(result, confirmations),
     );
+    noteUnreportedDesks(assignments, reportedDesks);
     if (confirmations === undefined || confirmations.missing.length === 0) return EXIT_OK;
     const names = confirmations.missing.map((m) => `${m.engineId} (${m.why})`).join('; ');
     process.stderr.write(
@@ -146,6 +159,19 @@ async function runSet(texts: readonly string[], options: SetOptions): Promise<nu
     );
     return EXIT_FAILURE;
   });
+}
+
+/** A hint, not a refusal: a desk may be limited before its engines start. */
+function noteUnreportedDesks(
+  assignments: readonly LimitsAssignment[],
+  reported: readonly NamedDesk[],
+): void {
+  for (const desk of desksAssigned(assignments)) {
+    if (reported.some((named) => named.desk === desk)) continue;
+    process.stderr.write(
+      `livegate: note: no engine on the store reports desk "${desk}": desks.${desk} limits nothing until an engine runs with --desk ${desk}\n`,
+    );
+  }
 }
 
 async function withLimits<T>(

@@ -23,3 +23,11 @@ export function isScopeName(text: string): boolean {
 export function scopesOfEngine(engineId: string, desk: string | null): string[] {
   return [GLOBAL_SCOPE, ...(desk === null ? [] : [`desk:${desk}`]), `engine:${engineId}`];
 }
+
+/** The desk an engine report names in its scopes (`desk:<name>`), or null: run under no desk. */
+export function deskOfScopes(scopes: Readonly<Record<string, number>> | undefined): string | null {
+  for (const scope of Object.keys(scopes ?? {})) {
+    if (scope.startsWith('desk:')) return scope.slice('desk:'.length);
+  }
+  return null;
+}

@@ -23,6 +23,7 @@ import { registerEventRoutes } from './routes/event-routes.js';
 import { registerHealthRoutes, type MetricsSource } from './routes/health-routes.js';
 import { registerKillSwitchRoutes } from './routes/kill-switch-routes.js';
 import { registerLimitsRoutes } from './routes/limits-routes.js';
+import type { NamedDesk } from '../risk/limits/desk-names.js';
 import type { LiveLimits } from '../core/limits-record.js';
 import type { VenueKillOutcome } from '../cli/venue-receipt-file.js';
 import { unparsableBody } from './routes/mutation-body.js';
@@ -41,6 +42,7 @@ export interface ControlServerOptions {
     readonly confirmTimeoutMs: number;
     /** storeIdentityOf(config): engines registered on this host for it are waited for too. */
     readonly storeIdentity: string;
+    readonly configDesks?: readonly NamedDesk[];
   };
   readonly maxAuthFailures: number;
   readonly authFailureWindowMs: number;

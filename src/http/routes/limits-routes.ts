@@ -11,6 +11,7 @@ import { confirmLimitsRevision } from '../../risk/limits/limits-confirmations.js
 import { changeLimits } from '../../risk/limits/limits-writer.js';
 import { limitsInForce } from '../../risk/limits/limits-overrides.js';
 import { parseAssignment, type LimitsAssignment } from '../../risk/limits/live-limits.js';
+import { desksOfReports, type NamedDesk } from '../../risk/limits/desk-names.js';
 import type { EngineView } from '../engine-view.js';
 import { errorBody } from './error-body.js';
 import { authenticateRequest, type RequestAuthOptions } from './request-auth.js';
@@ -25,6 +26,8 @@ export interface LimitsRouteOptions extends RequestAuthOptions {
    * host for it that are still starting are waited for, as `limits set` waits for them.
    */
   readonly storeIdentity: string;
+  /** The desks this engine's config names (risk.desks, risk.tradingWindows.desks): see NamedDesk. */
+  readonly configDesks?: readonly NamedDesk[];
 }
 
 const auditText = (maxLength: number) =>
@@ -75,8 +78,10 @@ export function registerLimitsRoutes(app: FastifyInstance, options: LimitsRouteO
     const role = decision.role;
     try {
       const assignments = Object.entries(set).map(([key, value]) => assignmentOf(key, value));
+      const reports = await options.view.store.listEngineReports();
       const result = await changeLimits(limitsStore, {
         assignments,
+        namedDesks: [...(options.configDesks ?? []), ...desksOfReports(reports)],
         reason: reason.trim(),
         by: by.trim(),
         mayLoosen: role === 'admin',

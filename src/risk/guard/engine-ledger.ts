@@ -6,6 +6,7 @@
 
 import type { Clock } from '../../core/clock.js';
 import type { EngineReport } from '../../core/kill-switch-record.js';
+import { deskOfScopes } from '../../core/scopes.js';
 import type { TradingDay } from '../monitor/trading-day.js';
 
 /** reporting: its report keeps changing; silent: unchanged for staleAfterMs; withdrawn: removed by a clean stop. */
@@ -176,7 +177,5 @@ export class EngineLedger {
 }
 
 function deskOf(report: EngineReport): string | null {
-  for (const scope of Object.keys(report.scopes ?? {}))
-    if (scope.startsWith('desk:')) return scope.slice('desk:'.length);
-  return null;
+  return deskOfScopes(report.scopes);
 }

@@ -146,6 +146,18 @@ export function aggregateKeyTightens(key: string, before: LiveLimits, after: Liv
   return effective(after, path) < effective(before, path);
 }
 
+/**
+ * Whether the writer's config itself holds the limit `desks.…` / `firm.…` names (a number there).
+ * A first override of a field the config lacks cannot be judged tighter: the engines' and guards'
+ * own configs may hold a tighter one the writer cannot see.
+ */
+export function configHoldsAggregateKey(config: LiveLimits, key: string): boolean {
+  const [section, ...rest] = aggregateKeyPath(key);
+  if (section === undefined) return false;
+  const root: unknown = section === 'firm' ? config.firm : config.desks?.[rest.shift() ?? ''];
+  return typeof valueAt(root, rest) === 'number';
+}
+
 /** The limit a path enforces: its own value, a symbol's the desk's maxPosition, else none. */
 function effective(limits: LiveLimits, path: readonly string[]): number {
   const [section, ...rest] = path;

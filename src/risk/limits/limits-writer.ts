@@ -19,7 +19,9 @@ import {
   overrideKeys,
   overridesOf,
 } from './limits-overrides.js';
-import { aggregateKeyPath } from './desk-limits.js';
+import { aggregateKeyPath, configHoldsAggregateKey } from './desk-limits.js';
+import { wholeOrderRates } from './whole-order-rates.js';
+import { desksOfOverrides, refuseDeskCaseTwins, type NamedDesk } from './desk-names.js';
 import {
   keyLoosens,
   keyTightens,
@@ -38,6 +40,11 @@ export interface LimitsChange {
   readonly mayLoosen: boolean;
   /** What the engines run with while no revision exists (the writer's config). */
   readonly configLimits: LiveLimits;
+  /**
+   * Desks in use beyond the latest revision's overrides (the writer's config, the engine reports
+   * on the store): a desk key differing only by case from one of them is refused.
+   */
+  readonly namedDesks?: readonly NamedDesk[];
   readonly host: string;
   readonly pid: number;
   readonly origin?: KillSwitchOrigin;
@@ -60,16 +67,26 @@ export async function changeLimits(
   const deadline = performance.now() + WRITE_DEADLINE_MS;
   for (let attempt = 1; ; attempt += 1) {
     const { latest, unreadable } = await readLatest(store, change.mayLoosen);
-    const overrides = applyOverrideAssignments(overridesOf(latest), change.assignments);
+    refuseDeskCaseTwins(change.assignments, [
+      ...(change.namedDesks ?? []),
+      ...desksOfOverrides(overridesOf(latest), latest?.revision ?? 0),
+    ]);
     // Checked as this writer's engines would enforce them; others check on apply and report.
     const before = limitsInForce(latest, change.configLimits);
+    const overrides = wholeOrderRates(
+      applyOverrideAssignments(overridesOf(latest), change.assignments),
+      before,
+      change.assignments,
+    );
     const after = validateLiveLimits(mergeOverrides(change.configLimits, overrides));
-    const diff = diffOverrides(overridesOf(latest), overrides, before, after);
+    const diff = diffOverrides(overridesOf(latest), overrides, before, after, change.configLimits);
     if (diff.length === 0 && unreadable === undefined) {
       return { record: latest, changed: false, lostRaces: attempt - 1 };
     }
     const loosening = diff.filter((entry) => entry.loosens);
-    if (loosening.length > 0 && !change.mayLoosen) throw loosenRefused(loosening, before);
+    if (loosening.length > 0 && !change.mayLoosen) {
+      throw loosenRefused(loosening, before, change.configLimits);
+    }
     const record: LimitsRecord = {
       revision: (unreadable ?? latest?.revision ?? 0) + 1,
       limits: overrides,
@@ -122,13 +139,16 @@ async function readLatest(
  * Every override that changed. It loosens when it moves an earlier override the looser way, when
  * it removes one (each engine goes back to its own config, which may be looser), and, for a key
  * never overridden, unless it is strictly tighter than this writer's config: the writer cannot
- * see the other engines' configs, so only a value that tightens here counts as tightening.
+ * see the other engines' configs, so only a value that tightens here counts as tightening. A desk
+ * or firm field the writer's config does not hold at all is no tightening either (an engine's own
+ * config may hold a tighter one): its first override loosens.
  */
 function diffOverrides(
   from: LiveLimits,
   to: LiveLimits,
   before: LiveLimits,
   after: LiveLimits,
+  config: LiveLimits,
 ): LimitsDiffEntry[] {
   const old = valuesByKey(from);
   const now = valuesByKey(to);
@@ -144,10 +164,22 @@ function diffOverrides(
       ...(b === undefined ? {} : { to: b }),
       loosens:
         b === undefined ||
-        (a === undefined ? !keyTightens(key, before, after) : keyLoosens(key, before, after)),
+        (a === undefined
+          ? !firstOverrideTightens(key, before, after, config)
+          : keyLoosens(key, before, after)),
     });
   }
   return entries;
+}
+
+function firstOverrideTightens(
+  key: string,
+  before: LiveLimits,
+  after: LiveLimits,
+  config: LiveLimits,
+): boolean {
+  if (aggregateKeyPath(key).length > 0 && !configHoldsAggregateKey(config, key)) return false;
+  return keyTightens(key, before, after);
 }
 
 function valuesByKey(overrides: LiveLimits): Map<string, unknown> {
@@ -185,13 +217,16 @@ function valueAt(limits: LiveLimits, key: string): unknown {
 function loosenRefused(
   entries: readonly { key: string; from?: unknown; to?: unknown }[],
   before: LiveLimits,
+  config: LiveLimits,
 ) {
   const keys = entries
     .map((e) => {
       const from =
         'from' in e
           ? show(e.key, e.from)
-          : `(not overridden; ${show(e.key, valueAt(before, e.key))} in this config)`;
+          : aggregateKeyPath(e.key).length > 0 && !configHoldsAggregateKey(config, e.key)
+            ? `(not overridden; the writer's config has no ${e.key}: engines may hold a tighter one)`
+            : `(not overridden; ${show(e.key, valueAt(before, e.key))} in this config)`;
       const to = 'to' in e ? show(e.key, e.to) : "(override removed: each engine's config)";
       return `${e.key} ${from} -> ${to}`;
     })

@@ -89,19 +89,26 @@ describe('desk and firm limits, live', () => {
     expect(raised.record?.loosens).toBe(true);
   });
 
-  it('counts a limit added to a desk, a new desk or the firm as tightening', async () => {
+  it("needs --loosen to add a limit the writer's config lacks: engines may hold a tighter one", async () => {
     const limits = new MemoryKillSwitchStore().limits;
-    const { record } = await changeLimits(
-      limits,
-      set(
-        false,
-        'desks.fx.grossExposure=500000',
-        'desks.eq.dailyLoss=700',
-        'firm.grossExposure=2000000',
-        'desks.fx.symbols.USDJPY.maxPosition=50',
-      ),
-    );
-    expect(record?.loosens).toBe(false);
+    const added = [
+      'desks.fx.grossExposure=500000',
+      'desks.eq.dailyLoss=700',
+      'firm.grossExposure=2000000',
+      'desks.fx.symbols.USDJPY.maxPosition=50',
+    ];
+    for (const text of added) {
+      const key = text.split('=')[0]!;
+      await expect(changeLimits(limits, set(false, text))).rejects.toMatchObject({
+        code: 'ERR_LIMITS_LOOSENING_REFUSED',
+        message: expect.stringContaining(
+          `the writer's config has no ${key}: engines may hold a tighter one`,
+        ) as unknown,
+      });
+    }
+    expect(await limits.latest()).toBeNull();
+    const { record } = await changeLimits(limits, set(true, ...added));
+    expect(record?.loosens).toBe(true);
     const inForce = aggregateLimitsOf(limitsInForce(record, config));
     expect(inForce.desks.eq).toEqual({ dailyLoss: 700 });
     expect(inForce.firm).toEqual({ grossExposure: 2000000 });
