@@ -106,9 +106,7 @@ const KILL_BUDGET_BYTES = 300_000;
 const outputs = result.metafile.outputs;
 const loaded = new Set();
 const pending = Object.keys(outputs).filter(
-  (file) =>
-    file.endsWith('livegate.js') ||
-    /chunks\/(change-command|zod-without-jit)-[^/]+\.js$/.test(file),
+  (file) => file.endsWith('livegate.js') || /chunks\/change-command-[^/]+\.js$/.test(file),
 );
 while (pending.length > 0) {
   const file = pending.pop();
@@ -119,6 +117,15 @@ while (pending.length > 0) {
   }
 }
 const killBytes = [...loaded].reduce((sum, file) => sum + outputs[file].bytes, 0);
+// zod is ~25 ms of a kill: the file store and the defaults check what kill reads without it.
+const zodInKill = [...loaded].filter((file) =>
+  Object.keys(outputs[file].inputs).some((input) => input.includes('node_modules/zod/')),
+);
+if (zodInKill.length > 0) {
+  throw new Error(
+    `bundle-cli: livegate kill loads zod (in ${zodInKill.join(', ')}); load it lazily`,
+  );
+}
 if (loaded.size < 3 || killBytes > KILL_BUDGET_BYTES) {
   throw new Error(
     `bundle-cli: livegate kill loads ${killBytes} bytes in ${loaded.size} files, over its ${KILL_BUDGET_BYTES} budget (or its chunks were not found)`,

@@ -84,9 +84,9 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
 
 async function main(argv: readonly string[]): Promise<void> {
   quietOnClosedPipe(process.stdout);
-  // Loaded here, not at the top: after enableCompileCache(), so zod is cached with the rest.
+  // Loaded here, not at the top: after enableCompileCache(), so what they load is cached too.
   if (argv[2] !== undefined && ONE_SHOT_COMMANDS.has(argv[2])) {
-    (await import('./zod-without-jit.js')).useZodWithoutJit();
+    (await import('./command-options.js')).preferZodWithoutJit();
   }
   // A plain kill/reduce/reset/status does not load commander; anything else goes through it.
   const quick = quickCommandLine(argv);
