@@ -19,7 +19,11 @@ function typeName(value: unknown): string {
 }
 
 function expected(what: string, value: unknown, path: string, problems: Problems): undefined {
-  problems.push(`${where(path)}: expected ${what}, got ${typeName(value)}`);
+  problems.push(
+    value === undefined
+      ? `${where(path)}: missing (expected ${what})`
+      : `${where(path)}: expected ${what}, got ${typeName(value)}`,
+  );
   return undefined;
 }
 

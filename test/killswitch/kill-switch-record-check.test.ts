@@ -376,6 +376,15 @@ describe('zod-free checks on the kill path', () => {
       expect.stringMatching(/^at: does not match/),
       '(record): unknown keys extra',
     ]);
+    const missing = checkKillSwitchRecord({
+      ...minimalRecord,
+      pid: undefined,
+      revision: Number.NaN,
+    });
+    expect(missing.ok ? [] : missing.problems).toEqual([
+      'revision: expected safe integer, got NaN',
+      'pid: missing (expected safe integer)',
+    ]);
     const report = checkEngineReport({ ...minimalReport, scopes: { global: -1 } }, 'readable');
     expect(report.ok ? [] : report.problems).toEqual(['scopes.global: -1 is below 0']);
   });
