@@ -39,6 +39,21 @@ export function storeOverrides(text: string): Record<string, unknown> {
   );
 }
 
+let zodWithoutJit = false;
+
+/**
+ * For commands that validate each schema once or twice and exit: zod's JIT costs them more than
+ * it saves. Applied when zod loads (with the config loader): on the defaults it never does.
+ */
+export function preferZodWithoutJit(): void {
+  zodWithoutJit = true;
+}
+
+async function configLoader(): Promise<typeof import('../config/load-config.js')> {
+  if (zodWithoutJit) (await import('./zod-without-jit.js')).useZodWithoutJit();
+  return import('../config/load-config.js');
+}
+
 /**
  * Defaults < file < environment < flags; every problem reported at once (exit code 2). The loader
  * and its zod schemas are loaded only when there is more than a state dir to validate.
@@ -48,7 +63,7 @@ export async function resolveConfig(
   overrides: Record<string, unknown> = {},
 ): Promise<LivegateConfig> {
   const load = loadOptions(options, overrides);
-  return defaultsOnlyConfig(load) ?? (await import('../config/load-config.js')).loadConfig(load);
+  return defaultsOnlyConfig(load) ?? (await configLoader()).loadConfig(load);
 }
 
 /** As resolveConfig, for kill, reduce and reset: problems outside the store's sections set aside. */
@@ -56,7 +71,7 @@ export async function resolveConfigForChange(options: CommonOptions): Promise<Co
   const load = loadOptions(options, {});
   const config = defaultsOnlyConfig(load);
   if (config !== undefined) return { config, setAside: [] };
-  return (await import('../config/load-config.js')).loadConfigForChange(load);
+  return (await configLoader()).loadConfigForChange(load);
 }
 
 function loadOptions(

@@ -1,10 +1,11 @@
-#!/usr/bin/env node
-// The `livegate` command: one subcommand per file, exit codes 0 ok, 1 runtime failure, 2 usage/config error.
+// The full `livegate` command (quick-main.ts loads it for anything but a plain kill, reduce,
+// reset or status): one subcommand per file, exit codes 0 ok, 1 runtime failure, 2 usage/config error.
 
 import module from 'node:module';
 import type { Command } from 'commander';
 import { describeError, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { quickCommandLine, type QuickCommand } from './quick-command-line.js';
+import { flushed, quietOnClosedPipe } from './process-output.js';
 import type { ChangeOptions } from './change-command.js';
 
 // Node 22.1+ caches compiled code on disk (in the OS temp dir): every command after the first
@@ -74,19 +75,11 @@ export async function buildProgram(only?: string): Promise<Command> {
   return program;
 }
 
-/** `livegate status | head`: a reader that stopped reading ends the output, not with a stack. */
-function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    process.exit(process.exitCode ?? 0);
-  });
-}
-
 async function main(argv: readonly string[]): Promise<void> {
   quietOnClosedPipe(process.stdout);
-  // Loaded here, not at the top: after enableCompileCache(), so zod is cached with the rest.
+  // Loaded here, not at the top: after enableCompileCache(), so what they load is cached too.
   if (argv[2] !== undefined && ONE_SHOT_COMMANDS.has(argv[2])) {
-    (await import('./zod-without-jit.js')).useZodWithoutJit();
+    (await import('./command-options.js')).preferZodWithoutJit();
   }
   // A plain kill/reduce/reset/status does not load commander; anything else goes through it.
   const quick = quickCommandLine(argv);
@@ -119,11 +112,6 @@ async function runQuickly(
   }
   const { runChange } = await import('./change-command.js');
   return runChange(command, options as unknown as ChangeOptions);
-}
-
-/** Resolves once everything written to the stream so far has been handed to the OS. */
-function flushed(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
 await main(process.argv);

@@ -1,19 +1,13 @@
 // Kill-switch scopes, like an exchange's kill-switch levels: global > desk:<name> > engine:<id>.
 // An engine is blocked when any scope above it (or its own) is ENGAGED; REDUCING likewise.
 
-import * as z from 'zod';
-
 export const GLOBAL_SCOPE = 'global';
 
 /** Desk names and engine ids inside a scope name: what every backend can key on once encoded. */
-const SCOPE_PATTERN = /^(global|desk:[A-Za-z0-9._-]+|engine:[^\s]+)$/;
+export const SCOPE_PATTERN = /^(global|desk:[A-Za-z0-9._-]+|engine:[^\s]+)$/;
 
-export const scopeNameSchema = z
-  .string()
-  .regex(
-    SCOPE_PATTERN,
-    'must be "global", "desk:<name>" (letters, digits, . _ -) or "engine:<id>"',
-  );
+export const SCOPE_NAME_RULE =
+  'must be "global", "desk:<name>" (letters, digits, . _ -) or "engine:<id>"';
 
 export function isScopeName(text: string): boolean {
   return SCOPE_PATTERN.test(text);

@@ -6,7 +6,6 @@
 import { mkdir, readdir, readFile, rename, unlink, writeFile, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as z from 'zod';
 import type { LivegateConfig } from '../config/schema.js';
 import type { EngineReport } from '../core/kill-switch-record.js';
 import {
@@ -16,6 +15,16 @@ import {
   type LocalProcesses,
   type ProcessIdentity,
 } from '../core/process-identity.js';
+import {
+  finite,
+  integer,
+  list,
+  object,
+  optional,
+  text,
+  type Problems,
+  type Shape,
+} from '../core/shape-check.js';
 
 export interface LocalEngineRegistration {
   readonly engineId: string;
@@ -28,21 +37,26 @@ export interface LocalEngineRegistration {
   readonly startedAt: string;
 }
 
-const registrationSchema = z.object({
-  engineId: z.string().min(1),
-  store: z.string().min(1),
-  scopes: z.array(z.string()),
-  host: z.string(),
-  pid: z.number().int().positive(),
-  process: z
-    .object({
-      bootId: z.string(),
-      pidNamespace: z.string(),
-      startTicks: z.number(),
-    })
-    .optional(),
-  startedAt: z.string(),
-});
+/** Read without zod (`kill` checks it at every start); unknown keys are dropped, as z.object did. */
+export const REGISTRATION_SHAPE: Shape = {
+  engineId: text({ min: 1 }),
+  store: text({ min: 1 }),
+  scopes: list(text()),
+  host: text(),
+  pid: integer(1),
+  process: optional(
+    object({ bootId: text(), pidNamespace: text(), startTicks: finite() }, 'strip'),
+  ),
+  startedAt: text(),
+};
+const registrationCheck = object(REGISTRATION_SHAPE, 'strip');
+
+/** A registration, or undefined when the file is half-written or foreign. */
+export function checkRegistration(value: unknown): LocalEngineRegistration | undefined {
+  const problems: Problems = [];
+  const kept = registrationCheck(value, '', problems);
+  return problems.length === 0 ? (kept as LocalEngineRegistration) : undefined;
+}
 
 /** Shared by every user on the host (sticky, like /tmp): operators often run `kill` as themselves. */
 export function localRegistryDirectory(): string {
@@ -107,10 +121,10 @@ async function readEntries(directory: string): Promise<LocalEngineRegistration[]
   for (const name of names) {
     if (!name.endsWith('.json')) continue;
     try {
-      const parsed = registrationSchema.parse(
+      const parsed = checkRegistration(
         JSON.parse(await readFile(path.join(directory, name), 'utf8')),
       );
-      entries.push(parsed);
+      if (parsed !== undefined) entries.push(parsed);
     } catch {
       // Half-written or foreign: it names no engine this command can wait for.
     }

@@ -9,7 +9,7 @@ import {
   readEngineReport,
   unreadableEngineReport,
   validEngineReport,
-} from './kill-switch-record-schema.js';
+} from './kill-switch-record-check.js';
 import { engineReportFileName } from './file-kill-switch-layout.js';
 import { STALE_TEMPORARY_FILE_MS, writeFailed } from './file-kill-switch-writer.js';
 

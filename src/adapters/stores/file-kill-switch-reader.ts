@@ -2,7 +2,7 @@
 import { isLivegateError, LivegateError } from '../../core/errors.js';
 import type { KillSwitchRecord } from '../../core/kill-switch-record.js';
 import type { BoundedFileReader } from './file-bounded-reader.js';
-import { describeSchemaProblems, killSwitchRecordSchema } from './kill-switch-record-schema.js';
+import { checkKillSwitchRecord } from './kill-switch-record-check.js';
 import { parseRevisionFileName, type FileKillSwitchLayout } from './file-kill-switch-layout.js';
 
 /*
@@ -161,17 +161,13 @@ function parseRecord(
     const problem = `not valid JSON (${text.length} bytes; truncated or garbage)`;
     throw unreadableState(path, problem, error);
   }
-  const parsed = killSwitchRecordSchema.safeParse(json);
-  if (!parsed.success) {
-    throw unreadableState(
-      path,
-      `not a kill-switch record: ${describeSchemaProblems(parsed.error)}`,
-      parsed.error,
-    );
+  const parsed = checkKillSwitchRecord(json);
+  if (!parsed.ok) {
+    throw unreadableState(path, `not a kill-switch record: ${parsed.problems.join('; ')}`);
   }
-  if (expectedRevision !== undefined && parsed.data.revision !== expectedRevision) {
-    const problem = `holds revision ${parsed.data.revision} but its name says ${expectedRevision}`;
+  if (expectedRevision !== undefined && parsed.value.revision !== expectedRevision) {
+    const problem = `holds revision ${parsed.value.revision} but its name says ${expectedRevision}`;
     throw unreadableState(path, problem);
   }
-  return parsed.data;
+  return parsed.value;
 }

@@ -56,8 +56,7 @@
 import { FileLimitsStore } from './file-limits-store.js';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import * as z from 'zod';
-import { systemClock, type Clock } from '../../core/clock.js';
+import { systemClock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
 import type { EngineReport, KillSwitchRecord } from '../../core/kill-switch-record.js';
 import type {
@@ -65,7 +64,11 @@ import type {
   KillSwitchUpdateResult,
   KillSwitchWatcher,
 } from '../../core/ports.js';
-import { GLOBAL_SCOPE, scopeNameSchema } from '../../core/scopes.js';
+import { GLOBAL_SCOPE } from '../../core/scopes.js';
+import {
+  resolveFileStoreOptions,
+  type FileKillSwitchStoreOptions,
+} from './file-kill-switch-options.js';
 import { BoundedFileReader } from './file-bounded-reader.js';
 import { FileEngineReports } from './file-engine-reports.js';
 import { FileKillSwitchLayout, parseRevisionFileName } from './file-kill-switch-layout.js';
@@ -79,36 +82,9 @@ import {
 import { FileKillSwitchWatch } from './file-kill-switch-watch.js';
 import { describeRollback, regressionFrom, RevisionMark, vanished } from './revision-mark.js';
 import { updateFileKillSwitch, type Decide } from './file-kill-switch-update.js';
-import {
-  clockOptionSchema,
-  invalidOptions,
-  type StampContext,
-} from './stamp-kill-switch-record.js';
+import type { StampContext } from './stamp-kill-switch-record.js';
 
-export interface FileKillSwitchStoreOptions {
-  stateDirectory: string;
-  /** Fallback re-read period for watchers, in ms (default 250). */
-  pollIntervalMs?: number;
-  /** Push changes with fs.watch as well as polling (default true). */
-  useFsWatch?: boolean;
-  clock?: Clock;
-  /** Stamped into records (default os.hostname()). */
-  host?: string;
-  /** Kill-switch scope (default `global`); engine reports are shared by every scope of a state dir. */
-  scope?: string;
-  /** Each file-system call of a read must finish within this, or the state is unreadable (default 1000). */
-  readTimeoutMs?: number;
-}
-
-const optionsSchema = z.strictObject({
-  stateDirectory: z.string().min(1),
-  pollIntervalMs: z.int().min(1).max(60_000).default(250),
-  useFsWatch: z.boolean().default(true),
-  clock: clockOptionSchema.optional(),
-  host: z.string().min(1).optional(),
-  scope: scopeNameSchema.default(GLOBAL_SCOPE),
-  readTimeoutMs: z.int().min(1).max(60_000).default(1000),
-});
+export type { FileKillSwitchStoreOptions } from './file-kill-switch-options.js';
 
 export class FileKillSwitchStore implements KillSwitchStore {
   readonly name: string;
@@ -131,21 +107,20 @@ export class FileKillSwitchStore implements KillSwitchStore {
   private lastTemporaryCleanup = Number.NEGATIVE_INFINITY;
 
   constructor(options: FileKillSwitchStoreOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success) throw invalidOptions('FileKillSwitchStore', parsed.error);
-    this.stateDirectory = resolve(parsed.data.stateDirectory);
-    this.scope = parsed.data.scope;
+    const resolved = resolveFileStoreOptions(options);
+    this.stateDirectory = resolve(resolved.stateDirectory);
+    this.scope = resolved.scope;
     this.name = this.scope === GLOBAL_SCOPE ? 'file' : `file/${this.scope}`;
     this.layout = new FileKillSwitchLayout(this.stateDirectory, this.scope);
-    this.pollIntervalMs = parsed.data.pollIntervalMs;
-    this.useFsWatch = parsed.data.useFsWatch;
+    this.pollIntervalMs = resolved.pollIntervalMs;
+    this.useFsWatch = resolved.useFsWatch;
     this.stamp = Object.freeze({
-      clock: parsed.data.clock ?? systemClock,
-      host: parsed.data.host ?? hostname(),
+      clock: resolved.clock ?? systemClock,
+      host: resolved.host ?? hostname(),
       pid: process.pid,
       lastGeneration: () => this.mark.current.generation,
     });
-    const limits = { timeoutMs: parsed.data.readTimeoutMs, maxBytes: MAX_RECORD_BYTES };
+    const limits = { timeoutMs: resolved.readTimeoutMs, maxBytes: MAX_RECORD_BYTES };
     this.files = new BoundedFileReader(limits, unreadableState);
     this.reports = new FileEngineReports(this.layout.enginesDirectory, limits);
     this.limits = new FileLimitsStore(this.stateDirectory);

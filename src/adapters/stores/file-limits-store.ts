@@ -9,7 +9,13 @@ import type { LimitsRecord } from '../../core/limits-record.js';
 import type { LimitsStore } from '../../core/ports.js';
 import { parseRevisionFileName, revisionFileName } from './file-kill-switch-layout.js';
 import { claimRevision, writeDurableFile } from './file-kill-switch-writer.js';
-import { parseLimitsRecord, serialiseLimitsRecord } from './limits-record-codec.js';
+
+/**
+ * The codec (and zod with it) loads on the first limits read or write: every file-store command
+ * builds this store, and `kill`, `reduce`, `reset` and `status` never touch a limits record.
+ */
+const limitsRecordCodec = (): Promise<typeof import('./limits-record-codec.js')> =>
+  import('./limits-record-codec.js');
 
 export class FileLimitsStore implements LimitsStore {
   private readonly directory: string;
@@ -32,6 +38,7 @@ export class FileLimitsStore implements LimitsStore {
       this.temporary,
       `limits-${process.pid}-${randomBytes(6).toString('hex')}.json`,
     );
+    const { serialiseLimitsRecord } = await limitsRecordCodec();
     await writeDurableFile(temporary, `${serialiseLimitsRecord(record)}\n`);
     return claimRevision(temporary, join(this.directory, revisionFileName(record.revision)));
   }
@@ -63,6 +70,7 @@ export class FileLimitsStore implements LimitsStore {
     } catch (error) {
       throw unreadable(path, error);
     }
+    const { parseLimitsRecord } = await limitsRecordCodec();
     const record = parseLimitsRecord(text, path, revision);
     if (record.revision !== revision) {
       throw new LivegateError(

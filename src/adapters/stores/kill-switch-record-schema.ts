@@ -1,6 +1,7 @@
 // Strict on-disk shapes of the kill-switch record and engine report: anything else is unreadable.
+// The reference for kill-switch-record-check.ts (the same checks without zod, which the file store
+// and `kill` use); a test holds both to the same verdicts.
 import * as z from 'zod';
-import { LivegateError } from '../../core/errors.js';
 import {
   KILL_SWITCH_STATES,
   type EngineReport,
@@ -114,47 +115,8 @@ const engineReportShape = {
 /** What this version publishes: exactly these keys. */
 export const engineReportSchema = z.strictObject(engineReportShape);
 
-/**
- * What a reader accepts: keys from a newer version are ignored, not a reason to lose sight of an
- * engine that must confirm a kill.
- */
-const readableEngineReportSchema = z.object(engineReportShape);
-
-/**
- * A stored report, or, when it cannot be parsed, a placeholder that says so: an engine whose
- * report we cannot read is still an engine a kill must wait for (named by its key).
- */
-export function readEngineReport(text: string, key: string): EngineReport {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return unreadableEngineReport(key, `not valid JSON (${text.length} bytes)`);
-  }
-  const parsed = readableEngineReportSchema.safeParse(json);
-  if (parsed.success) return parsed.data;
-  const engineId =
-    typeof (json as { engineId?: unknown } | null)?.engineId === 'string'
-      ? (json as { engineId: string }).engineId
-      : key;
-  return unreadableEngineReport(engineId, describeSchemaProblems(parsed.error));
-}
-
-export function unreadableEngineReport(engineId: string, problem: string): EngineReport {
-  return {
-    engineId,
-    host: '',
-    pid: 0,
-    startedAt: new Date(0).toISOString(),
-    reportedAt: 0,
-    observedRevision: 0,
-    observedAt: 0,
-    enforcedState: 'SAFE',
-    failClosed: false,
-    stats: {},
-    unreadable: problem,
-  };
-}
+/** What a reader accepts: keys from a newer version are dropped (see readEngineReport). */
+export const readableEngineReportSchema = z.object(engineReportShape);
 
 // Compile-time guard: the schemas and the core types must describe the same shapes.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -175,15 +137,8 @@ export function describeSchemaProblems(error: z.ZodError): string {
     .join('; ');
 }
 
-/** A report fit to publish, or ERR_STATE_WRITE_FAILED naming every problem: both stores refuse alike. */
-export function validEngineReport(report: EngineReport): EngineReport {
-  const parsed = engineReportSchema.safeParse(report);
-  if (!parsed.success) {
-    throw new LivegateError(
-      'ERR_STATE_WRITE_FAILED',
-      `Refusing an invalid engine report: ${describeSchemaProblems(parsed.error)}`,
-      { cause: parsed.error },
-    );
-  }
-  return parsed.data;
-}
+export {
+  readEngineReport,
+  unreadableEngineReport,
+  validEngineReport,
+} from './kill-switch-record-check.js';

@@ -17,9 +17,8 @@ import type {
 } from '../../core/ports.js';
 import { validEngineReport } from './kill-switch-record-schema.js';
 import { KillSwitchWatcherChannel } from './kill-switch-watcher-channel.js';
+import { clockOptionSchema, invalidOptions } from './store-options-schema.js';
 import {
-  clockOptionSchema,
-  invalidOptions,
   nothingToReturn,
   stampKillSwitchRecord,
   type StampContext,

@@ -46,7 +46,8 @@ import type {
   KillSwitchUpdateResult,
   KillSwitchWatcher,
 } from '../../core/ports.js';
-import { GLOBAL_SCOPE, scopeNameSchema } from '../../core/scopes.js';
+import { GLOBAL_SCOPE } from '../../core/scopes.js';
+import { scopeNameSchema } from '../../core/scope-name-schema.js';
 import { NatsEngineReports } from './nats-engine-reports.js';
 import { NatsKillSwitchKeys } from './nats-kill-switch-keys.js';
 import {
@@ -65,11 +66,8 @@ import {
   vanished,
   type MarkPersistence,
 } from './revision-mark.js';
-import {
-  clockOptionSchema,
-  invalidOptions,
-  type StampContext,
-} from './stamp-kill-switch-record.js';
+import type { StampContext } from './stamp-kill-switch-record.js';
+import { clockOptionSchema, invalidOptions } from './store-options-schema.js';
 
 export interface NatsKillSwitchStoreOptions {
   /** `nats://HOST:PORT` (or `tls://`, or `HOST:PORT`); several for a cluster. */

@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import type { Clock } from '../../core/clock.js';
 import { redisAddressProblem } from '../../core/redis-server-address.js';
-import { clockOptionSchema } from './stamp-kill-switch-record.js';
+import { clockOptionSchema } from './store-options-schema.js';
 
 export interface RedisKillSwitchStoreOptions {
   /**

@@ -69,7 +69,8 @@ import {
   vanished,
   type MarkPersistence,
 } from './revision-mark.js';
-import { invalidOptions, type StampContext } from './stamp-kill-switch-record.js';
+import type { StampContext } from './stamp-kill-switch-record.js';
+import { invalidOptions } from './store-options-schema.js';
 
 export type { RedisKillSwitchStoreOptions } from './redis-kill-switch-options.js';
 

@@ -1,6 +1,5 @@
 // Rules every store's update() shares: stamping a change into a record, and what a no-op may return.
 import { randomBytes } from 'node:crypto';
-import * as z from 'zod';
 import type { Clock } from '../../core/clock.js';
 import { LivegateError } from '../../core/errors.js';
 import {
@@ -8,7 +7,7 @@ import {
   type KillSwitchChange,
   type KillSwitchRecord,
 } from '../../core/kill-switch-record.js';
-import { describeSchemaProblems, killSwitchRecordSchema } from './kill-switch-record-schema.js';
+import { checkKillSwitchRecord } from './kill-switch-record-check.js';
 
 export interface StampContext {
   readonly clock: Clock;
@@ -43,15 +42,15 @@ export function stampKillSwitchRecord(
     pid: context.pid,
     ...(change.origin === undefined ? {} : { origin: change.origin }),
   };
-  const parsed = killSwitchRecordSchema.safeParse(candidate);
-  if (!parsed.success) {
+  const parsed = checkKillSwitchRecord(candidate);
+  if (!parsed.ok) {
     throw new LivegateError(
       'ERR_TRANSITION_REFUSED',
-      `Refusing to write kill-switch revision ${revision}: ${describeSchemaProblems(parsed.error)}`,
-      { cause: parsed.error, details: { revision } },
+      `Refusing to write kill-switch revision ${revision}: ${parsed.problems.join('; ')}`,
+      { details: { revision } },
     );
   }
-  return parsed.data;
+  return parsed.value;
 }
 
 /**
@@ -65,25 +64,6 @@ function generationAfter(previous: KillSwitchRecord | null, lastSeen: string): s
   if (previous !== null) return previous.generation;
   const created = Math.max(Date.now(), (generationCreatedAt(lastSeen) ?? 0) + 1);
   return `${created.toString(36)}-${randomBytes(6).toString('hex')}`;
-}
-
-/** Accepts anything shaped like a Clock (a ManualClock, a fake), not only the system clock. */
-export const clockOptionSchema = z.custom<Clock>(
-  (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Partial<Clock>).now === 'function' &&
-    typeof (value as Partial<Clock>).monotonic === 'function',
-  { message: 'expected a Clock with now() and monotonic()' },
-);
-
-/** Options errors name every problem at once, as the config loader does. */
-export function invalidOptions(storeName: string, error: z.ZodError): LivegateError {
-  return new LivegateError(
-    'ERR_CONFIG_INVALID',
-    `Invalid ${storeName} options: ${describeSchemaProblems(error)}`,
-    { cause: error },
-  );
 }
 
 /** decide() declined but there is no record to return: say why instead of inventing one. */
