@@ -139,6 +139,18 @@ describe('monitor rule overrides, stored whole', () => {
       code: 'ERR_LIMITS_LOOSENING_REFUSED',
       details: { keys: ['monitor.rules.orderRate.windowMs'] },
     });
+    // Set whole, each required field tighter: a tightening.
+    const whole = await changeLimits(limits, {
+      ...set(withEveryRule, 'monitor.rules.orderRate={"limit":50,"windowMs":2000}'),
+      mayLoosen: false,
+    });
+    expect(whole.record?.loosens).toBe(false);
+    // Once pinned, one field alone is judged alone.
+    const pinned = await changeLimits(limits, {
+      ...set(withEveryRule, 'monitor.rules.orderRate.limit=40'),
+      mayLoosen: false,
+    });
+    expect(pinned.record?.limits.monitor?.rules.orderRate).toEqual({ limit: 40, windowMs: 2000 });
     // A single-field rule needs nothing filled: its tightening passes as before.
     const { record } = await changeLimits(limits, {
       ...set(withEveryRule, 'monitor.rules.dailyLoss.limit=500'),
