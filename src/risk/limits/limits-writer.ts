@@ -20,6 +20,7 @@ import {
   overridesOf,
 } from './limits-overrides.js';
 import { aggregateKeyPath, configHoldsAggregateKey } from './desk-limits.js';
+import { wholeMonitorRules } from './whole-monitor-rules.js';
 import { wholeOrderRates } from './whole-order-rates.js';
 import { desksOfOverrides, refuseDeskCaseTwins, type NamedDesk } from './desk-names.js';
 import {
@@ -73,9 +74,14 @@ export async function changeLimits(
     ]);
     // Checked as this writer's engines would enforce them; others check on apply and report.
     const before = limitsInForce(latest, change.configLimits);
-    const overrides = wholeOrderRates(
-      applyOverrideAssignments(overridesOf(latest), change.assignments),
+    const overrides = wholeMonitorRules(
+      wholeOrderRates(
+        applyOverrideAssignments(overridesOf(latest), change.assignments),
+        before,
+        change.assignments,
+      ),
       before,
+      change.configLimits,
       change.assignments,
     );
     const after = validateLiveLimits(mergeOverrides(change.configLimits, overrides));
