@@ -98,15 +98,17 @@ export class FixBroker implements Broker, FixExecutionHost, UnansweredOrdersHost
     if (this.state !== 'new') throw this.failure(`connect() when already ${this.state}`);
     this.listener = listener;
     this.state = 'connecting';
-    // Before the logon: the venue's resend may report on them at once.
-    for (const sent of this.orderFile?.readEarlier() ?? []) {
-      this.rememberEarlier(sent.clientOrderId, sent.order);
-    }
     const loggedOn = new Promise<'logged-on' | 'refused'>(
       (resolve) => (this.connectWaiter = resolve),
     );
     try {
-      await this.link.start();
+      // Read once the session lock is ours (a refused process leaves the file as it was), and
+      // before the logon: the venue's resend may report on these orders at once.
+      await this.link.start(() => {
+        for (const sent of this.orderFile?.readEarlier() ?? []) {
+          this.rememberEarlier(sent.clientOrderId, sent.order);
+        }
+      });
     } catch (error) {
       this.state = 'closed';
       throw error;
