@@ -176,9 +176,17 @@ export class FixBroker implements Broker, FixExecutionHost, UnansweredOrdersHost
       return listener.onReject(order.id, `FIX_SESSION_DOWN: ${why}; the order was not sent`);
     }
     const clientOrderId = this.clientOrderIdOf(order.id);
+    const unrecorded = this.orderFile?.record(clientOrderId, order);
+    if (unrecorded !== undefined) {
+      // A restart after a crash would not know this order (the journal may lag): none is sent.
+      const file = this.orderFile?.path ?? '';
+      return listener.onReject(
+        order.id,
+        `FIX_ORDERS_UNSAVED: the order cannot be recorded in ${file} (${unrecorded}); the order was not sent`,
+      );
+    }
     this.ids.sent(clientOrderId, order.id);
     this.orders.track(order);
-    this.orderFile?.record(clientOrderId, order);
     this.link.send(
       MsgType.NewOrderSingle,
       newOrderSingle(order, clientOrderId, this.settings.account),
