@@ -1,7 +1,7 @@
 // Review of issue 12 (restart cancels the earlier run's orders), adversarial: a FIX engine
 // SIGKILLed with a limit order resting at the local venue, restarted under the same engine id,
 // with the venue or the disk misbehaving around the restart's cancel step.
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scratchDirectory, startCli, waitFor, type RunningCli } from '../support/cli-harness.js';
@@ -175,13 +175,6 @@ describe('review 12e: a FIX engine restarted with an earlier order resting at th
     expect(venue.book.openOrders('ACME')).toHaveLength(0);
   }, 120_000);
 });
-
-async function journaled(state: string): Promise<string> {
-  const files = await readdir(state, { recursive: true });
-  const journals = files.filter((file) => file.endsWith('.jsonl'));
-  const texts = await Promise.all(journals.map((file) => readFile(path.join(state, file), 'utf8')));
-  return texts.join('\n');
-}
 
 function eventLines(stdout: string, type: string): Record<string, unknown>[] {
   return stdout
