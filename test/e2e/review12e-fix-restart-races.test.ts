@@ -93,9 +93,9 @@ function beforeVenueHandles(
 }
 
 describe('review 12e: a FIX engine restarted with an earlier order resting at the venue', () => {
-  // not fixed yet: a partial fill racing the restart's cancel is audited as "cancelled, 700 left
-  // unfilled" (leftQuantity comes from the first mass status, never from what was cancelled).
-  it.skip('audits what the cancel left unfilled when the venue fills part of the order as the cancel arrives', async () => {
+  // Was broken: a partial fill racing the restart's cancel was audited as "cancelled, 700 left
+  // unfilled" (leftQuantity came from the first mass status); now from the cancel's report.
+  it('audits what the cancel left unfilled when the venue fills part of the order as the cancel arrives', async () => {
     const setup = await setUp('rev12e-fill-race');
     const { venue } = setup;
     const engine = await setup.run(true);

@@ -137,8 +137,20 @@ export class FixBroker implements Broker, FixExecutionHost, UnansweredOrdersHost
    * cancelled, then the venue's list is read again to confirm. Fills racing a cancel are applied
    * once (the order is remembered). Another engine's or system's orders are left alone.
    */
-  cancelEarlierOrders(): Promise<EarlierOrderOutcome[]> {
-    if (!this.ids.hasEarlier) return Promise.resolve([]);
+  async cancelEarlierOrders(): Promise<EarlierOrderOutcome[]> {
+    if (!this.ids.hasEarlier) return [];
+    const leftWhenCancelled = new Map<string, number>();
+    this.executions.leftWhenCancelled = leftWhenCancelled;
+    try {
+      return await this.cancelEarlierOrdersAtVenue(leftWhenCancelled);
+    } finally {
+      this.executions.leftWhenCancelled = undefined;
+    }
+  }
+
+  private cancelEarlierOrdersAtVenue(
+    leftWhenCancelled: ReadonlyMap<string, number>,
+  ): Promise<EarlierOrderOutcome[]> {
     return cancelEarlierOrders({
       list: () => this.venueOpenOrders(),
       earlierOrder: (clientOrderId) => {
@@ -146,6 +158,7 @@ export class FixBroker implements Broker, FixExecutionHost, UnansweredOrdersHost
         return orderId === undefined ? undefined : this.orders.finishedOrder(orderId);
       },
       cancel: (order) => this.cancelAtVenue(order),
+      leftWhenCancelled: (order) => leftWhenCancelled.get(order.clientOrderId),
     });
   }
 
