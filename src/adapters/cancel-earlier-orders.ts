@@ -21,6 +21,11 @@ export interface EarlierOrderSteps<Listed extends ListedOrder> {
   earlierOrder(clientOrderId: string): Order | undefined;
   /** Cancels one listed order; a rejection is the venue's refusal or a timeout. */
   cancel(listed: Listed): Promise<unknown>;
+  /**
+   * What the venue's confirmation of the cancel said was left unfilled (a fill may race the
+   * cancel); undefined when it did not say: what was listed open before the cancel is taken.
+   */
+  leftWhenCancelled?(listed: Listed): number | undefined;
 }
 
 export async function cancelEarlierOrders<Listed extends ListedOrder>(
@@ -59,7 +64,7 @@ export async function cancelEarlierOrders<Listed extends ListedOrder>(
       symbol: listed.symbol,
       side: listed.side,
       quantity: order.quantity,
-      leftQuantity: listed.quantity,
+      leftQuantity: (cancelled ? steps.leftWhenCancelled?.(listed) : undefined) ?? listed.quantity,
       cancelled,
       ...(problem === undefined ? {} : { problem }),
     };

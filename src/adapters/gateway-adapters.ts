@@ -61,6 +61,7 @@ function feedOptions(config: LivegateConfig) {
 /** The feed and broker the config names; with `gateway.listen`, listening before they start. */
 export async function openGatewayAdapters(
   config: LivegateConfig,
+  engineId: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<GatewayAdapters> {
   const wantsFeed = config.feed.kind === 'websocket';
@@ -72,7 +73,7 @@ export async function openGatewayAdapters(
         ? new WebSocketFeed({ ...dialled(config), ...feedOptions(config) })
         : undefined,
       broker: wantsBroker
-        ? new WebSocketBroker({ ...dialled(config), cancelScopeOnKill })
+        ? new WebSocketBroker({ ...dialled(config), cancelScopeOnKill, engineId })
         : undefined,
       close: () => Promise.resolve(),
     };
@@ -84,7 +85,10 @@ export async function openGatewayAdapters(
       ? undefined
       : new WebSocketFeed({ ...timings(config), ...symbols }, listener.source('feed'));
   const broker = wantsBroker
-    ? new WebSocketBroker({ ...timings(config), cancelScopeOnKill }, listener.source('broker'))
+    ? new WebSocketBroker(
+        { ...timings(config), cancelScopeOnKill, engineId },
+        listener.source('broker'),
+      )
     : undefined;
   if (broker !== undefined) {
     const relay = new GatewayKillRelay(broker);

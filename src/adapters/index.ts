@@ -51,7 +51,7 @@ export async function createTradingAdapters(
     ? await (await import('./ccxt-adapters.js')).openCcxtAdapters(config, engineId, env)
     : undefined;
   const gateway = usesGateway
-    ? await (await import('./gateway-adapters.js')).openGatewayAdapters(config, env)
+    ? await (await import('./gateway-adapters.js')).openGatewayAdapters(config, engineId, env)
     : undefined;
   // The FIX engine (optional jspurefix) loads when a session starts, never for other venues.
   const fix = usesFix ? await import('./fix-adapters.js') : undefined;

@@ -1,5 +1,6 @@
 // `livegate run`: the engine on a configured feed, strategy and broker, until the feed ends or a signal stops it.
 
+import { runIdOf } from '../core/run-order-ids.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { EventSink } from '../core/ports.js';
@@ -112,7 +113,7 @@ async function runWithLogger(
 ): Promise<number> {
   const engineId = config.engine.id;
   requireConfiguredDesk(config);
-  const runId = `${engineId}-${Date.now().toString(36)}`;
+  const runId = runIdOf(engineId, Date.now());
   const scopes = scopesOfEngine(engineId, config.engine.desk);
   const stores = await Promise.all(
     scopes.map(async (scope) => ({ scope, store: await createKillSwitchStore(config, scope) })),

@@ -92,6 +92,7 @@ function notSignallable(report: EngineReport, host: HostProcesses): string | und
     case 'gone':
       // A pid reused by another program must not get a signal whose default action ends it.
       return host.exists(report.pid) ? 'pid reused by a later process' : 'not running';
+    case 'earlier-boot': // never signalled: the pid may now be any process of this boot
     case 'not-visible':
       return report.process === undefined
         ? 'its report has no process identity (an older livegate or another system): cannot tell it from a reused pid'

@@ -138,7 +138,10 @@ export interface EarlierOrderOutcome {
   readonly side: Side;
   /** The order's own quantity. */
   readonly quantity: number;
-  /** What the venue listed open of it when it was found (FIX LeavesQty; a gateway's `quantity`). */
+  /**
+   * What was left unfilled when the cancel was confirmed (FIX: the cancel report's OrderQty minus
+   * CumQty); where the venue's confirmation does not say, what it listed open when it was found.
+   */
   readonly leftQuantity: number;
   readonly cancelled: boolean;
   /** Why the cancel is not confirmed (the venue's refusal, a timeout), when it is not. */

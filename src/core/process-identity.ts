@@ -20,7 +20,13 @@ export type ProcessFate =
   | 'running'
   /** Same host, boot and namespace; the pid is gone or now belongs to a later process. */
   | 'gone'
-  /** Another host, boot or pid namespace, or a report without identity: nothing can be told. */
+  /**
+   * Same host name, another kernel boot: a process of an earlier boot of this host cannot run
+   * now, unless the name is shared with another machine. Each caller decides what it may assume
+   * (a lock in this host's state dir is taken over; no signal is ever sent to such a pid).
+   */
+  | 'earlier-boot'
+  /** Another host or pid namespace, or a report without identity: nothing can be told. */
   | 'not-visible';
 
 /** What the fate of a process is judged on; tests give fakes. */
@@ -94,7 +100,7 @@ export interface ReportedProcess {
 
 /**
  * Whether a reported process still runs, judged only where this process can see it: the same
- * host name, kernel boot and pid namespace. Without /proc on either side (not Linux) the host name
+ * host name, kernel boot and pid namespace (another boot under this host name: 'earlier-boot'). Without /proc on either side (not Linux) the host name
  * and pid are all there is, as before identities were reported.
  */
 export function processFate(
@@ -109,9 +115,8 @@ export function processFate(
     if (own !== undefined || identity !== undefined) return 'not-visible';
     return local.exists(reported.pid) ? 'running' : 'gone';
   }
-  if (identity.bootId !== own.bootId || identity.pidNamespace !== own.pidNamespace) {
-    return 'not-visible';
-  }
+  if (identity.bootId !== own.bootId) return 'earlier-boot';
+  if (identity.pidNamespace !== own.pidNamespace) return 'not-visible';
   if (!local.exists(reported.pid)) return 'gone';
   const ticks = local.startTicks(reported.pid);
   // Exists but unreadable (hidepid, or it exited just now): assume it runs.

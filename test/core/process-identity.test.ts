@@ -58,7 +58,7 @@ function local(own: ProcessIdentity | undefined, running: Record<number, number>
 }
 
 describe('processFate', () => {
-  it('cannot see another host, pid namespace or boot, even where the pid exists here', () => {
+  it('cannot see another host or pid namespace, even where the pid exists here', () => {
     const here = local(OWN, { 7: 100 });
     expect(processFate({ host: 'other', pid: 7, process: { ...OWN, startTicks: 100 } }, here)).toBe(
       'not-visible',
@@ -66,9 +66,17 @@ describe('processFate', () => {
     expect(
       processFate({ host: 'h', pid: 7, process: { ...OWN, pidNamespace: 'pid:[2]' } }, here),
     ).toBe('not-visible');
+  });
+
+  it('names a report from another kernel boot under this host name: earlier-boot', () => {
+    const here = local(OWN, { 7: 100 });
     expect(processFate({ host: 'h', pid: 99, process: { ...OWN, bootId: 'b0' } }, here)).toBe(
-      'not-visible',
+      'earlier-boot',
     );
+    // Even where the pid runs now: it is a process of this boot, not the one reported.
+    expect(
+      processFate({ host: 'h', pid: 7, process: { ...OWN, bootId: 'b0', startTicks: 100 } }, here),
+    ).toBe('earlier-boot');
   });
 
   it('a report without identity cannot be judged by a Linux reader', () => {

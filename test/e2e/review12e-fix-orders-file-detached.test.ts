@@ -162,11 +162,10 @@ describe('review 12e: the .orders file covers an order the journal had not flush
     expect(seen.held).toBe(seen.atVenue);
   }, 120_000);
 
-  // not fixed yet: a second `livegate run` refused by the session lock has already cut the
-  // .orders file back (rename) under the running engine: its later orders go to a deleted inode,
-  // and a crash before the journal flush leaves the restart blind: the resent fills of its last
-  // orders are "not sent by this broker" (position not the venue's) and the resting order stays.
-  it.skip('still covers it after a second run on the same session was refused by the lock', async () => {
+  // Was broken: a second `livegate run` refused by the session lock had already cut the .orders
+  // file back (rename) under the running engine, whose later orders went to a deleted inode; the
+  // file is now read (and cut back) only once the session lock is held.
+  it('still covers it after a second run on the same session was refused by the lock', async () => {
     const setup = await setUp('orders-detached');
     // A long-lived session: 20,000 lines of earlier orders (another engine id), at the cut-back edge.
     const fixDirectory = path.join(setup.state, 'fix');

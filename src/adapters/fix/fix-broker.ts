@@ -98,15 +98,17 @@ export class FixBroker implements Broker, FixExecutionHost, UnansweredOrdersHost
     if (this.state !== 'new') throw this.failure(`connect() when already ${this.state}`);
     this.listener = listener;
     this.state = 'connecting';
-    // Before the logon: the venue's resend may report on them at once.
-    for (const sent of this.orderFile?.readEarlier() ?? []) {
-      this.rememberEarlier(sent.clientOrderId, sent.order);
-    }
     const loggedOn = new Promise<'logged-on' | 'refused'>(
       (resolve) => (this.connectWaiter = resolve),
     );
     try {
-      await this.link.start();
+      // Read once the session lock is ours (a refused process leaves the file as it was), and
+      // before the logon: the venue's resend may report on these orders at once.
+      await this.link.start(() => {
+        for (const sent of this.orderFile?.readEarlier() ?? []) {
+          this.rememberEarlier(sent.clientOrderId, sent.order);
+        }
+      });
     } catch (error) {
       this.state = 'closed';
       throw error;
@@ -135,8 +137,20 @@ export class FixBroker implements Broker, FixExecutionHost, UnansweredOrdersHost
    * cancelled, then the venue's list is read again to confirm. Fills racing a cancel are applied
    * once (the order is remembered). Another engine's or system's orders are left alone.
    */
-  cancelEarlierOrders(): Promise<EarlierOrderOutcome[]> {
-    if (!this.ids.hasEarlier) return Promise.resolve([]);
+  async cancelEarlierOrders(): Promise<EarlierOrderOutcome[]> {
+    if (!this.ids.hasEarlier) return [];
+    const leftWhenCancelled = new Map<string, number>();
+    this.executions.leftWhenCancelled = leftWhenCancelled;
+    try {
+      return await this.cancelEarlierOrdersAtVenue(leftWhenCancelled);
+    } finally {
+      this.executions.leftWhenCancelled = undefined;
+    }
+  }
+
+  private cancelEarlierOrdersAtVenue(
+    leftWhenCancelled: ReadonlyMap<string, number>,
+  ): Promise<EarlierOrderOutcome[]> {
     return cancelEarlierOrders({
       list: () => this.venueOpenOrders(),
       earlierOrder: (clientOrderId) => {
@@ -144,6 +158,7 @@ export class FixBroker implements Broker, FixExecutionHost, UnansweredOrdersHost
         return orderId === undefined ? undefined : this.orders.finishedOrder(orderId);
       },
       cancel: (order) => this.cancelAtVenue(order),
+      leftWhenCancelled: (order) => leftWhenCancelled.get(order.clientOrderId),
     });
   }
 
@@ -174,9 +189,17 @@ export class FixBroker implements Broker, FixExecutionHost, UnansweredOrdersHost
       return listener.onReject(order.id, `FIX_SESSION_DOWN: ${why}; the order was not sent`);
     }
     const clientOrderId = this.clientOrderIdOf(order.id);
+    const unrecorded = this.orderFile?.record(clientOrderId, order);
+    if (unrecorded !== undefined) {
+      // A restart after a crash would not know this order (the journal may lag): none is sent.
+      const file = this.orderFile?.path ?? '';
+      return listener.onReject(
+        order.id,
+        `FIX_ORDERS_UNSAVED: the order cannot be recorded in ${file} (${unrecorded}); the order was not sent`,
+      );
+    }
     this.ids.sent(clientOrderId, order.id);
     this.orders.track(order);
-    this.orderFile?.record(clientOrderId, order);
     this.link.send(
       MsgType.NewOrderSingle,
       newOrderSingle(order, clientOrderId, this.settings.account),

@@ -44,6 +44,11 @@ const SETTLE_STEP_MS = 5;
 export class FixExecutions {
   /** Orders a mass cancel is ending: their cancels were asked for, whenever the report comes. */
   private readonly massCancelling = new Set<string>();
+  /**
+   * While the restart cancels earlier orders: what each cancel's report left unfilled (OrderQty
+   * minus CumQty), by the order's ClOrdID. A fill racing the cancel is counted, the first status not.
+   */
+  leftWhenCancelled: Map<string, number> | undefined;
 
   constructor(private readonly host: FixExecutionHost) {}
 
@@ -139,6 +144,7 @@ export class FixExecutions {
 
   private cancelled(orderId: string | undefined, report: ExecutionReport): void {
     const { orders, requests, listener } = this.host;
+    this.noteLeftWhenCancelled(report);
     const cancel =
       requests.get(report.clientOrderId) ??
       (orderId === undefined ? undefined : requests.cancelFor(orderId));
@@ -153,6 +159,15 @@ export class FixExecutions {
       cancel !== undefined || requests.has('mass-cancel') || this.massCancelling.delete(orderId);
     if (known) listener?.onOrderDone(orderId, asked ? 'cancelled' : 'expired');
     if (cancel !== undefined) requests.answer(cancel.id, true);
+  }
+
+  private noteLeftWhenCancelled(report: ExecutionReport): void {
+    const ordered = report.orderQuantity;
+    const filled = report.cumulativeQuantity;
+    const clientOrderId = report.originalClientOrderId ?? report.clientOrderId;
+    if (this.leftWhenCancelled === undefined || clientOrderId === undefined) return;
+    if (ordered === undefined || filled === undefined) return;
+    this.leftWhenCancelled.set(clientOrderId, Math.max(0, ordered - filled));
   }
 
   private rejected(orderId: string, report: ExecutionReport): void {

@@ -138,6 +138,8 @@ export interface ExecutionReport {
   readonly lastQuantity: number;
   readonly lastPrice: number;
   readonly leavesQuantity: number | undefined;
+  /** CumQty (14): what the order filled in all, as of this report. */
+  readonly cumulativeQuantity: number | undefined;
   readonly text: string | undefined;
   readonly transactTime: number | undefined;
   readonly commission: number | undefined;
@@ -166,6 +168,7 @@ export function readExecutionReport(message: FixMessage): ExecutionReport {
     lastQuantity: number(message['LastQty']) ?? 0,
     lastPrice: number(message['LastPx']) ?? 0,
     leavesQuantity: number(message['LeavesQty']),
+    cumulativeQuantity: number(message['CumQty']),
     text: text(message['Text']),
     transactTime: time(message['TransactTime']),
     commission: number(commission['Commission']),

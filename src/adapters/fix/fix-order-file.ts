@@ -31,7 +31,7 @@ export function orderFilePath(sequenceFile: string): string {
 
 export class FixOrderFile {
   private descriptor: number | undefined;
-  /** The last write that failed (a full disk): the order still went; a restart may not know it. */
+  /** Why the earlier orders could not be read or cut back (the restart may not know them all). */
   writeFailure: string | undefined;
 
   constructor(readonly path: string) {}
@@ -52,8 +52,11 @@ export class FixOrderFile {
     return sent.slice(-KEPT_ORDERS);
   }
 
-  /** Appends one order; never throws (it runs on the order's way out). */
-  record(clientOrderId: string, order: Order): void {
+  /**
+   * Appends one order; never throws (it runs on the order's way out). Returns why the line could
+   * not be written: the order must then not leave, as a restart could not know it.
+   */
+  record(clientOrderId: string, order: Order): string | undefined {
     try {
       if (this.descriptor === undefined) {
         mkdirSync(dirname(this.path), { recursive: true });
@@ -61,9 +64,9 @@ export class FixOrderFile {
         this.descriptor = openSync(this.path, flags, 0o600);
       }
       writeSync(this.descriptor, `${JSON.stringify({ clientOrderId, order })}\n`);
-      this.writeFailure = undefined;
+      return undefined;
     } catch (error) {
-      this.writeFailure = messageOf(error);
+      return messageOf(error);
     }
   }
 

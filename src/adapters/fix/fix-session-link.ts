@@ -121,8 +121,12 @@ export class FixSessionLink {
     return this.receivedAt;
   }
 
-  /** Loads the engine and starts connecting; rejects only when the engine cannot load. */
-  async start(): Promise<void> {
+  /**
+   * Loads the engine and starts connecting; rejects only when the engine cannot load or the
+   * session is locked. `whenLocked` runs once this process holds the session lock, before any
+   * connection: what belongs to the session (its `.orders` file) is touched only then.
+   */
+  async start(whenLocked?: () => void): Promise<void> {
     const { engine, defaultDictionary } = await loadFixEngine();
     const dictionary = await sessionDictionary(
       this.settings.dictionary ?? defaultDictionary,
@@ -159,6 +163,7 @@ export class FixSessionLink {
     try {
       // Unreadable numbers stop here, before any logon, with the file named.
       await store.initialize();
+      whenLocked?.();
     } catch (error) {
       this.lock?.release();
       throw error;

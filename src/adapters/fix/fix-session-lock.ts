@@ -104,7 +104,10 @@ export class FixSessionLock {
       if (this.ageMs() > UNWRITTEN_STALE_MS) this.removeStale(undefined);
       return { pid: undefined, description: `an unfinished lock ${this.path}` };
     }
-    if (processFate(holder) === 'gone') {
+    // A holder from an earlier boot of this host died with that boot (a power loss mid-kill):
+    // the lock sits in this host's state dir, so its kernel boot id tells.
+    const fate = processFate(holder);
+    if (fate === 'gone' || fate === 'earlier-boot') {
       this.removeStale(holder);
       return this.tryAcquire();
     }

@@ -39,6 +39,11 @@ export interface WebSocketBrokerOptions extends GatewayConnectionOptions {
    * cancel-all (every order on the account), or `own`, this broker's live orders one by one.
    */
   readonly cancelScopeOnKill?: 'account' | 'own';
+  /**
+   * The engine id whose earlier runs' orders a restart cancels even when the journal lost them:
+   * they are recognised by their ids, `<engineId>-<runId>-<n>`.
+   */
+  readonly engineId?: string;
 }
 
 const connectionShape = {
@@ -81,6 +86,7 @@ export const brokerOptionsSchema = z
   .strictObject({
     ...connectionShape,
     cancelScopeOnKill: z.enum(['account', 'own']).default('account'),
+    engineId: z.string().min(1).optional(),
   })
   .superRefine(checkStaleLimit);
 

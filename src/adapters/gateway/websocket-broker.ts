@@ -2,6 +2,7 @@
 // While the connection is down, new orders are rejected at once; unfinished ones are re-sent on
 // reconnect with the same clientOrderId, which the gateway de-duplicates.
 
+import { isRunOrderIdOf } from '../../core/run-order-ids.js';
 import { LivegateError } from '../../core/errors.js';
 import type {
   Broker,
@@ -94,13 +95,38 @@ export class WebSocketBroker implements Broker {
 
   /** See Broker.cancelEarlierOrders: a `cancel` per earlier order listed, then `open-orders` again. */
   cancelEarlierOrders(): Promise<EarlierOrderOutcome[]> {
-    if (this.earlierIds.size === 0) return Promise.resolve([]);
+    if (this.earlierIds.size === 0 && this.settings.engineId === undefined) {
+      return Promise.resolve([]);
+    }
+    const listed = new Map<string, GatewayOrder>();
     return cancelEarlierOrders({
-      list: () => this.venueOpenOrders(),
+      list: async () => {
+        const open = await this.venueOpenOrders();
+        for (const order of open) if (order.clientOrderId) listed.set(order.clientOrderId, order);
+        return open;
+      },
       earlierOrder: (clientOrderId) =>
-        this.earlierIds.has(clientOrderId) ? this.orders.finishedOrder(clientOrderId) : undefined,
+        this.earlierIds.has(clientOrderId)
+          ? this.orders.finishedOrder(clientOrderId)
+          : this.unjournaledEarlierOrder(listed.get(clientOrderId)),
       cancel: (order) => this.cancel(order.clientOrderId!),
     });
+  }
+
+  /**
+   * An order of an earlier run the journal lost (a SIGKILL before its flush): known by its id,
+   * `<engineId>-<runId>-<n>`, and remembered so a fill racing its cancel is this engine's.
+   */
+  private unjournaledEarlierOrder(listed: GatewayOrder | undefined): Order | undefined {
+    const { engineId } = this.settings;
+    const id = listed?.clientOrderId;
+    if (listed === undefined || id === undefined || engineId === undefined) return undefined;
+    if (!isRunOrderIdOf(engineId, id) || this.orders.get(id) !== undefined) return undefined;
+    const { symbol, side, quantity, type, price } = listed;
+    const order: Order = { id, symbol, side, quantity, type, price, tag: undefined, createdAt: 0 };
+    this.orders.remember(order);
+    this.earlierIds.add(id);
+    return order;
   }
 
   /** Resolves after the first hello; rejects with ERR_BROKER_FAILED if none comes in time. */
