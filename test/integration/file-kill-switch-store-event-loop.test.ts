@@ -131,7 +131,9 @@ describe('FileKillSwitchStore reads off the event loop', () => {
           /killswitch is unreadable: read did not finish within 300 ms/,
         ) as unknown,
       });
-      expect(elapsedMs).toBeGreaterThanOrEqual(299);
+      // Node's timers count whole milliseconds from their own clock: a 300 ms timeout measured
+      // with performance.now() has been seen to fire at 298.9 ms (CI, Node 24).
+      expect(elapsedMs).toBeGreaterThanOrEqual(295);
       expect(elapsedMs).toBeLessThan(1_300);
       expect(turns).toBeGreaterThan(30);
       // The abandoned call still holds a place in the pool: the next read is refused at once.
