@@ -6,7 +6,7 @@
 import type { LimitsRecord, LiveLimits } from '../../core/limits-record.js';
 import type { LimitsAssignment } from './live-limits.js';
 
-type Tree = Record<string, unknown>;
+export type Tree = Record<string, unknown>;
 
 /** No key overridden: every engine enforces its config. */
 export const NO_OVERRIDES: LiveLimits = Object.freeze({ preTrade: {} });
@@ -173,8 +173,20 @@ function removePath(target: Tree, path: readonly string[]): void {
   if (Object.keys(child).length === 0) delete target[head];
 }
 
-function isTree(value: unknown): value is Tree {
+export function isTree(value: unknown): value is Tree {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Whether `assignments` remove the override at exactly `path` of `section` (an empty value). */
+export function removesOverride(
+  assignments: readonly LimitsAssignment[],
+  section: LimitsAssignment['section'],
+  path: readonly string[],
+): boolean {
+  const target = JSON.stringify(path);
+  return assignments.some(
+    (a) => a.section === section && a.value === undefined && JSON.stringify(a.path) === target,
+  );
 }
 
 function asTree(value: unknown): Tree {

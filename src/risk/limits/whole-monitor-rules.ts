@@ -6,9 +6,8 @@ import * as z from 'zod';
 import { LivegateError } from '../../core/errors.js';
 import type { LiveLimits } from '../../core/limits-record.js';
 import { riskRulesSchema } from '../monitor/risk-monitor-options.js';
+import { isTree, removesOverride, type Tree } from './limits-overrides.js';
 import type { LimitsAssignment } from './live-limits.js';
-
-type Tree = Record<string, unknown>;
 
 /** Per rule, its fields and those with no schema default (read from the schema, so none is missed). */
 const RULE_FIELDS: ReadonlyMap<string, { all: readonly string[]; required: readonly string[] }> =
@@ -60,7 +59,7 @@ export function wholeMonitorRules(
     if (Object.keys(value).some((field) => !fields.all.includes(field))) continue;
     const missing = fields.required.filter((field) => !Object.hasOwn(value, field));
     if (missing.length === 0) continue;
-    if (missing.some((field) => fieldRemoved(assignments, rule, field))) {
+    if (missing.some((field) => removesOverride(assignments, 'monitor', ['rules', rule, field]))) {
       delete rules[rule];
       continue;
     }
@@ -97,19 +96,4 @@ function wholeRuleNeeded(rule: string, field: string): LivegateError {
     `monitor.rules.${rule} has no ${field} in this config or in the overrides, and one without it is invalid wherever the config has no ${rule} rule: set monitor.rules.${rule} as a whole: ${example}`,
     { details: { key: `monitor.rules.${rule}` } },
   );
-}
-
-function fieldRemoved(
-  assignments: readonly LimitsAssignment[],
-  rule: string,
-  field: string,
-): boolean {
-  const target = JSON.stringify(['rules', rule, field]);
-  return assignments.some(
-    (a) => a.section === 'monitor' && a.value === undefined && JSON.stringify(a.path) === target,
-  );
-}
-
-function isTree(value: unknown): value is Tree {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -4,9 +4,8 @@
 
 import { LivegateError } from '../../core/errors.js';
 import type { LiveLimits } from '../../core/limits-record.js';
+import { isTree, removesOverride, type Tree } from './limits-overrides.js';
 import type { LimitsAssignment } from './live-limits.js';
-
-type Tree = Record<string, unknown>;
 
 /**
  * The overrides with each desk's (and the firm's) `orderRate` holding its `limit`: a field written
@@ -23,12 +22,17 @@ export function wholeOrderRates(
   const desks = structuredClone(overrides.desks ?? {}) as Tree;
   for (const [desk, tree] of Object.entries(desks)) {
     if (!isTree(tree)) continue;
-    const removed = limitRemoved(assignments, 'desks', [desk]);
+    const removed = removesOverride(assignments, 'desks', [desk, 'orderRate', 'limit']);
     completeOrderRate(tree, `desks.${desk}`, before.desks?.[desk], removed);
     if (Object.keys(tree).length === 0) delete desks[desk];
   }
   const firm = structuredClone(overrides.firm ?? {}) as Tree;
-  completeOrderRate(firm, 'firm', before.firm, limitRemoved(assignments, 'firm', []));
+  completeOrderRate(
+    firm,
+    'firm',
+    before.firm,
+    removesOverride(assignments, 'firm', ['orderRate', 'limit']),
+  );
   return {
     preTrade: overrides.preTrade,
     ...(overrides.monitor === undefined ? {} : { monitor: overrides.monitor }),
@@ -60,19 +64,4 @@ function completeOrderRate(
     );
   }
   tree.orderRate = { limit: known, ...rate };
-}
-
-function limitRemoved(
-  assignments: readonly LimitsAssignment[],
-  section: 'desks' | 'firm',
-  owner: readonly string[],
-): boolean {
-  const target = JSON.stringify([...owner, 'orderRate', 'limit']);
-  return assignments.some(
-    (a) => a.section === section && a.value === undefined && JSON.stringify(a.path) === target,
-  );
-}
-
-function isTree(value: unknown): value is Tree {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
